@@ -1,0 +1,91 @@
+"""Settings: every knob is a ``BANSO_*`` environment variable (or a line in ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANSO_", env_file=".env", extra="ignore")
+
+    home: Path = Path(".banso")
+    """Data directory: the SQLite database, the Parquet event store, exports."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL of the app database; default: SQLite file ``banso.db`` in ``home``."""
+
+    timezone: str = "Asia/Tokyo"
+    """Company time zone: business dates and month boundaries are taken in it."""
+
+    fiscal_year_start: int = 4
+    """Month (1-12) in which the fiscal year starts; FY2025 starts in April 2025 by default."""
+
+    reporting_currency: str = "JPY"
+    """ISO 4217 code every report is expressed in."""
+
+    gross_margin: float = 1.0
+    """Gross margin used by LTV (0-1]."""
+
+    lang: str | None = None
+    """Language of messages (ja or en); default: from the system locale."""
+
+    config_dir: Path | None = None
+    """Directory of YAML config (scorecards, playbooks); default: ``home``/config."""
+
+    @field_validator("fiscal_year_start")
+    @classmethod
+    def _month(cls, v: int) -> int:
+        if not 1 <= v <= 12:
+            raise ValueError("BANSO_FISCAL_YEAR_START must be a month number 1-12")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        ZoneInfo(v)
+        return v
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        v = v.strip().upper()
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("BANSO_REPORTING_CURRENCY must be an ISO 4217 code such as JPY")
+        return v
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'banso.db').resolve()}"
+
+    @property
+    def event_store_dir(self) -> Path:
+        return self.home / "events"
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_dir or self.home / "config"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_overrides: dict[str, object] = {}
+
+
+def set_overrides(**values: object) -> None:
+    """Command-line options (``--home``) take precedence over the environment."""
+    _overrides.update({k: v for k, v in values.items() if v is not None})
+    get_settings.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(**_overrides)  # type: ignore[arg-type]

@@ -1,0 +1,30 @@
+"""Domain errors. Edges (CLI, web) turn them into a clear message and exit code 2 / a 4xx."""
+
+from __future__ import annotations
+
+
+class BansoError(Exception):
+    """An error the user can act on; its message is already translated."""
+
+
+class ImportProblem:
+    """One bad cell or row of an input file."""
+
+    __slots__ = ("file", "row", "column", "reason")
+
+    def __init__(self, file: str, row: int, column: str, reason: str) -> None:
+        self.file, self.row, self.column, self.reason = file, row, column, reason
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"ImportProblem({self})"
+
+
+class ImportRejected(BansoError):
+    """The file had bad rows; nothing was written."""
+
+    def __init__(self, problems: list[ImportProblem], message: str) -> None:
+        super().__init__(message)
+        self.problems = problems

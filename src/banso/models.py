@@ -1,0 +1,24 @@
+"""Every table, imported once so Alembic and ``Base.metadata`` see the whole schema."""
+
+from banso.accounts.models import Account, AccountIdentity, Contact
+from banso.activities.models import Activity
+from banso.db import Base
+from banso.ingest.models import ImportBatch
+from banso.revenue.models import FxRate, Subscription
+from banso.support.models import Ticket
+from banso.surveys.models import SurveyResponse
+from banso.team.models import TeamMember
+
+__all__ = [
+    "Account",
+    "AccountIdentity",
+    "Activity",
+    "Base",
+    "Contact",
+    "FxRate",
+    "ImportBatch",
+    "Subscription",
+    "SurveyResponse",
+    "Ticket",
+    "TeamMember",
+]

@@ -1,0 +1,33 @@
+"""Support tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banso.db import Base, utcnow
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = ("open", "pending", "solved", "closed")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(100))
+    csat: Mapped[int | None] = mapped_column(Integer)
+    """Ticket satisfaction 1-5, when the customer answered."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
