@@ -1,0 +1,55 @@
+"""Usage operations: compute per-account usage features from the event store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import yaml
+
+from banso.config import get_settings
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.usage.metrics import DEFAULT_ADVANCED_FEATURES, UsageWindow, usage_features
+from banso.usage.store import EVENT_SCHEMA, event_files, event_glob
+
+USAGE_CONFIG = "usage.yaml"
+
+
+def advanced_features(config_dir: Path | None = None) -> tuple[str, ...]:
+    """Event names marked advanced in ``<config>/usage.yaml`` (``advanced_features: [...]``)."""
+    path = (config_dir or get_settings().config_path) / USAGE_CONFIG
+    if not path.exists():
+        return DEFAULT_ADVANCED_FEATURES
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    names = data.get("advanced_features", list(DEFAULT_ADVANCED_FEATURES))
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise BansoError(
+            _("{file}: advanced_features must be a list of event names.", file=str(path))
+        )
+    return tuple(names)
+
+
+def compute_features(as_of: date, root: Path | None = None) -> pa.Table:
+    """Usage features of every account with events up to ``as_of`` (company-local date), on
+    DuckDB straight from the Parquet files of the event store."""
+    con = duckdb_connection()
+    events = events_table(con, root)
+    window = UsageWindow(as_of, get_settings().timezone)
+    return usage_features(events, window, advanced_features()).to_pyarrow()
+
+
+def duckdb_connection() -> ibis.BaseBackend:
+    """An in-memory DuckDB whose session time zone is UTC (the feature SQL relies on it)."""
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    return con
+
+
+def events_table(con: ibis.BaseBackend, root: Path | None = None) -> ibis.Table:
+    """The event store as an Ibis table; an empty table of the right shape when there are none."""
+    if not event_files(root):
+        return ibis.memtable(EVENT_SCHEMA.empty_table())
+    return con.read_parquet(event_glob(root), table_name="events")
