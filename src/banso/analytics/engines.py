@@ -1,0 +1,231 @@
+"""One Ibis connection per analytics engine, holding the app tables the metric definitions read.
+
+- ``duckdb`` (embedded default): the app tables are read through SQLAlchemy into Arrow and
+  registered in an in-memory DuckDB (its sqlite/postgres scanner extensions download at run time,
+  which an offline machine cannot do).
+- ``postgres``: Ibis queries the app database itself, in place; it must be PostgreSQL.
+- ``spark``: a local-mode SparkSession reads the same tables exported to Parquet under
+  ``BANSO_HOME/analytics/spark``.
+
+Every engine exposes the same tables with the same column names and types, so one Ibis expression
+gives the same answer on each.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
+from sqlalchemy import Column, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.sql.sqltypes import BigInteger, Boolean, Date, DateTime, Float, Integer, String
+
+from banso.config import get_settings
+from banso.errors import BansoError
+from banso.i18n import _
+
+ENGINES = ("duckdb", "postgres", "spark")
+"""Names accepted by ``--engine``."""
+
+
+@dataclass
+class AnalyticsConnection:
+    """An Ibis backend with the app tables it was asked for, by table name."""
+
+    engine: str
+    backend: BaseBackend
+    tables: dict[str, ibis.Table] = field(default_factory=dict)
+
+    def table(self, name: str) -> ibis.Table:
+        return self.tables[name]
+
+    def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
+        """Compute ``expr`` once into a session-scoped table that later expressions reuse.
+
+        (Ibis's ``Table.cache`` is not used: its finaliser fails on DuckDB 2.)
+        """
+        if self.engine == "spark":
+            self.backend._run_pre_execute_hooks(expr)  # registers memtables as temp views
+            frame = self.backend._session.sql(self.backend.compile(expr)).cache()
+            previous = _spark_cached.pop(name, None)
+            if previous is not None:
+                previous.unpersist()
+            frame.createOrReplaceTempView(name)
+            _spark_cached[name] = frame
+        else:
+            self.backend.create_table(name, expr, temp=True)
+        table = self.backend.table(name)
+        self.tables[name] = table
+        return table
+
+
+def check_engine(engine: str) -> str:
+    """``engine`` if Banso knows it; otherwise a BansoError naming the choices."""
+    if engine not in ENGINES:
+        raise BansoError(
+            _(
+                "Unknown engine {engine}; choose one of {choices}.",
+                engine=engine,
+                choices=", ".join(ENGINES),
+            )
+        )
+    return engine
+
+
+TableColumns = Mapping[str, Sequence[Column[Any]]]
+"""App table name -> the columns of it an analysis reads (model columns, e.g. ``Account.plan``)."""
+
+
+def connect(engine: str, app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+    """An Ibis connection of kind ``engine`` exposing ``tables`` of the app database ``app_db``."""
+    check_engine(engine)
+    if engine == "duckdb":
+        return _connect_duckdb(app_db, tables)
+    if engine == "postgres":
+        return _connect_postgres(app_db, tables)
+    return _connect_spark(app_db, tables)
+
+
+def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
+    """All rows of these columns of one app table as Arrow, typed as the model declares."""
+    with app_db.connect() as conn:
+        rows = conn.execute(select(*columns)).all()
+    arrays = []
+    for i, column in enumerate(columns):
+        values = [row[i] for row in rows]
+        arrays.append(pa.array(values, type=_arrow_type(column.type)))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _arrow_type(sa_type: Any) -> pa.DataType:
+    if isinstance(sa_type, Boolean):
+        return pa.bool_()
+    if isinstance(sa_type, BigInteger | Integer):
+        return pa.int64()
+    if isinstance(sa_type, DateTime):
+        # stored in UTC; SQLite hands back naive values, which Arrow takes as UTC
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(sa_type, Date):
+        return pa.date32()
+    if isinstance(sa_type, Float):
+        return pa.float64()
+    if isinstance(sa_type, String):
+        return pa.string()
+    raise TypeError(f"no Arrow type for {sa_type!r}")
+
+
+def _connect_duckdb(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+    backend = ibis.duckdb.connect()
+    conn = AnalyticsConnection("duckdb", backend)
+    for name, columns in tables.items():
+        backend.con.register(name, read_arrow(app_db, columns))
+        conn.tables[name] = backend.table(name)
+    return conn
+
+
+def _connect_postgres(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+    if app_db.dialect.name != "postgresql":
+        raise BansoError(
+            _(
+                "The postgres engine needs the app database on PostgreSQL "
+                "(BANSO_DATABASE_URL); this one is {dialect}.",
+                dialect=app_db.dialect.name,
+            )
+        )
+    url = make_url(app_db.url)
+    backend = ibis.postgres.connect(
+        host=url.host or "localhost",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    conn = AnalyticsConnection("postgres", backend)
+    for name, columns in tables.items():
+        conn.tables[name] = backend.table(name).select(*(c.name for c in columns))
+    return conn
+
+
+_spark_session: Any = None
+_spark_cached: dict[str, Any] = {}
+"""Cached Spark DataFrames by temp view name, released when a later report replaces them."""
+
+
+def spark_session() -> Any:
+    """The process's local-mode SparkSession, started on first use (a few seconds)."""
+    global _spark_session
+    if _spark_session is None:
+        from pyspark.sql import SparkSession
+
+        _spark_session = (
+            SparkSession.builder.master("local[2]")
+            .appName("banso-analytics")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "2g")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+        _spark_session.sparkContext.setLogLevel("ERROR")
+    return _spark_session
+
+
+def _connect_spark(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+    export_root = get_settings().home / "analytics" / "spark"
+    shutil.rmtree(export_root, ignore_errors=True)
+    # A fresh directory per connection: Spark caches file listings by path.
+    export_dir = export_root / uuid.uuid4().hex
+    export_dir.mkdir(parents=True)
+    session = spark_session()
+    backend = ibis.pyspark.connect(session)
+    conn = AnalyticsConnection("spark", backend)
+    for name, columns in tables.items():
+        path = export_parquet(app_db, name, columns, export_dir)
+        conn.tables[name] = backend.read_parquet(str(path), table_name=name)
+    return conn
+
+
+def export_parquet(
+    app_db: Engine, name: str, columns: Sequence[Column[Any]], directory: Path
+) -> Path:
+    """Write these columns of app table ``name`` to ``directory/<name>.parquet``."""
+    path = directory / f"{name}.parquet"
+    pq.write_table(read_arrow(app_db, columns), path)
+    return path
+
+
+def month_dimension(first: int, last: int) -> pa.Table:
+    """Months ``first..last`` (index = year*12 + month - 1) with their label and length in days."""
+    import calendar
+
+    idx, labels, days = [], [], []
+    for m in range(first, last + 1):
+        year, month0 = divmod(m, 12)
+        idx.append(m)
+        labels.append(f"{year:04d}-{month0 + 1:02d}")
+        days.append(calendar.monthrange(year, month0 + 1)[1])
+    return pa.table(
+        {
+            "month_idx": pa.array(idx, pa.int64()),
+            "label": pa.array(labels, pa.string()),
+            "days": pa.array(days, pa.int64()),
+        }
+    )
+
+
+def month_index(d: date) -> int:
+    """Months since year 0: ``year * 12 + month - 1`` (consecutive months differ by 1)."""
+    return d.year * 12 + d.month - 1

@@ -1,0 +1,457 @@
+"""Revenue and retention KPIs, each defined once (spec: ``shared/data/metrics/definitions.md``).
+
+The heavy part of every KPI is an Ibis expression over the app tables (``subscriptions``,
+``accounts``, ``team_members``) and two small dimension tables, so DuckDB, PostgreSQL and Spark
+compute it from one definition. The expressions return exact integer aggregates in **scaled
+units**: an amount of ``u`` scaled units is ``u / Scale.denominator`` major units of the reporting
+currency (see :class:`Scale`). The ratios (churn rates, NRR, ARPA, LTV, …) are then taken from
+those integers with :class:`fractions.Fraction` in :func:`monthly_kpis` and
+:func:`cohort_rows`, so nothing is rounded before output, on any engine.
+
+Month indices: ``year * 12 + month - 1``; a subscription is active at the end of month ``m`` iff
+``start_idx <= m < end_idx`` (``end_date`` is exclusive; an open end runs on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+
+import ibis
+import ibis.expr.types as ir
+
+from banso.i18n import _
+
+MONEY, RATE, COUNT, LABEL = "money", "rate", "count", "label"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI of the report: its output key, kind (money/rate/count/label) and label."""
+
+    key: str
+    kind: str
+    label_en: str
+    label_ja: str
+
+    def label(self) -> str:
+        """The label in the current language (the catalogue holds the Japanese)."""
+        return _(self.label_en)
+
+
+REVENUE_KPIS: tuple[Kpi, ...] = (
+    Kpi("month", LABEL, "Month", "月"),
+    Kpi("mrr_start", MONEY, "MRR at start", "期首MRR"),
+    Kpi("mrr_end", MONEY, "MRR at end", "期末MRR"),
+    Kpi("new_mrr", MONEY, "New MRR", "新規MRR"),
+    Kpi("expansion_mrr", MONEY, "Expansion MRR", "拡大MRR"),
+    Kpi("contraction_mrr", MONEY, "Contraction MRR", "縮小MRR"),
+    Kpi("churned_mrr", MONEY, "Churned MRR", "解約MRR"),
+    Kpi("reactivation_mrr", MONEY, "Reactivation MRR", "復活MRR"),
+    Kpi("customers_start", COUNT, "Customers at start", "期首顧客数"),
+    Kpi("customers_end", COUNT, "Customers at end", "期末顧客数"),
+    Kpi("new_customers", COUNT, "New customers", "新規顧客数"),
+    Kpi("expansion_customers", COUNT, "Expanding customers", "拡大顧客数"),
+    Kpi("contraction_customers", COUNT, "Contracting customers", "縮小顧客数"),
+    Kpi("churned_customers", COUNT, "Churned customers", "解約顧客数"),
+    Kpi("reactivated_customers", COUNT, "Reactivated customers", "復活顧客数"),
+    Kpi("logo_churn_rate", RATE, "Logo churn", "顧客解約率"),
+    Kpi("mrr_churn_rate", RATE, "MRR churn", "月次解約率"),
+    Kpi("gross_mrr_churn_rate", RATE, "Gross MRR churn", "ダウンセル込み解約率"),
+    Kpi("net_mrr_churn_rate", RATE, "Net MRR churn", "純解約率"),
+    Kpi("renewal_due_mrr", MONEY, "MRR due for renewal", "更新対象MRR"),
+    Kpi("renewal_churned_mrr", MONEY, "MRR not renewed", "更新解約MRR"),
+    Kpi("renewal_churn_rate", RATE, "Renewal churn", "月次更新解約率"),
+    Kpi("nrr_1m", RATE, "NRR (1 month)", "月次売上継続率"),
+    Kpi("nrr_12m", RATE, "NRR (12 months)", "売上継続率"),
+    Kpi("grr_12m", RATE, "GRR (12 months)", "グロス売上継続率"),
+    Kpi("arpa", MONEY, "ARPA", "顧客あたり平均MRR"),
+    Kpi("quick_ratio", RATE, "Quick ratio", "クイックレシオ"),
+    Kpi("ltv", MONEY, "LTV", "顧客生涯価値"),
+)
+"""The revenue report's columns, in the order of the output contract (spec §9)."""
+
+COHORT_KPIS: tuple[Kpi, ...] = (
+    Kpi("cohort", LABEL, "Cohort", "コホート"),
+    Kpi("age", COUNT, "Age (months)", "経過月数"),
+    Kpi("customers", COUNT, "Customers", "顧客数"),
+    Kpi("logo_retention", RATE, "Logo retention", "顧客継続率"),
+    Kpi("mrr", MONEY, "MRR", "MRR"),
+    Kpi("revenue_retention", RATE, "Revenue retention", "売上継続率"),
+)
+"""The cohort table's columns (spec §8, §9)."""
+
+KPI_KINDS: dict[str, str] = {k.key: k.kind for k in REVENUE_KPIS + COHORT_KPIS}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How exact money becomes integers every engine sums without loss.
+
+    A subscription's MRR in reporting-currency major units is
+    ``amount / 10**e / bpm * rate``. With ``L`` the lcm of the billing periods present,
+    ``p`` the decimal places of the FX rates used and ``emax`` the largest minor-unit exponent
+    present, ``amount * (L / bpm) * (rate * 10**p) * 10**(emax - e)`` is an integer, and the MRR is
+    that integer over ``denominator = L * 10**p * 10**emax``.
+    """
+
+    period_lcm: int
+    rate_decimals: int
+    max_exponent: int
+
+    @property
+    def denominator(self) -> int:
+        """Scaled units per major unit of the reporting currency."""
+        return self.period_lcm * 10**self.rate_decimals * 10**self.max_exponent
+
+    @classmethod
+    def for_periods(
+        cls, periods: Sequence[int], rate_decimals: int = 0, max_exponent: int = 0
+    ) -> Scale:
+        return cls(lcm(1, *periods), rate_decimals, max_exponent)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ibis definitions: integer aggregates per month (and breakdown key).
+
+
+def subscription_lines(subscriptions: ir.Table, scale: Scale) -> ir.Table:
+    """Contract lines as month indices and ``unit`` = amount × (L / billing period).
+
+    ``unit`` is the line's MRR in scaled units before currency conversion.
+    """
+    s = subscriptions
+    multiplier = ibis.cases(
+        *(
+            (s.billing_period_months == bpm, scale.period_lcm // bpm)
+            for bpm in _divisors(scale.period_lcm)
+        ),
+        else_=0,
+    )
+    return s.select(
+        account_id=s.account_id.cast("int64"),
+        currency=s.currency,
+        bpm=s.billing_period_months.cast("int64"),
+        start_idx=(s.start_date.year() * 12 + s.start_date.month() - 1).cast("int64"),
+        start_day=s.start_date.day().cast("int64"),
+        end_idx=(s.end_date.year() * 12 + s.end_date.month() - 1).cast("int64"),
+        end_day=s.end_date.day().cast("int64"),
+        unit=s.amount.cast("int64") * multiplier.cast("int64"),
+    )
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _converted(rows: ir.Table, fx: ir.Table | None) -> ir.Table:
+    """``rows`` (with ``currency``, ``month_idx``, ``unit``) plus ``value`` in scaled units of the
+    reporting currency at that month's rate; ``fx`` is (currency, month_idx, factor), or None when
+    every line is in the reporting currency (factor 1)."""
+    if fx is None:
+        return rows.mutate(value=rows.unit)
+    joined = rows.join(fx, [rows.currency == fx.currency, rows.month_idx == fx.month_idx])
+    return joined.mutate(value=joined.unit * joined.factor)
+
+
+def month_end_mrr(lines: ir.Table, months: ir.Table, fx: ir.Table | None) -> ir.Table:
+    """``MRR(a, M)`` in scaled units for every account and month end where it is > 0 (spec §2).
+
+    Columns: account_id, month_idx, mrr. ``months`` must span the first start month to the last
+    month wanted.
+    """
+    active = lines.join(
+        months,
+        [
+            months.month_idx >= lines.start_idx,
+            lines.end_idx.isnull() | (months.month_idx < lines.end_idx),
+        ],
+    ).select(lines.account_id, lines.currency, lines.unit, months.month_idx)
+    valued = _converted(active, fx)
+    snapshot = valued.group_by(["account_id", "month_idx"]).aggregate(mrr=valued.value.sum())
+    return snapshot.filter(snapshot.mrr > 0)
+
+
+def first_paying_month(snapshot: ir.Table) -> ir.Table:
+    """Each account's cohort: the first month at whose end its MRR is > 0 (spec §8)."""
+    return snapshot.group_by("account_id").aggregate(cohort_idx=snapshot.month_idx.min())
+
+
+def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:
+    """MRR movements and customer counts per month (and key) up to ``last_idx`` (spec §2, §3).
+
+    Each account and month compares ``p = MRR(a, M-1)`` with ``c = MRR(a, M)``; netted per
+    account. Columns: month_idx, [key,] mrr_start, mrr_end, customers_start, customers_end and the
+    five movements' amounts and customer counts.
+    """
+    cur = snapshot.select(c_account=snapshot.account_id, c_month=snapshot.month_idx, c=snapshot.mrr)
+    prev = snapshot.select(
+        p_account=snapshot.account_id, p_month=snapshot.month_idx + 1, p=snapshot.mrr
+    )
+    both = cur.join(
+        prev, [cur.c_account == prev.p_account, cur.c_month == prev.p_month], how="outer"
+    )
+    pairs = both.select(
+        account_id=ibis.coalesce(both.c_account, both.p_account),
+        month_idx=ibis.coalesce(both.c_month, both.p_month),
+        c=both.c.fill_null(0),
+        p=both.p.fill_null(0),
+    )
+    pairs = pairs.filter(pairs.month_idx <= last_idx)
+    first = first_paying_month(snapshot)
+    pairs = pairs.join(first, "account_id").select(pairs, first.cohort_idx)
+    group = ["month_idx"]
+    if keys is not None:
+        pairs = pairs.left_join(keys, "account_id").select(pairs, keys.key)
+        group.append("key")
+    c, p, accounts = pairs.c, pairs.p, pairs.account_id
+    arrived = (p == 0) & (c > 0)
+    is_new = arrived & (pairs.month_idx == pairs.cohort_idx)
+    is_back = arrived & (pairs.month_idx > pairs.cohort_idx)
+    grew = (p > 0) & (c > p)
+    shrank = (c > 0) & (c < p)
+    left = (p > 0) & (c == 0)
+    return pairs.group_by(group).aggregate(
+        mrr_start=p.sum(),
+        mrr_end=c.sum(),
+        customers_start=accounts.count(where=p > 0),
+        customers_end=accounts.count(where=c > 0),
+        new_mrr=c.sum(where=is_new),
+        new_customers=accounts.count(where=is_new),
+        reactivation_mrr=c.sum(where=is_back),
+        reactivated_customers=accounts.count(where=is_back),
+        expansion_mrr=(c - p).sum(where=grew),
+        expansion_customers=accounts.count(where=grew),
+        contraction_mrr=(p - c).sum(where=shrank),
+        contraction_customers=accounts.count(where=shrank),
+        churned_mrr=p.sum(where=left),
+        churned_customers=accounts.count(where=left),
+    )
+
+
+def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:
+    """NRR/GRR numerators and base per month (spec §6).
+
+    Cohort K = accounts with ``MRR(a, M-12) > 0``; columns month_idx, [key,] base (Σ_K MRR at
+    M-12), kept (Σ_K MRR at M), kept_gross (Σ_K min(MRR at M, MRR at M-12)).
+    """
+    then = snapshot.select(
+        t_account=snapshot.account_id, month_idx=snapshot.month_idx + 12, then=snapshot.mrr
+    )
+    then = then.filter(then.month_idx <= last_idx)
+    now = snapshot.select(
+        n_account=snapshot.account_id, n_month=snapshot.month_idx, now=snapshot.mrr
+    )
+    joined = then.left_join(
+        now, [then.t_account == now.n_account, then.month_idx == now.n_month]
+    ).select(account_id=then.t_account, month_idx=then.month_idx, then=then.then, now=now.now)
+    joined = joined.mutate(now=joined.now.fill_null(0))
+    group = ["month_idx"]
+    if keys is not None:
+        joined = joined.left_join(keys, "account_id").select(joined, keys.key)
+        group.append("key")
+    return joined.group_by(group).aggregate(
+        base=joined.then.sum(),
+        kept=joined.now.sum(),
+        kept_gross=ibis.least(joined.now, joined.then).sum(),
+    )
+
+
+def renewals(
+    lines: ir.Table,
+    months: ir.Table,
+    fx: ir.Table | None,
+    keys: ir.Table | None,
+    last_idx: int,
+) -> ir.Table:
+    """MRR due for renewal and MRR not renewed per month (spec §5).
+
+    Renewal date k of a line falls in month ``start_idx + k × bpm`` on day
+    ``min(start day, days in that month)``. A line is due in M when a renewal date b falls in M
+    and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Per account and
+    month, lost = max(0, ended − replaced), replaced being the MRR of the account's lines that
+    start on a date on which one of its not-renewed lines ended. Amounts use month M's FX rate.
+    Columns: month_idx, [key,] due, lost.
+    """
+    due = lines.join(
+        months,
+        [
+            months.month_idx > lines.start_idx,
+            months.month_idx <= last_idx,
+            (months.month_idx - lines.start_idx) % lines.bpm == 0,
+            lines.end_idx.isnull() | (months.month_idx <= lines.end_idx),
+        ],
+    ).select(
+        lines.account_id,
+        lines.currency,
+        lines.unit,
+        lines.end_idx,
+        lines.end_day,
+        months.month_idx,
+        renewal_day=ibis.least(lines.start_day, months.days),
+    )
+    at_renewal = due.end_idx == due.month_idx
+    due = due.filter(
+        due.end_idx.isnull()
+        | (due.end_idx > due.month_idx)
+        | (at_renewal & (due.end_day >= due.renewal_day))
+    )
+    due = _converted(due, fx)
+    due = due.mutate(ended=(due.end_idx == due.month_idx) & (due.end_day == due.renewal_day))
+    per_account = due.group_by(["account_id", "month_idx"]).aggregate(
+        due=due.value.sum(), ended=due.value.sum(where=due.ended)
+    )
+    ends = (
+        due.filter(due.ended)
+        .select(e_account=due.account_id, e_month=due.month_idx, e_day=due.end_day)
+        .distinct()
+    )
+    starts = lines.join(
+        ends,
+        [
+            lines.account_id == ends.e_account,
+            lines.start_idx == ends.e_month,
+            lines.start_day == ends.e_day,
+        ],
+    ).select(lines.account_id, lines.currency, lines.unit, month_idx=ends.e_month)
+    starts = _converted(starts, fx)
+    replaced = starts.group_by(["account_id", "month_idx"]).aggregate(replaced=starts.value.sum())
+    replaced = replaced.select(
+        r_account=replaced.account_id, r_month=replaced.month_idx, replaced=replaced.replaced
+    )
+    lost = per_account.left_join(
+        replaced,
+        [per_account.account_id == replaced.r_account, per_account.month_idx == replaced.r_month],
+    ).select(
+        per_account.account_id,
+        per_account.month_idx,
+        per_account.due,
+        lost=ibis.greatest(per_account.ended.fill_null(0) - replaced.replaced.fill_null(0), 0),
+    )
+    group = ["month_idx"]
+    if keys is not None:
+        lost = lost.left_join(keys, "account_id").select(lost, keys.key)
+        group.append("key")
+    return lost.group_by(group).aggregate(due=lost.due.sum(), lost=lost.lost.sum())
+
+
+def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
+    """Per cohort and month end: accounts with MRR > 0 and their MRR (spec §8).
+
+    Columns: cohort_idx, month_idx, retained, mrr.
+    """
+    first = first_paying_month(snapshot)
+    joined = snapshot.join(first, "account_id").select(
+        snapshot.account_id, snapshot.month_idx, snapshot.mrr, first.cohort_idx
+    )
+    joined = joined.filter(joined.month_idx <= last_idx)
+    return joined.group_by(["cohort_idx", "month_idx"]).aggregate(
+        retained=joined.account_id.count(), mrr=joined.mrr.sum()
+    )
+
+
+def breakdown_keys(accounts: ir.Table, team_members: ir.Table, by: str) -> ir.Table:
+    """Each account's breakdown key for ``--by``: its plan, segment, industry, or owner's email.
+
+    The key is the account's current attribute, so movements stay per account (an account's
+    movement lands in its one key). Columns: account_id, key (null when the attribute is empty).
+    """
+    if by == "owner":
+        joined = accounts.left_join(team_members, accounts.owner_id == team_members.id)
+        return joined.select(account_id=joined.id.cast("int64"), key=joined.email)
+    return accounts.select(account_id=accounts.id.cast("int64"), key=accounts[by])
+
+
+BREAKDOWNS = ("plan", "segment", "owner", "industry")
+"""Account attributes ``--by`` accepts."""
+
+# ---------------------------------------------------------------------------------------------
+# Exact ratios from the integer aggregates.
+
+
+def _ratio(num: Fraction | int, den: Fraction | int) -> Fraction | None:
+    """``num / den`` exactly; None when the denominator is 0 (spec §4: null, never 0)."""
+    return None if den == 0 else Fraction(num) / Fraction(den)
+
+
+def monthly_kpis(
+    label: str,
+    agg: Mapping[str, int],
+    scale: Scale,
+    gross_margin: Fraction,
+) -> dict[str, object]:
+    """One month's report row (spec §9 keys) from its integer aggregates, exact values.
+
+    ``agg`` holds the movement, renewal and 12-month retention aggregates of :func:`movements`,
+    :func:`renewals` and :func:`retention_12m` in scaled units (0 where an aggregate has no row).
+    Money is a Fraction of reporting-currency major units; rates are Fractions or None.
+    """
+    d = scale.denominator
+
+    def money(key: str) -> Fraction:
+        return Fraction(agg.get(key, 0), d)
+
+    mrr_start, mrr_end = money("mrr_start"), money("mrr_end")
+    new, back = money("new_mrr"), money("reactivation_mrr")
+    grew, shrank, lost = money("expansion_mrr"), money("contraction_mrr"), money("churned_mrr")
+    customers_start = agg.get("customers_start", 0)
+    customers_end = agg.get("customers_end", 0)
+    logo_churn = _ratio(agg.get("churned_customers", 0), customers_start)
+    arpa = _ratio(mrr_end, customers_end)
+    ltv = None
+    if arpa is not None and logo_churn:
+        ltv = arpa * gross_margin / logo_churn
+    return {
+        "month": label,
+        "mrr_start": mrr_start,
+        "mrr_end": mrr_end,
+        "new_mrr": new,
+        "expansion_mrr": grew,
+        "contraction_mrr": shrank,
+        "churned_mrr": lost,
+        "reactivation_mrr": back,
+        "customers_start": customers_start,
+        "customers_end": customers_end,
+        "new_customers": agg.get("new_customers", 0),
+        "expansion_customers": agg.get("expansion_customers", 0),
+        "contraction_customers": agg.get("contraction_customers", 0),
+        "churned_customers": agg.get("churned_customers", 0),
+        "reactivated_customers": agg.get("reactivated_customers", 0),
+        "logo_churn_rate": logo_churn,
+        "mrr_churn_rate": _ratio(lost, mrr_start),
+        "gross_mrr_churn_rate": _ratio(lost + shrank, mrr_start),
+        "net_mrr_churn_rate": _ratio(lost + shrank - grew, mrr_start),
+        "renewal_due_mrr": money("due"),
+        "renewal_churned_mrr": money("lost"),
+        "renewal_churn_rate": _ratio(agg.get("lost", 0), agg.get("due", 0)),
+        "nrr_1m": _ratio(mrr_start + grew - shrank - lost, mrr_start),
+        "nrr_12m": _ratio(agg.get("kept", 0), agg.get("base", 0)),
+        "grr_12m": _ratio(agg.get("kept_gross", 0), agg.get("base", 0)),
+        "arpa": arpa,
+        "quick_ratio": _ratio(new + back + grew, lost + shrank),
+        "ltv": ltv,
+    }
+
+
+def cohort_rows(
+    cohort_label: str,
+    size: int,
+    by_age: Sequence[tuple[int, int]],
+    scale: Scale,
+) -> list[dict[str, object]]:
+    """One cohort's rows (spec §8): ``by_age[k]`` = (accounts with MRR > 0, their MRR in scaled
+    units) at the end of month cohort + k. Exact values."""
+    base = by_age[0][1] if by_age else 0
+    return [
+        {
+            "cohort": cohort_label,
+            "age": age,
+            "customers": size,
+            "logo_retention": _ratio(retained, size),
+            "mrr": Fraction(mrr, scale.denominator),
+            "revenue_retention": _ratio(mrr, base),
+        }
+        for age, (retained, mrr) in enumerate(by_age)
+    ]
