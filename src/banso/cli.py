@@ -18,6 +18,8 @@ from banso.errors import BansoError
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
 from banso.revenue.cli import metrics_app
+from banso.users.cli import users_app
+from banso.web.cli import serve
 
 app = typer.Typer(
     name="banso",
@@ -30,6 +32,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 err_console = Console(stderr=True)
 

@@ -8,6 +8,8 @@ English text is the message id (gettext style); Japanese lives in the Babel cata
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
@@ -58,3 +60,30 @@ def translate(msgid: str, /, **kwargs: object) -> str:
 
 
 _ = translate
+
+
+@contextmanager
+def using_language(lang: str | None) -> Iterator[None]:
+    """Messages in ``lang`` inside the block (one web request), whatever the system says."""
+    token = _current.set(lang if lang in LANGUAGES else None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def accept_language_match(header: str | None) -> str | None:
+    """The first language of an HTTP ``Accept-Language`` header that Banso speaks, by q-value."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else None

@@ -1,0 +1,277 @@
+"""Accounts pages (list, CSV export, 360 view, logging an activity) and their JSON API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from banso.accounts import views_service as views
+from banso.accounts.models import Account
+from banso.config import get_settings
+from banso.i18n import _
+from banso.users.models import User
+from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
+from banso.web.templating import render
+
+accounts_pages = APIRouter(include_in_schema=False)
+accounts_api = APIRouter(prefix="/api", tags=["accounts"])
+
+
+def account_filter(
+    user: Annotated[User, Depends(current_user)],
+    q: str = "",
+    owner: str = "",
+    plan: str = "",
+    segment: str = "",
+    lifecycle: str = "",
+    renewal: str = "",
+    sort: str = "name",
+    desc: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> views.AccountFilter:
+    """The list's query string as a filter; ``owner=me`` means the signed-in CSM's accounts."""
+    owner_id: int | None = None
+    if owner == "me":
+        owner_id = user.team_member_id if user.team_member_id is not None else -1
+    elif owner.isdigit():
+        owner_id = int(owner)
+    return views.AccountFilter(
+        q=q,
+        owner_id=owner_id,
+        plan=plan,
+        segment=segment,
+        lifecycle=lifecycle,
+        renewal_days=int(renewal) if renewal.isdigit() else None,
+        sort=sort if sort in views.SORTS else "name",
+        descending=desc,
+        page=page,
+    )
+
+
+@accounts_pages.get("/accounts")
+def accounts_list(
+    request: Request,
+    flt: Annotated[views.AccountFilter, Depends(account_filter)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    result = views.list_accounts(session, flt)
+    context = {"result": result, "flt": flt, "params": dict(request.query_params)}
+    if request.headers.get("hx-request") == "true":
+        return render(request, "accounts/_table.html", context)
+    context["choices"] = views.filter_choices(session)
+    return render(request, "accounts/list.html", context)
+
+
+@accounts_pages.get("/accounts/export.csv")
+def accounts_export(
+    flt: Annotated[views.AccountFilter, Depends(account_filter)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    """Every account of the current view as CSV (UTF-8 with BOM so Excel reads the kanji)."""
+    header = [
+        _("Account"),
+        _("Kana"),
+        _("Domain"),
+        _("Plan"),
+        _("Segment"),
+        _("Owner"),
+        _("Lifecycle stage"),
+        _("MRR"),
+        _("Next renewal"),
+    ]
+    rows = [
+        [
+            r.name,
+            r.kana,
+            r.domain,
+            r.plan,
+            r.segment,
+            r.owner,
+            r.lifecycle_stage,
+            r.mrr,
+            r.next_renewal.isoformat() if r.next_renewal else "",
+        ]
+        for r in views.iter_accounts(session, flt)
+    ]
+    return StreamingResponse(
+        _csv_lines(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="accounts.csv"'},
+    )
+
+
+@accounts_pages.get("/accounts/{account_id}")
+def account_page(
+    request: Request,
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    view = views.account_360(session, account_id)
+    context = {
+        "view": view,
+        "can_edit": can_edit_account(user, view.account),
+        "kinds": views.LOGGABLE_KINDS,
+    }
+    return render(request, "accounts/detail.html", context)
+
+
+@accounts_pages.post("/accounts/{account_id}/activities")
+def account_log_activity(
+    account_id: int,
+    kind: Annotated[str, Form()],
+    summary: Annotated[str, Form()],
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    _check_can_edit(session, user, account_id)
+    views.log_activity(
+        session, account_id, kind=kind, summary=summary, member_id=user.team_member_id
+    )
+    return RedirectResponse(f"/accounts/{account_id}#timeline", status_code=303)
+
+
+class AccountOut(BaseModel):
+    id: int
+    name: str
+    kana: str | None
+    domain: str | None
+    plan: str | None
+    segment: str | None
+    owner: str | None
+    lifecycle_stage: str | None
+    mrr: int | None = Field(description="MRR today, minor units of the reporting currency.")
+    next_renewal: date | None
+
+
+class AccountPageOut(BaseModel):
+    total: int
+    page: int
+    pages: int
+    items: list[AccountOut]
+
+
+class ContactOut(BaseModel):
+    id: int
+    name: str | None
+    kana: str | None
+    email: str | None
+    role: str | None
+    left_at: datetime | None
+
+
+class TimelineItemOut(BaseModel):
+    at: datetime
+    kind: str
+    title: str
+    detail: str | None
+
+
+class Account360Out(BaseModel):
+    account: AccountOut
+    mrr_by_currency: dict[str, int] = Field(description="MRR today per currency, minor units.")
+    contacts: list[ContactOut]
+    timeline: list[TimelineItemOut]
+
+
+class ActivityIn(BaseModel):
+    kind: str = Field(description="note, call, meeting or email.")
+    summary: str = Field(min_length=1)
+    occurred_at: datetime | None = None
+
+
+class ActivityOut(BaseModel):
+    id: int
+    account_id: int
+    kind: str
+    summary: str | None
+    occurred_at: datetime
+
+
+@accounts_api.get("/accounts", response_model=AccountPageOut)
+def api_accounts(
+    flt: Annotated[views.AccountFilter, Depends(account_filter)],
+    session: Annotated[Session, Depends(db_session)],
+) -> AccountPageOut:
+    """Accounts matching the search and filters, one page of 50."""
+    result = views.list_accounts(session, flt)
+    items = [AccountOut(**r.__dict__) for r in result.rows]
+    return AccountPageOut(total=result.total, page=result.page, pages=result.pages, items=items)
+
+
+@accounts_api.get("/accounts/{account_id}", response_model=Account360Out)
+def api_account(
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Account360Out:
+    """One account: header facts, contacts and its timeline."""
+    view = views.account_360(session, account_id)
+    a = view.account
+    reporting_mrr = view.mrr_by_currency.get(_reporting_currency())
+    return Account360Out(
+        account=AccountOut(
+            id=a.id,
+            name=a.name,
+            kana=a.kana,
+            domain=a.domain,
+            plan=a.plan,
+            segment=a.segment,
+            owner=view.owner.name if view.owner else None,
+            lifecycle_stage=a.lifecycle_stage,
+            mrr=reporting_mrr,
+            next_renewal=view.next_renewal,
+        ),
+        mrr_by_currency=view.mrr_by_currency,
+        contacts=[ContactOut.model_validate(c, from_attributes=True) for c in view.contacts],
+        timeline=[TimelineItemOut(**t.__dict__) for t in view.timeline],
+    )
+
+
+@accounts_api.post("/accounts/{account_id}/activities", response_model=ActivityOut, status_code=201)
+def api_log_activity(
+    account_id: int,
+    body: ActivityIn,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> ActivityOut:
+    """Log a note, call, meeting or e-mail (admin/ops: any account; CSM: own accounts)."""
+    _check_can_edit(session, user, account_id)
+    activity = views.log_activity(
+        session,
+        account_id,
+        kind=body.kind,
+        summary=body.summary,
+        member_id=user.team_member_id,
+        occurred_at=body.occurred_at,
+    )
+    return ActivityOut.model_validate(activity, from_attributes=True)
+
+
+def _check_can_edit(session: Session, user: User, account_id: int) -> None:
+    account = session.get(Account, account_id)
+    if account is not None and not can_edit_account(user, account):
+        raise Forbidden
+
+
+def _reporting_currency() -> str:
+    return get_settings().reporting_currency
+
+
+def _csv_lines(header: list[str], rows: list[list[object]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    for row in [header, *rows]:
+        writer.writerow(["" if v is None else v for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()

@@ -1,0 +1,372 @@
+"""Queries behind the accounts pages and API: the filtered list and one account's 360 view.
+
+Plain functions over a ``Session``; the caller owns the transaction. The list is one query for the
+page plus one count, whatever the page size, so it stays fast at 100,000 accounts.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from banso.accounts.models import Account, Contact
+from banso.activities.models import Activity
+from banso.config import get_settings
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.revenue.models import Subscription
+from banso.support.models import Ticket
+from banso.surveys.models import SurveyResponse
+from banso.team.models import TeamMember
+
+PAGE_SIZE = 50
+MRR_SCALE = 27720
+"""lcm(1..12): ``amount * MRR_SCALE / billing_period_months`` is an exact integer for every
+billing period of 1-12, 24 or 36 months, so MRR is summed in SQL without fractions or floats."""
+SORTS = ("name", "kana", "plan", "segment", "owner", "lifecycle", "mrr", "renewal")
+WEB_SOURCE = "banso"
+"""``source`` of activities logged in Banso itself."""
+LOGGABLE_KINDS = ("note", "call", "meeting", "email")
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    """What the accounts list shows: search text, filters, order and page (1-based)."""
+
+    q: str = ""
+    owner_id: int | None = None
+    plan: str = ""
+    segment: str = ""
+    lifecycle: str = ""
+    renewal_days: int | None = None
+    """Only accounts with a subscription ending within this many days from today."""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    name: str
+    kana: str | None
+    domain: str | None
+    plan: str | None
+    segment: str | None
+    owner: str | None
+    lifecycle_stage: str | None
+    mrr: int | None
+    """MRR today in minor units of the reporting currency (lines in that currency)."""
+    next_renewal: date | None
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    rows: list[AccountRow]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    owners: list[tuple[int, str]]
+    plans: list[str]
+    segments: list[str]
+    lifecycles: list[str]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    """When it happened (aware UTC)."""
+    kind: str
+    """activity, ticket, survey or subscription."""
+    title: str
+    detail: str | None = None
+
+
+@dataclass
+class Account360:
+    account: Account
+    owner: TeamMember | None
+    mrr_by_currency: dict[str, int]
+    """MRR today per currency, rounded to minor units from the exact fraction."""
+    plans: list[str]
+    next_renewal: date | None
+    contacts: list[Contact]
+    timeline: list[TimelineItem] = field(default_factory=list)
+
+
+def company_today() -> date:
+    return datetime.now(get_settings().tz).date()
+
+
+def list_accounts(
+    session: Session, flt: AccountFilter, *, page_size: int = PAGE_SIZE
+) -> AccountPage:
+    """One page of accounts matching ``flt``, with the total count."""
+    stmt = _filtered(flt)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, flt.page), pages)
+    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    return AccountPage([_row(r) for r in rows], total, page, pages)
+
+
+def iter_accounts(session: Session, flt: AccountFilter) -> Iterator[AccountRow]:
+    """Every account matching ``flt`` in the list's order (for the CSV export)."""
+    for r in session.execute(_filtered(flt).execution_options(yield_per=2000)):
+        yield _row(r)
+
+
+def filter_choices(session: Session) -> FilterChoices:
+    """The owners, plans, segments and lifecycle stages present, for the filter menus."""
+
+    def distinct(column) -> list[str]:  # type: ignore[no-untyped-def]
+        return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
+
+    owners = session.execute(select(TeamMember.id, TeamMember.name).order_by(TeamMember.name)).all()
+    return FilterChoices(
+        owners=[(i, n) for i, n in owners],
+        plans=distinct(Account.plan),
+        segments=distinct(Account.segment),
+        lifecycles=distinct(Account.lifecycle_stage),
+    )
+
+
+def account_360(session: Session, account_id: int, *, timeline_limit: int = 200) -> Account360:
+    """Everything a CSM needs on one page about one account."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    today = company_today()
+    subs = list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.account_id == account_id)
+            .order_by(Subscription.start_date)
+        )
+    )
+    active = [
+        s for s in subs if s.start_date <= today and (s.end_date is None or s.end_date > today)
+    ]
+    mrr: dict[str, Fraction] = {}
+    for s in active:
+        mrr[s.currency] = mrr.get(s.currency, Fraction(0)) + Fraction(
+            s.amount, s.billing_period_months
+        )
+    renewals = [s.end_date for s in active if s.end_date is not None]
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account_id)
+            .order_by(Contact.left_at.is_not(None), Contact.role, Contact.name)
+        )
+    )
+    return Account360(
+        account=account,
+        owner=session.get(TeamMember, account.owner_id) if account.owner_id else None,
+        mrr_by_currency={c: round(v) for c, v in sorted(mrr.items())},
+        plans=sorted({s.plan for s in active if s.plan}),
+        next_renewal=min(renewals) if renewals else None,
+        contacts=contacts,
+        timeline=_timeline(session, account_id, subs, timeline_limit),
+    )
+
+
+def log_activity(
+    session: Session,
+    account_id: int,
+    *,
+    kind: str,
+    summary: str,
+    member_id: int | None,
+    occurred_at: datetime | None = None,
+) -> Activity:
+    """Record a note, call, meeting or e-mail on the account's timeline."""
+    if kind not in LOGGABLE_KINDS:
+        raise BansoError(
+            _("Activity kind must be one of: {choices}.", choices=", ".join(LOGGABLE_KINDS))
+        )
+    summary = summary.strip()
+    if not summary:
+        raise BansoError(_("Write what happened before saving."))
+    if session.get(Account, account_id) is None:
+        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    activity = Activity(
+        account_id=account_id,
+        member_id=member_id,
+        source=WEB_SOURCE,
+        external_id=f"web-{uuid.uuid4().hex}",
+        kind=kind,
+        occurred_at=occurred_at or datetime.now(UTC),
+        summary=summary,
+    )
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def search_variants(text: str) -> list[str]:
+    """The search text as typed (NFKC, so half-width kana match), in katakana and in hiragana."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    katakana = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+    hiragana = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+    return list(dict.fromkeys([text, katakana, hiragana]))
+
+
+def _filtered(flt: AccountFilter) -> Select:  # type: ignore[type-arg]
+    today = company_today()
+    reporting = get_settings().reporting_currency
+    active = and_(
+        Subscription.start_date <= today,
+        or_(Subscription.end_date.is_(None), Subscription.end_date > today),
+    )
+    mrr_scaled = func.sum(
+        Subscription.amount * MRR_SCALE / Subscription.billing_period_months
+    ).filter(Subscription.currency == reporting)
+    per_account = (
+        select(
+            Subscription.account_id.label("account_id"),
+            mrr_scaled.label("mrr_scaled"),
+            func.min(Subscription.end_date).label("next_renewal"),
+        )
+        .where(active)
+        .group_by(Subscription.account_id)
+        .subquery("per_account")
+    )
+    stmt = (
+        select(
+            Account.id,
+            Account.name,
+            Account.kana,
+            Account.domain,
+            Account.plan,
+            Account.segment,
+            TeamMember.name.label("owner"),
+            Account.lifecycle_stage,
+            per_account.c.mrr_scaled,
+            per_account.c.next_renewal,
+        )
+        .outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+        .outerjoin(per_account, per_account.c.account_id == Account.id)
+    )
+    if flt.q.strip():
+        conditions = []
+        for variant in search_variants(flt.q):
+            pattern = f"%{_escape_like(variant)}%"
+            conditions += [
+                Account.name.ilike(pattern, escape="\\"),
+                Account.normalized_name.ilike(pattern, escape="\\"),
+                Account.kana.ilike(pattern, escape="\\"),
+                Account.domain.ilike(pattern, escape="\\"),
+            ]
+        stmt = stmt.where(or_(*conditions))
+    if flt.owner_id is not None:
+        stmt = stmt.where(Account.owner_id == flt.owner_id)
+    if flt.plan:
+        stmt = stmt.where(Account.plan == flt.plan)
+    if flt.segment:
+        stmt = stmt.where(Account.segment == flt.segment)
+    if flt.lifecycle:
+        stmt = stmt.where(Account.lifecycle_stage == flt.lifecycle)
+    if flt.renewal_days is not None:
+        stmt = stmt.where(
+            per_account.c.next_renewal.between(today, today + timedelta(days=flt.renewal_days))
+        )
+    order = {
+        "name": Account.normalized_name,
+        "kana": Account.kana,
+        "plan": Account.plan,
+        "segment": Account.segment,
+        "owner": TeamMember.name,
+        "lifecycle": Account.lifecycle_stage,
+        "mrr": per_account.c.mrr_scaled,
+        "renewal": per_account.c.next_renewal,
+    }.get(flt.sort, Account.normalized_name)
+    key = order.desc() if flt.descending else order.asc()
+    return stmt.order_by(key.nulls_last(), Account.id)
+
+
+def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]
+    scaled = r.mrr_scaled
+    return AccountRow(
+        id=r.id,
+        name=r.name,
+        kana=r.kana,
+        domain=r.domain,
+        plan=r.plan,
+        segment=r.segment,
+        owner=r.owner,
+        lifecycle_stage=r.lifecycle_stage,
+        mrr=None if scaled is None else round(Fraction(int(scaled), MRR_SCALE)),
+        next_renewal=r.next_renewal,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _timeline(
+    session: Session, account_id: int, subs: list[Subscription], limit: int
+) -> list[TimelineItem]:
+    items: list[TimelineItem] = []
+    for a in session.scalars(
+        select(Activity)
+        .where(Activity.account_id == account_id)
+        .order_by(Activity.occurred_at.desc())
+        .limit(limit)
+    ):
+        items.append(TimelineItem(_utc(a.occurred_at), "activity", _(a.kind), a.summary))
+    for t in session.scalars(
+        select(Ticket)
+        .where(Ticket.account_id == account_id)
+        .order_by(Ticket.opened_at.desc())
+        .limit(limit)
+    ):
+        title = _("Ticket opened ({priority})", priority=_(t.priority or "normal"))
+        items.append(TimelineItem(_utc(t.opened_at), "ticket", title, t.subject))
+    for s in session.scalars(
+        select(SurveyResponse)
+        .where(SurveyResponse.account_id == account_id)
+        .order_by(SurveyResponse.answered_at.desc())
+        .limit(limit)
+    ):
+        title = _("{survey} answer: {score}", survey=s.survey_type.upper(), score=s.score)
+        items.append(TimelineItem(_utc(s.answered_at), "survey", title, s.comment))
+    for sub in subs:
+        plan = sub.plan or sub.external_id
+        items.append(
+            TimelineItem(
+                _day_start(sub.start_date),
+                "subscription",
+                _("Subscription started: {plan}", plan=plan),
+            )
+        )
+        if sub.end_date is not None and sub.end_date <= company_today():
+            items.append(
+                TimelineItem(
+                    _day_start(sub.end_date),
+                    "subscription",
+                    _("Subscription ended: {plan}", plan=plan),
+                )
+            )
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=get_settings().tz).astimezone(UTC)

@@ -1,0 +1,144 @@
+"""The web app: FastAPI with server-rendered pages, the JSON API under /api, static assets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from banso.errors import BansoError
+from banso.i18n import _, accept_language_match, using_language
+from banso.web.auth import CsrfRejected, Forbidden, NotSignedIn, secret_key, verify_csrf
+from banso.web.templating import render
+
+SESSION_COOKIE = "banso_session"
+SESSION_MAX_AGE = 12 * 60 * 60
+"""A browser session lasts a working day (seconds)."""
+_STATIC = Path(__file__).parent / "static"
+VENDOR_FILES = {
+    "echarts.min.js": ("echarts", "dist", "echarts.min.js"),
+    "htmx.min.js": ("htmx.org", "dist", "htmx.min.js"),
+    "swagger-ui-bundle.js": ("swagger-ui-dist", "swagger-ui-bundle.js"),
+    "swagger-ui.css": ("swagger-ui-dist", "swagger-ui.css"),
+}
+"""Browser libraries served from the npm-installed node_modules (pinned in package-lock.json)."""
+
+
+def create_app(*, https_only: bool = False) -> FastAPI:
+    """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
+    from banso.accounts.routes import accounts_api, accounts_pages
+    from banso.web.routes import pages
+
+    app = FastAPI(
+        title="Banso API",
+        version="1",
+        description=_("Customer success platform: accounts, revenue, health, activities."),
+        dependencies=[Depends(verify_csrf)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.include_router(pages)
+    app.include_router(accounts_pages)
+    app.include_router(accounts_api)
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
+    app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
+    _install_error_pages(app)
+    app.add_middleware(RequestLanguage)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=https_only,
+    )
+    return app
+
+
+class RequestLanguage:
+    """Messages of a request in the session's language (the user's choice), else the browser's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = scope.get("session", {}).get("lang")
+        headers = dict(scope.get("headers") or [])
+        browser = accept_language_match(headers.get(b"accept-language", b"").decode("latin-1"))
+        with using_language(chosen or browser or "en"):
+            await self.app(scope, receive, send)
+
+
+def node_modules() -> Path:
+    """Where ``npm ci`` put the browser libraries: BANSO_NODE_MODULES, else the checkout's."""
+    configured = os.environ.get("BANSO_NODE_MODULES")
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "node_modules"
+
+
+def _vendor_file(name: str) -> Response:
+    parts = VENDOR_FILES.get(name)
+    path = node_modules().joinpath(*parts) if parts else None
+    if path is None or not path.is_file():
+        return Response(status_code=404)
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _api_docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="Banso API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": _("Sign in or send an API token.")},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        message = _("Your role does not allow this.")
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(request, "error.html", {"message": message}, status_code=403)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, exc: CsrfRejected) -> Response:
+        message = _(
+            "The form has expired or did not come from Banso; reload the page and try again."
+        )
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=403)
+        return render(request, "error.html", {"message": message}, status_code=403)
+
+    @app.exception_handler(BansoError)
+    async def _domain_error(request: Request, exc: BansoError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return render(request, "error.html", {"message": str(exc)}, status_code=400)
