@@ -71,3 +71,18 @@ class Contact(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccountMerge(Base):
+    """An account merged into another by ``banso accounts merge``.
+
+    Data keyed by account id outside the app database (the append-only usage event store) is
+    not rewritten by a merge; readers map ``merged_account_id`` to ``kept_account_id`` with it.
+    """
+
+    __tablename__ = "account_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merged_account_id: Mapped[int] = mapped_column(Integer, unique=True)
+    kept_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,7 +1,151 @@
-"""``banso import KIND FILE``."""
+"""``banso import KIND FILE``: parse options, call ``ingest.service.import_file``, print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from banso.db import session_scope
+from banso.errors import ImportRejected
+from banso.i18n import _
+from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult, import_file
 
 import_app = typer.Typer(
-    help="Import a CSV, Excel or Parquet file (all-or-nothing).", no_args_is_help=True
+    help=(
+        "Import a CSV (UTF-8 or Shift_JIS/CP932), Excel .xlsx or Parquet file. All-or-nothing:"
+        " if any row is bad nothing is written and every problem is listed as"
+        " FILE:ROW:COLUMN: reason."
+    ),
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[
+    Path, typer.Argument(help="The file: .csv/.tsv/.txt, .xlsx or .parquet.", show_default=False)
+]
+SourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--source",
+        help="Name of the system the file comes from (crm, billing, zendesk ...); records are"
+        " updated by (source, id) on re-import.",
+    ),
+]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="YAML file mapping the file's headers to fields, e.g. 'columns: {取引先コード:"
+        " account_id}'.",
+        show_default=False,
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Validate the file and report; write nothing.")
+]
+
+
+def _run(kind: str, file: Path, source: str, mapping: Path | None, dry_run: bool) -> None:
+    console = Console(stderr=True)
+    try:
+        with _progress(console, file) as advance, session_scope() as session:
+            result = import_file(
+                session, kind, file, source=source, mapping_path=mapping, dry_run=dry_run,
+                progress=advance,
+            )  # fmt: skip
+            if dry_run:
+                session.rollback()
+    except ImportRejected as exc:
+        for problem in exc.problems[:MAX_PRINTED_PROBLEMS]:
+            console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        if len(exc.problems) > MAX_PRINTED_PROBLEMS:
+            console.print(
+                _("... and {count} more problems", count=len(exc.problems) - MAX_PRINTED_PROBLEMS),
+                markup=False,
+            )
+        raise
+    typer.echo(_summary(result))
+
+
+def _summary(result: ImportResult) -> str:
+    text = _(
+        "{file}: {rows} rows of {kind} from {source}: {inserted} new, {updated} updated,"
+        " {unchanged} unchanged; {accounts} accounts created.",
+        file=result.file, rows=result.rows, kind=result.kind, source=result.source,
+        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+        accounts=result.accounts_created,
+    )  # fmt: skip
+    if result.dry_run:
+        text += " " + _("Dry run: nothing was written.")
+    return text
+
+
+@contextmanager
+def _progress(console: Console, file: Path) -> Iterator[object]:
+    """A progress bar for files big enough to take a while (over 32 MB); silent otherwise."""
+    size = file.stat().st_size if file.is_file() else 0
+    if size < 32 << 20 or not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        *Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(_("Importing {file}", file=file.name), total=size)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=min(done, total), total=total)
+
+        yield advance
+
+
+def _command(kind: str, help_text: str) -> None:
+    def command(
+        file: FileArg,
+        source: SourceOpt = DEFAULT_SOURCE,
+        mapping: MappingOpt = None,
+        dry_run: DryRunOpt = False,
+    ) -> None:
+        _run(kind, file, source, mapping, dry_run)
+
+    command.__doc__ = help_text
+    import_app.command(name=kind)(command)
+
+
+_command(
+    "accounts",
+    "Accounts (customers): id, name, domain/website, owner CSM (e-mail or name), industry ...;"
+    " resolved to existing accounts by id, then domain, then normalised company name.",
+)
+_command(
+    "contacts",
+    "Contacts: id or e-mail, account id, name, role (champion, decision maker, admin, user).",
+)
+_command(
+    "subscriptions",
+    "Subscriptions (contract lines): account_id, subscription_id, plan, start_date, end_date,"
+    " amount (minor units), currency, billing_period_months.",
+)
+_command(
+    "events",
+    "Product usage events into the Parquet event store: event_id (optional), account id, user id,"
+    " event name, timestamp, properties (JSON).",
+)
+_command(
+    "tickets",
+    "Support tickets: ticket id, account id, subject, opened/closed at, priority, status, CSAT.",
+)
+_command("surveys", "Survey responses: account id, type (nps, csat, ces), score, answered at.")
+_command(
+    "activities",
+    "CSM activities: account id, kind (meeting, call, email, note, onboarding), member, when.",
+)
+_command(
+    "team",
+    "CS team members: name, e-mail, job title (trainee, associate, manager, senior manager), team.",
 )

@@ -1,0 +1,605 @@
+"""``import_file``: read, validate every row, then write all of it in the caller's transaction.
+
+Nothing is written unless every row is good: parsing and checks run over the whole file first,
+and any problem raises ``ImportRejected`` listing each ``FILE:ROW:COLUMN: reason``. Rows are
+upserted by ``(source, external id)``, so re-importing a file (or a newer export of the same
+system) updates what changed and never duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from banso.accounts.identity import company_domain, email_domain
+from banso.accounts.models import Contact
+from banso.accounts.service import AccountFacts, resolve_accounts
+from banso.activities.models import Activity
+from banso.config import get_settings
+from banso.db import utcnow
+from banso.errors import ImportProblem, ImportRejected
+from banso.i18n import _
+from banso.ingest.columns import arrow_type, blank_to_null, parse_column
+from banso.ingest.models import ImportBatch
+from banso.ingest.readers import SourceFile, open_source
+from banso.ingest.schemas import FIELDS, ImportKind, load_mapping, match_headers
+from banso.ingest.values import web_domain
+from banso.revenue.models import Subscription
+from banso.support.models import Ticket
+from banso.surveys.models import SURVEY_TYPES, SurveyResponse
+from banso.team.models import TeamMember
+
+DEFAULT_SOURCE = "import"
+MAX_PRINTED_PROBLEMS = 50
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes read, file size) as the file streams in."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an accepted import did: rows read, records inserted, updated, unchanged."""
+
+    kind: str
+    file: str
+    source: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    accounts_created: int
+    dry_run: bool
+
+
+def import_file(
+    session: Session,
+    kind: str,
+    path: Path,
+    *,
+    source: str = DEFAULT_SOURCE,
+    mapping_path: Path | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` as ``kind`` from ``source`` (all-or-nothing; the caller commits)."""
+    import_kind = ImportKind(kind)
+    mapping = load_mapping(mapping_path, import_kind) if mapping_path else None
+    source_file = open_source(path)
+    fields, header_problems = match_headers(import_kind, source_file.headers, mapping)
+    if header_problems:
+        raise rejected([ImportProblem(path.name, 1, c, r) for c, r in header_problems])
+    if import_kind is ImportKind.EVENTS:
+        from banso.ingest.events import import_events
+
+        return import_events(session, source_file, fields, source, dry_run, progress)
+    table = read_validated(source_file, import_kind, fields, progress)
+    writer = _WRITERS[import_kind]
+    inserted, updated, unchanged, created = writer(
+        session, table, source, dry_run, ProblemSink(path.name, fields)
+    )
+    result = ImportResult(
+        import_kind.value, path.name, source, table.num_rows, inserted, updated, unchanged,
+        created, dry_run,
+    )  # fmt: skip
+    if not dry_run:
+        record_batch(session, result)
+    return result
+
+
+def record_batch(session: Session, result: ImportResult) -> None:
+    """One ``ImportBatch`` row per accepted import: the audit trail of what came in."""
+    session.add(
+        ImportBatch(
+            kind=result.kind,
+            file_name=result.file,
+            source=result.source,
+            rows=result.rows,
+            inserted=result.inserted,
+            updated=result.updated,
+        )
+    )
+    session.flush()
+
+
+def rejected(problems: list[ImportProblem]) -> ImportRejected:
+    """The error for a refused file, problems in file order."""
+    problems = sorted(problems, key=lambda p: (p.row, p.column))
+    return ImportRejected(
+        problems,
+        _(
+            "{file}: {count} problem(s) found; nothing was imported.",
+            file=problems[0].file if problems else "",
+            count=len(problems),
+        ),
+    )
+
+
+class ProblemSink:
+    """Collects problems of one file, naming columns by the header as written in the file."""
+
+    def __init__(self, file: str, fields: dict[str, str]) -> None:
+        self.file = file
+        self.fields = fields
+        self.problems: list[ImportProblem] = []
+
+    def add(self, row: int, field: str, reason: str) -> None:
+        self.problems.append(ImportProblem(self.file, row, self.fields.get(field, field), reason))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise rejected(self.problems)
+
+
+def read_validated(
+    source_file: SourceFile,
+    kind: ImportKind,
+    fields: dict[str, str],
+    progress: Progress | None = None,
+) -> pa.Table:
+    """The whole file parsed into typed columns (plus ``_row``), or ``ImportRejected``."""
+    sink = ProblemSink(source_file.path.name, fields)
+    tables = []
+    for batch in source_file.batches:
+        tables.append(parse_batch(batch.columns, batch.rows, kind, fields, sink))
+        if progress:
+            progress(batch.bytes_read, source_file.size)
+    table = (
+        pa.concat_tables(tables)
+        if tables
+        else pa.table(
+            {
+                **{s.name: pa.array([], arrow_type(s.value_type)) for s in FIELDS[kind]},
+                "_row": pa.array([], pa.int64()),
+            }
+        )
+    )
+    check_unique(table, kind, sink)
+    sink.raise_if_any()
+    return table
+
+
+def parse_batch(
+    columns: dict[str, pa.Array],
+    rows: pa.Array,
+    kind: ImportKind,
+    fields: dict[str, str],
+    sink: ProblemSink,
+) -> pa.Table:
+    """Typed columns of one batch; every bad or missing cell is added to ``sink``."""
+    tz = get_settings().tz
+    out: dict[str, pa.Array] = {}
+    row_numbers: list[int] | None = None
+    for spec in FIELDS[kind]:
+        header = fields.get(spec.name)
+        if header is None:
+            out[spec.name] = pa.nulls(len(rows), arrow_type(spec.value_type))
+            continue
+        text = blank_to_null(columns[header])
+        parsed, cell_problems = parse_column(
+            text, spec.value_type, tz=tz, choices=spec.choices or None
+        )
+        if cell_problems or (spec.required and text.null_count):
+            row_numbers = row_numbers or rows.to_pylist()
+            for index, reason in cell_problems:
+                sink.add(row_numbers[index], spec.name, reason)
+            if spec.required:
+                for index in pc.indices_nonzero(pc.is_null(text)).to_pylist():
+                    sink.add(row_numbers[index], spec.name, _("a value is required"))
+        out[spec.name] = parsed
+    out["_row"] = rows
+    table = pa.table(out)
+    _ROW_CHECKS.get(kind, _no_checks)(table, sink)
+    return table
+
+
+def check_unique(table: pa.Table, kind: ImportKind, sink: ProblemSink) -> None:
+    """The same external id twice in one file is a problem: which row should win is unclear."""
+    key = _UNIQUE_KEYS.get(kind)
+    if key is None or table.num_rows == 0:
+        return
+    keyed = table.select([key, "_row"]).filter(pc.is_valid(table[key]))
+    counts = keyed.group_by(key).aggregate([("_row", "min"), ("_row", "count")])
+    repeated = counts.filter(pc.greater(counts["_row_count"], 1))
+    if repeated.num_rows == 0:
+        return
+    first = dict(zip(repeated[key].to_pylist(), repeated["_row_min"].to_pylist(), strict=True))
+    dupes = keyed.filter(pc.is_in(keyed[key], value_set=repeated[key].combine_chunks()))
+    for value, row in zip(dupes[key].to_pylist(), dupes["_row"].to_pylist(), strict=True):
+        if row != first[value]:
+            sink.add(
+                row,
+                key,
+                _("{value} appears twice: also on row {row}", value=value, row=first[value]),
+            )
+
+
+_UNIQUE_KEYS = {
+    ImportKind.ACCOUNTS: "account_id",
+    ImportKind.CONTACTS: "contact_id",
+    ImportKind.SUBSCRIPTIONS: "subscription_id",
+    ImportKind.TICKETS: "ticket_id",
+    ImportKind.SURVEYS: "response_id",
+    ImportKind.ACTIVITIES: "activity_id",
+    ImportKind.TEAM: "email",
+}
+
+
+# --- row checks: rules across the cells of one row -------------------------------------------
+
+
+def _no_checks(table: pa.Table, sink: ProblemSink) -> None:
+    return None
+
+
+def _flag(table: pa.Table, mask: pa.Array, sink: ProblemSink, field: str,
+          reason: Callable[[dict[str, Any]], str]) -> None:  # fmt: skip
+    """Add a problem for every row where ``mask`` is true (nulls are not flagged)."""
+    hits = table.filter(pc.fill_null(mask, False))
+    for row in hits.to_pylist():
+        sink.add(row["_row"], field, reason(row))
+
+
+def _check_subscriptions(table: pa.Table, sink: ProblemSink) -> None:
+    _flag(table, pc.less_equal(table["end_date"], table["start_date"]), sink, "end_date",
+          lambda r: _("end_date must be after start_date ({start}); it is the first day without"
+                      " service", start=r["start_date"].isoformat()))  # fmt: skip
+    _flag(table, pc.less(table["amount"], 0), sink, "amount",
+          lambda r: _("amount must be 0 or more, got {value}", value=r["amount"]))  # fmt: skip
+    _flag(table, pc.less(table["billing_period_months"], 1), sink, "billing_period_months",
+          lambda r: _("billing_period_months must be 1 or more, got {value}",
+                      value=r["billing_period_months"]))  # fmt: skip
+
+
+def _check_surveys(table: pa.Table, sink: ProblemSink) -> None:
+    for survey_type, (low, high) in SURVEY_TYPES.items():
+        of_type = pc.equal(table["survey_type"], survey_type)
+        outside = pc.or_(pc.less(table["score"], low), pc.greater(table["score"], high))
+        _flag(table, pc.and_(of_type, outside), sink, "score",
+              lambda r, lo=low, hi=high: _("{type} score must be {low}-{high}, got {value}",
+                                           type=r["survey_type"].upper(), low=lo, high=hi,
+                                           value=r["score"]))  # fmt: skip
+
+
+def _check_tickets(table: pa.Table, sink: ProblemSink) -> None:
+    outside = pc.or_(pc.less(table["csat"], 1), pc.greater(table["csat"], 5))
+    _flag(table, outside, sink, "csat",
+          lambda r: _("csat must be 1-5, got {value}", value=r["csat"]))  # fmt: skip
+    _flag(table, pc.less(table["closed_at"], table["opened_at"]), sink, "closed_at",
+          lambda r: _("closed_at is before opened_at"))  # fmt: skip
+
+
+def _check_contacts(table: pa.Table, sink: ProblemSink) -> None:
+    _flag(table, pc.and_(pc.is_null(table["contact_id"]), pc.is_null(table["email"])), sink,
+          "contact_id", lambda r: _("give a contact id or an e-mail address"))  # fmt: skip
+
+
+_ROW_CHECKS: dict[ImportKind, Callable[[pa.Table, ProblemSink], None]] = {
+    ImportKind.SUBSCRIPTIONS: _check_subscriptions,
+    ImportKind.SURVEYS: _check_surveys,
+    ImportKind.TICKETS: _check_tickets,
+    ImportKind.CONTACTS: _check_contacts,
+}
+
+
+# --- writers: one per kind; each returns (inserted, updated, unchanged, accounts created) -----
+
+Counts = tuple[int, int, int, int]
+
+
+def _write_subscriptions(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    settings = get_settings()
+    accounts = _account_refs(session, table, source, dry_run)
+    currency = pc.fill_null(table["currency"], settings.reporting_currency).to_pylist()
+    period = pc.fill_null(table["billing_period_months"], 1).to_pylist()
+    records = _records(
+        table,
+        external_id="subscription_id",
+        columns=("plan", "start_date", "end_date", "amount"),
+        extra={"account_id": accounts.ids_for(table), "currency": currency,
+               "billing_period_months": period},
+    )  # fmt: skip
+    return (*upsert_by_external_id(session, Subscription.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_accounts(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    owners = _member_ids(session, table["owner"], table["_row"], "owner", sink)
+    sink.raise_if_any()
+    facts: dict[str, AccountFacts] = {}
+    columns = {name: table[name].to_pylist() for name in table.column_names}
+    for i, ext in enumerate(columns["account_id"]):
+        domain = columns["domain"][i]
+        facts[ext] = AccountFacts(
+            name=columns["name"][i],
+            kana=columns["kana"][i],
+            domain=company_domain(web_domain(domain)) if domain else email_domain(
+                columns["email"][i]),
+            industry=columns["industry"][i],
+            employee_count=columns["employee_count"][i],
+            plan=columns["plan"][i],
+            segment=columns["segment"][i],
+            owner_id=owners[i],
+            lifecycle_stage=columns["lifecycle_stage"][i],
+            tier=columns["tier"][i],
+            touch_model=columns["touch_model"][i],
+        )  # fmt: skip
+    resolved = resolve_accounts(session, source, facts, update_existing=True, dry_run=dry_run)
+    unchanged = len(facts) - resolved.created - resolved.updated
+    return resolved.created, resolved.updated, unchanged, resolved.created
+
+
+def _write_contacts(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    accounts = _account_refs(session, table, source, dry_run)
+    ids = pc.coalesce(table["contact_id"], table["email"])
+    table = table.set_column(table.column_names.index("contact_id"), "contact_id", ids)
+    records = _records(
+        table,
+        external_id="contact_id",
+        columns=("name", "kana", "email", "phone", "role", "language", "left_at"),
+        extra={"account_id": accounts.ids_for(table)},
+    )
+    return (*upsert_by_external_id(session, Contact.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_tickets(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    accounts = _account_refs(session, table, source, dry_run)
+    records = _records(
+        table,
+        external_id="ticket_id",
+        columns=("subject", "opened_at", "closed_at", "priority", "status", "category", "csat"),
+        extra={"account_id": accounts.ids_for(table),
+               "contact_id": _contact_ids(session, table["email"])},
+    )  # fmt: skip
+    return (*upsert_by_external_id(session, Ticket.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_surveys(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    accounts = _account_refs(session, table, source, dry_run)
+    table = _with_derived_ids(
+        table, "response_id", ("account_id", "email", "survey_type", "score", "answered_at")
+    )
+    records = _records(
+        table,
+        external_id="response_id",
+        columns=("survey_type", "score", "comment", "answered_at"),
+        extra={"account_id": accounts.ids_for(table),
+               "contact_id": _contact_ids(session, table["email"])},
+    )  # fmt: skip
+    return (*upsert_by_external_id(session, SurveyResponse.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_activities(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    members = _member_ids(session, table["member"], table["_row"], "member", sink)
+    sink.raise_if_any()
+    accounts = _account_refs(session, table, source, dry_run)
+    table = _with_derived_ids(
+        table, "activity_id", ("account_id", "kind", "member", "occurred_at", "summary")
+    )
+    records = _records(
+        table,
+        external_id="activity_id",
+        columns=("kind", "occurred_at", "summary"),
+        extra={"account_id": accounts.ids_for(table), "member_id": members},
+    )
+    return (*upsert_by_external_id(session, Activity.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_team(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """Team members are keyed by e-mail (one person, whatever system listed them)."""
+    existing = {m.email: m for m in session.scalars(select(TeamMember))}
+    inserted = updated = unchanged = 0
+    for row in table.select(["name", "email", "job_title", "team"]).to_pylist():
+        member = existing.get(row["email"])
+        if member is None:
+            inserted += 1
+            if not dry_run:
+                session.add(TeamMember(**row))
+            continue
+        said = {k: v for k, v in row.items() if v is not None}
+        if all(getattr(member, k) == v for k, v in said.items()):
+            unchanged += 1
+            continue
+        updated += 1
+        if not dry_run:
+            for key, value in said.items():
+                setattr(member, key, value)
+    session.flush()
+    return inserted, updated, unchanged, 0
+
+
+_WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink], Counts]] = {
+    ImportKind.ACCOUNTS: _write_accounts,
+    ImportKind.CONTACTS: _write_contacts,
+    ImportKind.SUBSCRIPTIONS: _write_subscriptions,
+    ImportKind.TICKETS: _write_tickets,
+    ImportKind.SURVEYS: _write_surveys,
+    ImportKind.ACTIVITIES: _write_activities,
+    ImportKind.TEAM: _write_team,
+}
+
+
+# --- shared writing helpers -----------------------------------------------------------------
+
+
+@dataclass
+class AccountRefs:
+    """Banso account ids for the ``account_id`` column of a file of ``source``."""
+
+    ids: dict[str, int | None]
+    created: int
+
+    def ids_for(self, table: pa.Table) -> list[int | None]:
+        return [self.ids.get(ext) for ext in table["account_id"].to_pylist()]
+
+
+def account_refs(
+    session: Session, ext_ids: pa.Array, names: pa.Array | None, source: str, dry_run: bool
+) -> AccountRefs:
+    """Resolve each distinct account id (creating unknown accounts named by the name column, or
+    by the id when the file has none)."""
+    distinct = pa.table({"id": ext_ids, "name": names if names is not None
+                         else pa.nulls(len(ext_ids), pa.string())})  # fmt: skip
+    firsts = distinct.group_by("id", use_threads=False).aggregate([("name", "first")])
+    facts = {
+        ext: AccountFacts(name=name)
+        for ext, name in zip(
+            firsts["id"].to_pylist(), firsts["name_first"].to_pylist(), strict=True
+        )  # fmt: skip
+    }
+    resolved = resolve_accounts(session, source, facts, update_existing=False, dry_run=dry_run)
+    return AccountRefs(resolved.ids, resolved.created)
+
+
+def _account_refs(session: Session, table: pa.Table, source: str, dry_run: bool) -> AccountRefs:
+    return account_refs(session, table["account_id"], table["account_name"], source, dry_run)
+
+
+def upsert_by_external_id(
+    session: Session,
+    table: Table,
+    source: str,
+    records: list[dict[str, Any]],
+    dry_run: bool,
+) -> tuple[int, int, int]:
+    """Insert new ``(source, external_id)`` records, update changed ones, skip identical ones.
+
+    Returns (inserted, updated, unchanged). Bulk statements: one executemany for the inserts and
+    one for the updates, so a million rows stay within seconds.
+    """
+    if not records:
+        return 0, 0, 0
+    columns = [c for c in records[0] if c != "external_id"]
+    existing: dict[str, tuple[int, tuple[Any, ...]]] = {}
+    query = select(table.c.external_id, table.c.id, *[table.c[c] for c in columns]).where(
+        table.c.source == source
+    )
+    for row in session.execute(query):
+        existing[row[0]] = (row[1], tuple(_comparable(v) for v in row[2:]))
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged = 0
+    for record in records:
+        found = existing.get(record["external_id"])
+        if found is None:
+            inserts.append({**record, "source": source, "created_at": now})
+            continue
+        values = tuple(_comparable(record[c]) for c in columns)
+        if values == found[1]:
+            unchanged += 1
+        else:
+            updates.append({**{f"v_{c}": record[c] for c in columns}, "b_id": found[0]})
+    if not dry_run:
+        if "updated_at" in table.c:
+            for row in inserts:
+                row["updated_at"] = now
+        if inserts:
+            session.execute(insert(table), inserts)
+        if updates:
+            values = {c: bindparam(f"v_{c}") for c in columns}
+            if "updated_at" in table.c:
+                values["updated_at"] = now
+            statement = update(table).where(table.c.id == bindparam("b_id")).values(values)
+            session.connection().execute(statement, updates)
+    return len(inserts), len(updates), unchanged
+
+
+def _records(
+    table: pa.Table, *, external_id: str, columns: tuple[str, ...], extra: dict[str, list[Any]]
+) -> list[dict[str, Any]]:
+    data = {"external_id": table[external_id].to_pylist()}
+    data.update({c: table[c].to_pylist() for c in columns})
+    data.update(extra)
+    names = list(data)
+    return [dict(zip(names, values, strict=True)) for values in zip(*data.values(), strict=True)]
+
+
+def _comparable(value: Any) -> Any:
+    """Stored and imported values compared alike (SQLite returns naive UTC datetimes)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _with_derived_ids(table: pa.Table, id_field: str, basis: tuple[str, ...]) -> pa.Table:
+    """Fill a missing record id with a hash of the record, so re-importing it is idempotent."""
+    if table[id_field].null_count == 0:
+        return table
+    texts = zip(*[table[c].to_pylist() for c in basis], strict=True)
+    derived = [
+        "h:"
+        + hashlib.sha256(
+            "\x1f".join("" if v is None else str(v) for v in row).encode()
+        ).hexdigest()[:32]
+        for row in texts
+    ]
+    ids = pc.coalesce(table[id_field], pa.array(derived, pa.string()))
+    return table.set_column(table.column_names.index(id_field), id_field, ids)
+
+
+def _member_ids(
+    session: Session, refs: pa.ChunkedArray, rows: pa.ChunkedArray, field: str, sink: ProblemSink
+) -> list[int | None]:
+    """Team members named by e-mail or by name; an unknown one is a problem of that row."""
+    values = refs.to_pylist()
+    if all(v is None for v in values):
+        return [None] * len(values)
+    by_key: dict[str, int] = {}
+    names: dict[str, list[int]] = {}
+    for member_id, name, email in session.execute(
+        select(TeamMember.id, TeamMember.name, TeamMember.email)
+    ):
+        by_key[email.lower()] = member_id
+        names.setdefault(" ".join(name.split()).casefold(), []).append(member_id)
+    for name, ids in names.items():
+        if len(ids) == 1:
+            by_key.setdefault(name, ids[0])
+    out: list[int | None] = []
+    for value, row in zip(values, rows.to_pylist(), strict=True):
+        if value is None:
+            out.append(None)
+            continue
+        member = by_key.get(" ".join(value.split()).casefold())
+        if member is None:
+            sink.add(row, field, _("no team member with the e-mail or name {value}; import the"
+                                   " team file first", value=value))  # fmt: skip
+        out.append(member)
+    return out
+
+
+def _contact_ids(session: Session, emails: pa.ChunkedArray) -> list[int | None]:
+    values = emails.to_pylist()
+    wanted = {v for v in values if v}
+    if not wanted:
+        return [None] * len(values)
+    found = dict(
+        session.execute(select(Contact.email, Contact.id).where(Contact.email.in_(wanted))).all()
+    )
+    return [found.get(v) if v else None for v in values]
