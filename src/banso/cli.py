@@ -15,6 +15,7 @@ from banso.accounts.cli import accounts_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
+from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
 from banso.revenue.cli import metrics_app
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(demo_app, name="demo")
+app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 

@@ -3,6 +3,7 @@
 from banso.accounts.models import Account, AccountIdentity, Contact
 from banso.activities.models import Activity
 from banso.db import Base
+from banso.health.models import CsmPulse, HealthOverride
 from banso.ingest.models import ImportBatch
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
@@ -15,7 +16,9 @@ __all__ = [
     "Activity",
     "Base",
     "Contact",
+    "CsmPulse",
     "FxRate",
+    "HealthOverride",
     "ImportBatch",
     "Subscription",
     "SurveyResponse",

@@ -1,0 +1,236 @@
+"""``banso health``: check-config, score, explain, override, pulse."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
+
+from banso.accounts.models import Account
+from banso.config import get_settings
+from banso.db import session_scope
+from banso.errors import BansoError
+from banso.health import service
+from banso.i18n import _
+
+health_app = typer.Typer(
+    help="Health scores: scorecards, daily scores, explanations, overrides.",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BansoError(
+            _("{option} must be a date as YYYY-MM-DD, not {value!r}.", option=option, value=value)
+        ) from None
+
+
+def _yesterday() -> date:
+    return datetime.now(get_settings().tz).date() - timedelta(days=1)
+
+
+def _account_id(account: str) -> int:
+    with session_scope() as session:
+        if account.isdigit() and session.get(Account, int(account)) is not None:
+            return int(account)
+        found = session.scalars(select(Account.id).where(Account.name == account)).all()
+    if len(found) == 1:
+        return found[0]
+    raise BansoError(_("No account {account!r} (give its id or exact name).", account=account))
+
+
+@health_app.command("check-config")
+def check_config() -> None:
+    """Validate the scorecard YAML files; print each problem as FILE:LINE: FIELD: REASON."""
+    cards = service.scorecards()
+    for card in cards:
+        typer.echo(
+            _(
+                "{name}: {groups} groups, {measures} measures — OK",
+                name=card.name,
+                groups=len(card.groups),
+                measures=len(card.measure_names),
+            )
+        )
+
+
+@health_app.command()
+def score(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to score (YYYY-MM-DD); default yesterday.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day of a range to score.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day of a range to score.")] = None,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="Score every day of the event history.")
+    ] = False,
+) -> None:
+    """Compute daily health snapshots (overall, per group, per measure, with raw values)."""
+    days = _days(as_of, start, end, backfill)
+    with session_scope() as session, Progress(console=err, transient=True) as progress:
+        task = progress.add_task(_("Scoring days"), total=len(days))
+        rows = service.score_days(session, days, lambda n: progress.advance(task, n))
+    typer.echo(
+        _(
+            "Scored {rows} account-days over {days} days ({first} to {last}).",
+            rows=rows,
+            days=len(days),
+            first=days[0],
+            last=days[-1],
+        )
+    )
+
+
+def _days(as_of: str | None, start: str | None, end: str | None, backfill: bool) -> list[date]:
+    if backfill:
+        days = service.event_history_days()
+        if not days:
+            raise BansoError(_("The event store is empty: there is no history to backfill."))
+        return days
+    if start or end:
+        first, last = _date(start, "--from"), _date(end, "--to")
+        if first is None or last is None:
+            raise BansoError(_("Give both --from and --to."))
+        if first > last:
+            raise BansoError(_("--from {start} is after --to {end}.", start=first, end=last))
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [_date(as_of, "--as-of") or _yesterday()]
+
+
+@health_app.command()
+def explain(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (default: first scored).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (default: last scored).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Say which measures moved an account's score between two days, and by how much."""
+    e = service.explain(_account_id(account), _date(start, "--from"), _date(end, "--to"))
+    if fmt == "json":
+        typer.echo(json.dumps(_explanation_json(e), ensure_ascii=False, indent=1))
+        return
+    typer.echo(
+        _(
+            "Account {account}: score {a} on {d0} -> {b} on {d1}.",
+            account=e.account_id,
+            a=_fmt(e.score_from),
+            d0=e.day_from,
+            b=_fmt(e.score_to),
+            d1=e.day_to,
+        )
+    )
+    for c in e.changes:
+        if abs(c.points) < 0.05:
+            continue
+        typer.echo(
+            _(
+                "  {measure}: {r0} -> {r1} (score {s0} -> {s1}): {points:+.1f} points",
+                measure=c.measure,
+                r0=_fmt(c.raw_from),
+                r1=_fmt(c.raw_to),
+                s0=_fmt(c.score_from),
+                s1=_fmt(c.score_to),
+                points=c.points,
+            )
+        )
+    if e.renormalised:
+        typer.echo(
+            _(
+                "  No data on one of the days (weights re-normalised): {names}",
+                names=", ".join(e.renormalised),
+            )
+        )
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}" if value != int(value) else str(int(value))
+
+
+def _explanation_json(e: service.Explanation) -> dict[str, object]:
+    return {
+        "account_id": e.account_id,
+        "from": e.day_from.isoformat(),
+        "to": e.day_to.isoformat(),
+        "score_from": e.score_from,
+        "score_to": e.score_to,
+        "changes": [c.__dict__ for c in e.changes],
+        "renormalised": e.renormalised,
+    }
+
+
+@health_app.command()
+def override(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    score_value: Annotated[float, typer.Option("--score", help="Score 0-100 to use instead.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown beside the score).")],
+    expires: Annotated[str, typer.Option("--expires", help="First day it no longer applies.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day it applies (default today).")
+    ] = None,
+) -> None:
+    """Override an account's score with a reason until an expiry date (admins)."""
+    starts_on = _date(start, "--from") or datetime.now(get_settings().tz).date()
+    with session_scope() as session:
+        o = service.set_override(
+            session,
+            _account_id(account),
+            score_value,
+            reason,
+            _date(expires, "--expires") or starts_on,
+            starts_on,
+        )
+    typer.echo(
+        _(
+            "Override {score} for account {account} from {start} until {end}.",
+            score=o.score,
+            account=o.account_id,
+            start=o.starts_on,
+            end=o.expires_on,
+        )
+    )
+
+
+@health_app.command()
+def pulse(
+    account: Annotated[str, typer.Argument(help="Account id or exact name.")],
+    rating: Annotated[int, typer.Option("--rating", help="The CSM's rating, 1 (bad) to 5 (good).")],
+    expires: Annotated[str, typer.Option("--expires", help="First day it no longer applies.")],
+    comment: Annotated[str | None, typer.Option("--comment", help="Why.")] = None,
+) -> None:
+    """Record the CSM's pulse (1-5) for an account, valid until an expiry date."""
+    today = datetime.now(get_settings().tz).date()
+    with session_scope() as session:
+        p = service.set_pulse(
+            session,
+            _account_id(account),
+            rating,
+            comment,
+            today,
+            _date(expires, "--expires") or today,
+        )
+    typer.echo(
+        _(
+            "Pulse {rating} for account {account} until {end}.",
+            rating=p.rating,
+            account=p.account_id,
+            end=p.expires_on,
+        )
+    )

@@ -1,0 +1,248 @@
+"""Raw values of every health measure, per account and as-of day, computed set-based.
+
+Usage measures come from ``banso.usage.metrics`` (the one definition of usage features); the
+others from the app tables, read into an in-memory DuckDB through Arrow, with one query per
+family over all requested days at once. Only customers are scored: accounts with a paid
+subscription line active on the day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.engine import Engine
+
+from banso.accounts.models import Account, Contact
+from banso.activities.models import Activity
+from banso.analytics.engines import read_arrow
+from banso.config import get_settings
+from banso.health.measures import SLA_HOURS
+from banso.health.models import CsmPulse
+from banso.revenue.models import Subscription
+from banso.support.models import Ticket
+from banso.surveys.models import SurveyResponse
+from banso.usage.metrics import FEATURES, TRENDED, UsageWindow, usage_features
+from banso.usage.service import advanced_features, duckdb_connection, events_table
+from banso.usage.store import event_files
+
+USAGE_COUNTS = [
+    n
+    for n in [*FEATURES, *(f"{t}_prior28d" for t in TRENDED)]
+    if n not in ("wau_mau", "events_per_active_user_28d", "days_since_last_activity")
+]
+"""Usage features that are counts: 0, not missing, for a customer without events."""
+
+APP_TABLES = {
+    "accounts": [
+        Account.id,
+        Account.segment,
+        Account.touch_model,
+        Account.plan,
+        Account.tier,
+        Account.industry,
+    ],
+    "subscriptions": [
+        Subscription.account_id,
+        Subscription.start_date,
+        Subscription.end_date,
+        Subscription.amount,
+        Subscription.billing_period_months,
+    ],
+    "tickets": [
+        Ticket.account_id,
+        Ticket.opened_at,
+        Ticket.closed_at,
+        Ticket.priority,
+        Ticket.csat,
+    ],
+    "survey_responses": [
+        SurveyResponse.account_id,
+        SurveyResponse.survey_type,
+        SurveyResponse.score,
+        SurveyResponse.answered_at,
+    ],
+    "activities": [Activity.account_id, Activity.kind, Activity.occurred_at],
+    "contacts": [Contact.account_id, Contact.role, Contact.left_at],
+    "csm_pulses": [
+        CsmPulse.account_id,
+        CsmPulse.rating,
+        CsmPulse.rated_on,
+        CsmPulse.expires_on,
+        CsmPulse.created_at,
+    ],
+}
+
+
+class HealthInputs:
+    """An in-memory DuckDB holding the app tables and the event store, for scoring days."""
+
+    def __init__(self, app_db: Engine, event_root: Path | None = None) -> None:
+        self.con = duckdb_connection()
+        self.timezone = get_settings().timezone
+        for name, columns in APP_TABLES.items():
+            self.con.con.register(name, read_arrow(app_db, columns))
+        self.event_root = event_root
+        self.events = events_table(self.con, event_root)
+        self.advanced = advanced_features()
+
+    def accounts(self) -> pa.Table:
+        return self.con.con.sql("SELECT * FROM accounts ORDER BY id").to_arrow_table()
+
+    def raw_values(self, days: list[date]) -> pa.Table:
+        """One row per (account, day) for customers on that day: ``account_id``, ``day`` and a
+        column per measure (null = no data)."""
+        self.con.con.register("score_days", self._days_table(days))
+        base = self.con.con.sql(_SQL_CUSTOMERS).to_arrow_table()
+        self.con.con.register("base", base)
+        self.con.con.register("usage", self._usage(days))
+        sql = _SQL_MEASURES.format(**{f"sla_{p}": h for p, h in SLA_HOURS.items()})
+        table = self.con.con.sql(sql).to_arrow_table()
+        if self.has_events:
+            # with an event store, an account without events has zero usage, not missing data
+            for name in USAGE_COUNTS:
+                i = table.schema.get_field_index(name)
+                table = table.set_column(i, name, pc.fill_null(table[name], 0))
+        return table
+
+    @property
+    def has_events(self) -> bool:
+        return bool(event_files(self.event_root))
+
+    def _days_table(self, days: list[date]) -> pa.Table:
+        zone = ZoneInfo(self.timezone)
+        ends = [
+            datetime.combine(d + timedelta(days=1), time(0), zone).astimezone(ZoneInfo("UTC"))
+            for d in days
+        ]
+        return pa.table(
+            {
+                "day": pa.array(days, pa.date32()),
+                "end_ts": pa.array(ends, pa.timestamp("us", tz="UTC")),
+            }
+        )
+
+    def _usage(self, days: list[date]) -> pa.Table:
+        parts = []
+        for d in days:
+            expr = usage_features(self.events, UsageWindow(d, self.timezone), self.advanced)
+            part = expr.mutate(day=ibis.literal(d, type="date")).to_pyarrow()
+            parts.append(part)
+        return pa.concat_tables(parts) if parts else pa.table({})
+
+
+# Customers on a day: a paid line active on it (start <= day < end).
+_SQL_CUSTOMERS = """
+SELECT d.day, d.end_ts, s.account_id,
+       sum(s.amount::DOUBLE / s.billing_period_months) AS mrr
+FROM score_days d
+JOIN subscriptions s
+  ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day) AND s.amount > 0
+GROUP BY 1, 2, 3
+"""
+
+# One pass per family over every requested day; each joins only the rows of its look-back.
+_SQL_MEASURES = """
+WITH tickets_w AS (
+    SELECT b.account_id, b.day,
+        count(*) FILTER (WHERE t.closed_at IS NULL OR t.closed_at >= b.end_ts) AS open_tickets,
+        count(*) FILTER (WHERE t.opened_at >= b.end_ts - INTERVAL 30 DAY) AS tickets_30d,
+        count(*) FILTER (
+            WHERE t.opened_at >= b.end_ts - INTERVAL 30 DAY
+              AND least(coalesce(t.closed_at, b.end_ts), b.end_ts) - t.opened_at >
+                  to_hours(CASE coalesce(t.priority, 'normal')
+                      WHEN 'urgent' THEN {sla_urgent} WHEN 'high' THEN {sla_high}
+                      WHEN 'low' THEN {sla_low} ELSE {sla_normal} END)
+        ) AS sla_breaches_30d,
+        avg(t.csat) AS ticket_csat_90d
+    FROM base b JOIN tickets t
+      ON t.account_id = b.account_id
+     AND t.opened_at < b.end_ts AND t.opened_at >= b.end_ts - INTERVAL 90 DAY
+    GROUP BY 1, 2
+),
+surveys_w AS (
+    SELECT b.account_id, b.day,
+        arg_max(r.score, r.answered_at) FILTER (WHERE r.survey_type = 'nps') AS latest_nps,
+        arg_max(r.score, r.answered_at) FILTER (WHERE r.survey_type = 'csat') AS latest_csat
+    FROM base b JOIN survey_responses r
+      ON r.account_id = b.account_id
+     AND r.answered_at < b.end_ts AND r.answered_at >= b.end_ts - INTERVAL 365 DAY
+    GROUP BY 1, 2
+),
+activities_w AS (
+    SELECT b.account_id, b.day,
+        count(*) FILTER (WHERE a.kind = 'meeting') AS meetings_90d,
+        count(*) FILTER (WHERE a.kind = 'onboarding_session') AS onboarding_sessions_90d
+    FROM base b JOIN activities a
+      ON a.account_id = b.account_id
+     AND a.occurred_at < b.end_ts AND a.occurred_at >= b.end_ts - INTERVAL 90 DAY
+    GROUP BY 1, 2
+),
+contacts_w AS (
+    SELECT b.account_id, b.day,
+        max(CASE WHEN c.role = 'champion' AND (c.left_at IS NULL OR c.left_at >= b.end_ts)
+                 THEN 1 ELSE 0 END) AS champion_present
+    FROM base b JOIN contacts c ON c.account_id = b.account_id
+    GROUP BY 1, 2
+),
+renewals AS (
+    SELECT b.account_id, b.day,
+        min(next_renewal - b.day) AS days_to_renewal
+    FROM (
+        SELECT b.account_id, b.day, s.start_date, s.billing_period_months AS bpm,
+            greatest(1, ((year(b.day) * 12 + month(b.day)) - (year(s.start_date) * 12
+                + month(s.start_date))) // s.billing_period_months) AS k
+        FROM base b JOIN subscriptions s
+          ON s.account_id = b.account_id AND s.start_date <= b.day
+         AND (s.end_date IS NULL OR s.end_date > b.day) AND s.amount > 0
+    ) b,
+    LATERAL (
+        SELECT CASE
+            WHEN (b.start_date + to_months(b.k * b.bpm))::DATE > b.day
+                THEN (b.start_date + to_months(b.k * b.bpm))::DATE
+            ELSE (b.start_date + to_months((b.k + 1) * b.bpm))::DATE
+        END AS next_renewal
+    )
+    GROUP BY 1, 2
+),
+mrr_before AS (
+    SELECT b.account_id, b.day, sum(s.amount::DOUBLE / s.billing_period_months) AS mrr_90d_ago
+    FROM base b JOIN subscriptions s
+      ON s.account_id = b.account_id AND s.amount > 0
+     AND s.start_date <= b.day - 90 AND (s.end_date IS NULL OR s.end_date > b.day - 90)
+    GROUP BY 1, 2
+),
+pulse_w AS (
+    SELECT b.account_id, b.day, arg_max(p.rating, p.created_at) AS csm_pulse
+    FROM base b JOIN csm_pulses p
+      ON p.account_id = b.account_id AND p.rated_on <= b.day AND p.expires_on > b.day
+    GROUP BY 1, 2
+)
+SELECT b.account_id, b.day, b.mrr, u.* EXCLUDE (account_id, day),
+    coalesce(t.open_tickets, 0) AS open_tickets,
+    coalesce(t.tickets_30d, 0) AS tickets_30d,
+    coalesce(t.sla_breaches_30d, 0) AS sla_breaches_30d,
+    t.ticket_csat_90d,
+    s.latest_nps, s.latest_csat,
+    r.days_to_renewal,
+    CASE WHEN m.mrr_90d_ago IS NULL THEN NULL
+         WHEN b.mrr < m.mrr_90d_ago THEN 1 ELSE 0 END AS recent_downgrade,
+    coalesce(a.meetings_90d, 0) AS meetings_90d,
+    coalesce(a.onboarding_sessions_90d, 0) AS onboarding_sessions_90d,
+    c.champion_present,
+    p.csm_pulse
+FROM base b
+LEFT JOIN usage u ON u.account_id = b.account_id AND u.day = b.day
+LEFT JOIN tickets_w t ON t.account_id = b.account_id AND t.day = b.day
+LEFT JOIN surveys_w s ON s.account_id = b.account_id AND s.day = b.day
+LEFT JOIN renewals r ON r.account_id = b.account_id AND r.day = b.day
+LEFT JOIN mrr_before m ON m.account_id = b.account_id AND m.day = b.day
+LEFT JOIN activities_w a ON a.account_id = b.account_id AND a.day = b.day
+LEFT JOIN contacts_w c ON c.account_id = b.account_id AND c.day = b.day
+LEFT JOIN pulse_w p ON p.account_id = b.account_id AND p.day = b.day
+ORDER BY b.day, b.account_id
+"""

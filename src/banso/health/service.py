@@ -1,0 +1,384 @@
+"""Health operations for the CLI, the web app and playbooks.
+
+Scoring: ``score_days`` computes raw values for a set of days in one set-based pass, scores them
+with each account's scorecard, applies overrides and writes one snapshot per day.
+Reading: ``current_scores``, ``history``, ``explain``, ``band_changes``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.config import get_settings
+from banso.db import get_engine
+from banso.errors import BansoError
+from banso.health import snapshots
+from banso.health.inputs import HealthInputs
+from banso.health.models import CsmPulse, HealthOverride
+from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
+from banso.health.scoring import score_rows
+from banso.i18n import _
+
+TREND_POINTS = 5.0
+"""A score that moved by at least this many points is trending up or down; else flat."""
+
+BATCH_DAYS = 31
+"""Days scored per set-based pass (bounds memory on long backfills)."""
+
+
+def scorecards() -> list[Scorecard]:
+    return load_scorecards(get_settings().config_path)
+
+
+def score_days(
+    session: Session,
+    days: Iterable[date],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Score every customer on each of ``days`` and write the day snapshots; returns rows."""
+    cards = scorecards()
+    ordered = sorted(set(days))
+    inputs = HealthInputs(get_engine())
+    accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
+    overrides = session.scalars(select(HealthOverride)).all()
+    written = 0
+    for i in range(0, len(ordered), BATCH_DAYS):
+        batch = ordered[i : i + BATCH_DAYS]
+        raw = inputs.raw_values(batch)
+        for day in batch:
+            day_rows = raw.filter(pa.compute.equal(raw["day"], pa.scalar(day, pa.date32())))
+            snapshots.write_day(day, _score_table(day, day_rows, cards, accounts, overrides))
+            written += day_rows.num_rows
+            if progress:
+                progress(1)
+    return written
+
+
+def _score_table(
+    day: date,
+    raw: pa.Table,
+    cards: list[Scorecard],
+    accounts: dict[int, dict[str, Any]],
+    overrides: list[HealthOverride],
+) -> pa.Table:
+    """One day's snapshot: each account scored with its scorecard, overrides applied."""
+    ids = raw["account_id"].to_pylist()
+    positions: dict[str, list[int]] = {}
+    for pos, account_id in enumerate(ids):
+        card = choose_scorecard(cards, accounts.get(account_id, {}))
+        if card is not None:
+            positions.setdefault(card.name, []).append(pos)
+    active = _active_overrides(overrides, day)
+    parts = []
+    for card in cards:
+        if card.name not in positions:
+            continue
+        sub = raw.take(pa.array(positions[card.name], pa.int64()))
+        n = sub.num_rows
+        values = {m: _floats(sub[m]) for m in card.measure_names if m in sub.column_names}
+        scored = score_rows(card, values, n)
+        account_ids = sub["account_id"].to_pylist()
+        chosen = [active.get(a) for a in account_ids]
+        computed = [_num(v) for v in scored.overall]
+        score = [o.score if o else c for o, c in zip(chosen, computed, strict=True)]
+        columns: dict[str, pa.Array] = {
+            "account_id": pa.array(account_ids, pa.int64()),
+            "day": pa.array([day] * n, pa.date32()),
+            "scorecard": pa.array([card.name] * n, pa.string()),
+            "score": pa.array(score, pa.float64()),
+            "band": pa.array([card.band(v) if v is not None else None for v in score]),
+            "computed_score": pa.array(computed, pa.float64()),
+            "overridden": pa.array([o is not None for o in chosen], pa.bool_()),
+            "override_reason": pa.array([o.reason if o else None for o in chosen], pa.string()),
+            "mrr": sub["mrr"].combine_chunks().cast(pa.float64()),
+        }
+        for g, arr in scored.group_score.items():
+            columns[f"group__{g}"] = _arrow_floats(arr)
+        for m in card.measure_names:
+            columns[f"raw__{m}"] = _arrow_floats(values.get(m, np.full(n, math.nan)))
+            columns[f"score__{m}"] = _arrow_floats(scored.measure_score[m])
+            columns[f"weight__{m}"] = _arrow_floats(scored.measure_weight[m])
+        parts.append(pa.table(columns))
+    if not parts:
+        return pa.table({"account_id": pa.array([], pa.int64()), "day": pa.array([], pa.date32())})
+    return pa.concat_tables(parts, promote_options="default").sort_by("account_id")
+
+
+def _arrow_floats(values: np.ndarray) -> pa.Array:
+    """Float column with null where NaN (no data)."""
+    return pa.array(values, pa.float64(), mask=np.isnan(values))
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    return np.array([math.nan if v is None else float(v) for v in column.to_pylist()], dtype=float)
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _active_overrides(overrides: list[HealthOverride], day: date) -> dict[int, HealthOverride]:
+    active: dict[int, HealthOverride] = {}
+    for o in sorted(overrides, key=lambda o: o.created_at):
+        if o.starts_on <= day < o.expires_on:
+            active[o.account_id] = o
+    return active
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class AccountHealth:
+    account_id: int
+    day: date
+    scorecard: str
+    score: float | None
+    band: str | None
+    overridden: bool
+    override_reason: str | None
+    trend_7d: str | None
+    trend_28d: str | None
+    groups: dict[str, float | None] = field(default_factory=dict)
+    measures: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+
+def current_scores(as_of: date | None = None) -> pa.Table:
+    """The latest snapshot on or before ``as_of`` (default: the latest): one row per account."""
+    days = [d for d in snapshots.scored_days() if as_of is None or d <= as_of]
+    if not days:
+        return pa.table({})
+    return snapshots.read(start=days[-1], end=days[-1])
+
+
+def history(account_id: int, start: date | None = None, end: date | None = None) -> list[dict]:
+    """Daily ``{day, score, band}`` of one account."""
+    table = snapshots.read(
+        account_id=account_id, start=start, end=end, columns="day, score, band, overridden"
+    )
+    return table.to_pylist() if table.num_rows else []
+
+
+def account_health(account_id: int, as_of: date | None = None) -> AccountHealth | None:
+    """Score, band, trend and per-measure breakdown of one account on its latest scored day."""
+    days = [d for d in snapshots.scored_days() if as_of is None or d <= as_of]
+    if not days:
+        return None
+    rows = snapshots.read(
+        account_id=account_id, start=days[-1] - timedelta(days=28), end=days[-1]
+    ).to_pylist()
+    if not rows or rows[-1]["day"] != days[-1]:
+        return None
+    last = rows[-1]
+    by_day = {r["day"]: r["score"] for r in rows}
+    return AccountHealth(
+        account_id=account_id,
+        day=last["day"],
+        scorecard=last["scorecard"],
+        score=last["score"],
+        band=last["band"],
+        overridden=bool(last["overridden"]),
+        override_reason=last["override_reason"],
+        trend_7d=_trend(last["score"], by_day.get(last["day"] - timedelta(days=7))),
+        trend_28d=_trend(last["score"], by_day.get(last["day"] - timedelta(days=28))),
+        groups={
+            k.removeprefix("group__"): v
+            for k, v in last.items()
+            if k.startswith("group__") and v is not None
+        },
+        measures=_measures(last),
+    )
+
+
+def _measures(row: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for key, value in row.items():
+        if key.startswith("weight__") and value is not None:
+            m = key.removeprefix("weight__")
+            out[m] = {
+                "raw": row.get(f"raw__{m}"),
+                "score": row.get(f"score__{m}"),
+                "weight": value,
+            }
+    return out
+
+
+def _trend(now: float | None, before: float | None) -> str | None:
+    if now is None or before is None:
+        return None
+    if now - before >= TREND_POINTS:
+        return "up"
+    if before - now >= TREND_POINTS:
+        return "down"
+    return "flat"
+
+
+@dataclass
+class MeasureChange:
+    measure: str
+    raw_from: float | None
+    raw_to: float | None
+    score_from: float | None
+    score_to: float | None
+    points: float
+    """Change of this measure's contribution (effective weight x score) to the overall score."""
+
+
+@dataclass
+class Explanation:
+    account_id: int
+    day_from: date
+    day_to: date
+    score_from: float | None
+    score_to: float | None
+    changes: list[MeasureChange]
+    renormalised: list[str]
+    """Measures without data on either day, whose weight went to the others."""
+
+
+def explain(account_id: int, start: date | None = None, end: date | None = None) -> Explanation:
+    """Which measures moved the account's score between two scored days, and by how much.
+
+    The contributions of the measures sum to the change of the computed score exactly."""
+    rows = snapshots.read(account_id=account_id, start=start, end=end).to_pylist()
+    if not rows:
+        raise BansoError(
+            _(
+                "No health scores for account {account} in that period; run `banso health score`.",
+                account=account_id,
+            )
+        )
+    first, last = rows[0], rows[-1]
+    names = sorted(
+        {k.removeprefix("weight__") for k in {*first, *last} if k.startswith("weight__")}
+    )
+    changes = []
+    renormalised = []
+    for m in names:
+        w0, w1 = first.get(f"weight__{m}") or 0.0, last.get(f"weight__{m}") or 0.0
+        s0, s1 = first.get(f"score__{m}"), last.get(f"score__{m}")
+        if s0 is None or s1 is None:
+            renormalised.append(m)
+        points = w1 * (s1 or 0.0) - w0 * (s0 or 0.0)
+        changes.append(
+            MeasureChange(m, first.get(f"raw__{m}"), last.get(f"raw__{m}"), s0, s1, points)
+        )
+    changes.sort(key=lambda c: -abs(c.points))
+    return Explanation(
+        account_id,
+        first["day"],
+        last["day"],
+        first["computed_score"],
+        last["computed_score"],
+        changes,
+        renormalised,
+    )
+
+
+def band_changes(since: date, until: date | None = None) -> list[dict[str, Any]]:
+    """Accounts whose band on ``until`` (default: latest day) differs from their band on
+    ``since``: ``{account_id, band_from, band_to, score_from, score_to}``."""
+    days = snapshots.scored_days()
+    if not days:
+        return []
+    end = until or days[-1]
+    before = {
+        r["account_id"]: r
+        for r in snapshots.read(
+            start=since, end=since, columns="account_id, band, score"
+        ).to_pylist()
+    }
+    after = snapshots.read(start=end, end=end, columns="account_id, band, score").to_pylist()
+    out = []
+    for r in after:
+        b = before.get(r["account_id"])
+        if b is not None and b["band"] != r["band"]:
+            out.append(
+                {
+                    "account_id": r["account_id"],
+                    "band_from": b["band"],
+                    "band_to": r["band"],
+                    "score_from": b["score"],
+                    "score_to": r["score"],
+                }
+            )
+    return out
+
+
+# ---------------------------------------------------------------- manual inputs
+
+
+def set_override(
+    session: Session,
+    account_id: int,
+    score: float,
+    reason: str,
+    expires_on: date,
+    starts_on: date,
+    set_by: str | None = None,
+) -> HealthOverride:
+    if not 0 <= score <= 100:
+        raise BansoError(_("An override score must be between 0 and 100."))
+    if not reason.strip():
+        raise BansoError(_("An override needs a reason."))
+    if expires_on <= starts_on:
+        raise BansoError(_("An override must expire after it starts."))
+    override = HealthOverride(
+        account_id=account_id,
+        score=score,
+        reason=reason,
+        starts_on=starts_on,
+        expires_on=expires_on,
+        set_by=set_by,
+    )
+    session.add(override)
+    session.flush()
+    return override
+
+
+def set_pulse(
+    session: Session,
+    account_id: int,
+    rating: int,
+    comment: str | None,
+    rated_on: date,
+    expires_on: date,
+    member_id: int | None = None,
+) -> CsmPulse:
+    if rating not in (1, 2, 3, 4, 5):
+        raise BansoError(_("A CSM pulse is a rating from 1 to 5."))
+    if expires_on <= rated_on:
+        raise BansoError(_("A CSM pulse must expire after the day it is given."))
+    pulse = CsmPulse(
+        account_id=account_id,
+        rating=rating,
+        comment=comment,
+        rated_on=rated_on,
+        expires_on=expires_on,
+        member_id=member_id,
+    )
+    session.add(pulse)
+    session.flush()
+    return pulse
+
+
+def event_history_days(root: Path | None = None) -> list[date]:
+    """Every day from the first event (or subscription) day to yesterday, for backfill."""
+    from banso.usage.store import days as event_days
+
+    known = list(event_days(root))
+    if not known:
+        return []
+    first = date.fromisoformat(known[0])
+    last = date.fromisoformat(known[-1])
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

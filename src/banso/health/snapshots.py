@@ -1,0 +1,65 @@
+"""Daily health snapshots: one Parquet file per day under ``BANSO_HOME/health``.
+
+``health/date=YYYY-MM-DD/scores.parquet`` holds, per account: the scorecard, the overall score
+and band (after any override), the computed score, each group's score and each measure's raw
+value, score and effective weight. A day is written to a temporary file and renamed over the
+old one, so a day is always either wholly the old or wholly the new snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from banso.config import get_settings
+
+
+def snapshot_dir(root: Path | None = None) -> Path:
+    return root or get_settings().home / "health"
+
+
+def write_day(day: date, table: pa.Table, root: Path | None = None) -> Path:
+    directory = snapshot_dir(root) / f"date={day.isoformat()}"
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / "scores.parquet"
+    tmp = directory / ".scores.parquet.tmp"
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(final)
+    return final
+
+
+def scored_days(root: Path | None = None) -> list[date]:
+    base = snapshot_dir(root)
+    if not base.exists():
+        return []
+    return sorted(
+        date.fromisoformat(p.parent.name.removeprefix("date="))
+        for p in base.glob("date=*/scores.parquet")
+    )
+
+
+def read(
+    root: Path | None = None,
+    account_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    columns: str = "*",
+) -> pa.Table:
+    """Snapshots (all columns of every scorecard, by name) filtered by account and day range."""
+    days = [
+        d for d in scored_days(root) if (start is None or d >= start) and (end is None or d <= end)
+    ]
+    if not days:
+        return pa.table({})
+    files = [str(snapshot_dir(root) / f"date={d.isoformat()}" / "scores.parquet") for d in days]
+    where = f"WHERE account_id = {int(account_id)}" if account_id is not None else ""
+    con = duckdb.connect()
+    return con.sql(
+        f"SELECT {columns} FROM read_parquet($files, union_by_name = true) {where} "
+        "ORDER BY day, account_id",
+        params={"files": files},
+    ).to_arrow_table()
