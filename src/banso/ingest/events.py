@@ -1,0 +1,160 @@
+"""Usage events: CSV/Excel/Parquet -> the append-only Parquet event store, in Arrow end to end.
+
+The file streams in batches: each batch is parsed and validated, then staged on disk by UTC day
+(Arrow IPC files in a hidden staging directory of the store). Only when the whole file is good
+are the staged days written to the store, each day without the event ids it already holds, so
+re-importing a file adds nothing. Events without an ``event_id`` get a deterministic one: a hash
+of account, user, event, timestamp and properties.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from banso.ingest.readers import SourceFile
+from banso.ingest.schemas import ImportKind
+from banso.ingest.service import (
+    ImportResult,
+    ProblemSink,
+    Progress,
+    account_refs,
+    parse_batch,
+    record_batch,
+)
+from banso.usage.store import EVENT_SCHEMA, store_dir, write_partition
+
+_STAGED = ("event_id", "account_id", "user_id", "event", "ts", "properties")
+
+
+def import_events(
+    session: Session,
+    source_file: SourceFile,
+    fields: dict[str, str],
+    source: str,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Validate every event of the file, then append the new ones to the event store."""
+    sink = ProblemSink(source_file.path.name, fields)
+    root = store_dir()
+    staging = root / f".staging-{uuid.uuid4().hex}"
+    staged: dict[str, list[Path]] = defaultdict(list)
+    account_ids: set[str] = set()
+    rows = 0
+    try:
+        for number, batch in enumerate(source_file.batches):
+            table = parse_batch(batch.columns, batch.rows, ImportKind.EVENTS, fields, sink)
+            rows += table.num_rows
+            if progress:
+                progress(batch.bytes_read, source_file.size)
+            if sink.problems:
+                continue  # keep reading to report every problem; nothing more is staged
+            table = _with_event_ids(table.rename_columns({"timestamp": "ts"}))
+            account_ids.update(pc.unique(table["account_id"]).to_pylist())
+            _stage_by_day(table.select(list(_STAGED)), staging, number, staged)
+        sink.raise_if_any()
+        inserted = 0
+        refs = account_refs(
+            session, pa.array(sorted(account_ids), pa.string()), None, source, dry_run
+        )
+        if not dry_run:
+            inserted = _commit_days(staged, refs.ids, root)
+        else:
+            inserted = sum(_new_rows(files, root, day) for day, files in staged.items())
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result = ImportResult(
+        ImportKind.EVENTS.value, source_file.path.name, source, rows, inserted, 0,
+        rows - inserted, refs.created, dry_run,
+    )  # fmt: skip
+    if not dry_run:
+        record_batch(session, result)
+    return result
+
+
+def _with_event_ids(table: pa.Table) -> pa.Table:
+    """Fill missing event ids with ``h:`` + md5 of the event's content (DuckDB, vectorised)."""
+    if table["event_id"].null_count == 0:
+        return table
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("events", table)
+        derived = con.sql(
+            "SELECT coalesce(event_id, 'h:' || md5(concat_ws(chr(31), account_id,"
+            " coalesce(user_id, ''), event, epoch_us(ts)::VARCHAR, coalesce(properties, ''))))"
+            " AS event_id FROM events"
+        ).to_arrow_table()["event_id"]
+    finally:
+        con.close()
+    return table.set_column(table.column_names.index("event_id"), "event_id", derived)
+
+
+def _stage_by_day(
+    table: pa.Table, staging: Path, number: int, staged: dict[str, list[Path]]
+) -> None:
+    """Split one batch by UTC day into IPC files ``staging/<day>/<batch>.arrow``."""
+    days = pc.cast(table["ts"], pa.date32())
+    order = pc.sort_indices(days)
+    table = table.take(order)
+    days = days.take(order)
+    start = 0
+    for item in pc.value_counts(days).to_pylist():  # days are sorted: counts come in day order
+        day, count = item["values"], item["counts"]
+        directory = staging / day.isoformat()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{number:06d}.arrow"
+        feather.write_feather(table.slice(start, count), path, compression="lz4")
+        staged[day.isoformat()].append(path)
+        start += count
+
+
+def _commit_days(staged: dict[str, list[Path]], ids: dict[str, int | None], root: Path) -> int:
+    """Write each staged day to the store without the event ids that day already holds."""
+    keys = pa.array(list(ids), pa.string())
+    values = pa.array([ids[k] for k in ids], pa.int64())
+    batch = uuid.uuid4().hex
+    written = 0
+    for day in sorted(staged):
+        part = _fresh(staged[day], root, day)
+        if part.num_rows == 0:
+            continue
+        account = values.take(pc.index_in(part["account_id"], value_set=keys))
+        part = part.set_column(1, pa.field("account_id", pa.int64(), nullable=False), account)
+        write_partition(part.cast(EVENT_SCHEMA), day, batch, root)
+        written += part.num_rows
+    return written
+
+
+def _new_rows(files: list[Path], root: Path, day: str) -> int:
+    return _fresh(files, root, day).num_rows
+
+
+def _fresh(files: list[Path], root: Path, day: str) -> pa.Table:
+    """A staged day without repeated event ids and without ids already in the store that day."""
+    part = pa.concat_tables(feather.read_table(f) for f in files)
+    if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
+        part = _first_of_each(part)
+    existing = sorted((root / f"date={day}").glob("part-*.parquet"))
+    if existing:
+        known = pq.read_table(existing, columns=["event_id"])["event_id"]
+        part = part.filter(pc.invert(pc.is_in(part["event_id"], value_set=known)))
+    return part
+
+
+def _first_of_each(part: pa.Table) -> pa.Table:
+    """Keep the first row of each event id (the same event sent twice is one event)."""
+    indexed = part.append_column("_i", pa.array(range(part.num_rows), pa.int64()))
+    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_i", "min")])
+    keep = firsts["_i_min"]
+    return part.take(keep.take(pc.sort_indices(keep)))
