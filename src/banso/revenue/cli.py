@@ -1,8 +1,130 @@
-"""``banso metrics revenue|cohorts|summary``."""
+"""``banso metrics revenue|cohorts|summary|last-month``: parse, call revenue.service, print."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
+from rich.console import Console
+
+from banso.db import session_scope
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.revenue import render, service
+from banso.revenue.metrics import BREAKDOWNS
 
 metrics_app = typer.Typer(
     help="Revenue and retention KPIs (MRR movements, churn, NRR/GRR, cohorts).",
     no_args_is_help=True,
 )
+
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="First month, YYYY-MM.", show_default=False)
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--to", help="Last month, YYYY-MM (default: last month with data).", show_default=False
+    ),
+]
+EngineOption = Annotated[
+    str, typer.Option("--engine", help="Analytics engine: duckdb, postgres or spark.")
+]
+
+
+@metrics_app.command("revenue")
+def revenue(
+    start: FromOption = None,
+    end: ToOption = None,
+    output: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
+    engine: EngineOption = "duckdb",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Split by the account's plan, segment, owner or industry."),
+    ] = None,
+) -> None:
+    """Monthly MRR, movements, churn rates, renewal churn, NRR/GRR, ARPA, quick ratio, LTV."""
+    _check_format(output, render.FORMATS)
+    if by is not None and by not in BREAKDOWNS:
+        raise BansoError(
+            _(
+                "Unknown breakdown {by}; choose one of {choices}.",
+                by=by,
+                choices=", ".join(BREAKDOWNS),
+            )
+        )
+    with session_scope() as session:
+        report = service.revenue_report(session, start=start, end=end, engine=engine, by=by)
+    if output == "json":
+        typer.echo(render.revenue_json(report))
+    elif output == "csv":
+        typer.echo(render.rows_csv(report.rows), nl=False)
+    else:
+        render.print_revenue_table(report, Console())
+
+
+@metrics_app.command("cohorts")
+def cohorts(
+    start: FromOption = None,
+    end: ToOption = None,
+    output: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
+    engine: EngineOption = "duckdb",
+) -> None:
+    """Cohort retention table: logo and revenue retention by first paying month and age."""
+    _check_format(output, render.FORMATS)
+    with session_scope() as session:
+        report = service.cohort_report(session, start=start, end=end, engine=engine)
+    if output == "json":
+        typer.echo(render.cohorts_json(report))
+    elif output == "csv":
+        typer.echo(render.rows_csv(report.rows), nl=False)
+    else:
+        render.print_cohort_table(report, Console())
+
+
+@metrics_app.command("summary")
+def summary(
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option(
+            "--fiscal-year",
+            help="Fiscal year, named by the calendar year it starts in (default: the latest).",
+            show_default=False,
+        ),
+    ] = None,
+    quarter: Annotated[
+        int | None,
+        typer.Option("--quarter", help="Only this fiscal quarter (1-4).", show_default=False),
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
+    engine: EngineOption = "duckdb",
+) -> None:
+    """Fiscal year and quarters: whole-period figures and averages of the monthly rates."""
+    _check_format(output, render.SUMMARY_FORMATS)
+    with session_scope() as session:
+        periods = service.fiscal_summary(
+            session, fiscal_year=fiscal_year, quarter=quarter, engine=engine
+        )
+        currency = service.reporting_currency()
+    if output == "json":
+        typer.echo(render.summary_json(periods))
+    else:
+        render.print_summary_table(periods, currency, Console())
+
+
+@metrics_app.command("last-month")
+def last_month() -> None:
+    """Print the default last month of reports (YYYY-MM): the last month with data."""
+    with session_scope() as session:
+        typer.echo(service.default_last_month(session))
+
+
+def _check_format(output: str, choices: tuple[str, ...]) -> None:
+    if output not in choices:
+        raise BansoError(
+            _(
+                "Unknown format {format}; choose one of {choices}.",
+                format=output,
+                choices=", ".join(choices),
+            )
+        )

@@ -104,6 +104,11 @@ def month_label(idx: int) -> str:
     return f"{year:04d}-{month0 + 1:02d}"
 
 
+def reporting_currency() -> str:
+    """The ISO 4217 code every report is expressed in (``BANSO_REPORTING_CURRENCY``)."""
+    return get_settings().reporting_currency
+
+
 def default_last_month(session: Session) -> str:
     """The default ``--to``: the last month in which any start or end date falls, capped at the
     current month in the company time zone."""
