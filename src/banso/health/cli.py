@@ -234,3 +234,130 @@ def pulse(
             end=p.expires_on,
         )
     )
+
+
+def _validation_inputs(start: str | None, end: str | None, horizon: int):  # type: ignore[no-untyped-def]
+    from banso.db import get_engine
+    from banso.health import validation
+
+    if horizon < 1:
+        raise BansoError(_("--horizon-days must be at least 1."))
+    cards = service.scorecards()
+    obs = validation.observations(get_engine(), _date(start, "--from"), _date(end, "--to"), horizon)
+    card = next((c for c in cards if c.name == "default"), cards[0])
+    return validation, obs, card
+
+
+@health_app.command()
+def validate(
+    start: Annotated[str | None, typer.Option("--from", help="First scored day to use.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last scored day to use.")] = None,
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
+    ] = 90,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Check the score against what happened next: rates by band, MRR shares, AUC, lift."""
+    validation, obs, card = _validation_inputs(start, end, horizon_days)
+    report = validation.validate(obs, card)
+    if fmt == "json":
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    _print_validation(report, horizon_days)
+
+
+def _print_validation(report: dict, horizon: int) -> None:  # type: ignore[type-arg]
+    from rich.table import Table
+
+    console.print(
+        _(
+            "{n} scored account-days of {a} accounts, {first} to {last}; horizon {h} days.",
+            n=report["observations"],
+            a=report["accounts"],
+            first=report["first_day"],
+            last=report["last_day"],
+            h=horizon,
+        )
+    )
+    console.print(
+        _(
+            "ROC AUC {auc}   top-decile lift {lift}   red/green churn ratio {ratio}",
+            auc=report["roc_auc"],
+            lift=report["top_decile_lift"],
+            ratio=report["red_to_green_churn_ratio"],
+        )
+    )
+    table = Table(
+        _("band"),
+        _("accounts"),
+        _("churn"),
+        _("renewal"),
+        _("contraction"),
+        _("expansion"),
+        _("share of lost MRR"),
+        _("share of expansion MRR"),
+    )
+    for b in report["bands"]:
+        table.add_row(
+            b["band"],
+            str(b["accounts"]),
+            *(
+                _pct(b[k])
+                for k in (
+                    "churn_rate",
+                    "renewal_rate",
+                    "contraction_rate",
+                    "expansion_rate",
+                    "lost_mrr_share",
+                    "expansion_mrr_share",
+                )
+            ),
+        )
+    console.print(table)
+    measures = Table(_("measure"), _("AUC"))
+    for m in sorted(report["measures"], key=lambda m: -(m["auc"] or 0)):
+        measures.add_row(m["measure"], "—" if m["auc"] is None else f"{m['auc']:.3f}")
+    console.print(measures)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@health_app.command()
+def fit(
+    start: Annotated[str | None, typer.Option("--from", help="First scored day to use.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last scored day to use.")] = None,
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
+    ] = 90,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Suggest weights fitted on history (earlier 70% of days) and compare AUCs on the rest."""
+    validation, obs, card = _validation_inputs(start, end, horizon_days)
+    result = validation.fit(obs, card)
+    if fmt == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    console.print(
+        _(
+            "Trained on {a} to {b}; tested on {c} to {d}.",
+            a=result["train_days"][0],
+            b=result["train_days"][1],
+            c=result["test_days"][0],
+            d=result["test_days"][1],
+        )
+    )
+    console.print(
+        _(
+            "Held-out ROC AUC: current {cur}, suggested {sug}.",
+            cur=result["current_auc_test"],
+            sug=result["suggested_auc_test"],
+        )
+    )
+    table = Table(_("measure"), _("current weight"), _("suggested weight"))
+    for w in result["weights"]:
+        table.add_row(w["measure"], f"{w['current_weight']:.3f}", f"{w['suggested_weight']:.3f}")
+    console.print(table)
