@@ -119,3 +119,11 @@ def test_window_bounds_are_local_midnights() -> None:
     assert w.end == datetime(2024, 3, 31, 15, 0, tzinfo=UTC)
     assert w.start(7) == datetime(2024, 3, 24, 15, 0, tzinfo=UTC)
     assert w.utc_offset_seconds == 9 * 3600
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_gives_the_same_features(store: None) -> None:
+    duck = compute_features(AS_OF, engine="duckdb")
+    spark = compute_features(AS_OF, engine="spark")
+    assert spark.sort_by("account_id").to_pylist() == duck.to_pylist()

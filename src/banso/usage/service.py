@@ -9,6 +9,7 @@ import ibis
 import pyarrow as pa
 import yaml
 
+from banso.analytics.engines import check_engine, spark_session
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
@@ -32,13 +33,34 @@ def advanced_features(config_dir: Path | None = None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def compute_features(as_of: date, root: Path | None = None) -> pa.Table:
-    """Usage features of every account with events up to ``as_of`` (company-local date), on
-    DuckDB straight from the Parquet files of the event store."""
-    con = duckdb_connection()
+def compute_features(as_of: date, root: Path | None = None, engine: str = "duckdb") -> pa.Table:
+    """Usage features of every account with events up to ``as_of`` (company-local date),
+    straight from the Parquet files of the event store, on DuckDB or Spark."""
+    check_engine(engine)
+    if engine == "postgres":
+        raise BansoError(
+            _("Usage features run on duckdb or spark: the events are Parquet files, not tables.")
+        )
+    con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
-    return usage_features(events, window, advanced_features()).to_pyarrow()
+    table = usage_features(events, window, advanced_features()).to_pyarrow()
+    return table.cast(_feature_schema(table.schema))
+
+
+def _feature_schema(schema: pa.Schema) -> pa.Schema:
+    """Counts as int64 and ratios as float64 on every engine (Spark widens some types)."""
+    return pa.schema(
+        [
+            pa.field(f.name, pa.float64() if pa.types.is_floating(f.type) else pa.int64())
+            for f in schema
+        ]
+    )
+
+
+def spark_connection() -> ibis.BaseBackend:
+    """Ibis on the process's local SparkSession (session time zone UTC)."""
+    return ibis.pyspark.connect(spark_session())
 
 
 def duckdb_connection() -> ibis.BaseBackend:
