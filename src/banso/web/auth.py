@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,20 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 EDITOR_ROLES = ("admin", "ops")
 """Roles that may change any account; a CSM changes only the accounts they own."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What pages show about the user; outlives the request's database session."""
+
+    id: int
+    name: str
+    role: str
+    team_member_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> SignedIn:
+        return cls(user.id, user.name, user.role, user.team_member_id)
 
 
 class NotSignedIn(Exception):
@@ -97,7 +112,7 @@ def current_user(request: Request, session: Annotated[Session, Depends(db_sessio
         user = session.get(User, uid) if isinstance(uid, int) else None
     if user is None:
         raise NotSignedIn
-    request.state.user = user
+    request.state.user = SignedIn.of(user)
     return user
 
 
@@ -106,7 +121,7 @@ def optional_user(
 ) -> User | None:
     uid = request.session.get("uid")
     user = session.get(User, uid) if isinstance(uid, int) else None
-    request.state.user = user
+    request.state.user = SignedIn.of(user) if user is not None else None
     return user
 
 

@@ -1,0 +1,109 @@
+"""The JSON API: token or session auth, roles, CSRF for cookie callers, OpenAPI schema."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from banso.db import session_scope
+from banso.users.service import issue_token
+from web.world import EMAILS, World
+
+
+def _token(role: str) -> dict[str, str]:
+    with session_scope() as s:
+        return {"Authorization": f"Bearer {issue_token(s, EMAILS[role], 'test')}"}
+
+
+def test_api_needs_a_session_or_a_valid_token(client: TestClient) -> None:
+    anonymous = client.get("/api/accounts")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    forged = client.get("/api/accounts", headers={"Authorization": "Bearer bns_nope"})
+    assert forged.status_code == 401
+    assert client.get("/api/accounts", headers=_token("viewer")).json()["total"] == 60
+
+
+def test_search_by_kana_kanji_romaji_domain(client: TestClient) -> None:
+    auth = _token("viewer")
+
+    def names(q: str) -> list[str]:
+        body = client.get("/api/accounts", params={"q": q}, headers=auth).json()
+        return [item["name"] for item in body["items"]]
+
+    assert names("やまだ") == ["株式会社山田製作所"]  # hiragana finds katakana kana
+    assert names("ﾔﾏﾀﾞ") == ["株式会社山田製作所"]  # half-width katakana
+    assert names("ミドリ") == ["みどり商事株式会社"]  # katakana finds hiragana kana
+    assert names("山田製作") == ["株式会社山田製作所"]
+    assert names("midori-shoji") == ["みどり商事株式会社"]
+    assert names("ACME") == ["Acme Japan K.K."]
+    assert names("100%") == []
+
+
+def test_filters_owner_and_renewal_window(client: TestClient, world: World) -> None:
+    auth = _token("viewer")
+    mine = client.get("/api/accounts", params={"owner": world.sato_member}, headers=auth).json()
+    assert [i["name"] for i in mine["items"]] == ["Acme Japan K.K.", "株式会社山田製作所"]
+    soon = client.get("/api/accounts", params={"renewal": 180}, headers=auth).json()
+    assert [(i["name"], i["mrr"]) for i in soon["items"]] == [("株式会社山田製作所", 130000)]
+
+
+def test_account_360_json(client: TestClient, world: World) -> None:
+    body = client.get(f"/api/accounts/{world.yamada}", headers=_token("viewer")).json()
+    assert body["account"]["mrr"] == 130000 and body["mrr_by_currency"] == {"JPY": 130000}
+    assert [c["role"] for c in body["contacts"]] == ["champion", "decision_maker"]
+    assert {t["kind"] for t in body["timeline"]} == {"activity", "ticket", "survey", "subscription"}
+    assert client.get("/api/accounts/9999", headers=_token("viewer")).status_code == 400
+
+
+def test_roles_are_enforced_for_token_callers(client: TestClient, world: World) -> None:
+    note = {"kind": "note", "summary": "API から記録"}
+    url_own, url_other = (
+        f"/api/accounts/{world.yamada}/activities",
+        f"/api/accounts/{world.midori}/activities",
+    )
+    assert client.post(url_own, json=note, headers=_token("viewer")).status_code == 403
+    assert client.post(url_other, json=note, headers=_token("csm")).status_code == 403
+    created = client.post(url_own, json=note, headers=_token("csm"))
+    assert created.status_code == 201 and created.json()["summary"] == "API から記録"
+    assert client.post(url_other, json=note, headers=_token("ops")).status_code == 201
+    bad = client.post(url_own, json={"kind": "party", "summary": "x"}, headers=_token("admin"))
+    assert bad.status_code == 400 and "note, call, meeting, email" in bad.json()["detail"]
+
+
+def test_cookie_callers_of_the_api_need_the_csrf_header(
+    client: TestClient,
+    sign_in,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    token = sign_in("admin")
+    url = f"/api/accounts/{world.yamada}/activities"
+    note = {"kind": "note", "summary": "from the page"}
+    assert client.post(url, json=note).status_code == 403
+    assert client.post(url, json=note, headers={"X-CSRF-Token": token}).status_code == 201
+
+
+def test_openapi_schema_describes_the_api_only(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "Banso API"
+    paths = set(schema["paths"])
+    assert {
+        "/api/accounts",
+        "/api/accounts/{account_id}",
+        "/api/accounts/{account_id}/activities",
+    } <= paths
+    assert all(p.startswith("/api/") for p in paths)
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for response in operation["responses"].values():
+                ref = (
+                    response.get("content", {})
+                    .get("application/json", {})
+                    .get("schema", {})
+                    .get("$ref")
+                )
+                if ref:
+                    assert ref.split("/")[-1] in schema["components"]["schemas"]
+    docs = client.get("/api/docs")
+    assert "/static/vendor/swagger-ui-bundle.js" in docs.text
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200

@@ -1,0 +1,47 @@
+"""Every string the web app shows has a Japanese translation in the Babel catalogue."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
+from banso.accounts.views_service import LOGGABLE_KINDS
+from banso.i18n import catalogue
+from banso.support.models import PRIORITIES
+from banso.users.models import ROLES
+from banso.web.templating import NAV
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "banso"
+WEB_FILES = [
+    *sorted((SRC / "web").rglob("*.py")),
+    *sorted((SRC / "web" / "templates").rglob("*.html")),
+    *sorted((SRC / "accounts" / "templates").rglob("*.html")),
+    SRC / "accounts" / "routes.py",
+    SRC / "accounts" / "views_service.py",
+    *sorted((SRC / "users").rglob("*.py")),
+]
+LITERAL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+"""``_("text")`` or ``_('text')`` with a literal message id."""
+
+
+def web_msgids() -> set[str]:
+    found: set[str] = set()
+    for path in WEB_FILES:
+        for double, single in LITERAL.findall(path.read_text(encoding="utf-8")):
+            found.add(double or single)
+    dynamic = {label for _path, label in NAV}
+    dynamic |= set(ROLES) | set(LIFECYCLE_STAGES) | set(LOGGABLE_KINDS) | set(CONTACT_ROLES)
+    dynamic |= set(PRIORITIES)
+    return found | dynamic
+
+
+def test_the_scan_finds_the_strings_it_should() -> None:
+    ids = web_msgids()
+    assert {"Sign in", "Wrong e-mail address or password.", "{n} accounts", "Dashboard"} <= ids
+    assert len(ids) > 80
+
+
+def test_every_web_string_has_a_japanese_translation() -> None:
+    missing = sorted(web_msgids() - set(catalogue("ja")))
+    assert missing == []

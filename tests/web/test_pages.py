@@ -1,0 +1,191 @@
+"""The pages as a browser without JavaScript sees them: sign-in, roles, CSRF, accounts, 360."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from banso.activities.models import Activity
+from banso.db import session_scope
+from banso.users.models import User
+from web.conftest import csrf_of
+from web.world import EMAILS, World
+
+
+def test_pages_need_sign_in_and_keep_the_target(client: TestClient) -> None:
+    response = client.get("/accounts?plan=Pro", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2Faccounts%3Fplan%3DPro"
+
+
+def test_wrong_password_is_refused_on_the_page(client: TestClient) -> None:
+    token = csrf_of(client)
+    form = {"email": EMAILS["ops"], "password": "not-it", "csrf_token": token}
+    response = client.post("/sign-in", data=form)
+    assert response.status_code == 401
+    assert "Wrong e-mail address or password." in response.text
+    assert client.get("/accounts", follow_redirects=False).status_code == 303
+
+
+def test_sign_in_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None:
+    token = csrf_of(client)
+    form = {"email": EMAILS["ops"], "password": "correct-horse-1", "csrf_token": token}
+    response = client.post("/sign-in", data=form, follow_redirects=False)
+    cookie = response.headers["set-cookie"].lower()
+    assert "banso_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_five_wrong_passwords_lock_the_web_sign_in(client: TestClient) -> None:
+    token = csrf_of(client)
+    for _attempt in range(5):
+        client.post(
+            "/sign-in", data={"email": EMAILS["csm"], "password": "x" * 9, "csrf_token": token}
+        )
+    response = client.post(
+        "/sign-in",
+        data={"email": EMAILS["csm"], "password": "correct-horse-1", "csrf_token": token},
+    )
+    assert response.status_code == 401
+    assert "Too many failed sign-ins" in response.text
+
+
+def test_sign_in_does_not_redirect_off_site(client: TestClient) -> None:
+    token = csrf_of(client)
+    form = {
+        "email": EMAILS["ops"],
+        "password": "correct-horse-1",
+        "csrf_token": token,
+        "next": "https://evil.example/",
+    }
+    response = client.post("/sign-in", data=form, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_sign_in_without_csrf_token_is_rejected(client: TestClient) -> None:
+    client.get("/sign-in")
+    form = {"email": EMAILS["ops"], "password": "correct-horse-1"}
+    response = client.post("/sign-in", data=form, follow_redirects=False)
+    assert response.status_code == 403
+    assert "reload the page" in response.text
+
+
+def test_sign_out_ends_the_session(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    token = sign_in("viewer")
+    assert client.get("/accounts").status_code == 200
+    client.post("/sign-out", data={"csrf_token": token})
+    assert client.get("/accounts", follow_redirects=False).status_code == 303
+
+
+def test_accounts_list_pages_sorts_and_counts(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in("viewer")
+    first = client.get("/accounts")
+    assert "60 accounts" in first.text and "Page 1 of 2" in first.text
+    by_mrr = client.get("/accounts?sort=mrr&desc=true")
+    assert by_mrr.text.index("株式会社山田製作所") < by_mrr.text.index("みどり商事株式会社")
+    assert "¥130,000" in by_mrr.text and "¥50,000" in by_mrr.text
+    partial = client.get("/accounts?plan=Pro", headers={"HX-Request": "true"})
+    assert "<html" not in partial.text and "2 accounts" in partial.text
+
+
+def test_csv_export_is_the_current_view(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in("viewer")
+    response = client.get("/accounts/export.csv?plan=Pro&sort=mrr&desc=true")
+    assert response.text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Account", "Kana", "Domain"]
+    assert [r[0] for r in rows[1:]] == ["株式会社山田製作所", "Acme Japan K.K."]
+    assert rows[1][7] == "130000"
+
+
+def test_account_360_shows_header_contacts_and_timeline(
+    client: TestClient,
+    sign_in,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    sign_in("viewer")
+    page = client.get(f"/accounts/{world.yamada}").text
+    assert "¥130,000" in page and "佐藤 花子" in page and "Add-on, Pro" in page
+    assert "山田 太郎" in page and "champion" in page
+    assert "四半期ビジネスレビューを実施" in page
+    assert "CSV export is slow" in page and "NPS answer: 9" in page
+    assert "Subscription started: Pro" in page
+    assert 'id="log-activity"' not in page
+    churned = client.get(f"/accounts/{world.acme}").text
+    assert "Subscription ended: Pro" in churned
+
+
+def test_csm_logs_a_note_on_own_account_only(
+    client: TestClient,
+    sign_in,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    token = sign_in("csm")
+    own = client.post(
+        f"/accounts/{world.yamada}/activities",
+        data={"kind": "note", "summary": "更新の打診をした", "csrf_token": token},
+    )
+    assert own.status_code == 200 and "更新の打診をした" in own.text
+    other = client.post(
+        f"/accounts/{world.midori}/activities",
+        data={"kind": "note", "summary": "x", "csrf_token": token},
+    )
+    assert other.status_code == 403
+    assert 'id="log-activity"' not in client.get(f"/accounts/{world.midori}").text
+    with session_scope() as s:
+        notes = s.scalars(select(Activity).where(Activity.source == "banso")).all()
+        assert [(n.account_id, n.member_id, n.summary) for n in notes] == [
+            (world.yamada, world.sato_member, "更新の打診をした")
+        ]
+
+
+def test_viewer_cannot_log_and_ops_can_log_anywhere(
+    client: TestClient,
+    sign_in,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    token = sign_in("viewer")
+    denied = client.post(
+        f"/accounts/{world.midori}/activities",
+        data={"kind": "call", "summary": "x", "csrf_token": token},
+    )
+    assert denied.status_code == 403 and "Your role does not allow this." in denied.text
+    client.post("/sign-out", data={"csrf_token": token})
+    token = sign_in("ops")
+    done = client.post(
+        f"/accounts/{world.midori}/activities",
+        data={"kind": "call", "summary": "導入支援の電話", "csrf_token": token},
+    )
+    assert done.status_code == 200 and "導入支援の電話" in done.text
+
+
+def test_post_without_or_with_a_wrong_csrf_token_changes_nothing(
+    client: TestClient,
+    sign_in,
+    world: World,  # type: ignore[no-untyped-def]
+) -> None:
+    sign_in("admin")
+    url = f"/accounts/{world.yamada}/activities"
+    missing = client.post(url, data={"kind": "note", "summary": "forged"})
+    wrong = client.post(url, data={"kind": "note", "summary": "forged", "csrf_token": "abc"})
+    assert missing.status_code == 403 and wrong.status_code == 403
+    with session_scope() as s:
+        assert s.scalar(select(Activity).where(Activity.summary == "forged")) is None
+
+
+def test_language_follows_browser_then_the_switch_and_is_remembered(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+) -> None:
+    token = sign_in("csm")
+    english = client.get("/accounts", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "<h1>Accounts</h1>" in english.text
+    japanese = client.get("/accounts", headers={"Accept-Language": "ja,en;q=0.5"})
+    assert '<html lang="ja">' in japanese.text and "<h1>顧客</h1>" in japanese.text
+    client.post("/language", data={"lang": "ja", "next": "/accounts", "csrf_token": token})
+    switched = client.get("/accounts", headers={"Accept-Language": "en"})
+    assert "<h1>顧客</h1>" in switched.text
+    with session_scope() as s:
+        assert s.scalar(select(User.language).where(User.email == EMAILS["csm"])) == "ja"
