@@ -212,3 +212,62 @@ def _facts(url: str) -> dict[str, object]:
             r[0] for r in conn.exec_driver_sql("SELECT name FROM accounts").all()
         )
     return facts
+
+
+@pytest.mark.slow
+def test_low_usage_and_low_nps_accounts_churn_far_more_in_the_next_90_days(
+    cli, banso_home: Path
+) -> None:
+    """The hidden health shows in usage and NPS before the account leaves (seed 7)."""
+    _generate(cli, banso_home, "--accounts", "300", "--months", "18", "--end", "2026-05-01")
+    engine = get_engine(config.get_settings().db_url)
+    with engine.connect() as conn:
+        lines = conn.exec_driver_sql(
+            "SELECT account_id, start_date, end_date FROM subscriptions"
+            " WHERE plan NOT LIKE 'オプション%'"
+        ).all()
+        nps = conn.exec_driver_sql(
+            "SELECT account_id, score, answered_at FROM survey_responses WHERE survey_type = 'nps'"
+        ).all()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Tokyo'")
+    con.execute("CREATE TABLE lines (account_id BIGINT, s DATE, e DATE)")
+    con.executemany("INSERT INTO lines VALUES (?, ?, ?)", [tuple(row) for row in lines])
+    con.execute("CREATE TABLE nps (account_id BIGINT, score INT, answered TIMESTAMP)")
+    con.executemany("INSERT INTO nps VALUES (?, ?, ?)", [tuple(row) for row in nps])
+    con.execute(
+        f"""
+        CREATE TABLE snapshots AS
+        WITH days AS (
+            SELECT account_id, CAST(ts AS DATE) AS d FROM '{event_glob()}' GROUP BY ALL),
+        dates AS (
+            SELECT CAST(x AS DATE) AS t
+            FROM generate_series(DATE '2025-02-01', DATE '2026-01-01', INTERVAL 1 MONTH) g(x)),
+        customers AS (
+            SELECT DISTINCT account_id, t FROM lines, dates
+            WHERE s <= t - 60 AND (e IS NULL OR e > t))
+        SELECT c.account_id, c.t,
+            (SELECT count(*) FROM days WHERE days.account_id = c.account_id
+                AND d > c.t - 28 AND d <= c.t) AS active_days,
+            (SELECT score FROM nps WHERE nps.account_id = c.account_id
+                AND CAST(answered AS DATE) <= c.t ORDER BY answered DESC LIMIT 1) AS last_nps,
+            NOT EXISTS (SELECT 1 FROM lines l WHERE l.account_id = c.account_id
+                AND l.s <= c.t + 90 AND (l.e IS NULL OR l.e > c.t + 90)) AS churned_in_90_days
+        FROM customers c
+        """
+    )
+
+    def churn_by_half(signal: str) -> tuple[float, float]:
+        low, high = con.execute(
+            f"""SELECT avg(CAST(churned_in_90_days AS INT)) FROM (
+                SELECT *, ntile(2) OVER (ORDER BY {signal}, account_id, t) AS half
+                FROM snapshots WHERE {signal} IS NOT NULL) GROUP BY half ORDER BY half"""
+        ).fetchall()
+        return low[0], high[0]
+
+    usage_low, usage_high = churn_by_half("active_days")
+    assert usage_low >= 3 * usage_high
+    nps_low, nps_high = churn_by_half("last_nps")
+    assert nps_low >= 2 * nps_high
+    overall = con.execute("SELECT avg(CAST(churned_in_90_days AS INT)) FROM snapshots").fetchone()
+    assert 0.02 <= overall[0] <= 0.15  # churn happens, but most customers stay
