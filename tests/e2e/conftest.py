@@ -1,0 +1,101 @@
+"""Browser tests: the app served by uvicorn on a free loopback port, driven by Debian's chromium.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium (installed by
+scripts/setup), headless and offline.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from banso.web.app import create_app
+from web.world import EMAILS, PASSWORD, World, build_world
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Site:
+    url: str
+    world: World
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The small world in this test's database, served on a free port until the test ends."""
+    world = build_world()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield Site(f"http://127.0.0.1:{port}", world)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@dataclass
+class Tab:
+    page: Page
+    errors: list[str]
+    """Console errors and uncaught exceptions seen so far."""
+
+
+@pytest.fixture
+def tab(browser: Browser, site: Site) -> Iterator[Tab]:
+    """A fresh browser context (no cookies) with console errors collected, English first."""
+    context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield Tab(page, errors)
+    context.close()
+
+
+def sign_in(tab: Tab, site: Site, role: str, password: str = PASSWORD) -> None:
+    page = tab.page
+    page.goto(f"{site.url}/sign-in")
+    page.fill("input[name=email]", EMAILS[role])
+    page.fill("input[name=password]", password)
+    page.click("form[action='/sign-in'] button[type=submit]")
