@@ -90,36 +90,45 @@ def usage_features(
     every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``."""
     end = _ts(window.end)
     s7, s28, s56 = _ts(window.start(7)), _ts(window.start(28)), _ts(window.start(56))
-    history = events.filter(events.ts < end)
-    day = ((history.ts.epoch_seconds() + window.utc_offset_seconds) // 86400).cast("int64")
-    in7 = history.ts >= s7
-    in28 = history.ts >= s28
-    prior = (history.ts >= s56) & (history.ts < s28)
-    is_login = history.event == LOGIN_EVENT
-    is_feature = history.event != LOGIN_EVENT
-    is_advanced = history.event.isin(list(advanced_features))
+    offset = window.utc_offset_seconds
+    # two passes: the 56 days of windows (engines prune files and row groups by ts), and the
+    # last active day over all history (which needs only account_id and ts)
+    recent = events.filter((events.ts >= s56) & (events.ts < end))
+    day = ((recent.ts.epoch_seconds() + offset) // 86400).cast("int64")
+    in7 = recent.ts >= s7
+    in28 = recent.ts >= s28
+    prior = recent.ts < s28
+    is_login = recent.event == LOGIN_EVENT
+    is_feature = recent.event != LOGIN_EVENT
+    is_advanced = recent.event.isin(list(advanced_features))
 
     windows = {
-        "active_users_7d": history.user_id.nunique(where=in7),
-        "active_users_28d": history.user_id.nunique(where=in28),
-        "active_users_28d_prior28d": history.user_id.nunique(where=prior),
+        "active_users_7d": recent.user_id.nunique(where=in7),
+        "active_users_28d": recent.user_id.nunique(where=in28),
+        "active_users_28d_prior28d": recent.user_id.nunique(where=prior),
         "active_days_7d": day.nunique(where=in7),
         "active_days_28d": day.nunique(where=in28),
         "active_days_28d_prior28d": day.nunique(where=prior),
         "logins_7d": is_login.sum(where=in7),
         "logins_28d": is_login.sum(where=in28),
         "logins_28d_prior28d": is_login.sum(where=prior),
-        "events_28d": history.count(where=in28),
-        "events_28d_prior28d": history.count(where=prior),
-        "distinct_features_28d": history.event.nunique(where=in28 & is_feature),
-        "distinct_features_28d_prior28d": history.event.nunique(where=prior & is_feature),
-        "advanced_features_28d": history.event.nunique(where=in28 & is_advanced),
-        "advanced_features_28d_prior28d": history.event.nunique(where=prior & is_advanced),
+        "events_28d": recent.count(where=in28),
+        "events_28d_prior28d": recent.count(where=prior),
+        "distinct_features_28d": recent.event.nunique(where=in28 & is_feature),
+        "distinct_features_28d_prior28d": recent.event.nunique(where=prior & is_feature),
+        "advanced_features_28d": recent.event.nunique(where=in28 & is_advanced),
+        "advanced_features_28d_prior28d": recent.event.nunique(where=prior & is_advanced),
         "advanced_events_28d": is_advanced.sum(where=in28),
-        "last_day": day.max(),
     }
-    agg = history.group_by("account_id").aggregate(**windows)
-    counts = {name: agg[name].fill_null(0).cast("int64") for name in windows if name != "last_day"}
+    windowed = recent.group_by("account_id").aggregate(**windows)
+    history = events.filter(events.ts < end)
+    last = history.group_by(account_id="account_id").aggregate(last_ts=history.ts.max())
+    last = last.select(
+        "account_id",
+        last_day=((last.last_ts.epoch_seconds() + offset) // 86400).cast("int64"),
+    )
+    agg = last.left_join(windowed, "account_id").drop("account_id_right")
+    counts = {name: agg[name].fill_null(0).cast("int64") for name in windows}
     rows = agg.select("account_id", "last_day", **counts)
     derived = {
         "wau_mau": _ratio(rows.active_users_7d, rows.active_users_28d),
