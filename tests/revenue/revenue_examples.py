@@ -24,10 +24,12 @@ def read_example_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def insert_subscriptions(rows: Iterable[dict[str, str]], source: str = "import") -> None:
+def insert_subscriptions(
+    rows: Iterable[dict[str, str]], source: str = "import", url: str | None = None
+) -> None:
     """Insert spec-format rows (account_id, subscription_id, plan, dates, amount, currency,
     billing_period_months) as accounts, identities and subscriptions, one account per id."""
-    with session_scope() as session:
+    with session_scope(url) as session:
         accounts = {
             ident.external_id: ident.account_id
             for ident in session.query(AccountIdentity).filter_by(source=source)

@@ -136,8 +136,7 @@ def _connect_postgres(app_db: Engine, tables: TableColumns) -> AnalyticsConnecti
     if app_db.dialect.name != "postgresql":
         raise BansoError(
             _(
-                "The postgres engine needs the app database on PostgreSQL "
-                "(BANSO_DATABASE_URL); this one is {dialect}.",
+                "The postgres engine needs a PostgreSQL app database; this one is {dialect}.",
                 dialect=app_db.dialect.name,
             )
         )

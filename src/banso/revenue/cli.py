@@ -119,6 +119,26 @@ def last_month() -> None:
         typer.echo(service.default_last_month(session))
 
 
+@metrics_app.command("fx-rate")
+def fx_rate(
+    currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. USD.")],
+    month: Annotated[str, typer.Argument(help="Month, YYYY-MM.")],
+    rate: Annotated[str, typer.Argument(help="Reporting-currency units per 1 unit of CURRENCY.")],
+) -> None:
+    """Set the FX rate used to convert CURRENCY into the reporting currency for MONTH."""
+    with session_scope() as session:
+        stored = service.set_fx_rate(session, currency, month, rate)
+        typer.echo(
+            _(
+                "FX rate set: 1 {currency} = {rate} {reporting} in {month}.",
+                currency=stored.currency,
+                rate=stored.rate,
+                reporting=service.reporting_currency(),
+                month=stored.month,
+            )
+        )
+
+
 def _check_format(output: str, choices: tuple[str, ...]) -> None:
     if output not in choices:
         raise BansoError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -107,6 +108,30 @@ def month_label(idx: int) -> str:
 def reporting_currency() -> str:
     """The ISO 4217 code every report is expressed in (``BANSO_REPORTING_CURRENCY``)."""
     return get_settings().reporting_currency
+
+
+def set_fx_rate(session: Session, currency: str, month: str, rate: str | Decimal) -> FxRate:
+    """Store (or replace) the rate of ``currency`` in ``month``: units of the reporting currency's
+    major unit per one major unit of ``currency`` (JPY per USD), applied to that month's MRR."""
+    code = currency.strip().upper()
+    _minor_exponent(code)
+    label = month_label(parse_month(month, "month"))
+    try:
+        value = Decimal(str(rate))
+    except ArithmeticError as exc:
+        raise BansoError(
+            _("The FX rate must be a positive number; got {value!r}.", value=rate)
+        ) from exc
+    if not value.is_finite() or value <= 0:
+        raise BansoError(_("The FX rate must be a positive number; got {value!r}.", value=rate))
+    existing = session.scalar(select(FxRate).where(FxRate.currency == code, FxRate.month == label))
+    if existing is None:
+        existing = FxRate(currency=code, month=label, rate=value)
+        session.add(existing)
+    else:
+        existing.rate = value
+    session.flush()
+    return existing
 
 
 def default_last_month(session: Session) -> str:
@@ -455,7 +480,9 @@ def _resolve_range(
 
 def _data_bounds(session: Session) -> tuple[int, int]:
     """(first start month, default last month) of the subscriptions; BansoError when none."""
-    if not inspect(session.get_bind()).has_table(Subscription.__tablename__):
+    bind = session.get_bind()
+    missing_file = bind.dialect.name == "sqlite" and not Path(bind.url.database or "").exists()
+    if missing_file or not inspect(bind).has_table(Subscription.__tablename__):
         raise BansoError(_("The database is not initialised; run `banso init` first."))
     first, last_start, last_end = session.execute(
         select(
@@ -465,9 +492,7 @@ def _data_bounds(session: Session) -> tuple[int, int]:
         )
     ).one()
     if first is None:
-        raise BansoError(
-            _("There are no subscriptions yet; import them with `banso import subscriptions FILE`.")
-        )
+        raise BansoError(_("No subscriptions to report on; run `banso import subscriptions FILE`."))
     latest = max(d for d in (_as_date(last_start), _as_date(last_end)) if d is not None)
     today = datetime.now(get_settings().tz).date()
     return month_index(_as_date(first)), min(month_index(latest), month_index(today))
@@ -520,8 +545,8 @@ def _fx_rates(
             if (currency, m) not in stored:
                 raise BansoError(
                     _(
-                        "No FX rate for {currency} in {month}: add it to the FX rates table "
-                        "(units of {reporting} per 1 {currency}) before reporting.",
+                        "No FX rate for {currency} in {month}; set it with `banso metrics "
+                        "fx-rate {currency} {month} RATE` ({reporting} per 1 {currency}).",
                         currency=currency,
                         month=month_label(m),
                         reporting=reporting,
