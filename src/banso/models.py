@@ -5,6 +5,16 @@ from banso.activities.models import Activity
 from banso.db import Base
 from banso.health.models import CsmPulse, HealthOverride
 from banso.ingest.models import ImportBatch
+from banso.playbooks.models import (
+    AssignmentCursor,
+    Cta,
+    CtaEvent,
+    CtaTask,
+    Delivery,
+    OutboxMessage,
+    PlaybookFiring,
+    Suppression,
+)
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -24,4 +34,12 @@ __all__ = [
     "SurveyResponse",
     "Ticket",
     "TeamMember",
+    "AssignmentCursor",
+    "Cta",
+    "CtaEvent",
+    "CtaTask",
+    "Delivery",
+    "OutboxMessage",
+    "PlaybookFiring",
+    "Suppression",
 ]
