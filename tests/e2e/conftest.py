@@ -93,9 +93,12 @@ def tab(browser: Browser, site: Site) -> Iterator[Tab]:
     context.close()
 
 
-def sign_in(tab: Tab, site: Site, role: str, password: str = PASSWORD) -> None:
+def sign_in(
+    tab: Tab, site: Site, role: str, password: str = PASSWORD, then: str = "/accounts"
+) -> None:
+    """Sign in through the form as ``role``'s user, landing on ``then``."""
     page = tab.page
-    page.goto(f"{site.url}/sign-in")
+    page.goto(f"{site.url}/sign-in?next={then}")
     page.fill("input[name=email]", EMAILS[role])
     page.fill("input[name=password]", password)
     page.click("form[action='/sign-in'] button[type=submit]")

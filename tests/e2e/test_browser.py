@@ -102,3 +102,15 @@ def test_a_form_with_a_forged_csrf_token_is_rejected(tab: Tab, site: Site) -> No
     expect(page.locator("[role=alert]")).to_contain_text("reload the page and try again")
     page.goto(f"{site.url}/accounts/{site.world.yamada}")
     expect(page.locator("#timeline")).not_to_contain_text("forged note")
+
+
+def test_dashboard_charts_render(tab: Tab, site: Site) -> None:
+    page = tab.page
+    sign_in(tab, site, "admin")
+    page.goto(f"{site.url}/")
+    expect(page.get_by_test_id("tile").first).to_contain_text("MRR")
+    for chart in ("#chart-waterfall", "#chart-retention", "#chart-churn"):
+        expect(page.locator(f"{chart} canvas")).to_have_count(1)
+        box = page.locator(f"{chart} canvas").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 200
+    assert tab.errors == []

@@ -189,3 +189,27 @@ def test_language_follows_browser_then_the_switch_and_is_remembered(
     assert "<h1>顧客</h1>" in switched.text
     with session_scope() as s:
         assert s.scalar(select(User.language).where(User.email == EMAILS["csm"])) == "ja"
+
+
+def test_dashboard_tiles_and_renewals(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in("viewer")
+    page = client.get("/").text
+    # End of this month: 山田 1,200,000/12 + 30,000 + みどり 50,000; Acme left 135 days ago.
+    assert "¥180,000" in page and "¥2,160,000" in page
+    assert page.count('data-testid="chart"') == 3
+    renewals = page[page.index("Renewals in the next 90 days") :]
+    assert "株式会社山田製作所" not in renewals  # its renewal is 165 days away
+    assert "No renewal is due in the next 90 days." in renewals
+
+
+def test_dashboard_without_subscriptions_says_so(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete
+
+    from banso.revenue.models import Subscription
+
+    with session_scope() as s:
+        s.execute(delete(Subscription))
+    sign_in("viewer")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "No subscriptions to report on" in page.text

@@ -34,6 +34,7 @@ VENDOR_FILES = {
 def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
+    from banso.web.dashboard import dashboard_pages
     from banso.web.routes import pages
 
     app = FastAPI(
@@ -46,6 +47,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.include_router(pages)
+    app.include_router(dashboard_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)

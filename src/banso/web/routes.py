@@ -1,4 +1,4 @@
-"""Pages that belong to no domain: sign-in, sign-out, language switch, home."""
+"""Pages that belong to no domain: sign-in, sign-out, language switch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from banso.i18n import LANGUAGES
 from banso.users import service as users
 from banso.users.models import User
-from banso.web.auth import current_user, db_session, optional_user, sign_in, sign_out
+from banso.web.auth import db_session, optional_user, sign_in, sign_out
 from banso.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -60,11 +60,6 @@ def switch_language(
         if user is not None:
             users.set_language(session, user.id, lang)
     return RedirectResponse(_local(next), status_code=303)
-
-
-@pages.get("/")
-def home(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
-    return RedirectResponse("/accounts", status_code=303)
 
 
 def _local(target: str) -> str:

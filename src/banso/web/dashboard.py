@@ -1,0 +1,188 @@
+"""The leaders' home page: revenue KPI tiles against last month, MRR movements, trends, and the
+renewals due soon. Figures come from :mod:`banso.revenue.service`, defined once there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated, Any
+
+from babel.numbers import get_currency_precision
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from banso.accounts import views_service as accounts
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.revenue import service as revenue
+from banso.users.models import User
+from banso.web.auth import current_user, db_session
+from banso.web.templating import money, render
+
+dashboard_pages = APIRouter(include_in_schema=False)
+
+TREND_MONTHS = 12
+RENEWAL_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    value: str
+    change: str | None
+    """Against the month before, as the user reads it (``+¥12,000``, ``-0.41 pt``)."""
+    direction: int
+    """1 up, -1 down, 0 unchanged or unknown: the arrow."""
+    better: bool | None = None
+    """Whether the change is good news (a falling churn rate is); None when unchanged."""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    month: str
+    months: list[str]
+    """Months the picker offers (newest first)."""
+    tiles: list[Tile]
+    charts: dict[str, Any]
+    """Data of the ECharts charts, JSON-ready floats for drawing only."""
+    renewals: accounts.AccountPage
+
+
+@dashboard_pages.get("/")
+def dashboard_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+    month: str = "",
+) -> Response:
+    try:
+        view = dashboard(session, month or None)
+    except BansoError as no_data:
+        return render(request, "dashboard.html", {"view": None, "message": str(no_data)})
+    return render(request, "dashboard.html", {"view": view, "message": None})
+
+
+def dashboard(session: Session, month: str | None) -> Dashboard:
+    """KPIs of ``month`` (``YYYY-MM``; default the last month with data) and the 12 before."""
+    last = revenue.parse_month(month, "month") if month else None
+    newest = revenue.parse_month(revenue.default_last_month(session), "month")
+    end = min(last, newest) if last is not None else newest
+    report = revenue.revenue_report(
+        session,
+        start=revenue.month_label(end - TREND_MONTHS),
+        end=revenue.month_label(end),
+    )
+    rows = report.rows
+    now, before = rows[-1], rows[-2]
+    currency = report.currency
+    tiles = [
+        _money_tile(_("MRR"), now["mrr_end"], before["mrr_end"], currency),
+        _money_tile(_("ARR"), 12 * now["mrr_end"], 12 * before["mrr_end"], currency),
+        _rate_tile(_("NRR (12 months)"), now["nrr_12m"], before["nrr_12m"]),
+        _rate_tile(_("GRR (12 months)"), now["grr_12m"], before["grr_12m"]),
+        _rate_tile(
+            _("Monthly MRR churn rate"),
+            now["mrr_churn_rate"],
+            before["mrr_churn_rate"],
+            higher_is_better=False,
+        ),
+        _rate_tile(
+            _("Monthly renewal churn rate"),
+            now["renewal_churn_rate"],
+            before["renewal_churn_rate"],
+            higher_is_better=False,
+        ),
+    ]
+    trend = rows[1:]
+    charts = {
+        "currency": currency,
+        "waterfall": {
+            "title": _("MRR movements in {month}", month=now["month"]),
+            "labels": [
+                _("Start"),
+                _("New"),
+                _("Reactivation"),
+                _("Expansion"),
+                _("Contraction"),
+                _("Churned"),
+                _("End"),
+            ],
+            "values": [
+                _draw(now["mrr_start"]),
+                _draw(now["new_mrr"]),
+                _draw(now["reactivation_mrr"]),
+                _draw(now["expansion_mrr"]),
+                -_draw(now["contraction_mrr"]),
+                -_draw(now["churned_mrr"]),
+                _draw(now["mrr_end"]),
+            ],
+        },
+        "retention": {
+            "title": _("NRR and GRR (12 months)"),
+            "months": [r["month"] for r in trend],
+            "series": {
+                _("NRR"): [_draw(r["nrr_12m"]) for r in trend],
+                _("GRR"): [_draw(r["grr_12m"]) for r in trend],
+            },
+        },
+        "churn": {
+            "title": _("Churn rates"),
+            "months": [r["month"] for r in trend],
+            "series": {
+                _("Monthly MRR churn rate"): [_draw(r["mrr_churn_rate"]) for r in trend],
+                _("Monthly renewal churn rate"): [_draw(r["renewal_churn_rate"]) for r in trend],
+            },
+        },
+    }
+    renewals = accounts.list_accounts(
+        session,
+        accounts.AccountFilter(renewal_days=RENEWAL_WINDOW_DAYS, sort="renewal"),
+        page_size=20,
+    )
+    picker = [revenue.month_label(m) for m in range(newest, newest - 24, -1)]
+    return Dashboard(now["month"], picker, tiles, charts, renewals)
+
+
+def _minor(major: Fraction | int, currency: str) -> int:
+    return round(Fraction(major) * 10 ** get_currency_precision(currency))
+
+
+def _money_tile(label: str, now: Fraction, before: Fraction, currency: str) -> Tile:
+    delta = _minor(now, currency) - _minor(before, currency)
+    sign = "+" if delta > 0 else ""
+    direction = (delta > 0) - (delta < 0)
+    return Tile(
+        label,
+        money(_minor(now, currency), currency),
+        sign + money(delta, currency),
+        direction,
+        direction > 0 if direction else None,
+    )
+
+
+def _rate_tile(
+    label: str, now: Fraction | None, before: Fraction | None, *, higher_is_better: bool = True
+) -> Tile:
+    if now is None:
+        return Tile(label, "—", None, 0)
+    value = f"{_hundredths(Fraction(now) * 100)}%"
+    if before is None:
+        return Tile(label, value, None, 0)
+    points = (Fraction(now) - Fraction(before)) * 100
+    sign = "+" if points > 0 else ""
+    change = _("{delta} pt", delta=f"{sign}{_hundredths(points)}")
+    direction = (points > 0) - (points < 0)
+    better = (direction > 0) == higher_is_better if direction else None
+    return Tile(label, value, change, direction, better)
+
+
+def _hundredths(value: Fraction) -> Decimal:
+    """``value`` rounded half-even to two decimals, exactly (no binary float on the way)."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"))
+
+
+def _draw(value: Fraction | int | None) -> float | None:
+    # Charts need JSON numbers; exact figures stay in the tiles and the revenue service.
+    return None if value is None else float(round(Fraction(value), 6))

@@ -1,0 +1,50 @@
+// Draws the dashboard's ECharts charts from the JSON the server embedded in the page.
+(function () {
+  "use strict";
+  function draw() {
+    var source = document.getElementById("dashboard-data");
+    if (!source || !window.echarts) { return; }
+    var data = JSON.parse(source.textContent);
+    var percent = function (v) { return v === null ? "—" : (v * 100).toFixed(2) + "%"; };
+    var yen = function (v) { return Math.round(v).toLocaleString(); };
+
+    var w = data.waterfall, base = [], bars = [], running = 0;
+    w.values.forEach(function (v, i) {
+      if (i === 0 || i === w.values.length - 1) { base.push(0); bars.push(v); running = v; return; }
+      if (v >= 0) { base.push(running); bars.push(v); running += v; }
+      else { running += v; base.push(running); bars.push(-v); }
+    });
+    echarts.init(document.getElementById("chart-waterfall"), null, { renderer: "canvas" }).setOption({
+      title: { text: w.title, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis", valueFormatter: yen },
+      grid: { left: 80, right: 10 },
+      xAxis: { type: "category", data: w.labels },
+      yAxis: { type: "value", axisLabel: { formatter: yen } },
+      series: [
+        { type: "bar", stack: "w", data: base, itemStyle: { color: "transparent" }, tooltip: { show: false } },
+        { type: "bar", stack: "w", data: bars.map(function (v, i) {
+            var colour = i === 0 || i === bars.length - 1 ? "#1f6f8b" : (w.values[i] >= 0 ? "#1b7f3b" : "#b3261e");
+            return { value: v, itemStyle: { color: colour } };
+          }) }
+      ]
+    });
+
+    function lines(id, chart) {
+      echarts.init(document.getElementById(id), null, { renderer: "canvas" }).setOption({
+        title: { text: chart.title, textStyle: { fontSize: 14 } },
+        tooltip: { trigger: "axis", valueFormatter: percent },
+        legend: { bottom: 0 },
+        grid: { left: 60, right: 10, bottom: 50 },
+        xAxis: { type: "category", data: chart.months },
+        yAxis: { type: "value", scale: true, axisLabel: { formatter: percent } },
+        series: Object.keys(chart.series).map(function (name) {
+          return { name: name, type: "line", data: chart.series[name], connectNulls: false };
+        })
+      });
+    }
+    lines("chart-retention", data.retention);
+    lines("chart-churn", data.churn);
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); }
+  else { draw(); }
+})();
