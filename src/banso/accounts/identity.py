@@ -43,7 +43,9 @@ _LEGAL_FORMS_EN = (
     r"corp\.?", r"corporation", r"ltd\.?", r"limited", r"llc\.?", r"l\.l\.c\.", r"gmbh",
     r"plc\.?", r"pte\.?\s*ltd\.?", r"co\.?", r"g\.?k\.?",
 )  # fmt: skip
-_EN_SUFFIX = re.compile(r"(?:[\s,]+(?:" + "|".join(_LEGAL_FORMS_EN) + r"))+\s*$")
+_JA_FORMS = "|".join(re.escape(f) for f in sorted(_LEGAL_FORMS_JA, key=len, reverse=True))
+_LEGAL_PREFIX = re.compile(rf"^(?:\s*(?:{_JA_FORMS}))+\s*")
+_LEGAL_SUFFIX = re.compile(rf"(?:\s*(?:{_JA_FORMS})|[\s,]+(?:{'|'.join(_LEGAL_FORMS_EN)}))+[\s,]*$")
 _PUNCTUATION = re.compile(r"[\s\u3000・,.、。'\"`’‘“”()\[\]{}\-‐―_/&!?]+")
 
 
@@ -56,23 +58,10 @@ def normalize_company_name(name: str) -> str:
     ``サンプル(株)`` and ``ｻﾝﾌﾟﾙ株式会社`` all give ``サンプル``; ``サンプル商事株式会社`` gives
     ``サンプル商事`` and so stays a different company.
     """
-    text = unicodedata.normalize("NFKC", name).casefold().strip()
-    changed = True
-    while changed:
-        changed = False
-        before = text
-        text = _EN_SUFFIX.sub("", text).strip(" ,")
-        for form in _LEGAL_FORMS_JA:
-            if text.startswith(form):
-                text = text[len(form) :].strip()
-            if text.endswith(form):
-                text = text[: -len(form)].strip()
-        changed = text != before and bool(text)
-        if not text:
-            text = before
-            break
+    original = unicodedata.normalize("NFKC", name).casefold().strip()
+    text = _LEGAL_SUFFIX.sub("", _LEGAL_PREFIX.sub("", original))
     core = _PUNCTUATION.sub("", text)
-    return core or unicodedata.normalize("NFKC", name).casefold().strip()
+    return core or _PUNCTUATION.sub("", original) or original
 
 
 def email_domain(email: str | None) -> str | None:

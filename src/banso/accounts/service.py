@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
@@ -19,6 +19,7 @@ from banso.activities.models import Activity
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.ingest.bulk import bulk_insert
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -136,8 +137,7 @@ def resolve_accounts(
         {"account_id": account_id, "source": source, "external_id": ext, "created_at": utcnow()}
         for (ext, _row), account_id in zip(new_accounts, created_ids, strict=True)
     ]
-    if identity_rows:
-        session.execute(insert(AccountIdentity), identity_rows)
+    bulk_insert(session, AccountIdentity.__table__, identity_rows)
     result.updated = _apply_fills(session, fills)
     return result
 
@@ -318,27 +318,15 @@ def _identities(session: Session, source: str) -> dict[str, int]:
 
 
 def _said(fact: AccountFacts) -> dict[str, Any]:
-    return {k: v for k, v in asdict(fact).items() if v is not None}
+    return {k: v for k, v in vars(fact).items() if v is not None}
 
 
 def _insert_accounts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert accounts in bulk, returning their new ids in input order."""
-    if not rows:
-        return []
     now = utcnow()
-    full = [
-        {**{name: None for name in ACCOUNT_FIELDS}, **row, "created_at": now, "updated_at": now}
-        for row in rows
-    ]
-    table = Account.__table__
-    ids: list[int] = []
-    for start in range(0, len(full), 50_000):
-        chunk = full[start : start + 50_000]
-        result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
-        )
-        ids.extend(result.scalars().all())
-    return ids
+    base: dict[str, Any] = {**dict.fromkeys(ACCOUNT_FIELDS), "created_at": now, "updated_at": now}
+    full = [base | row for row in rows]
+    return bulk_insert(session, Account.__table__, full, returning_ids=True)
 
 
 def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import company_domain, email_domain
@@ -28,6 +28,7 @@ from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
+from banso.ingest.bulk import bulk_insert, bulk_update
 from banso.ingest.columns import arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile, open_source
@@ -515,19 +516,16 @@ def upsert_by_external_id(
         if values == found[1]:
             unchanged += 1
         else:
-            updates.append({**{f"v_{c}": record[c] for c in columns}, "b_id": found[0]})
+            updates.append({**{c: record[c] for c in columns}, "id": found[0]})
     if not dry_run:
         if "updated_at" in table.c:
             for row in inserts:
                 row["updated_at"] = now
-        if inserts:
-            session.execute(insert(table), inserts)
-        if updates:
-            values = {c: bindparam(f"v_{c}") for c in columns}
-            if "updated_at" in table.c:
-                values["updated_at"] = now
-            statement = update(table).where(table.c.id == bindparam("b_id")).values(values)
-            session.connection().execute(statement, updates)
+        bulk_insert(session, table, inserts)
+        if "updated_at" in table.c:
+            for row in updates:
+                row["updated_at"] = now
+        bulk_update(session, table, updates)
     return len(inserts), len(updates), unchanged
 
 
