@@ -23,6 +23,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from sqlalchemy import Column, select
@@ -96,14 +97,37 @@ def connect(engine: str, app_db: Engine, tables: TableColumns) -> AnalyticsConne
 
 
 def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
-    """All rows of these columns of one app table as Arrow, typed as the model declares."""
-    with app_db.connect() as conn:
-        rows = conn.execute(select(*columns)).all()
+    """All rows of these columns of one app table as Arrow, typed as the model declares.
+
+    Rows come through the DBAPI cursor without SQLAlchemy's per-row processing (300,000 rows in a
+    fraction of a second); SQLite's ISO date strings are cast to dates by Arrow.
+    """
+    statement = select(*columns).compile(dialect=app_db.dialect)
+    raw = app_db.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(str(statement), tuple(statement.params.values()))
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()
+    values_by_column = list(zip(*rows, strict=True)) if rows else [() for _c in columns]
     arrays = []
-    for i, column in enumerate(columns):
-        values = [row[i] for row in rows]
-        arrays.append(pa.array(values, type=_arrow_type(column.type)))
+    for column, values in zip(columns, values_by_column, strict=True):
+        arrow_type = _arrow_type(column.type)
+        if arrow_type == pa.date32() and app_db.dialect.name == "sqlite":
+            arrays.append(pa.array(values, pa.string()).cast(arrow_type))
+        elif pa.types.is_timestamp(arrow_type) and any(isinstance(v, str) for v in values[:1000]):
+            arrays.append(_utc_timestamps_from_text(values))
+        else:
+            arrays.append(pa.array(values, type=arrow_type))
     return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _utc_timestamps_from_text(values: Sequence[str | None]) -> pa.Array:
+    """SQLite's text timestamps (UTC, with or without a ``+00:00`` suffix) as UTC instants."""
+    text = pc.replace_substring_regex(pa.array(values, pa.string()), r"(\+00:?00|Z)$", "")
+    return text.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
 
 
 def _arrow_type(sa_type: Any) -> pa.DataType:
