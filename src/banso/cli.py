@@ -18,6 +18,7 @@ from banso.errors import BansoError
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
+from banso.playbooks.cli import ctas_app, playbooks_app, run
 from banso.revenue.cli import metrics_app
 from banso.users.cli import users_app
 from banso.web.cli import serve
@@ -36,6 +37,9 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
+app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(ctas_app, name="ctas")
+app.command("run")(run)
 
 err_console = Console(stderr=True)
 

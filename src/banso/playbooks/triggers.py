@@ -155,12 +155,7 @@ class PlaybookData:
         return table.cast(FIRING_SCHEMA)
 
     def missing_snapshot_days(self, playbook: Playbook, days: list[date]) -> list[date]:
-        """Days whose health snapshot ``playbook`` needs and that are not scored."""
-        if not playbook.uses_health or not days:
-            return []
-        needed = set(_snapshot_days_needed(playbook.trigger, days))
-        have = set(snapshots.scored_days(self.health_root))
-        return sorted(needed - have)
+        return missing_snapshot_days(playbook, days, self.health_root)
 
     # ------------------------------------------------------------ shared tables
 
@@ -474,6 +469,16 @@ class PlaybookData:
         return table.select(["account_id", "day", "detail"]).cast(
             pa.schema([("account_id", pa.int64()), ("day", pa.date32()), ("detail", pa.string())])
         )
+
+
+def missing_snapshot_days(
+    playbook: Playbook, days: list[date], health_root: Path | None = None
+) -> list[date]:
+    """Days whose health snapshot ``playbook`` needs for ``days`` and that are not scored."""
+    if not playbook.uses_health or not days:
+        return []
+    needed = set(_snapshot_days_needed(playbook.trigger, sorted(days)))
+    return sorted(needed - set(snapshots.scored_days(health_root)))
 
 
 def _snapshot_days_needed(trigger: Trigger, days: list[date]) -> list[date]:

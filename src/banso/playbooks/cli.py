@@ -1,0 +1,254 @@
+"""``banso playbooks …``, ``banso ctas …`` and ``banso run``: parse, call the service, print."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from banso.db import session_scope
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.playbooks import ctas, outbox, pipeline, service
+
+playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
+ctas_app = typer.Typer(help="CTAs (calls to action): list, close, assign, complete tasks.")
+console = Console()
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BansoError(
+            _("{option} must be a date as YYYY-MM-DD, not {value!r}.", option=option, value=value)
+        ) from None
+
+
+def _format(value: str) -> str:
+    if value not in ("table", "json"):
+        raise BansoError(_("--format must be table or json, not {value!r}.", value=value))
+    return value
+
+
+@playbooks_app.command("check-config")
+def check_config() -> None:
+    """Validate the playbook YAML files; print each problem as FILE:LINE: FIELD: REASON."""
+    for p in service.check():
+        typer.echo(
+            _(
+                "{name}: trigger {trigger}, {actions} actions{disabled} — OK",
+                name=p.name,
+                trigger=p.trigger.type,
+                actions=len(p.actions),
+                disabled="" if p.enabled else _(" (disabled)"),
+            )
+        )
+
+
+@playbooks_app.command()
+def replay(
+    playbook: Annotated[
+        list[str] | None, typer.Argument(help="Playbook names (default: every enabled one).")
+    ] = None,
+    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")] = "",
+    end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = "",
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What playbooks would have done each day on past data (nothing is written or sent)."""
+    first, last = _date(start or None, "--from"), _date(end or None, "--to")
+    if first is None or last is None:
+        raise BansoError(_("Give both --from and --to."))
+    _format(fmt)
+    with session_scope() as session:
+        results = service.replay(session, playbook, first, last)
+        session.rollback()
+    if fmt == "json":
+        typer.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=_("Replay {start} to {end}", start=first, end=last))
+    for column in (
+        _("playbook"), _("firings"), _("CTAs created"), _("CTAs updated"), _("emails"),
+        _("Slack"), _("webhooks"), _("field updates"), _("days with firings"),
+    ):  # fmt: skip
+        table.add_column(column, justify="left" if column == _("playbook") else "right")
+    for r in results:
+        t = r.totals
+        table.add_row(
+            r.playbook, str(t.firings), str(t.ctas_created), str(t.ctas_updated), str(t.emails),
+            str(t.slack), str(t.webhooks), str(t.field_updates), str(len(r.days)),
+        )  # fmt: skip
+    console.print(table)
+
+
+@playbooks_app.command()
+def effect(
+    playbook: Annotated[str, typer.Argument(help="Playbook name.")],
+    horizon: Annotated[int, typer.Option("--horizon-days", help="Days of outcome.")] = 90,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Later churn/expansion of accounts that got the playbook's CTAs vs similar ones that
+    did not (same band and segment on the trigger day), with a 95 % interval."""
+    _format(fmt)
+    with session_scope() as session:
+        result = service.effect(session, playbook, horizon)
+    if fmt == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    typer.echo(result["summary"])
+    for label, key in ((_("churn"), "churn"), (_("expansion"), "expansion")):
+        part = result.get(key)
+        if part and part.get("difference") is not None:
+            typer.echo(
+                _(
+                    "{label}: treated {t:.1%} (n={nt}), untreated {c:.1%} (n={nc}), "
+                    "difference {d:+.1%}, 95% CI {low:+.1%} to {high:+.1%}",
+                    label=label, t=part["treated_rate"], nt=part["treated"],
+                    c=part["control_rate"], nc=part["controls"], d=part["difference"],
+                    low=part["ci95"][0], high=part["ci95"][1],
+                )
+            )  # fmt: skip
+
+
+@ctas_app.command("list")
+def list_ctas(
+    status: Annotated[str | None, typer.Option("--status", help="open or closed.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner's email.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """CTAs by due date."""
+    _format(fmt)
+    with session_scope() as session:
+        rows = service.list_ctas(session, status, owner)
+    if fmt == "json":
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in (_("id"), _("account"), _("playbook"), _("type"), _("priority"), _("title"),
+                   _("owner"), _("due"), _("status")):  # fmt: skip
+        table.add_column(column)
+    for r in rows:
+        state = r["status"] + (f" ({r['outcome']})" if r["outcome"] else "")
+        table.add_row(
+            str(r["id"]), r["account"], r["playbook"], r["type"], r["priority"], r["title"],
+            r["owner"] or "-", r["due_date"], state,
+        )  # fmt: skip
+    console.print(table)
+
+
+@ctas_app.command()
+def close(
+    cta_id: Annotated[int, typer.Argument(help="CTA id.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="resolved, churned, expanded, ...")],
+    by: Annotated[str, typer.Option("--by", help="Who closes it (email).")],
+    note: Annotated[str | None, typer.Option("--note", help="What happened.")] = None,
+) -> None:
+    """Close a CTA with an outcome (recorded in its audit trail)."""
+    with session_scope() as session:
+        cta = ctas.close(session, cta_id, outcome, by, note)
+        typer.echo(_("CTA {id} closed: {outcome}.", id=cta.id, outcome=outcome))
+
+
+@ctas_app.command()
+def assign(
+    cta_id: Annotated[int, typer.Argument(help="CTA id.")],
+    member: Annotated[str, typer.Option("--to", help="The new owner's email.")],
+    by: Annotated[str, typer.Option("--by", help="Who reassigns it (email).")],
+) -> None:
+    """Give a CTA to another team member."""
+    with session_scope() as session:
+        ctas.assign(session, cta_id, member, by)
+    typer.echo(_("CTA {id} assigned to {member}.", id=cta_id, member=member))
+
+
+@ctas_app.command("done")
+def task_done(
+    task_id: Annotated[int, typer.Argument(help="Task id.")],
+    by: Annotated[str, typer.Option("--by", help="Who did it (email).")],
+) -> None:
+    """Mark one task of a CTA done."""
+    with session_scope() as session:
+        ctas.complete_task(session, task_id, by)
+    typer.echo(_("Task {id} done.", id=task_id))
+
+
+@ctas_app.command()
+def history(cta_id: Annotated[int, typer.Argument(help="CTA id.")]) -> None:
+    """The audit trail of a CTA: who did what, when."""
+    with session_scope() as session:
+        for e in ctas.events(session, cta_id):
+            typer.echo(f"{e.at.isoformat(timespec='seconds')}  {e.actor}  {e.action}  {e.detail}")
+
+
+def run(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to run (YYYY-MM-DD); default yesterday.")
+    ] = None,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Queue messages but do not send the outbox.")
+    ] = False,
+) -> None:
+    """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
+    Safe to repeat for the same day."""
+    summary = pipeline.run_pipeline(_date(as_of, "--as-of"), send=not no_send)
+    typer.echo(_("Run for {day}.", day=summary.as_of))
+    if summary.imported or summary.rejected:
+        typer.echo(
+            _(
+                "Inbox: {ok} files imported, {bad} rejected.",
+                ok=len(summary.imported),
+                bad=len(summary.rejected),
+            )
+        )
+    typer.echo(_("Health scored for {n} days.", n=len(summary.scored_days)))
+    for name, counts in summary.playbooks.items():
+        if counts.firings:
+            typer.echo(
+                _(
+                    "{name}: {firings} accounts, {created} CTAs opened, {updated} updated, "
+                    "{messages} messages queued.",
+                    name=name,
+                    firings=counts.firings,
+                    created=counts.ctas_created,
+                    updated=counts.ctas_updated,
+                    messages=counts.messages,
+                )
+            )
+    if summary.outbox is not None:
+        o = summary.outbox
+        typer.echo(
+            _(
+                "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
+                "suppressed, {deferred} held by the rate limit.",
+                sent=o.sent,
+                retried=o.retried,
+                failed=o.failed,
+                suppressed=o.suppressed,
+                deferred=o.deferred,
+            )
+        )
+        if o.busy:
+            typer.echo(_("Another worker is sending; this run left the outbox to it."))
+
+
+@playbooks_app.command("send")
+def send() -> None:
+    """Send what is due in the outbox now (retries included)."""
+    o = outbox.deliver()
+    typer.echo(
+        _(
+            "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
+            "suppressed, {deferred} held by the rate limit.",
+            sent=o.sent,
+            retried=o.retried,
+            failed=o.failed,
+            suppressed=o.suppressed,
+            deferred=o.deferred,
+        )
+    )

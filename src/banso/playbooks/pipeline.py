@@ -1,0 +1,121 @@
+"""The daily pipeline (``banso run``) and its schedule inside ``banso serve``.
+
+Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
+(moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
+health playbooks compare with when they are not scored yet, run the playbooks for D, then send
+the outbox. Each step is idempotent, so running a day again does nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from banso.config import get_settings
+from banso.db import session_scope
+from banso.errors import BansoError
+from banso.health import service as health
+from banso.health import snapshots
+from banso.ingest.schemas import ImportKind
+from banso.ingest.service import import_file
+from banso.playbooks import outbox, service
+from banso.playbooks.actions import ActionCounts
+from banso.playbooks.triggers import missing_snapshot_days
+
+INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
+               "activities", "events")  # fmt: skip
+"""Import order: what later kinds refer to comes first."""
+
+
+@dataclass
+class PipelineSummary:
+    as_of: date
+    imported: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    scored_days: list[date] = field(default_factory=list)
+    playbooks: dict[str, ActionCounts] = field(default_factory=dict)
+    outbox: outbox.WorkerSummary | None = None
+
+
+def yesterday() -> date:
+    """The last complete company-local day: the default as-of day of a run."""
+    return datetime.now(get_settings().tz).date() - timedelta(days=1)
+
+
+def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
+    """Run every step for ``as_of`` (default: yesterday); each step commits on its own."""
+    day = as_of or yesterday()
+    summary = PipelineSummary(day)
+    _ingest_inbox(summary)
+    with session_scope() as session:
+        needed = _days_to_score(day)
+        if needed:
+            health.score_days(session, needed)
+        summary.scored_days = needed
+    with session_scope() as session:
+        summary.playbooks = service.run_playbooks(session, day)
+    if send:
+        summary.outbox = outbox.deliver()
+    return summary
+
+
+def _days_to_score(day: date) -> list[date]:
+    """D itself (always re-scored: its data may have changed) and the look-back days the
+    playbooks need that have no snapshot yet."""
+    missing: set[date] = {day}
+    for playbook in service.selected(None):
+        missing |= set(missing_snapshot_days(playbook, [day]))
+    have = set(snapshots.scored_days())
+    return sorted(d for d in missing if d == day or d not in have)
+
+
+def inbox_dir() -> Path:
+    return get_settings().home / "inbox"
+
+
+def _ingest_inbox(summary: PipelineSummary) -> None:
+    base = inbox_dir()
+    for kind in INBOX_ORDER:
+        folder = base / kind
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            try:
+                with session_scope() as session:
+                    import_file(session, ImportKind(kind).value, path)
+            except BansoError:
+                _move(path, folder / "rejected")
+                summary.rejected.append(f"{kind}/{path.name}")
+                continue
+            _move(path, folder / "done")
+            summary.imported.append(f"{kind}/{path.name}")
+
+
+def _move(path: Path, folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    path.replace(folder / path.name)
+
+
+def start_scheduler(hour: int = 6, minute: int = 0):  # type: ignore[no-untyped-def]
+    """Start a background APScheduler that runs the pipeline every day at ``hour:minute`` in
+    the company time zone (for ``banso serve``); returns the scheduler (call ``shutdown()``).
+
+    One run at a time (``max_instances=1``); a run missed while the server was down is made up
+    within an hour (``misfire_grace_time``)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    zone = get_settings().tz
+    scheduler = BackgroundScheduler(timezone=zone)
+    scheduler.add_job(
+        run_pipeline,
+        CronTrigger(hour=hour, minute=minute, timezone=zone),
+        id="banso-daily-run",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    scheduler.start()
+    return scheduler
