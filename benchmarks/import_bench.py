@@ -124,9 +124,10 @@ def main() -> None:
         env.pop("BANSO_DATABASE_URL", None)
         run(["init"], env)
         for label, args in (
-            (f"subscriptions {options.subscriptions:,} rows (CSV {sub_file.stat().st_size >> 20} MiB)",
+            (f"subscriptions {options.subscriptions:,} rows ({sub_file.stat().st_size >> 20} MiB)",
              ["import", "subscriptions", str(sub_file)]),
-            ("subscriptions again (idempotent re-import)", ["import", "subscriptions", str(sub_file)]),
+            ("subscriptions again (re-import, all unchanged)",
+             ["import", "subscriptions", str(sub_file)]),
             (f"events {options.events:,} rows (CSV {ev_file.stat().st_size >> 20} MiB)",
              ["import", "events", str(ev_file)]),
         ):  # fmt: skip
