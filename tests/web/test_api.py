@@ -107,3 +107,104 @@ def test_openapi_schema_describes_the_api_only(client: TestClient) -> None:
     docs = client.get("/api/docs")
     assert "/static/vendor/swagger-ui-bundle.js" in docs.text
     assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
+
+
+def _stored_events() -> list[tuple[str, int, str]]:
+    import pyarrow.parquet as pq
+
+    from banso.usage.store import event_files
+
+    rows: list[tuple[str, int, str]] = []
+    for path in event_files():
+        t = pq.read_table(path)
+        rows += list(
+            zip(
+                t["event_id"].to_pylist(),
+                t["account_id"].to_pylist(),
+                t["ts"].cast("string").to_pylist(),
+                strict=True,
+            )
+        )
+    return sorted(rows)
+
+
+def test_event_batch_is_stored_once_however_often_it_is_sent(
+    client: TestClient, world: World
+) -> None:
+    batch = {
+        "events": [
+            {
+                "event_id": "e-1",
+                "account_id": world.yamada,
+                "user_id": "u-7",
+                "event": "login",
+                "ts": "2026-04-01T09:30:00+09:00",
+            },
+            {
+                "event_id": "e-2",
+                "account_id": world.yamada,
+                "event": "export_csv",
+                "ts": "2026-04-02T10:00:00+09:00",
+                "properties": {"rows": 120},
+            },
+            {
+                "event_id": "e-2",
+                "account_id": world.yamada,
+                "event": "export_csv",
+                "ts": "2026-04-02T10:00:00+09:00",
+                "properties": {"rows": 120},
+            },
+        ]
+    }
+    auth = _token("ops")
+    first = client.post("/api/events", json=batch, headers=auth)
+    assert first.status_code == 200 and first.json() == {"received": 3, "stored": 2}
+    again = client.post("/api/events", json=batch, headers=auth)
+    assert again.json() == {"received": 3, "stored": 0}
+    assert _stored_events() == [
+        ("e-1", world.yamada, "2026-04-01 00:30:00.000000Z"),
+        ("e-2", world.yamada, "2026-04-02 01:00:00.000000Z"),
+    ]
+
+
+def test_a_bad_event_rejects_the_whole_batch_with_index_and_field(
+    client: TestClient, world: World
+) -> None:
+    batch = {
+        "events": [
+            {
+                "event_id": "ok",
+                "account_id": world.midori,
+                "event": "login",
+                "ts": "2026-04-01T09:30:00+09:00",
+            },
+            {"event_id": "bad", "account_id": 9999, "event": "login", "ts": "2026-04-01T09:30:00"},
+        ]
+    }
+    response = client.post("/api/events", json=batch, headers=_token("admin"))
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {"index": 1, "field": "account_id", "reason": "There is no account with id 9999."},
+        {
+            "index": 1,
+            "field": "ts",
+            "reason": "The time needs a time zone, such as 2026-04-01T09:30:00+09:00.",
+        },
+    ]
+    assert _stored_events() == []
+
+
+def test_only_admin_and_ops_send_events(client: TestClient, world: World) -> None:
+    batch = {
+        "events": [
+            {
+                "event_id": "x",
+                "account_id": world.yamada,
+                "event": "login",
+                "ts": "2026-04-01T00:00:00Z",
+            }
+        ]
+    }
+    assert client.post("/api/events", json=batch, headers=_token("csm")).status_code == 403
+    assert client.post("/api/events", json=batch, headers=_token("viewer")).status_code == 403
+    assert client.post("/api/events", json=batch).status_code == 401

@@ -35,6 +35,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
     from banso.web.dashboard import dashboard_pages
+    from banso.web.events_api import events_api
     from banso.web.routes import pages
 
     app = FastAPI(
@@ -50,6 +51,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(dashboard_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
+    app.include_router(events_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

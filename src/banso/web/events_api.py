@@ -1,0 +1,122 @@
+"""``POST /api/events``: usage events in batches from the product, appended to the event store.
+
+Each batch is validated whole (every problem reported with its index and field, nothing written
+when any is bad), then the events whose ``event_id`` the store does not hold yet are appended, so
+sending the same batch again stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.accounts.models import Account
+from banso.i18n import _
+from banso.usage.store import EVENT_SCHEMA, append_events, store_dir
+from banso.users.models import User
+from banso.web.auth import db_session, require_role
+
+events_api = APIRouter(prefix="/api", tags=["events"])
+
+MAX_BATCH = 10_000
+"""Events per request; larger uploads go through ``banso import events``."""
+_store_lock = threading.Lock()
+# One writer at a time inside this process, so two requests carrying the same event id cannot
+# both find it missing and both append it.
+
+
+class EventIn(BaseModel):
+    event_id: str = Field(
+        min_length=1, max_length=200, description="Unique id; repeats are ignored."
+    )
+    account_id: int = Field(description="Banso's account id.")
+    user_id: str | None = Field(default=None, max_length=300)
+    event: str = Field(min_length=1, max_length=200, description="What the user did, e.g. login.")
+    ts: datetime = Field(description="When it happened, with a time zone (ISO 8601).")
+    properties: dict[str, Any] | None = None
+
+
+class EventBatchIn(BaseModel):
+    events: list[EventIn] = Field(max_length=MAX_BATCH)
+
+
+class EventBatchOut(BaseModel):
+    received: int
+    stored: int
+    """New events written; the rest were already in the store (or repeated in the batch)."""
+
+
+@events_api.post("/events", response_model=EventBatchOut, responses={400: {}})
+def post_events(
+    batch: EventBatchIn,
+    user: Annotated[User, Depends(require_role("admin", "ops"))],
+    session: Annotated[Session, Depends(db_session)],
+) -> EventBatchOut | JSONResponse:
+    """Append a batch of usage events (admin or ops token); idempotent by ``event_id``."""
+    problems = batch_problems(session, batch.events)
+    if problems:
+        return JSONResponse({"detail": _("The batch was not stored."), "problems": problems}, 400)
+    return EventBatchOut(received=len(batch.events), stored=store_new_events(batch.events))
+
+
+def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, Any]]:
+    """Every reason the batch cannot be stored, as ``{index, field, reason}``."""
+    problems: list[dict[str, Any]] = []
+    ids = {e.account_id for e in events}
+    known = set(session.scalars(select(Account.id).where(Account.id.in_(ids)))) if ids else set()
+    for index, e in enumerate(events):
+        if e.account_id not in known:
+            reason = _("There is no account with id {id}.", id=e.account_id)
+            problems.append({"index": index, "field": "account_id", "reason": reason})
+        if e.ts.tzinfo is None:
+            reason = _("The time needs a time zone, such as 2026-04-01T09:30:00+09:00.")
+            problems.append({"index": index, "field": "ts", "reason": reason})
+    return problems
+
+
+def store_new_events(events: list[EventIn]) -> int:
+    """Append the events whose ids are new to the store; returns how many were written."""
+    unique = list({e.event_id: e for e in events}.values())
+    with _store_lock:
+        days = {e.ts.astimezone(UTC).date().isoformat() for e in unique}
+        seen = _stored_ids(days)
+        fresh = [e for e in unique if e.event_id not in seen]
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "event_id": e.event_id,
+                    "account_id": e.account_id,
+                    "user_id": e.user_id,
+                    "event": e.event,
+                    "ts": e.ts.astimezone(UTC),
+                    "properties": None
+                    if e.properties is None
+                    else json.dumps(e.properties, ensure_ascii=False, sort_keys=True),
+                }
+                for e in fresh
+            ],
+            schema=EVENT_SCHEMA,
+        )
+        return append_events(table)
+
+
+def _stored_ids(days: set[str]) -> set[str]:
+    """Event ids the store already holds on these UTC days (ids are unique per day's events)."""
+    ids: set[str] = set()
+    root = store_dir()
+    for day in days:
+        for path in sorted((root / f"date={day}").glob("part-*.parquet")):
+            column = pq.read_table(path, columns=["event_id"])["event_id"]
+            ids.update(pc.unique(column).to_pylist())
+    return ids
