@@ -127,3 +127,24 @@ def test_spark_gives_the_same_features(store: None) -> None:
     duck = compute_features(AS_OF, engine="duckdb")
     spark = compute_features(AS_OF, engine="spark")
     assert spark.sort_by("account_id").to_pylist() == duck.to_pylist()
+
+
+def test_many_days_at_once_equal_one_day_at_a_time(store: None) -> None:
+    import ibis
+
+    from banso.usage.metrics import active_day_spans, daily_activity, usage_features_for_days
+    from banso.usage.service import duckdb_connection, events_table
+
+    con = duckdb_connection()
+    events = events_table(con)
+    days = [AS_OF - timedelta(days=k) for k in (0, 3, 30, 45)]
+    numbers = [(d - date(1970, 1, 1)).days for d in days]
+    offset = 9 * 3600
+    daily = daily_activity(events, min(numbers) - 55, max(numbers), offset)
+    spans = active_day_spans(events, max(numbers), offset)
+    as_of = ibis.memtable({"as_of": numbers})
+    many = usage_features_for_days(daily, spans, as_of).to_pyarrow().to_pylist()
+    for d, n in zip(days, numbers, strict=True):
+        one = compute_features(d).to_pylist()
+        batch = [{k: v for k, v in r.items() if k != "as_of"} for r in many if r["as_of"] == n]
+        assert batch == one, d

@@ -26,7 +26,14 @@ from banso.health.models import CsmPulse
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
-from banso.usage.metrics import FEATURES, TRENDED, UsageWindow, usage_features
+from banso.usage.metrics import (
+    FEATURES,
+    TRENDED,
+    UsageWindow,
+    active_day_spans,
+    daily_activity,
+    usage_features_for_days,
+)
 from banso.usage.service import advanced_features, duckdb_connection, events_table
 from banso.usage.store import event_files
 
@@ -88,6 +95,8 @@ class HealthInputs:
             self.con.con.register(name, read_arrow(app_db, columns))
         self.event_root = event_root
         self.events = events_table(self.con, event_root)
+        self._spans: ibis.Table | None = None
+        self._spans_until = 0
         self.advanced = advanced_features()
 
     def accounts(self) -> pa.Table:
@@ -127,12 +136,26 @@ class HealthInputs:
         )
 
     def _usage(self, days: list[date]) -> pa.Table:
-        parts = []
-        for d in days:
-            expr = usage_features(self.events, UsageWindow(d, self.timezone), self.advanced)
-            part = expr.mutate(day=ibis.literal(d, type="date")).to_pyarrow()
-            parts.append(part)
-        return pa.concat_tables(parts) if parts else pa.table({})
+        """Usage features of every account on each of ``days``, in one set-based query."""
+        offset = UsageWindow(days[-1], self.timezone).utc_offset_seconds
+        numbers = [(d - date(1970, 1, 1)).days for d in days]
+        if self._spans is None or self._spans_until < max(numbers):
+            spans = active_day_spans(self.events, max(numbers), offset).to_pyarrow()
+            self.con.con.register("usage_spans", spans)
+            self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
+        daily = daily_activity(self.events, min(numbers) - 55, max(numbers), offset)
+        self.con.con.register("usage_daily", daily.to_pyarrow())
+        as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
+        features = usage_features_for_days(
+            self.con.table("usage_daily"), self._spans, as_of, self.advanced
+        ).to_pyarrow()
+        day = _day_from_number(features["as_of"])
+        return features.drop_columns(["as_of"]).append_column("day", day)
+
+
+def _day_from_number(numbers: pa.ChunkedArray) -> pa.Array:
+    """Local day numbers (days since 1970-01-01) as dates."""
+    return pc.cast(pc.cast(numbers, pa.int32()), pa.date32())
 
 
 # Customers on a day: a paid line active on it (start <= day < end).

@@ -89,58 +89,166 @@ def usage_features(
     """One row per account with any event before the window end; columns: ``account_id`` and
     every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``."""
     end = _ts(window.end)
-    s7, s28, s56 = _ts(window.start(7)), _ts(window.start(28)), _ts(window.start(56))
     offset = window.utc_offset_seconds
+    as_of = window.as_of_day_number
     # two passes: the 56 days of windows (engines prune files and row groups by ts), and the
     # last active day over all history (which needs only account_id and ts)
-    recent = events.filter((events.ts >= s56) & (events.ts < end))
-    day = ((recent.ts.epoch_seconds() + offset) // 86400).cast("int64")
-    in7 = recent.ts >= s7
-    in28 = recent.ts >= s28
-    prior = recent.ts < s28
-    is_login = recent.event == LOGIN_EVENT
-    is_feature = recent.event != LOGIN_EVENT
-    is_advanced = recent.event.isin(list(advanced_features))
-
-    windows = {
-        "active_users_7d": recent.user_id.nunique(where=in7),
-        "active_users_28d": recent.user_id.nunique(where=in28),
-        "active_users_28d_prior28d": recent.user_id.nunique(where=prior),
-        "active_days_7d": day.nunique(where=in7),
-        "active_days_28d": day.nunique(where=in28),
-        "active_days_28d_prior28d": day.nunique(where=prior),
-        "logins_7d": is_login.sum(where=in7),
-        "logins_28d": is_login.sum(where=in28),
-        "logins_28d_prior28d": is_login.sum(where=prior),
-        "events_28d": recent.count(where=in28),
-        "events_28d_prior28d": recent.count(where=prior),
-        "distinct_features_28d": recent.event.nunique(where=in28 & is_feature),
-        "distinct_features_28d_prior28d": recent.event.nunique(where=prior & is_feature),
-        "advanced_features_28d": recent.event.nunique(where=in28 & is_advanced),
-        "advanced_features_28d_prior28d": recent.event.nunique(where=prior & is_advanced),
-        "advanced_events_28d": is_advanced.sum(where=in28),
-    }
-    windowed = recent.group_by("account_id").aggregate(**windows)
-    history = events.filter(events.ts < end)
-    last = history.group_by(account_id="account_id").aggregate(last_ts=history.ts.max())
-    last = last.select(
-        "account_id",
-        last_day=((last.last_ts.epoch_seconds() + offset) // 86400).cast("int64"),
+    recent = events.filter((events.ts >= _ts(window.start(56))) & (events.ts < end))
+    recent = recent.mutate(
+        day=_day_number(recent.ts, offset),
+        n=ibis.literal(1, "int64"),
+        as_of=ibis.literal(as_of, "int64"),
     )
+    windowed = _window_counts(recent, advanced_features).drop("as_of")
+    history = events.filter(events.ts < end)
+    last = history.group_by("account_id").aggregate(last_ts=history.ts.max())
+    last = last.select("account_id", last_day=_day_number(last.last_ts, offset))
     agg = last.left_join(windowed, "account_id").drop("account_id_right")
-    counts = {name: agg[name].fill_null(0).cast("int64") for name in windows}
-    rows = agg.select("account_id", "last_day", **counts)
+    return _features(agg.mutate(as_of=ibis.literal(as_of, "int64"))).drop("as_of")
+
+
+def daily_activity(events: ir.Table, first_day: int, last_day: int, utc_offset: int) -> ir.Table:
+    """Events compacted to ``(account_id, user_id, event, day, n)`` for local day numbers in
+    ``[first_day, last_day]``: lossless for every feature, since windows are whole days."""
+    t = events.mutate(day=_day_number(events.ts, utc_offset))
+    t = t.filter((t.day >= first_day) & (t.day <= last_day))
+    return t.group_by(["account_id", "user_id", "event", "day"]).aggregate(n=t.count())
+
+
+def active_day_spans(events: ir.Table, last_day: int, utc_offset: int) -> ir.Table:
+    """Per account and active local day ``day``, the next active day (``next_day``, null for
+    the last): the last active day on or before D is the ``day`` whose span contains D."""
+    t = events.mutate(day=_day_number(events.ts, utc_offset))
+    days = t.filter(t.day <= last_day).select("account_id", "day").distinct()
+    w = ibis.window(group_by="account_id", order_by="day")
+    return days.mutate(next_day=days.day.lead().over(w))
+
+
+def usage_features_for_days(
+    daily: ir.Table,
+    spans: ir.Table,
+    as_of_days: ir.Table,
+    advanced_features: tuple[str, ...] = DEFAULT_ADVANCED_FEATURES,
+) -> ir.Table:
+    """The features of ``usage_features`` for many as-of days at once.
+
+    ``daily`` is ``daily_activity`` covering the 56 days before every as-of day; ``spans`` is
+    ``active_day_spans``; ``as_of_days`` has one column ``as_of`` (local day numbers). Returns
+    the same columns plus ``as_of``."""
+    joined = daily.join(
+        as_of_days, [daily.day <= as_of_days.as_of, daily.day > as_of_days.as_of - 56]
+    )
+    windowed = _window_counts(joined, advanced_features)
+    last = spans.join(
+        as_of_days,
+        [
+            spans.day <= as_of_days.as_of,
+            spans.next_day.isnull() | (spans.next_day > as_of_days.as_of),
+        ],
+    ).select("account_id", "as_of", last_day=spans.day)
+    agg = last.left_join(windowed, ["account_id", "as_of"]).drop("account_id_right", "as_of_right")
+    return _features(agg)
+
+
+def _window_counts(t: ir.Table, advanced_features: tuple[str, ...]) -> ir.Table:
+    """The windowed counts per ``(account_id, as_of)``, from rows with a local ``day``
+    number, an event count ``n`` (1 for a raw event) and the ``as_of`` day number, restricted
+    beforehand to the 56 days ending with ``as_of``.
+
+    Distinct counts are two plain aggregations (first per user, day or event, then per
+    account), which engines run far faster than COUNT(DISTINCT) with filters."""
+    keys = ["account_id", "as_of"]
+    t = t.mutate(
+        in7=t.day > t.as_of - 7,
+        in28=t.day > t.as_of - 28,
+        prior=t.day <= t.as_of - 28,
+    )
+    users = t.group_by([*keys, "user_id"]).aggregate(
+        in7=t.in7.any(), in28=t.in28.any(), prior=t.prior.any()
+    )
+    users = users.group_by(keys).aggregate(
+        active_users_7d=users.in7.sum(),
+        active_users_28d=users.in28.sum(),
+        active_users_28d_prior28d=users.prior.sum(),
+    )
+    days = t.group_by([*keys, "day"]).aggregate(
+        in7=t.in7.any(), in28=t.in28.any(), prior=t.prior.any()
+    )
+    days = days.group_by(keys).aggregate(
+        active_days_7d=days.in7.sum(),
+        active_days_28d=days.in28.sum(),
+        active_days_28d_prior28d=days.prior.sum(),
+    )
+    per_event = t.group_by([*keys, "event"]).aggregate(
+        n7=t.n.sum(where=t.in7), n28=t.n.sum(where=t.in28), prior=t.n.sum(where=t.prior)
+    )
+    e = per_event.mutate(
+        n7=per_event.n7.fill_null(0),
+        n28=per_event.n28.fill_null(0),
+        prior=per_event.prior.fill_null(0),
+        login=per_event.event == LOGIN_EVENT,
+        advanced=per_event.event.isin(list(advanced_features)),
+    )
+    events = e.group_by(keys).aggregate(
+        logins_7d=e.n7.sum(where=e.login),
+        logins_28d=e.n28.sum(where=e.login),
+        logins_28d_prior28d=e.prior.sum(where=e.login),
+        events_28d=e.n28.sum(),
+        events_28d_prior28d=e.prior.sum(),
+        distinct_features_28d=((e.n28 > 0) & ~e.login).sum(),
+        distinct_features_28d_prior28d=((e.prior > 0) & ~e.login).sum(),
+        advanced_features_28d=((e.n28 > 0) & e.advanced).sum(),
+        advanced_features_28d_prior28d=((e.prior > 0) & e.advanced).sum(),
+        advanced_events_28d=e.n28.sum(where=e.advanced),
+    )
+    joined = users.join(days, keys).join(events, keys)
+    return joined.select(*keys, *COUNT_COLUMNS)
+
+
+COUNT_COLUMNS = (
+    "active_users_7d",
+    "active_users_28d",
+    "active_users_28d_prior28d",
+    "active_days_7d",
+    "active_days_28d",
+    "active_days_28d_prior28d",
+    "logins_7d",
+    "logins_28d",
+    "logins_28d_prior28d",
+    "events_28d",
+    "events_28d_prior28d",
+    "distinct_features_28d",
+    "distinct_features_28d_prior28d",
+    "advanced_features_28d",
+    "advanced_features_28d_prior28d",
+    "advanced_events_28d",
+)
+"""The windowed counts of ``_window_aggregates``."""
+
+
+def _features(agg: ir.Table) -> ir.Table:
+    """Final columns from ``account_id``, ``as_of``, ``last_day`` and the windowed counts
+    (null counts = no events in the windows = 0)."""
+    counts = {name: agg[name].fill_null(0).cast("int64") for name in COUNT_COLUMNS}
+    rows = agg.select("account_id", "as_of", "last_day", **counts)
     derived = {
         "wau_mau": _ratio(rows.active_users_7d, rows.active_users_28d),
         "events_per_active_user_28d": _ratio(rows.events_28d, rows.active_users_28d),
-        "days_since_last_activity": (window.as_of_day_number - rows.last_day).cast("int64"),
+        "days_since_last_activity": (rows.as_of - rows.last_day).cast("int64"),
     }
     for name in TRENDED:
         prior_col = rows[f"{name}_prior28d"]
         derived[f"{name}_trend"] = _ratio(rows[name] - prior_col, prior_col)
     renamed = {f"{name}_prior28d": rows[f"{name}_prior28d"] for name in TRENDED}
     base = [c for c in counts if not c.endswith("_prior28d")]
-    return rows.select("account_id", *base, **renamed, **derived).order_by("account_id")
+    return rows.select("account_id", "as_of", *base, **renamed, **derived).order_by(
+        ["as_of", "account_id"]
+    )
+
+
+def _day_number(ts: ir.TimestampValue, utc_offset: int) -> ir.IntegerValue:
+    """Local day number (days since 1970-01-01) of a UTC timestamp."""
+    return ((ts.epoch_seconds() + utc_offset) // 86400).cast("int64")
 
 
 def _ts(value: datetime) -> ir.TimestampScalar:
