@@ -10,8 +10,8 @@ prints wall time and peak resident memory of each import (``getrusage`` of the c
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -99,17 +99,35 @@ def events_csv(rows: int) -> Path:
     return path
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) of this child, and its stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from banso.db import session_scope
+from banso.ingest.service import import_file
+loaded = time.perf_counter()
+with session_scope() as session:
+    result = import_file(session, sys.argv[1], Path(sys.argv[2]))
+done = time.perf_counter()
+print(json.dumps({"import_s": done - loaded, "startup_s": loaded - started, "rows": result.rows,
+                  "inserted": result.inserted, "unchanged": result.unchanged,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(kind: str, path: Path, env: dict[str, str]) -> dict[str, float]:
+    """One import in a fresh process: seconds inside ``import_file`` (read, validate, write,
+    commit), interpreter start-up and imports, and the process's peak resident memory."""
     started = time.perf_counter()
-    done = subprocess.run([str(BANSO), *args], env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, kind, str(path)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     if done.returncode != 0:
-        raise SystemExit(f"banso {' '.join(args)} failed:\n{done.stderr}")
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; children here grow in size.
-    return elapsed, max(peak, before) / 1024, done.stdout.strip()
+        raise SystemExit(f"import {kind} {path} failed:\n{done.stderr}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["wall_s"] = time.perf_counter() - started
+    return figures
 
 
 def main() -> None:
@@ -122,17 +140,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="banso-bench-") as home:
         env = {**os.environ, "BANSO_HOME": home, "BANSO_LANG": "en"}
         env.pop("BANSO_DATABASE_URL", None)
-        run(["init"], env)
-        for label, args in (
-            (f"subscriptions {options.subscriptions:,} rows ({sub_file.stat().st_size >> 20} MiB)",
-             ["import", "subscriptions", str(sub_file)]),
-            ("subscriptions again (re-import, all unchanged)",
-             ["import", "subscriptions", str(sub_file)]),
-            (f"events {options.events:,} rows (CSV {ev_file.stat().st_size >> 20} MiB)",
-             ["import", "events", str(ev_file)]),
-        ):  # fmt: skip
-            seconds, peak, out = run(args, env)
-            print(f"{label}: {seconds:.1f} s, peak RSS {peak:.0f} MiB\n    {out}", flush=True)
+        subprocess.run([str(BANSO), "init"], env=env, check=True, capture_output=True)
+        for label, kind, path in (
+            ("subscriptions", "subscriptions", sub_file),
+            ("subscriptions re-import (all unchanged)", "subscriptions", sub_file),
+            ("events", "events", ev_file),
+        ):
+            f = run(kind, path, env)
+            print(
+                f"{label}: {f['rows']:,} rows ({path.stat().st_size >> 20} MiB CSV):"
+                f" import {f['import_s']:.1f} s (+ start-up {f['startup_s']:.1f} s),"
+                f" peak RSS {f['peak_mib']:.0f} MiB; {f['inserted']:,} new,"
+                f" {f['unchanged']:,} unchanged; load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
