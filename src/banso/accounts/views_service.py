@@ -112,18 +112,40 @@ def company_today() -> date:
 def list_accounts(
     session: Session, flt: AccountFilter, *, page_size: int = PAGE_SIZE
 ) -> AccountPage:
-    """One page of accounts matching ``flt``, with the total count."""
-    stmt = _filtered(flt)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    """One page of accounts matching ``flt``, with the total count.
+
+    Ordered by an account column, the page's ids come from the accounts table alone and MRR is
+    summed for those ids only; ordering or filtering by MRR or renewal needs every account's sum.
+    """
+    total = session.scalar(_filtered(flt, count_only=True, sqlite=_sqlite(session))) or 0
     pages = max(1, -(-total // page_size))
     page = min(max(1, flt.page), pages)
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).all()
+    offset = (page - 1) * page_size
+    if flt.sort in ("mrr", "renewal") or flt.renewal_days is not None:
+        rows = session.execute(
+            _filtered(flt, sqlite=_sqlite(session)).limit(page_size).offset(offset)
+        ).all()
+    else:
+        ids = list(
+            session.scalars(
+                _filtered(flt, ids_only=True, sqlite=_sqlite(session))
+                .limit(page_size)
+                .offset(offset)
+            )
+        )
+        rows = (
+            session.execute(_filtered(flt, only_ids=ids, sqlite=_sqlite(session))).all()
+            if ids
+            else []
+        )
     return AccountPage([_row(r) for r in rows], total, page, pages)
 
 
 def iter_accounts(session: Session, flt: AccountFilter) -> Iterator[AccountRow]:
     """Every account matching ``flt`` in the list's order (for the CSV export)."""
-    for r in session.execute(_filtered(flt).execution_options(yield_per=2000)):
+    for r in session.execute(
+        _filtered(flt, sqlite=_sqlite(session)).execution_options(yield_per=2000)
+    ):
         yield _row(r)
 
 
@@ -223,7 +245,15 @@ def search_variants(text: str) -> list[str]:
     return list(dict.fromkeys([text, katakana, hiragana]))
 
 
-def _filtered(flt: AccountFilter) -> Select:  # type: ignore[type-arg]
+def _filtered(
+    flt: AccountFilter,
+    *,
+    count_only: bool = False,
+    ids_only: bool = False,
+    only_ids: list[int] | None = None,
+    sqlite: bool = False,
+) -> Select:  # type: ignore[type-arg]
+    """The list's query: rows (default), ``count(*)``, ordered ids, or the rows of ``only_ids``."""
     today = company_today()
     reporting = get_settings().reporting_currency
     active = and_(
@@ -231,9 +261,9 @@ def _filtered(flt: AccountFilter) -> Select:  # type: ignore[type-arg]
         or_(Subscription.end_date.is_(None), Subscription.end_date > today),
     )
     mrr_scaled = func.sum(
-        Subscription.amount * MRR_SCALE / Subscription.billing_period_months
+        Subscription.amount * MRR_SCALE // Subscription.billing_period_months
     ).filter(Subscription.currency == reporting)
-    per_account = (
+    money = (
         select(
             Subscription.account_id.label("account_id"),
             mrr_scaled.label("mrr_scaled"),
@@ -241,34 +271,56 @@ def _filtered(flt: AccountFilter) -> Select:  # type: ignore[type-arg]
         )
         .where(active)
         .group_by(Subscription.account_id)
-        .subquery("per_account")
     )
-    stmt = (
-        select(
-            Account.id,
-            Account.name,
-            Account.kana,
-            Account.domain,
-            Account.plan,
-            Account.segment,
-            TeamMember.name.label("owner"),
-            Account.lifecycle_stage,
-            per_account.c.mrr_scaled,
-            per_account.c.next_renewal,
+    if only_ids is not None:
+        money = money.where(Subscription.account_id.in_(only_ids))
+    per_account = money.subquery("per_account")
+    needs_money = flt.sort in ("mrr", "renewal") or flt.renewal_days is not None
+    if count_only or ids_only:
+        stmt = select(func.count() if count_only else Account.id).select_from(Account)
+        if ids_only and flt.sort == "owner":
+            stmt = stmt.outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+        if flt.renewal_days is not None or (ids_only and needs_money):
+            stmt = stmt.outerjoin(per_account, per_account.c.account_id == Account.id)
+    else:
+        stmt = (
+            select(
+                Account.id,
+                Account.name,
+                Account.kana,
+                Account.domain,
+                Account.plan,
+                Account.segment,
+                TeamMember.name.label("owner"),
+                Account.lifecycle_stage,
+                per_account.c.mrr_scaled,
+                per_account.c.next_renewal,
+            )
+            .outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+            .outerjoin(per_account, per_account.c.account_id == Account.id)
         )
-        .outerjoin(TeamMember, TeamMember.id == Account.owner_id)
-        .outerjoin(per_account, per_account.c.account_id == Account.id)
-    )
+    if only_ids is not None:
+        stmt = stmt.where(Account.id.in_(only_ids))
     if flt.q.strip():
         conditions = []
         for variant in search_variants(flt.q):
             pattern = f"%{_escape_like(variant)}%"
-            conditions += [
-                Account.name.ilike(pattern, escape="\\"),
-                Account.normalized_name.ilike(pattern, escape="\\"),
-                Account.kana.ilike(pattern, escape="\\"),
-                Account.domain.ilike(pattern, escape="\\"),
-            ]
+            if variant.isascii():
+                # Romaji and domains, case-insensitive: normalized_name is case-folded and domains
+                # are stored lower-case, so only the display name needs lower() on every row.
+                lowered = pattern.lower()
+                conditions += [
+                    # SQLite's LIKE ignores ASCII case already; ILIKE would add lower() per row.
+                    Account.name.like(pattern, escape="\\")
+                    if sqlite
+                    else Account.name.ilike(pattern, escape="\\"),
+                    Account.normalized_name.like(lowered, escape="\\"),
+                    Account.domain.like(lowered, escape="\\"),
+                ]
+            else:
+                # Kanji and kana have no case; a plain LIKE skips lower() on every row.
+                columns = (Account.name, Account.normalized_name, Account.kana)
+                conditions += [c.like(pattern, escape="\\") for c in columns]
         stmt = stmt.where(or_(*conditions))
     if flt.owner_id is not None:
         stmt = stmt.where(Account.owner_id == flt.owner_id)
@@ -292,8 +344,14 @@ def _filtered(flt: AccountFilter) -> Select:  # type: ignore[type-arg]
         "mrr": per_account.c.mrr_scaled,
         "renewal": per_account.c.next_renewal,
     }.get(flt.sort, Account.normalized_name)
+    if count_only:
+        return stmt
     key = order.desc() if flt.descending else order.asc()
     return stmt.order_by(key.nulls_last(), Account.id)
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]

@@ -1,0 +1,39 @@
+"""The accounts list and 360 queries give the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from banso.accounts import views_service as views
+from banso.db import session_scope
+from web.world import build_world
+
+
+def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> None:
+    world = build_world()
+    with session_scope() as s:
+
+        def names(**kwargs: object) -> list[str]:
+            flt = views.AccountFilter(**kwargs)  # type: ignore[arg-type]
+            return [r.name for r in views.list_accounts(s, flt).rows]
+
+        assert names(q="やまだ") == ["株式会社山田製作所"]
+        assert names(q="ミドリ") == ["みどり商事株式会社"]
+        assert names(q="acme") == ["Acme Japan K.K."]
+        assert names(q="YAMADA-SS") == ["株式会社山田製作所"]
+        top = views.list_accounts(s, views.AccountFilter(sort="mrr", descending=True)).rows[:3]
+        assert [(r.name, r.mrr) for r in top] == [
+            ("株式会社山田製作所", 130000),
+            ("みどり商事株式会社", 50000),
+            ("Acme Japan K.K.", None),  # no MRR: last, then by id
+        ]
+        assert names(renewal_days=180) == ["株式会社山田製作所"]
+        page2 = views.list_accounts(s, views.AccountFilter(page=2))
+        assert (page2.total, page2.pages, len(page2.rows)) == (60, 2, 10)
+        view = views.account_360(s, world.yamada)
+        assert view.mrr_by_currency == {"JPY": 130000}
+        assert [t.kind for t in view.timeline][:3] == ["survey", "ticket", "activity"]
+
+
+def test_search_variants_cover_hiragana_katakana_and_half_width() -> None:
+    assert views.search_variants("やまだ") == ["やまだ", "ヤマダ"]
+    assert views.search_variants("ﾔﾏﾀﾞ") == ["ヤマダ", "やまだ"]
+    assert views.search_variants("ＡＣＭＥ") == ["ACME"]
