@@ -99,9 +99,11 @@ def connect(engine: str, app_db: Engine, tables: TableColumns) -> AnalyticsConne
 def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     """All rows of these columns of one app table as Arrow, typed as the model declares.
 
-    Rows come through the DBAPI cursor without SQLAlchemy's per-row processing (300,000 rows in a
-    fraction of a second); SQLite's ISO date strings are cast to dates by Arrow.
+    SQLite is read with the ADBC SQLite driver straight into Arrow (300,000 rows in a fifth of a
+    second); other databases through the DBAPI cursor, without SQLAlchemy's per-row processing.
     """
+    if app_db.dialect.name == "sqlite" and app_db.url.database:
+        return _read_sqlite_adbc(app_db.url.database, columns)
     statement = select(*columns).compile(dialect=app_db.dialect)
     raw = app_db.raw_connection()
     try:
@@ -115,18 +117,64 @@ def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     arrays = []
     for column, values in zip(columns, values_by_column, strict=True):
         arrow_type = _arrow_type(column.type)
-        if arrow_type == pa.date32() and app_db.dialect.name == "sqlite":
-            arrays.append(pa.array(values, pa.string()).cast(arrow_type))
-        elif pa.types.is_timestamp(arrow_type) and any(isinstance(v, str) for v in values[:1000]):
-            arrays.append(_utc_timestamps_from_text(values))
+        if pa.types.is_timestamp(arrow_type) and any(isinstance(v, str) for v in values[:1000]):
+            arrays.append(_utc_timestamps_from_text(pa.array(values, pa.string())))
         else:
             arrays.append(pa.array(values, type=arrow_type))
     return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
 
 
-def _utc_timestamps_from_text(values: Sequence[str | None]) -> pa.Array:
+_NULL_TEXT = "\x00"
+_NULL_INT = -(2**63)
+_NULL_REAL = -1e308
+
+
+def _read_sqlite_adbc(path: str, columns: Sequence[Column[Any]]) -> pa.Table:
+    """One SQLite table's columns via ADBC. ADBC infers a column's type from its first rows, so
+    nulls are read as sentinels (NUL text, the smallest int64, -1e308) and turned back into nulls
+    here; SQLite's ISO date and timestamp text is cast by Arrow."""
+    import adbc_driver_sqlite.dbapi
+
+    kinds = [_sqlite_kind(_arrow_type(column.type)) for column in columns]
+    sentinels = {"int": str(_NULL_INT), "real": repr(_NULL_REAL), "text": "char(0)"}
+    selected = ", ".join(
+        f'ifnull("{column.name}", {sentinels[kind]}) AS "{column.name}"'
+        for column, kind in zip(columns, kinds, strict=True)
+    )
+    query = f'SELECT {selected} FROM "{columns[0].table.name}"'
+    with adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro") as conn:
+        cursor = conn.cursor()
+        cursor.execute(query)
+        data = cursor.fetch_arrow_table()
+        cursor.close()
+    arrays = []
+    for column, kind in zip(columns, kinds, strict=True):
+        arrow_type = _arrow_type(column.type)
+        raw_type, sentinel = {
+            "int": (pa.int64(), _NULL_INT),
+            "real": (pa.float64(), _NULL_REAL),
+            "text": (pa.string(), _NULL_TEXT),
+        }[kind]
+        values = data.column(column.name).cast(raw_type)
+        values = pc.if_else(pc.equal(values, sentinel), pa.scalar(None, raw_type), values)
+        if pa.types.is_timestamp(arrow_type):
+            arrays.append(_utc_timestamps_from_text(values))
+        else:
+            arrays.append(values.cast(arrow_type))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def _sqlite_kind(arrow_type: pa.DataType) -> str:
+    if pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type):
+        return "int"
+    if pa.types.is_floating(arrow_type):
+        return "real"
+    return "text"
+
+
+def _utc_timestamps_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """SQLite's text timestamps (UTC, with or without a ``+00:00`` suffix) as UTC instants."""
-    text = pc.replace_substring_regex(pa.array(values, pa.string()), r"(\+00:?00|Z)$", "")
+    text = pc.replace_substring_regex(values, r"(\+00:?00|Z)$", "")
     return text.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
 
 
