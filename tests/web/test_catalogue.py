@@ -32,7 +32,7 @@ def web_msgids() -> set[str]:
             found.add(double or single)
     dynamic = {label for _path, label in NAV}
     dynamic |= set(ROLES) | set(LIFECYCLE_STAGES) | set(LOGGABLE_KINDS) | set(CONTACT_ROLES)
-    dynamic |= set(PRIORITIES)
+    dynamic |= set(PRIORITIES) | {"up", "down", "flat"}  # health trends
     return found | dynamic
 
 

@@ -213,3 +213,29 @@ def test_dashboard_without_subscriptions_says_so(client: TestClient, sign_in) ->
     page = client.get("/")
     assert page.status_code == 200
     assert "No subscriptions to report on" in page.text
+
+
+def test_csm_sets_the_pulse_on_own_account_and_a_viewer_cannot(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+    world: World,
+) -> None:
+    from banso.health.models import CsmPulse
+
+    token = sign_in("csm")
+    page = client.get(f"/accounts/{world.yamada}").text
+    assert "No health score yet" in page and 'id="set-pulse"' in page
+    saved = client.post(
+        f"/accounts/{world.yamada}/pulse",
+        data={"rating": "2", "comment": "決裁者が交代", "csrf_token": token},
+    )
+    assert saved.status_code == 200 and "Pulse saved." in saved.text
+    other = client.post(
+        f"/accounts/{world.midori}/pulse", data={"rating": "5", "csrf_token": token}
+    )
+    assert other.status_code == 403
+    with session_scope() as s:
+        pulses = s.scalars(select(CsmPulse)).all()
+        assert [
+            (p.account_id, p.rating, p.comment, (p.expires_on - p.rated_on).days) for p in pulses
+        ] == [(world.yamada, 2, "決裁者が交代", 30)]

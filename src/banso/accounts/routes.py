@@ -118,6 +118,7 @@ def account_page(
     view = views.account_360(session, account_id)
     context = {
         "view": view,
+        "health": views.account_health_view(account_id),
         "can_edit": can_edit_account(user, view.account),
         "kinds": views.LOGGABLE_KINDS,
     }
@@ -137,6 +138,21 @@ def account_log_activity(
         session, account_id, kind=kind, summary=summary, member_id=user.team_member_id
     )
     return RedirectResponse(f"/accounts/{account_id}#timeline", status_code=303)
+
+
+@accounts_pages.post("/accounts/{account_id}/pulse")
+def account_set_pulse(
+    account_id: int,
+    rating: Annotated[int, Form(ge=1, le=5)],
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    _check_can_edit(session, user, account_id)
+    views.set_pulse(
+        session, account_id, rating=rating, comment=comment, member_id=user.team_member_id
+    )
+    return RedirectResponse(f"/accounts/{account_id}?pulse=saved#health", status_code=303)
 
 
 class AccountOut(BaseModel):

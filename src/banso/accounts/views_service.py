@@ -20,6 +20,8 @@ from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
 from banso.config import get_settings
 from banso.errors import BansoError
+from banso.health import service as health_service
+from banso.health.service import AccountHealth, Explanation
 from banso.i18n import _
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
@@ -34,6 +36,8 @@ SORTS = ("name", "kana", "plan", "segment", "owner", "lifecycle", "mrr", "renewa
 WEB_SOURCE = "banso"
 """``source`` of activities logged in Banso itself."""
 LOGGABLE_KINDS = ("note", "call", "meeting", "email")
+PULSE_DAYS = 30
+"""How long a CSM pulse set on the account page counts."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,44 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
         next_renewal=min(renewals) if renewals else None,
         contacts=contacts,
         timeline=_timeline(session, account_id, subs, timeline_limit),
+    )
+
+
+@dataclass(frozen=True)
+class HealthView:
+    """The account's health on its latest scored day and what moved it over 28 days."""
+
+    current: AccountHealth
+    why: Explanation | None
+
+
+def account_health_view(account_id: int) -> HealthView | None:
+    """Health for the 360 header, or None before ``banso health score`` has run for it."""
+    current = health_service.account_health(account_id)
+    if current is None:
+        return None
+    try:
+        why = health_service.explain(
+            account_id, start=current.day - timedelta(days=28), end=current.day
+        )
+    except BansoError:
+        why = None
+    return HealthView(current, why)
+
+
+def set_pulse(
+    session: Session, account_id: int, *, rating: int, comment: str, member_id: int | None
+) -> None:
+    """The CSM's own 1-5 reading of the account, counted by the health score for 30 days."""
+    today = company_today()
+    health_service.set_pulse(
+        session,
+        account_id,
+        rating,
+        comment.strip() or None,
+        today,
+        today + timedelta(days=PULSE_DAYS),
+        member_id=member_id,
     )
 
 
