@@ -148,3 +148,15 @@ def test_many_days_at_once_equal_one_day_at_a_time(store: None) -> None:
         one = compute_features(d).to_pylist()
         batch = [{k: v for k, v in r.items() if k != "as_of"} for r in many if r["as_of"] == n]
         assert batch == one, d
+
+
+def test_events_of_a_merged_account_count_for_the_account_it_was_merged_into(
+    store: None,
+) -> None:
+    from banso.usage.service import duckdb_connection, events_table, resolve_merges
+
+    assert resolve_merges({3: 2, 2: 1}) == {3: 1, 2: 1}
+    con = duckdb_connection()
+    events = events_table(con, merges={3: 2, 2: 1})
+    rows = events.group_by("account_id").aggregate(n=events.count()).to_pyarrow().to_pylist()
+    assert rows == [{"account_id": 1, "n": 12}]

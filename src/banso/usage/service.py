@@ -8,9 +8,12 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 import yaml
+from sqlalchemy import inspect
 
+from banso.accounts.service import merged_account_map
 from banso.analytics.engines import check_engine, spark_session
 from banso.config import get_settings
+from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.usage.metrics import DEFAULT_ADVANCED_FEATURES, UsageWindow, usage_features
@@ -70,8 +73,53 @@ def duckdb_connection() -> ibis.BaseBackend:
     return con
 
 
-def events_table(con: ibis.BaseBackend, root: Path | None = None) -> ibis.Table:
-    """The event store as an Ibis table; an empty table of the right shape when there are none."""
+def events_table(
+    con: ibis.BaseBackend, root: Path | None = None, merges: dict[int, int] | None = None
+) -> ibis.Table:
+    """The event store as an Ibis table, with the account ids of merged accounts mapped to
+    the accounts they were merged into (the store itself is never rewritten); an empty table of
+    the right shape when there are no events."""
     if not event_files(root):
         return ibis.memtable(EVENT_SCHEMA.empty_table())
-    return con.read_parquet(event_glob(root), table_name="events")
+    events = con.read_parquet(event_glob(root), table_name="events")
+    merged = resolve_merges(merged_accounts() if merges is None else merges)
+    if not merged:
+        return events
+    mapping = ibis.memtable(
+        pa.table(
+            {
+                "merged_id": pa.array(list(merged), pa.int64()),
+                "kept_id": pa.array(list(merged.values()), pa.int64()),
+            }
+        )
+    )
+    joined = events.left_join(mapping, events.account_id == mapping.merged_id)
+    return joined.select(
+        *(
+            joined.kept_id.fill_null(joined.account_id).name("account_id")
+            if name == "account_id"
+            else joined[name]
+            for name in EVENT_SCHEMA.names
+        )
+    )
+
+
+def merged_accounts() -> dict[int, int]:
+    """``{merged id: kept id}`` from the app database (empty before ``banso init``)."""
+    engine = get_engine()
+    if not inspect(engine).has_table("account_merges"):
+        return {}
+    with session_scope() as session:
+        return merged_account_map(session)
+
+
+def resolve_merges(merges: dict[int, int]) -> dict[int, int]:
+    """Follow chains (A into B, then B into C) so every merged id maps to the surviving one."""
+    resolved = {}
+    for merged in merges:
+        kept, seen = merges[merged], {merged}
+        while kept in merges and kept not in seen:
+            seen.add(kept)
+            kept = merges[kept]
+        resolved[merged] = kept
+    return resolved
