@@ -10,6 +10,7 @@ same history with a time-based split.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -198,7 +199,9 @@ def fit(obs: Observations, card: Scorecard, train_share: float = 0.7) -> dict[st
     if churned[train].all() or not churned[train].any():
         raise BansoError(_("The training period needs both churned and retained accounts."))
     # no data = neutral: the training mean of the measure, so absence neither helps nor hurts
-    means = np.nanmean(np.where(present[train], scores[train], np.nan), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a measure never present: mean of none
+        means = np.nanmean(np.where(present[train], scores[train], np.nan), axis=0)
     means = np.where(np.isnan(means), 50.0, means)
     filled = np.where(present, scores, means)
     model = LogisticRegression(max_iter=1000)
