@@ -142,6 +142,10 @@ def subscription_lines(subscriptions: ir.Table, scale: Scale) -> ir.Table:
     )
 
 
+_OPEN_END = 10**9
+"""Month index standing in for an open end: plain inequalities let engines use range joins."""
+
+
 def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
@@ -159,24 +163,22 @@ def _converted(rows: ir.Table, fx: ir.Table | None) -> ir.Table:
 def month_end_mrr(lines: ir.Table, months: ir.Table, fx: ir.Table | None) -> ir.Table:
     """``MRR(a, M)`` in scaled units for every account and month end where it is > 0 (spec §2).
 
-    Columns: account_id, month_idx, mrr. ``months`` must span the first start month to the last
-    month wanted.
+    Columns: account_id, month_idx, mrr, cohort_idx (the account's first such month, its cohort
+    in spec §8 and the test of "before" in §3). ``months`` must span the first start month to the
+    last month wanted.
     """
     active = lines.join(
         months,
         [
             months.month_idx >= lines.start_idx,
-            lines.end_idx.isnull() | (months.month_idx < lines.end_idx),
+            months.month_idx < lines.end_idx.fill_null(_OPEN_END),
         ],
     ).select(lines.account_id, lines.currency, lines.unit, months.month_idx)
     valued = _converted(active, fx)
     snapshot = valued.group_by(["account_id", "month_idx"]).aggregate(mrr=valued.value.sum())
-    return snapshot.filter(snapshot.mrr > 0)
-
-
-def first_paying_month(snapshot: ir.Table) -> ir.Table:
-    """Each account's cohort: the first month at whose end its MRR is > 0 (spec §8)."""
-    return snapshot.group_by("account_id").aggregate(cohort_idx=snapshot.month_idx.min())
+    snapshot = snapshot.filter(snapshot.mrr > 0)
+    first = snapshot.month_idx.min().over(ibis.window(group_by=snapshot.account_id))
+    return snapshot.mutate(cohort_idx=first)
 
 
 def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:
@@ -186,9 +188,17 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
     account. Columns: month_idx, [key,] mrr_start, mrr_end, customers_start, customers_end and the
     five movements' amounts and customer counts.
     """
-    cur = snapshot.select(c_account=snapshot.account_id, c_month=snapshot.month_idx, c=snapshot.mrr)
+    cur = snapshot.select(
+        c_account=snapshot.account_id,
+        c_month=snapshot.month_idx,
+        c=snapshot.mrr,
+        c_cohort=snapshot.cohort_idx,
+    )
     prev = snapshot.select(
-        p_account=snapshot.account_id, p_month=snapshot.month_idx + 1, p=snapshot.mrr
+        p_account=snapshot.account_id,
+        p_month=snapshot.month_idx + 1,
+        p=snapshot.mrr,
+        p_cohort=snapshot.cohort_idx,
     )
     both = cur.join(
         prev, [cur.c_account == prev.p_account, cur.c_month == prev.p_month], how="outer"
@@ -198,10 +208,9 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
         month_idx=ibis.coalesce(both.c_month, both.p_month),
         c=both.c.fill_null(0),
         p=both.p.fill_null(0),
+        cohort_idx=ibis.coalesce(both.c_cohort, both.p_cohort),
     )
     pairs = pairs.filter(pairs.month_idx <= last_idx)
-    first = first_paying_month(snapshot)
-    pairs = pairs.join(first, "account_id").select(pairs, first.cohort_idx)
     group = ["month_idx"]
     if keys is not None:
         pairs = pairs.left_join(keys, "account_id").select(pairs, keys.key)
@@ -280,8 +289,8 @@ def renewals(
         [
             months.month_idx > lines.start_idx,
             months.month_idx <= last_idx,
+            months.month_idx <= lines.end_idx.fill_null(_OPEN_END),
             (months.month_idx - lines.start_idx) % lines.bpm == 0,
-            lines.end_idx.isnull() | (months.month_idx <= lines.end_idx),
         ],
     ).select(
         lines.account_id,
@@ -300,14 +309,9 @@ def renewals(
     )
     due = _converted(due, fx)
     due = due.mutate(ended=(due.end_idx == due.month_idx) & (due.end_day == due.renewal_day))
-    per_account = due.group_by(["account_id", "month_idx"]).aggregate(
-        due=due.value.sum(), ended=due.value.sum(where=due.ended)
-    )
-    ends = (
-        due.filter(due.ended)
-        .select(e_account=due.account_id, e_month=due.month_idx, e_day=due.end_day)
-        .distinct()
-    )
+    ended = due.filter(due.ended)
+    ends = ended.select(e_account=ended.account_id, e_month=ended.month_idx, e_day=ended.end_day)
+    ends = ends.distinct()
     starts = lines.join(
         ends,
         [
@@ -321,20 +325,24 @@ def renewals(
     replaced = replaced.select(
         r_account=replaced.account_id, r_month=replaced.month_idx, replaced=replaced.replaced
     )
-    lost = per_account.left_join(
-        replaced,
-        [per_account.account_id == replaced.r_account, per_account.month_idx == replaced.r_month],
+    # Only accounts with a line not renewed can lose anything: net them on that small set.
+    ended = ended.group_by(["account_id", "month_idx"]).aggregate(ended=ended.value.sum())
+    lost = ended.left_join(
+        replaced, [ended.account_id == replaced.r_account, ended.month_idx == replaced.r_month]
     ).select(
-        per_account.account_id,
-        per_account.month_idx,
-        per_account.due,
-        lost=ibis.greatest(per_account.ended.fill_null(0) - replaced.replaced.fill_null(0), 0),
+        ended.account_id,
+        ended.month_idx,
+        due=ibis.literal(0, "int64"),
+        lost=ibis.greatest(ended.ended - replaced.replaced.fill_null(0), 0).cast("int64"),
     )
+    amounts = due.select(
+        due.account_id, due.month_idx, due=due.value.cast("int64"), lost=ibis.literal(0, "int64")
+    ).union(lost)
     group = ["month_idx"]
     if keys is not None:
-        lost = lost.left_join(keys, "account_id").select(lost, keys.key)
+        amounts = amounts.left_join(keys, "account_id").select(amounts, keys.key)
         group.append("key")
-    return lost.group_by(group).aggregate(due=lost.due.sum(), lost=lost.lost.sum())
+    return amounts.group_by(group).aggregate(due=amounts.due.sum(), lost=amounts.lost.sum())
 
 
 def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
@@ -342,11 +350,7 @@ def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
 
     Columns: cohort_idx, month_idx, retained, mrr.
     """
-    first = first_paying_month(snapshot)
-    joined = snapshot.join(first, "account_id").select(
-        snapshot.account_id, snapshot.month_idx, snapshot.mrr, first.cohort_idx
-    )
-    joined = joined.filter(joined.month_idx <= last_idx)
+    joined = snapshot.filter(snapshot.month_idx <= last_idx)
     return joined.group_by(["cohort_idx", "month_idx"]).aggregate(
         retained=joined.account_id.count(), mrr=joined.mrr.sum()
     )
