@@ -3,6 +3,8 @@ and what the app refuses: a wrong password, a viewer's edit, a forged form."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -114,3 +116,28 @@ def test_dashboard_charts_render(tab: Tab, site: Site) -> None:
         box = page.locator(f"{chart} canvas").bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 200
     assert tab.errors == []
+
+
+def test_file_upload_with_a_bad_row_shows_the_row_and_column(
+    tab: Tab, site: Site, tmp_path: Path
+) -> None:
+    page = tab.page
+    bad = tmp_path / "契約.csv"
+    bad.write_text(
+        "account_id,subscription_id,plan,start_date,end_date,amount,currency,"
+        "billing_period_months\nK01,S01,pro,2024-04-01,,10000,JPY,1\n"
+        "K02,S02,pro,2024-04-01,,lots,JPY,1\n",
+        encoding="utf-8",
+    )
+    sign_in(tab, site, "ops", then="/data")
+    page.select_option("select[name=kind]", "subscriptions")
+    page.get_by_test_id("import-file").set_input_files(str(bad))
+    page.click("#import-form button[type=submit]")
+    problem = page.get_by_test_id("import-problem")
+    expect(problem).to_have_count(1)
+    expect(problem.locator("td")).to_have_text(
+        ["契約.csv", "3", "amount", "not an amount of money: lots"]
+    )
+    expect(page.locator("[role=alert]")).to_contain_text("nothing was imported")
+    # The rejected upload answers 400, which Chromium logs; nothing else may go wrong.
+    assert [e for e in tab.errors if "status of 400" not in e] == []

@@ -8,6 +8,7 @@ from pathlib import Path
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
 from banso.accounts.views_service import LOGGABLE_KINDS
 from banso.i18n import catalogue
+from banso.ingest.schemas import ImportKind
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
 from banso.web.templating import NAV
@@ -33,6 +34,7 @@ def web_msgids() -> set[str]:
     dynamic = {label for _path, label in NAV}
     dynamic |= set(ROLES) | set(LIFECYCLE_STAGES) | set(LOGGABLE_KINDS) | set(CONTACT_ROLES)
     dynamic |= set(PRIORITIES) | {"up", "down", "flat"}  # health trends
+    dynamic |= {k.value for k in ImportKind}
     return found | dynamic
 
 

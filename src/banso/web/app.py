@@ -35,6 +35,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
     from banso.web.dashboard import dashboard_pages
+    from banso.web.data_pages import data_pages
     from banso.web.events_api import events_api
     from banso.web.routes import pages
 
@@ -49,6 +50,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     )
     app.include_router(pages)
     app.include_router(dashboard_pages)
+    app.include_router(data_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)

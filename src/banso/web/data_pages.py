@@ -1,0 +1,89 @@
+"""The Data page: upload a file through the same importers as ``banso import`` (all-or-nothing,
+every bad cell reported with its row and column) and see the import history."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.errors import ImportRejected
+from banso.ingest.models import ImportBatch
+from banso.ingest.schemas import ImportKind
+from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, import_file
+from banso.users.models import User
+from banso.web.auth import EDITOR_ROLES, current_user, db_session, require_role
+from banso.web.templating import render
+
+data_pages = APIRouter(include_in_schema=False)
+
+HISTORY_ROWS = 50
+
+
+@data_pages.get("/data")
+def data_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    return _page(request, session, user)
+
+
+@data_pages.post("/data")
+def data_upload(
+    request: Request,
+    kind: Annotated[str, Form()],
+    file: UploadFile,
+    user: Annotated[User, Depends(require_role(*EDITOR_ROLES))],
+    session: Annotated[Session, Depends(db_session)],
+    source: Annotated[str, Form()] = DEFAULT_SOURCE,
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    """Import the uploaded file (ops/admin); a rejected file changes nothing and lists why."""
+    name = Path(file.filename or "upload.csv").name
+    with tempfile.TemporaryDirectory(prefix="banso-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        try:
+            result = import_file(
+                session, kind, path, source=source.strip() or DEFAULT_SOURCE, dry_run=dry_run
+            )
+        except ImportRejected as rejected:
+            session.rollback()
+            problems = rejected.problems[:MAX_PRINTED_PROBLEMS]
+            context = {"message": str(rejected), "problems": problems,
+                       "more": len(rejected.problems) - len(problems)}  # fmt: skip
+            return _page(request, session, user, context, status_code=400)
+    if dry_run:
+        session.rollback()
+    return _page(request, session, user, {"result": result})
+
+
+def _page(
+    request: Request,
+    session: Session,
+    user: User,
+    extra: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> Response:
+    history = session.scalars(
+        select(ImportBatch).order_by(ImportBatch.created_at.desc()).limit(HISTORY_ROWS)
+    ).all()
+    context: dict[str, object] = {
+        "kinds": [k.value for k in ImportKind],
+        "can_import": user.role in EDITOR_ROLES,
+        "history": history,
+        "result": None,
+        "problems": None,
+        "message": None,
+        "more": 0,
+    }
+    context.update(extra or {})
+    return render(request, "data.html", context, status_code=status_code)
