@@ -75,4 +75,6 @@ def event_glob(root: Path | None = None) -> str:
 
 def days(root: Path | None = None) -> Iterable[str]:
     base = store_dir(root)
-    return sorted(p.name.removeprefix("date=") for p in base.glob("date=*")) if base.exists() else []
+    return (
+        sorted(p.name.removeprefix("date=") for p in base.glob("date=*")) if base.exists() else []
+    )
