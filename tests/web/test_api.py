@@ -208,3 +208,18 @@ def test_only_admin_and_ops_send_events(client: TestClient, world: World) -> Non
     assert client.post("/api/events", json=batch, headers=_token("csm")).status_code == 403
     assert client.post("/api/events", json=batch, headers=_token("viewer")).status_code == 403
     assert client.post("/api/events", json=batch).status_code == 401
+
+
+def test_subscriptions_health_and_revenue_metrics(client: TestClient, world: World) -> None:
+    auth = _token("viewer")
+    subs = client.get(f"/api/accounts/{world.yamada}/subscriptions", headers=auth).json()
+    assert [(s["external_id"], s["amount"], s["billing_period_months"]) for s in subs] == [
+        ("S-1", 1_200_000, 12),
+        ("S-2", 30_000, 1),
+    ]
+    assert client.get(f"/api/accounts/{world.yamada}/health", headers=auth).json() is None
+    revenue = client.get("/api/metrics/revenue", headers=auth).json()
+    assert revenue["currency"] == "JPY" and len(revenue["months"]) == 12
+    assert revenue["months"][-1]["mrr_end"] == 180000.0
+    bad = client.get("/api/metrics/revenue", params={"end": "2026-13"}, headers=auth)
+    assert bad.status_code == 400 and "YYYY-MM" in bad.json()["detail"]

@@ -272,6 +272,53 @@ def api_log_activity(
     return ActivityOut.model_validate(activity, from_attributes=True)
 
 
+class SubscriptionOut(BaseModel):
+    id: int
+    source: str
+    external_id: str
+    plan: str | None
+    start_date: date
+    end_date: date | None = Field(description="First day without service (exclusive).")
+    amount: int = Field(description="Price per billing period, minor units of currency.")
+    currency: str
+    billing_period_months: int
+
+
+class HealthOut(BaseModel):
+    day: date
+    scorecard: str
+    score: float | None = Field(description="0-100.")
+    band: str | None
+    trend_7d: str | None
+    trend_28d: str | None
+    measures: dict[str, dict[str, float | None]] = Field(
+        description="Per measure: raw value, score 0-100 and effective weight 0-1."
+    )
+
+
+@accounts_api.get("/accounts/{account_id}/subscriptions", response_model=list[SubscriptionOut])
+def api_subscriptions(
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> list[SubscriptionOut]:
+    """The account's contract lines, oldest first."""
+    subs = views.subscriptions_of(session, account_id)
+    return [SubscriptionOut.model_validate(s, from_attributes=True) for s in subs]
+
+
+@accounts_api.get("/accounts/{account_id}/health", response_model=HealthOut | None)
+def api_health(
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+) -> HealthOut | None:
+    """The account's health on its latest scored day (null before any scoring)."""
+    view = views.account_health_view(account_id)
+    if view is None:
+        return None
+    return HealthOut.model_validate(view.current, from_attributes=True)
+
+
 def _check_can_edit(session: Session, user: User, account_id: int) -> None:
     account = session.get(Account, account_id)
     if account is not None and not can_edit_account(user, account):

@@ -208,6 +208,19 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
     )
 
 
+def subscriptions_of(session: Session, account_id: int) -> list[Subscription]:
+    """The account's contract lines, oldest first; BansoError for an unknown account."""
+    if session.get(Account, account_id) is None:
+        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    return list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.account_id == account_id)
+            .order_by(Subscription.start_date, Subscription.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class HealthView:
     """The account's health on its latest scored day and what moved it over 28 days."""

@@ -37,6 +37,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.dashboard import dashboard_pages
     from banso.web.data_pages import data_pages
     from banso.web.events_api import events_api
+    from banso.web.metrics_api import metrics_api
     from banso.web.routes import pages
 
     app = FastAPI(
@@ -54,6 +55,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
+    app.include_router(metrics_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
