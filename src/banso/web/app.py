@@ -37,6 +37,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.dashboard import dashboard_pages
     from banso.web.data_pages import data_pages
     from banso.web.events_api import events_api
+    from banso.web.health_pages import health_pages
     from banso.web.metrics_api import metrics_api
     from banso.web.routes import pages
 
@@ -52,6 +53,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(pages)
     app.include_router(dashboard_pages)
     app.include_router(data_pages)
+    app.include_router(health_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)

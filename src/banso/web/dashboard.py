@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import views_service as accounts
 from banso.errors import BansoError
+from banso.health import service as health_service
 from banso.i18n import _
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.health_pages import HealthOverview, health_overview
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
@@ -48,6 +50,9 @@ class Dashboard:
     charts: dict[str, Any]
     """Data of the ECharts charts, JSON-ready floats for drawing only."""
     renewals: accounts.AccountPage
+    renewal_health: dict[int, tuple[float | None, str | None]]
+    """account id -> (score, band) of the renewing accounts that have been scored."""
+    health: HealthOverview | None
 
 
 @dashboard_pages.get("/")
@@ -142,7 +147,18 @@ def dashboard(session: Session, month: str | None) -> Dashboard:
         page_size=20,
     )
     picker = [revenue.month_label(m) for m in range(newest, newest - 24, -1)]
-    return Dashboard(now["month"], picker, tiles, charts, renewals)
+    ids = {r.id for r in renewals.rows}
+    scored = health_service.current_scores()
+    renewal_health = {
+        r["account_id"]: (r["score"], r["band"])
+        for r in (
+            scored.select(["account_id", "score", "band"]).to_pylist() if scored.num_rows else []
+        )
+        if r["account_id"] in ids
+    }
+    return Dashboard(
+        now["month"], picker, tiles, charts, renewals, renewal_health, health_overview(session)
+    )
 
 
 def _minor(major: Fraction | int, currency: str) -> int:

@@ -23,6 +23,7 @@ TEMPLATE_DIRS = [_PACKAGE / "web" / "templates", _PACKAGE / "accounts" / "templa
 NAV = (
     ("/", "Dashboard"),
     ("/accounts", "Accounts"),
+    ("/health", "Health"),
     ("/data", "Data"),
 )
 """Top navigation: (path, English label); the label is translated when rendered."""

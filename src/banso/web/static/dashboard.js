@@ -48,3 +48,28 @@
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); }
   else { draw(); }
 })();
+
+// Weekly accounts per health band (Health page and dashboard), stacked bars.
+(function () {
+  "use strict";
+  function draw() {
+    var source = document.getElementById("bands-data");
+    if (!source || !window.echarts) { return; }
+    var data = JSON.parse(source.textContent);
+    var colours = ["#1b7f3b", "#a86b00", "#b3261e"];
+    echarts.init(document.getElementById("chart-bands"), null, { renderer: "canvas" }).setOption({
+      title: { text: data.title, textStyle: { fontSize: 14 } },
+      tooltip: { trigger: "axis" },
+      legend: { bottom: 0 },
+      grid: { left: 60, right: 10, bottom: 50 },
+      xAxis: { type: "category", data: data.days },
+      yAxis: { type: "value" },
+      series: Object.keys(data.series).map(function (name, i) {
+        return { name: name, type: "bar", stack: "bands", data: data.series[name],
+                 itemStyle: { color: colours[i] } };
+      })
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); }
+  else { draw(); }
+})();

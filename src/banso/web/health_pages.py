@@ -1,0 +1,121 @@
+"""The Health page (band distribution, its weekly trend, accounts at risk, band changes) and the
+health figures of the dashboard. Scores come from ``banso.health`` snapshots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.accounts.models import Account
+from banso.health import service as health_service
+from banso.health import snapshots
+from banso.team.models import TeamMember
+from banso.users.models import User
+from banso.web.auth import current_user, db_session
+from banso.web.templating import render
+
+health_pages = APIRouter(include_in_schema=False)
+
+BANDS = ("green", "yellow", "red")
+TREND_WEEKS = 12
+AT_RISK_ROWS = 50
+
+
+@dataclass(frozen=True)
+class BandTrend:
+    days: list[str]
+    counts: dict[str, list[int]]
+    """band -> accounts in that band on each day of ``days``."""
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    account_id: int
+    name: str
+    owner: str | None
+    score: float | None
+    band_from: str | None
+    """Band a week earlier (None when it was not scored then)."""
+
+
+@dataclass(frozen=True)
+class HealthOverview:
+    day: date
+    distribution: dict[str, int]
+    trend: BandTrend
+    at_risk: list[RiskRow]
+    changes: int
+    """Accounts whose band changed over the last 7 days."""
+
+
+@health_pages.get("/health")
+def health_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> Response:
+    return render(request, "health.html", {"overview": health_overview(session)})
+
+
+def health_overview(session: Session) -> HealthOverview | None:
+    """Health of the book on the latest scored day; None before any scoring."""
+    days = snapshots.scored_days()
+    if not days:
+        return None
+    latest = days[-1]
+    current = health_service.current_scores().select(["account_id", "score", "band"]).to_pylist()
+    week_ago = latest - timedelta(days=7)
+    changed = {c["account_id"]: c for c in health_service.band_changes(since=week_ago)}
+    red = sorted(
+        (r for r in current if r["band"] == "red"),
+        key=lambda r: (r["score"] is None, r["score"] or 0.0),
+    )[:AT_RISK_ROWS]
+    names = _names(session, [r["account_id"] for r in red])
+    at_risk = [
+        RiskRow(
+            r["account_id"],
+            names.get(r["account_id"], ("", None))[0],
+            names.get(r["account_id"], ("", None))[1],
+            r["score"],
+            changed.get(r["account_id"], {}).get("band_from", r["band"]),
+        )
+        for r in red
+    ]
+    return HealthOverview(latest, _count(current), band_trend(days), at_risk, len(changed))
+
+
+def band_trend(days: list[date], weeks: int = TREND_WEEKS) -> BandTrend:
+    """Accounts per band on the latest scored day and on each of the ``weeks`` weeks before."""
+    scored = set(days)
+    wanted = [days[-1] - timedelta(weeks=w) for w in range(weeks, -1, -1)]
+    picked = [d for d in wanted if d in scored]
+    counts: dict[str, list[int]] = {b: [] for b in BANDS}
+    for day in picked:
+        table = snapshots.read(start=day, end=day, columns="band")
+        by_band = _count(table.to_pylist())
+        for band in BANDS:
+            counts[band].append(by_band.get(band, 0))
+    return BandTrend([d.isoformat() for d in picked], counts)
+
+
+def _count(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counter = Counter(r["band"] for r in rows if r["band"])
+    return {band: counter.get(band, 0) for band in BANDS}
+
+
+def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Account.id, Account.name, TeamMember.name)
+        .outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+        .where(Account.id.in_(ids))
+    ).all()
+    return {i: (n, o) for i, n, o in rows}
