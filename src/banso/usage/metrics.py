@@ -11,6 +11,7 @@ Engines must run with their session time zone set to UTC (see ``banso.usage.serv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -85,20 +86,30 @@ def usage_features(
     events: ir.Table,
     window: UsageWindow,
     advanced_features: tuple[str, ...] = DEFAULT_ADVANCED_FEATURES,
+    materialize: Callable[[ir.Table], ir.Table] | None = None,
 ) -> ir.Table:
     """One row per account with any event before the window end; columns: ``account_id`` and
-    every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``."""
+    every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``.
+
+    ``materialize``, when given, turns the 56-day slice of events into a stored table (e.g. a
+    DuckDB temporary table) so the aggregations read it once from memory instead of each
+    scanning the event files again."""
     end = _ts(window.end)
     offset = window.utc_offset_seconds
     as_of = window.as_of_day_number
     # two passes: the 56 days of windows (engines prune files and row groups by ts), and the
     # last active day over all history (which needs only account_id and ts)
     recent = events.filter((events.ts >= _ts(window.start(56))) & (events.ts < end))
-    recent = recent.mutate(
+    recent = recent.select(
+        "account_id",
+        "user_id",
+        "event",
         day=_day_number(recent.ts, offset),
         n=ibis.literal(1, "int64"),
         as_of=ibis.literal(as_of, "int64"),
     )
+    if materialize is not None:
+        recent = materialize(recent)
     windowed = _window_counts(recent, advanced_features).drop("as_of")
     history = events.filter(events.ts < end)
     last = history.group_by("account_id").aggregate(last_ts=history.ts.max())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -47,7 +48,13 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
-    table = usage_features(events, window, advanced_features()).to_pyarrow()
+    materialize = None
+    if engine == "duckdb":
+
+        def materialize(slice_: ibis.Table) -> ibis.Table:
+            return con.create_table(f"usage_recent_{uuid.uuid4().hex}", slice_, temp=True)
+
+    table = usage_features(events, window, advanced_features(), materialize).to_pyarrow()
     return table.cast(_feature_schema(table.schema))
 
 
