@@ -9,6 +9,7 @@ from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
 from banso.accounts.views_service import LOGGABLE_KINDS
 from banso.i18n import catalogue
 from banso.ingest.schemas import ImportKind
+from banso.playbooks.models import CTA_PRIORITIES
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
 from banso.web.templating import NAV
@@ -34,7 +35,7 @@ def web_msgids() -> set[str]:
     dynamic = {label for _path, label in NAV}
     dynamic |= set(ROLES) | set(LIFECYCLE_STAGES) | set(LOGGABLE_KINDS) | set(CONTACT_ROLES)
     dynamic |= set(PRIORITIES) | {"up", "down", "flat"}  # health trends
-    dynamic |= {k.value for k in ImportKind}
+    dynamic |= {k.value for k in ImportKind} | set(CTA_PRIORITIES)
     return found | dynamic
 
 

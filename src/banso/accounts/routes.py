@@ -19,6 +19,7 @@ from banso.config import get_settings
 from banso.i18n import _
 from banso.users.models import User
 from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
+from banso.web.tasks_pages import open_ctas
 from banso.web.templating import render
 
 accounts_pages = APIRouter(include_in_schema=False)
@@ -119,6 +120,8 @@ def account_page(
     context = {
         "view": view,
         "health": views.account_health_view(account_id),
+        "rows": open_ctas(session, account_id=account_id),
+        "today": views.company_today(),
         "can_edit": can_edit_account(user, view.account),
         "kinds": views.LOGGABLE_KINDS,
     }

@@ -40,6 +40,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.health_pages import health_pages
     from banso.web.metrics_api import metrics_api
     from banso.web.routes import pages
+    from banso.web.tasks_pages import tasks_pages
 
     app = FastAPI(
         title="Banso API",
@@ -54,6 +55,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(dashboard_pages)
     app.include_router(data_pages)
     app.include_router(health_pages)
+    app.include_router(tasks_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)

@@ -26,6 +26,7 @@ from banso.users.service import user_for_token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+UNSUBSCRIBE_PREFIX = "/unsubscribe/"
 EDITOR_ROLES = ("admin", "ops")
 """Roles that may change any account; a CSM changes only the accounts they own."""
 
@@ -90,6 +91,8 @@ async def verify_csrf(request: Request) -> None:
         return
     if request.url.path.startswith("/api/") and "uid" not in request.session:
         return  # no cookie identity to abuse: the API answers 401 for the missing credentials
+    if request.url.path.startswith(UNSUBSCRIBE_PREFIX):
+        return  # the signed token in the link is the credential; mail clients post one-click
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")

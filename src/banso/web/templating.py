@@ -23,6 +23,7 @@ TEMPLATE_DIRS = [_PACKAGE / "web" / "templates", _PACKAGE / "accounts" / "templa
 NAV = (
     ("/", "Dashboard"),
     ("/accounts", "Accounts"),
+    ("/tasks", "My tasks"),
     ("/health", "Health"),
     ("/data", "Data"),
 )
