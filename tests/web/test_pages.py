@@ -239,3 +239,14 @@ def test_csm_sets_the_pulse_on_own_account_and_a_viewer_cannot(
         assert [
             (p.account_id, p.rating, p.comment, (p.expires_on - p.rated_on).days) for p in pulses
         ] == [(world.yamada, 2, "決裁者が交代", 30)]
+
+
+def test_metrics_page_tables(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in("viewer")
+    page = client.get("/metrics").text
+    rows = page[page.index('id="monthly-kpis"') : page.index('id="fiscal-periods"')]
+    assert rows.count("<tr>") == 13  # header + 12 months
+    assert '<td class="num">180,000</td>' in rows  # MRR at the end of this month
+    assert "FY" in page[page.index('id="fiscal-periods"') :]
+    bad = client.get("/metrics?end=2026-13").text
+    assert "must be a month written YYYY-MM" in bad

@@ -39,6 +39,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.events_api import events_api
     from banso.web.health_pages import health_pages
     from banso.web.metrics_api import metrics_api
+    from banso.web.metrics_pages import metrics_pages
     from banso.web.routes import pages
     from banso.web.tasks_pages import tasks_pages
 
@@ -56,6 +57,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(data_pages)
     app.include_router(health_pages)
     app.include_router(tasks_pages)
+    app.include_router(metrics_pages)
     app.include_router(accounts_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)

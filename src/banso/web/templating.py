@@ -24,6 +24,7 @@ NAV = (
     ("/", "Dashboard"),
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
+    ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
 )
