@@ -250,3 +250,23 @@ def test_metrics_page_tables(client: TestClient, sign_in) -> None:  # type: igno
     assert "FY" in page[page.index('id="fiscal-periods"') :]
     bad = client.get("/metrics?end=2026-13").text
     assert "must be a month written YYYY-MM" in bad
+
+
+def test_dashboard_period_picker_takes_fiscal_quarters_and_years(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+) -> None:
+    from banso.accounts.views_service import company_today
+
+    today = company_today()
+    fiscal_year = today.year if today.month >= 4 else today.year - 1
+    sign_in("viewer")
+    year = client.get(f"/?period=FY{fiscal_year}").text
+    assert f'<option value="FY{fiscal_year}" selected>FY{fiscal_year}</option>' in year
+    assert f"MRR movements in FY{fiscal_year}" in year
+    assert "¥180,000" in year  # MRR at the end of the period so far
+    quarter = (today.month - 4) % 12 // 3 + 1
+    q = client.get(f"/?period=FY{fiscal_year}-Q{quarter}").text
+    assert f"MRR movements in FY{fiscal_year} Q{quarter}" in q
+    future = client.get(f"/?period=FY{fiscal_year + 5}").text
+    assert f"FY{fiscal_year + 5} starts after the last month with data." in future

@@ -3,6 +3,7 @@ renewals due soon. Figures come from :mod:`banso.revenue.service`, defined once 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -14,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.accounts import views_service as accounts
+from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import service as health_service
 from banso.i18n import _
@@ -26,6 +28,7 @@ from banso.web.templating import money, render
 dashboard_pages = APIRouter(include_in_schema=False)
 
 TREND_MONTHS = 12
+_FISCAL = re.compile(r"^FY(\d{4})(?:-Q([1-4]))?$")
 RENEWAL_WINDOW_DAYS = 90
 
 
@@ -43,9 +46,10 @@ class Tile:
 
 @dataclass(frozen=True)
 class Dashboard:
-    month: str
-    months: list[str]
-    """Months the picker offers (newest first)."""
+    period: str
+    """The period shown: ``2026-04``, ``FY2026 Q1`` or ``FY2026``."""
+    choices: list[tuple[str, str]]
+    """(value, label) the period picker offers: months newest first, then fiscal periods."""
     tiles: list[Tile]
     charts: dict[str, Any]
     """Data of the ECharts charts, JSON-ready floats for drawing only."""
@@ -60,27 +64,35 @@ def dashboard_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
-    month: str = "",
+    period: str = "",
 ) -> Response:
     try:
-        view = dashboard(session, month or None)
+        view = dashboard(session, period or None)
     except BansoError as no_data:
         return render(request, "dashboard.html", {"view": None, "message": str(no_data)})
     return render(request, "dashboard.html", {"view": view, "message": None})
 
 
-def dashboard(session: Session, month: str | None) -> Dashboard:
-    """KPIs of ``month`` (``YYYY-MM``; default the last month with data) and the 12 before."""
-    last = revenue.parse_month(month, "month") if month else None
+def dashboard(session: Session, period: str | None) -> Dashboard:
+    """KPIs of ``period`` against the period before it, and the monthly trends of the 12 months
+    up to its end. ``period``: ``YYYY-MM``, ``FY2026`` or ``FY2026-Q2`` (fiscal years start in
+    BANSO_FISCAL_YEAR_START); default the last month with data. A fiscal period still running is
+    cut at the last month with data and compared with the as-long stretch before it."""
     newest = revenue.parse_month(revenue.default_last_month(session), "month")
-    end = min(last, newest) if last is not None else newest
+    label, months = _period_months(period, newest)
+    previous = revenue.MonthRange(2 * months.first - months.last - 1, months.first - 1)
+    first = min(previous.first, months.last - TREND_MONTHS)
     report = revenue.revenue_report(
-        session,
-        start=revenue.month_label(end - TREND_MONTHS),
-        end=revenue.month_label(end),
+        session, start=revenue.month_label(first), end=revenue.month_label(months.last)
     )
-    rows = report.rows
-    now, before = rows[-1], rows[-2]
+    by_month = {revenue.parse_month(r["month"], "month"): r for r in report.rows}
+
+    def figures(span: revenue.MonthRange) -> dict[str, Any]:
+        monthly = [by_month[m] for m in range(span.first, span.last + 1)]
+        return monthly[0] if len(monthly) == 1 else revenue.period_figures(monthly)
+
+    now, before = figures(months), figures(previous)
+    rows = [by_month[m] for m in range(months.last - TREND_MONTHS, months.last + 1)]
     currency = report.currency
     tiles = [
         _money_tile(_("MRR"), now["mrr_end"], before["mrr_end"], currency),
@@ -104,7 +116,7 @@ def dashboard(session: Session, month: str | None) -> Dashboard:
     charts = {
         "currency": currency,
         "waterfall": {
-            "title": _("MRR movements in {month}", month=now["month"]),
+            "title": _("MRR movements in {month}", month=label),
             "labels": [
                 _("Start"),
                 _("New"),
@@ -146,7 +158,7 @@ def dashboard(session: Session, month: str | None) -> Dashboard:
         accounts.AccountFilter(renewal_days=RENEWAL_WINDOW_DAYS, sort="renewal"),
         page_size=20,
     )
-    picker = [revenue.month_label(m) for m in range(newest, newest - 24, -1)]
+    picker = _picker(newest)
     ids = {r.id for r in renewals.rows}
     scored = health_service.current_scores()
     renewal_health = {
@@ -157,8 +169,40 @@ def dashboard(session: Session, month: str | None) -> Dashboard:
         if r["account_id"] in ids
     }
     return Dashboard(
-        now["month"], picker, tiles, charts, renewals, renewal_health, health_overview(session)
+        label, picker, tiles, charts, renewals, renewal_health, health_overview(session)
     )
+
+
+def _period_months(period: str | None, newest: int) -> tuple[str, revenue.MonthRange]:
+    """The label and months of ``period`` (default: the newest month), cut at ``newest``."""
+    if not period:
+        return revenue.month_label(newest), revenue.MonthRange(newest, newest)
+    match = _FISCAL.match(period.strip())
+    if match is None:
+        month = min(revenue.parse_month(period, "period"), newest)
+        return revenue.month_label(month), revenue.MonthRange(month, month)
+    year, quarter = int(match.group(1)), match.group(2)
+    start_month = get_settings().fiscal_year_start
+    label, months = revenue.fiscal_periods(year, int(quarter) if quarter else None, start_month)[
+        -1 if quarter is None else 0
+    ]
+    if months.first > newest:
+        raise BansoError(_("{period} starts after the last month with data.", period=period))
+    return label, revenue.MonthRange(months.first, min(months.last, newest))
+
+
+def _picker(newest: int) -> list[tuple[str, str]]:
+    """(value, label) choices: the last 24 months, then this and last fiscal year's quarters
+    and years."""
+    choices = [(revenue.month_label(m),) * 2 for m in range(newest, newest - 24, -1)]
+    start_month = get_settings().fiscal_year_start
+    this_year = (newest - (start_month - 1)) // 12
+    for year in (this_year, this_year - 1):
+        for label, months in revenue.fiscal_periods(year, None, start_month):
+            if months.first <= newest:
+                value = label.replace(" ", "-")
+                choices.append((value, label))
+    return choices
 
 
 def _minor(major: Fraction | int, currency: str) -> int:
