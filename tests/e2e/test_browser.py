@@ -141,3 +141,21 @@ def test_file_upload_with_a_bad_row_shows_the_row_and_column(
     expect(page.locator("[role=alert]")).to_contain_text("nothing was imported")
     # The rejected upload answers 400, which Chromium logs; nothing else may go wrong.
     assert [e for e in tab.errors if "status of 400" not in e] == []
+
+
+def test_every_page_of_the_navigation_opens_without_errors(tab: Tab, site: Site) -> None:
+    page = tab.page
+    sign_in(tab, site, "admin")
+    headings = {
+        "Dashboard": "Dashboard",
+        "Accounts": "Accounts",
+        "My tasks": "My tasks",
+        "Metrics": "Metrics",
+        "Health": "Health",
+        "Data": "Data",
+    }
+    for link, heading in headings.items():
+        page.locator("nav").get_by_role("link", name=link, exact=True).click()
+        expect(page.locator("h1")).to_have_text(heading)
+        expect(page.locator("nav [aria-current=page]")).to_have_text(link)
+    assert tab.errors == []

@@ -223,3 +223,23 @@ def test_subscriptions_health_and_revenue_metrics(client: TestClient, world: Wor
     assert revenue["months"][-1]["mrr_end"] == 180000.0
     bad = client.get("/api/metrics/revenue", params={"end": "2026-13"}, headers=auth)
     assert bad.status_code == 400 and "YYYY-MM" in bad.json()["detail"]
+
+
+def test_contacts_and_activities_of_an_account(client: TestClient, world: World) -> None:
+    auth = _token("viewer")
+    contacts = client.get(f"/api/accounts/{world.yamada}/contacts", headers=auth).json()
+    assert [(c["name"], c["role"]) for c in contacts] == [
+        ("山田 太郎", "champion"),
+        ("鈴木 次郎", "decision_maker"),
+    ]
+    client.post(
+        f"/api/accounts/{world.yamada}/activities",
+        json={"kind": "call", "summary": "更新の確認"},
+        headers=_token("ops"),
+    )
+    acts = client.get(f"/api/accounts/{world.yamada}/activities", headers=auth).json()
+    assert [(a["kind"], a["summary"]) for a in acts] == [
+        ("call", "更新の確認"),
+        ("meeting", "四半期ビジネスレビューを実施"),
+    ]
+    assert client.get("/api/accounts/999/contacts", headers=auth).status_code == 400

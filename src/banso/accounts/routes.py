@@ -310,6 +310,29 @@ def api_subscriptions(
     return [SubscriptionOut.model_validate(s, from_attributes=True) for s in subs]
 
 
+@accounts_api.get("/accounts/{account_id}/contacts", response_model=list[ContactOut])
+def api_contacts(
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+) -> list[ContactOut]:
+    """The account's contacts with their roles; people who left come last."""
+    view = views.account_360(session, account_id, timeline_limit=0)
+    return [ContactOut.model_validate(c, from_attributes=True) for c in view.contacts]
+
+
+@accounts_api.get("/accounts/{account_id}/activities", response_model=list[ActivityOut])
+def api_activities(
+    account_id: int,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ActivityOut]:
+    """The account's CSM activities, newest first."""
+    found = views.activities_of(session, account_id, limit=limit)
+    return [ActivityOut.model_validate(a, from_attributes=True) for a in found]
+
+
 @accounts_api.get("/accounts/{account_id}/health", response_model=HealthOut | None)
 def api_health(
     account_id: int,

@@ -221,6 +221,20 @@ def subscriptions_of(session: Session, account_id: int) -> list[Subscription]:
     )
 
 
+def activities_of(session: Session, account_id: int, *, limit: int) -> list[Activity]:
+    """The account's activities, newest first; BansoError for an unknown account."""
+    if session.get(Account, account_id) is None:
+        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    return list(
+        session.scalars(
+            select(Activity)
+            .where(Activity.account_id == account_id)
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class HealthView:
     """The account's health on its latest scored day and what moved it over 28 days."""
