@@ -19,6 +19,8 @@ def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> N
         assert names(q="ミドリ") == ["みどり商事株式会社"]
         assert names(q="acme") == ["Acme Japan K.K."]
         assert names(q="YAMADA-SS") == ["株式会社山田製作所"]
+        assert names(q="Yamada") == ["株式会社山田製作所"]  # romaji read as ヤマダ
+        assert names(q="midori shouji") == ["みどり商事株式会社"]
         top = views.list_accounts(s, views.AccountFilter(sort="mrr", descending=True)).rows[:3]
         assert [(r.name, r.mrr) for r in top] == [
             ("株式会社山田製作所", 130000),
@@ -37,3 +39,17 @@ def test_search_variants_cover_hiragana_katakana_and_half_width() -> None:
     assert views.search_variants("やまだ") == ["やまだ", "ヤマダ"]
     assert views.search_variants("ﾔﾏﾀﾞ") == ["ヤマダ", "やまだ"]
     assert views.search_variants("ＡＣＭＥ") == ["ACME"]
+    assert views.search_variants("Yamada") == ["Yamada", "やまだ", "ヤマダ"]
+
+
+def test_romaji_is_read_as_kana() -> None:
+    readings = {
+        "shinjuku": "しんじゅく",
+        "konnichiha": "こんにちは",
+        "hokkaidou": "ほっかいどう",
+        "kyouto": "きょうと",
+        "tsukuba": "つくば",
+        "c123.example": None,
+        "acme": None,
+    }
+    assert {w: views.romaji_to_hiragana(w) for w in readings} == readings
