@@ -160,3 +160,17 @@ def test_events_of_a_merged_account_count_for_the_account_it_was_merged_into(
     events = events_table(con, merges={3: 2, 2: 1})
     rows = events.group_by("account_id").aggregate(n=events.count()).to_pyarrow().to_pylist()
     assert rows == [{"account_id": 1, "n": 12}]
+
+
+def test_last_activity_looks_back_365_days(store: None) -> None:
+    append_events(
+        events(
+            [
+                (4, "x1", "login", jst(AS_OF - timedelta(days=364))),
+                (5, "y1", "login", jst(AS_OF - timedelta(days=365))),
+            ]
+        )
+    )
+    f = by_account(compute_features(AS_OF))
+    assert f[4]["days_since_last_activity"] == 364
+    assert 5 not in f

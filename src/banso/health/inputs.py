@@ -28,6 +28,7 @@ from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.usage.metrics import (
     FEATURES,
+    LAST_ACTIVITY_LOOKBACK_DAYS,
     TRENDED,
     UsageWindow,
     active_day_spans,
@@ -116,6 +117,13 @@ class HealthInputs:
             for name in USAGE_COUNTS:
                 i = table.schema.get_field_index(name)
                 table = table.set_column(i, name, pc.fill_null(table[name], 0))
+            # no event within the look-back: as inactive as the look-back can tell
+            i = table.schema.get_field_index("days_since_last_activity")
+            table = table.set_column(
+                i,
+                "days_since_last_activity",
+                pc.fill_null(table["days_since_last_activity"], LAST_ACTIVITY_LOOKBACK_DAYS),
+            )
         return table
 
     @property

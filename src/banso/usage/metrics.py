@@ -20,6 +20,8 @@ import ibis
 import ibis.expr.types as ir
 
 LOGIN_EVENT = "login"
+LAST_ACTIVITY_LOOKBACK_DAYS = 365
+"""How far back the last active day is looked for: bounds the scan however long the history."""
 DEFAULT_ADVANCED_FEATURES = ("workflow.run", "api.call", "integration.sync")
 
 FEATURES: dict[str, str] = {
@@ -35,7 +37,10 @@ FEATURES: dict[str, str] = {
     "advanced_features_28d": "distinct advanced event names in the last 28 days",
     "advanced_events_28d": "events of advanced features in the last 28 days",
     "events_per_active_user_28d": "events_28d / active_users_28d (null without active users)",
-    "days_since_last_activity": "days from the last local day with an event to D (null: never)",
+    "days_since_last_activity": (
+        "days from the last local day with an event to D, looking back 365 days "
+        "(null: no event in them)"
+    ),
 }
 """Feature name -> meaning. Each ``*_28d`` count also has ``*_prior28d`` and ``*_trend``."""
 
@@ -87,31 +92,41 @@ def usage_features(
     window: UsageWindow,
     advanced_features: tuple[str, ...] = DEFAULT_ADVANCED_FEATURES,
     materialize: Callable[[ir.Table], ir.Table] | None = None,
+    events_between: Callable[[date, date], ir.Table] | None = None,
 ) -> ir.Table:
     """One row per account with any event before the window end; columns: ``account_id`` and
     every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``.
 
     ``materialize``, when given, turns the 56-day slice of events into a stored table (e.g. a
     DuckDB temporary table) so the aggregations read it once from memory instead of each
-    scanning the event files again."""
+    scanning the event files again. ``events_between(first, last)``, when given, returns
+    ``events`` restricted to the store's files of those UTC days, for engines that would
+    otherwise open every file to find the rows of a window."""
     end = _ts(window.end)
     offset = window.utc_offset_seconds
     as_of = window.as_of_day_number
-    # two passes: the 56 days of windows (engines prune files and row groups by ts), and the
-    # last active day over all history (which needs only account_id and ts)
-    recent = events.filter((events.ts >= _ts(window.start(56))) & (events.ts < end))
-    recent = recent.select(
-        "account_id",
-        "user_id",
-        "event",
-        day=_day_number(recent.ts, offset),
-        n=ibis.literal(1, "int64"),
-        as_of=ibis.literal(as_of, "int64"),
-    )
+
+    # two passes: the 56 days of windows, and the last active day over the look-back (which
+    # needs only account_id and ts); each reads only the day files that can hold its rows
+    def between(days: int) -> ir.Table:
+        if events_between is None:
+            return events
+        return events_between(window.start(days).date(), window.end.date())
+
+    source = between(56)
+    recent = source.filter((source.ts >= _ts(window.start(56))) & (source.ts < end))
+    # compacted to one row per account, user, event and local day (lossless: every window
+    # is whole days), which is what the three aggregations below read
+    recent = recent.mutate(day=_day_number(recent.ts, offset))
+    recent = recent.group_by(["account_id", "user_id", "event", "day"]).aggregate(n=recent.count())
+    recent = recent.mutate(as_of=ibis.literal(as_of, "int64"))
     if materialize is not None:
         recent = materialize(recent)
     windowed = _window_counts(recent, advanced_features).drop("as_of")
-    history = events.filter(events.ts < end)
+    source = between(LAST_ACTIVITY_LOOKBACK_DAYS)
+    history = source.filter(
+        (source.ts >= _ts(window.start(LAST_ACTIVITY_LOOKBACK_DAYS))) & (source.ts < end)
+    )
     last = history.group_by("account_id").aggregate(last_ts=history.ts.max())
     last = last.select("account_id", last_day=_day_number(last.last_ts, offset))
     agg = last.left_join(windowed, "account_id").drop("account_id_right")
@@ -239,7 +254,8 @@ COUNT_COLUMNS = (
 
 def _features(agg: ir.Table) -> ir.Table:
     """Final columns from ``account_id``, ``as_of``, ``last_day`` and the windowed counts
-    (null counts = no events in the windows = 0)."""
+    (null counts = no events in the windows = 0), for accounts active within the look-back."""
+    agg = agg.filter(agg.as_of - agg.last_day < LAST_ACTIVITY_LOOKBACK_DAYS)
     counts = {name: agg[name].fill_null(0).cast("int64") for name in COUNT_COLUMNS}
     rows = agg.select("account_id", "as_of", "last_day", **counts)
     derived = {

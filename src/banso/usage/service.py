@@ -54,7 +54,15 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
         def materialize(slice_: ibis.Table) -> ibis.Table:
             return con.create_table(f"usage_recent_{uuid.uuid4().hex}", slice_, temp=True)
 
-    table = usage_features(events, window, advanced_features(), materialize).to_pyarrow()
+    between = None
+    if engine == "duckdb":
+
+        def between(first: date, last: date) -> ibis.Table:
+            name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
+            return events_table(con, root, days=(first, last), table_name=name)
+
+    expr = usage_features(events, window, advanced_features(), materialize, between)
+    table = expr.to_pyarrow()
     return table.cast(_feature_schema(table.schema))
 
 
@@ -81,14 +89,24 @@ def duckdb_connection() -> ibis.BaseBackend:
 
 
 def events_table(
-    con: ibis.BaseBackend, root: Path | None = None, merges: dict[int, int] | None = None
+    con: ibis.BaseBackend,
+    root: Path | None = None,
+    merges: dict[int, int] | None = None,
+    days: tuple[date, date] | None = None,
+    table_name: str = "events",
 ) -> ibis.Table:
     """The event store as an Ibis table, with the account ids of merged accounts mapped to
     the accounts they were merged into (the store itself is never rewritten); an empty table of
-    the right shape when there are no events."""
-    if not event_files(root):
+    the right shape when there are no events. ``days`` keeps only the files of the UTC days
+    from ``days[0]`` to ``days[1]``."""
+    files = event_files(root)
+    if days is not None:
+        first, last = (d.isoformat() for d in days)
+        files = [f for f in files if first <= f.parent.name.removeprefix("date=") <= last]
+    if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
-    events = con.read_parquet(event_glob(root), table_name="events")
+    source = event_glob(root) if days is None else [str(f) for f in files]
+    events = con.read_parquet(source, table_name=table_name)
     merged = resolve_merges(merged_accounts() if merges is None else merges)
     if not merged:
         return events
