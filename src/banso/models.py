@@ -1,6 +1,6 @@
 """Every table, imported once so Alembic and ``Base.metadata`` see the whole schema."""
 
-from banso.accounts.models import Account, AccountIdentity, Contact
+from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.activities.models import Activity
 from banso.db import Base
 from banso.health.models import CsmPulse, HealthOverride
@@ -19,10 +19,13 @@ from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
+from banso.users.models import ApiToken, User
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AccountIdentity",
+    "AccountMerge",
     "Activity",
     "Base",
     "Contact",
@@ -34,6 +37,7 @@ __all__ = [
     "SurveyResponse",
     "Ticket",
     "TeamMember",
+    "User",
     "AssignmentCursor",
     "Cta",
     "CtaEvent",

@@ -17,14 +17,39 @@ def serve(
     https_only: Annotated[
         bool, typer.Option("--https-only", help="Send the session cookie over HTTPS only.")
     ] = False,
+    run_at: Annotated[
+        str,
+        typer.Option("--run-at", help="Time of day (HH:MM, company time zone) of `banso run`."),
+    ] = "06:00",
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Run the daily pipeline.")
+    ] = True,
 ) -> None:
-    """Run the web app and JSON API until interrupted."""
+    """Run the web app and JSON API until interrupted, and the daily pipeline at --run-at."""
     import uvicorn
 
+    from banso.playbooks.pipeline import start_scheduler
     from banso.web.app import create_app
 
     if not schema.is_ready():
         raise BansoError(_("The database is not initialised; run `banso init` first."))
+    hour, minute = _time_of_day(run_at)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     typer.echo(_("Banso is running at {url} (Ctrl+C stops it).", url=f"http://{shown}:{port}/"))
-    uvicorn.run(create_app(https_only=https_only), host=host, port=port, log_level="warning")
+    daily = start_scheduler(hour=hour, minute=minute) if scheduler else None
+    if daily is not None:
+        typer.echo(
+            _("The daily pipeline runs at {time} every day.", time=f"{hour:02d}:{minute:02d}")
+        )
+    try:
+        uvicorn.run(create_app(https_only=https_only), host=host, port=port, log_level="warning")
+    finally:
+        if daily is not None:
+            daily.shutdown(wait=False)
+
+
+def _time_of_day(value: str) -> tuple[int, int]:
+    hour, _sep, minute = value.partition(":")
+    if hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60:
+        return int(hour), int(minute)
+    raise BansoError(_("--run-at must be a time of day as HH:MM, not {value!r}.", value=value))
