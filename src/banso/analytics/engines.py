@@ -64,6 +64,11 @@ class AnalyticsConnection:
             _spark_cached[name] = frame
         else:
             self.backend.create_table(name, expr, temp=True)
+            if self.engine == "postgres":
+                # a fresh temp table has no statistics; without them the planner picks nested
+                # loops over millions of rows
+                with self.backend._safe_raw_sql(f'ANALYZE "{name}"'):
+                    pass
         table = self.backend.table(name)
         self.tables[name] = table
         return table

@@ -268,38 +268,43 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
     )
 
 
-def renewals(
+def renewal_offsets(periods: Sequence[int], span: int) -> dict[str, list[int]]:
+    """Rows (bpm, offset) with offset = k × bpm for k >= 1 up to ``span`` months: where a line's
+    renewal dates fall relative to its start month, so engines find them by an equi-join."""
+    rows = [(bpm, k * bpm) for bpm in sorted(set(periods)) for k in range(1, span // bpm + 1)]
+    return {"bpm": [r[0] for r in rows], "offset": [r[1] for r in rows]}
+
+
+def renewal_due_lines(
     lines: ir.Table,
     months: ir.Table,
+    offsets: ir.Table,
     fx: ir.Table | None,
-    keys: ir.Table | None,
     last_idx: int,
 ) -> ir.Table:
-    """MRR due for renewal and MRR not renewed per month (spec §5).
+    """Lines due for renewal per month (spec §5), with their value and whether they ended there.
 
     Renewal date k of a line falls in month ``start_idx + k × bpm`` on day
     ``min(start day, days in that month)``. A line is due in M when a renewal date b falls in M
-    and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Per account and
-    month, lost = max(0, ended − replaced), replaced being the MRR of the account's lines that
-    start on a date on which one of its not-renewed lines ended. Amounts use month M's FX rate.
-    Columns: month_idx, [key,] due, lost.
+    and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Amounts use
+    month M's FX rate. Columns: account_id, month_idx, end_day, value, ended.
     """
-    due = lines.join(
-        months,
-        [
-            months.month_idx > lines.start_idx,
-            months.month_idx <= last_idx,
-            months.month_idx <= lines.end_idx.fill_null(_OPEN_END),
-            (months.month_idx - lines.start_idx) % lines.bpm == 0,
-        ],
-    ).select(
+    candidates = lines.join(offsets, lines.bpm == offsets.bpm).select(
         lines.account_id,
         lines.currency,
         lines.unit,
+        lines.start_day,
         lines.end_idx,
         lines.end_day,
-        months.month_idx,
-        renewal_day=ibis.least(lines.start_day, months.days),
+        month_idx=lines.start_idx + offsets.offset,
+    )
+    candidates = candidates.filter(
+        (candidates.month_idx <= last_idx)
+        & (candidates.month_idx <= candidates.end_idx.fill_null(_OPEN_END))
+    )
+    due = candidates.join(months, candidates.month_idx == months.month_idx).select(
+        candidates,
+        renewal_day=ibis.least(candidates.start_day, months.days),
     )
     at_renewal = due.end_idx == due.month_idx
     due = due.filter(
@@ -308,7 +313,26 @@ def renewals(
         | (at_renewal & (due.end_day >= due.renewal_day))
     )
     due = _converted(due, fx)
-    due = due.mutate(ended=(due.end_idx == due.month_idx) & (due.end_day == due.renewal_day))
+    return due.select(
+        due.account_id,
+        due.month_idx,
+        due.end_day,
+        value=due.value.cast("int64"),
+        ended=(due.end_idx == due.month_idx) & (due.end_day == due.renewal_day),
+    )
+
+
+def renewals(
+    due: ir.Table,
+    lines: ir.Table,
+    fx: ir.Table | None,
+    keys: ir.Table | None,
+) -> ir.Table:
+    """MRR due for renewal and MRR not renewed per month (spec §5), from
+    :func:`renewal_due_lines`. Per account and month, lost = max(0, ended − replaced), replaced
+    being the MRR of the account's lines that start on a date on which one of its not-renewed
+    lines ended (valued at that month's rate). Columns: month_idx, [key,] due, lost.
+    """
     ended = due.filter(due.ended)
     ends = ended.select(e_account=ended.account_id, e_month=ended.month_idx, e_day=ended.end_day)
     ends = ends.distinct()
@@ -336,7 +360,7 @@ def renewals(
         lost=ibis.greatest(ended.ended - replaced.replaced.fill_null(0), 0).cast("int64"),
     )
     amounts = due.select(
-        due.account_id, due.month_idx, due=due.value.cast("int64"), lost=ibis.literal(0, "int64")
+        due.account_id, due.month_idx, due=due.value, lost=ibis.literal(0, "int64")
     ).union(lost)
     group = ["month_idx"]
     if keys is not None:

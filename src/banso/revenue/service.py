@@ -174,7 +174,7 @@ def revenue_report(
     snapshot = prepared.snapshot
     aggregates = [
         metrics.movements(snapshot, keys, last),
-        metrics.renewals(prepared.lines, prepared.months, prepared.fx, keys, last),
+        metrics.renewals(prepared.renewal_due(last), prepared.lines, prepared.fx, keys),
         metrics.retention_12m(snapshot, keys, last),
     ]
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
@@ -384,6 +384,14 @@ class _Prepared:
     months: ibis.Table
     fx: ibis.Table | None
     snapshot: ibis.Table
+    periods: list[int]
+    span: int
+
+    def renewal_due(self, last: int) -> ibis.Table:
+        """Lines due for renewal up to month ``last``, materialized (they are read twice)."""
+        offsets = ibis.memtable(metrics.renewal_offsets(self.periods, self.span))
+        due = metrics.renewal_due_lines(self.lines, self.months, offsets, self.fx, last)
+        return self.conn.materialize("renewal_due", due)
 
 
 def _prepare(
@@ -433,7 +441,8 @@ def _prepare(
         "subscription_lines", metrics.subscription_lines(conn.table("subscriptions"), scale)
     )
     snapshot = conn.materialize("mrr_snapshot", metrics.month_end_mrr(lines, months_t, fx))
-    return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot)
+    span = months.last - min(first_data, months.first) + 1
+    return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
 
 
 def _records(expr: ibis.Table) -> Iterable[dict[str, Any]]:
