@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.numbers import format_currency, format_decimal, format_percent
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from banso.i18n import _, current_language
@@ -70,7 +71,7 @@ def print_revenue_table(report: RevenueReport, console: Console) -> None:
         table.add_row(
             kpi.label(), *(_cell(kpi, row[kpi.key], report.currency) for row in report.rows)
         )
-    _print_wide(console, table, 28 + 14 * len(columns))
+    _print_wide(console, table)
 
 
 def print_cohort_table(report: CohortReport, console: Console) -> None:
@@ -89,7 +90,7 @@ def print_cohort_table(report: CohortReport, console: Console) -> None:
         for cohort, rows in cohorts.items():
             cells = [_cell(kpi, row[key], report.currency) for row in rows]
             table.add_row(cohort, str(rows[0]["customers"]), *cells, *[""] * (ages - len(rows)))
-        _print_wide(console, table, 24 + 9 * ages)
+        _print_wide(console, table)
 
 
 def print_summary_table(periods: Sequence[PeriodSummary], currency: str, console: Console) -> None:
@@ -105,7 +106,7 @@ def print_summary_table(periods: Sequence[PeriodSummary], currency: str, console
         )
     for kpi in _summary_kpis():
         table.add_row(kpi.label(), *(_cell(kpi, p.figures[kpi.key], currency) for p in periods))
-    _print_wide(console, table, 40 + 18 * len(periods))
+    _print_wide(console, table)
     if not all(p.complete for p in periods):
         console.print(_("* the period is not over: figures up to the last month with data."))
 
@@ -176,12 +177,15 @@ def _decimal(value: Fraction | int, places: int) -> Decimal:
     return Decimal(round(Fraction(value) * 10**places)).scaleb(-places)
 
 
-def _print_wide(console: Console, table: Table, width: int) -> None:
-    """Print at least ``width`` columns wide, so piping to a file does not squash the table."""
+def _print_wide(console: Console, table: Table) -> None:
+    """Print at the table's natural width when not on a terminal, so piping to a file or a
+    pager never cuts numbers short."""
     if console.is_terminal:
         console.print(table)
         return
-    Console(file=console.file, width=max(width, console.width)).print(table)
+    wide = Console(file=console.file, width=10_000)
+    width = Measurement.get(wide, wide.options, table).maximum
+    Console(file=console.file, width=width).print(table)
 
 
 def _json(rows: Sequence[dict[str, Any]]) -> str:
