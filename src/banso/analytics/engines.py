@@ -49,11 +49,15 @@ class AnalyticsConnection:
     def table(self, name: str) -> ibis.Table:
         return self.tables[name]
 
-    def materialize(self, name: str, expr: ibis.Table) -> ibis.Table:
+    def materialize(self, name: str, expr: ibis.Table, *, projection: bool = False) -> ibis.Table:
         """Compute ``expr`` once into a session-scoped table that later expressions reuse.
 
+        ``projection``: ``expr`` only derives columns row by row from one app table; DuckDB
+        already holds that table in memory, so it recomputes the expression instead of copying.
         (Ibis's ``Table.cache`` is not used: its finaliser fails on DuckDB 2.)
         """
+        if projection and self.engine == "duckdb":
+            return expr
         if self.engine == "spark":
             self.backend._run_pre_execute_hooks(expr)  # registers memtables as temp views
             frame = self.backend._session.sql(self.backend.compile(expr)).cache()

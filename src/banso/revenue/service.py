@@ -402,8 +402,11 @@ def _prepare(
     first_data, _last = _data_bounds(session)
     settings = get_settings()
     reporting = settings.reporting_currency
-    periods = list(session.scalars(select(Subscription.billing_period_months).distinct()))
-    currencies = sorted(session.scalars(select(Subscription.currency).distinct()))
+    kinds = session.execute(
+        select(Subscription.billing_period_months, Subscription.currency).distinct()
+    ).all()
+    periods = sorted({bpm for bpm, _c in kinds})
+    currencies = sorted({currency for _b, currency in kinds})
     exponents = {c: _minor_exponent(c) for c in {*currencies, reporting}}
     factors: pa.Table | None = None
     if currencies == [reporting]:
@@ -438,7 +441,9 @@ def _prepare(
     months_t = ibis.memtable(dimension)
     fx = ibis.memtable(factors) if factors is not None else None
     lines = conn.materialize(
-        "subscription_lines", metrics.subscription_lines(conn.table("subscriptions"), scale)
+        "subscription_lines",
+        metrics.subscription_lines(conn.table("subscriptions"), scale),
+        projection=True,
     )
     snapshot = conn.materialize("mrr_snapshot", metrics.month_end_mrr(lines, months_t, fx))
     span = months.last - min(first_data, months.first) + 1
