@@ -6,6 +6,7 @@ rows and under splitting them across several imports.
 
 from __future__ import annotations
 
+import csv
 import random
 import tempfile
 from datetime import date, timedelta
@@ -15,10 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from revenue_examples import insert_subscriptions
 
 from banso import schema
 from banso.db import dispose_engines, session_scope
+from banso.ingest.service import import_file
 from banso.revenue import service
 
 FIRST_DAY = date(2023, 1, 1)
@@ -63,12 +64,21 @@ def _row(
 
 
 def _reports(batches: list[list[dict[str, str]]]) -> tuple[list[dict], list[dict]]:
-    """Revenue and cohort rows (exact) of the rows imported in these batches, on a fresh DB."""
+    """Revenue and cohort rows (exact) after importing each batch as its own CSV file with
+    ``banso import subscriptions``' service, on a fresh database."""
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'banso.db'}"
         schema.upgrade(url)
-        for batch in batches:
-            insert_subscriptions(batch, source="import", url=url)
+        for n, batch in enumerate(batches):
+            if not batch:
+                continue
+            path = Path(tmp) / f"batch{n}.csv"
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(batch[0]))
+                writer.writeheader()
+                writer.writerows(batch)
+            with session_scope(url) as session:
+                import_file(session, "subscriptions", path)
         with session_scope(url) as session:
             revenue = service.revenue_report(session, start=RANGE[0], end=RANGE[1]).rows
             cohorts = service.cohort_report(session, end=RANGE[1]).rows
