@@ -115,11 +115,14 @@ def usage_features(
 
     source = between(56)
     recent = source.filter((source.ts >= _ts(window.start(56))) & (source.ts < end))
-    # compacted to one row per account, user, event and local day (lossless: every window
-    # is whole days), which is what the three aggregations below read
-    recent = recent.mutate(day=_day_number(recent.ts, offset))
-    recent = recent.group_by(["account_id", "user_id", "event", "day"]).aggregate(n=recent.count())
-    recent = recent.mutate(as_of=ibis.literal(as_of, "int64"))
+    recent = recent.select(
+        "account_id",
+        "user_id",
+        "event",
+        day=_day_number(recent.ts, offset),
+        n=ibis.literal(1, "int64"),
+        as_of=ibis.literal(as_of, "int64"),
+    )
     if materialize is not None:
         recent = materialize(recent)
     windowed = _window_counts(recent, advanced_features).drop("as_of")
