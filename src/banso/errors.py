@@ -28,3 +28,12 @@ class ImportRejected(BansoError):
     def __init__(self, problems: list[ImportProblem], message: str) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class ConfigRejected(BansoError):
+    """A YAML config file (scorecard, playbook) is invalid; ``problems`` are
+    ``file:line: field: reason`` lines, all printed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

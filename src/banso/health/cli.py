@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 import typer
@@ -12,7 +12,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 from banso.accounts.models import Account
-from banso.config import get_settings
+from banso.dates import parse_day_option, today, yesterday
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.health import service
@@ -24,21 +24,6 @@ health_app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BansoError(
-            _("{option} must be a date as YYYY-MM-DD, not {value!r}.", option=option, value=value)
-        ) from None
-
-
-def _yesterday() -> date:
-    return datetime.now(get_settings().tz).date() - timedelta(days=1)
 
 
 def _account_id(account: str) -> int:
@@ -102,13 +87,13 @@ def _days(as_of: str | None, start: str | None, end: str | None, backfill: bool)
             raise BansoError(_("The event store is empty: there is no history to backfill."))
         return days
     if start or end:
-        first, last = _date(start, "--from"), _date(end, "--to")
+        first, last = parse_day_option(start, "--from"), parse_day_option(end, "--to")
         if first is None or last is None:
             raise BansoError(_("Give both --from and --to."))
         if first > last:
             raise BansoError(_("--from {start} is after --to {end}.", start=first, end=last))
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [_date(as_of, "--as-of") or _yesterday()]
+    return [parse_day_option(as_of, "--as-of") or yesterday()]
 
 
 @health_app.command()
@@ -123,7 +108,9 @@ def explain(
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Say which measures moved an account's score between two days, and by how much."""
-    e = service.explain(_account_id(account), _date(start, "--from"), _date(end, "--to"))
+    e = service.explain(
+        _account_id(account), parse_day_option(start, "--from"), parse_day_option(end, "--to")
+    )
     if fmt == "json":
         typer.echo(json.dumps(_explanation_json(e), ensure_ascii=False, indent=1))
         return
@@ -187,14 +174,14 @@ def override(
     ] = None,
 ) -> None:
     """Override an account's score with a reason until an expiry date (admins)."""
-    starts_on = _date(start, "--from") or datetime.now(get_settings().tz).date()
+    starts_on = parse_day_option(start, "--from") or today()
     with session_scope() as session:
         o = service.set_override(
             session,
             _account_id(account),
             score_value,
             reason,
-            _date(expires, "--expires") or starts_on,
+            parse_day_option(expires, "--expires") or starts_on,
             starts_on,
         )
     typer.echo(
@@ -216,15 +203,15 @@ def pulse(
     comment: Annotated[str | None, typer.Option("--comment", help="Why.")] = None,
 ) -> None:
     """Record the CSM's pulse (1-5) for an account, valid until an expiry date."""
-    today = datetime.now(get_settings().tz).date()
+    rated_on = today()
     with session_scope() as session:
         p = service.set_pulse(
             session,
             _account_id(account),
             rating,
             comment,
-            today,
-            _date(expires, "--expires") or today,
+            rated_on,
+            parse_day_option(expires, "--expires") or rated_on,
         )
     typer.echo(
         _(
@@ -243,7 +230,9 @@ def _validation_inputs(start: str | None, end: str | None, horizon: int):  # typ
     if horizon < 1:
         raise BansoError(_("--horizon-days must be at least 1."))
     cards = service.scorecards()
-    obs = validation.observations(get_engine(), _date(start, "--from"), _date(end, "--to"), horizon)
+    obs = validation.observations(
+        get_engine(), parse_day_option(start, "--from"), parse_day_option(end, "--to"), horizon
+    )
     card = next((c for c in cards if c.name == "default"), cards[0])
     return validation, obs, card
 

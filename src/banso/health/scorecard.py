@@ -24,19 +24,15 @@ from pydantic import (
     model_validator,
 )
 
-from banso.errors import BansoError
+from banso.errors import ConfigRejected
 from banso.health.measures import MEASURES
 from banso.i18n import _
 
 DEFAULT_SCORECARD = Path(__file__).parent / "default_scorecard.yaml"
 
 
-class ScorecardError(BansoError):
-    """A scorecard file is invalid; ``problems`` are ``file:line: field: reason`` lines."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ScorecardError(ConfigRejected):
+    """A scorecard file is invalid."""
 
 
 class _Strict(BaseModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from banso.dates import parse_day_option
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
@@ -18,17 +18,6 @@ from banso.playbooks import ctas, outbox, pipeline, service
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
 ctas_app = typer.Typer(help="CTAs (calls to action): list, close, assign, complete tasks.")
 console = Console()
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BansoError(
-            _("{option} must be a date as YYYY-MM-DD, not {value!r}.", option=option, value=value)
-        ) from None
 
 
 def _format(value: str) -> str:
@@ -62,7 +51,7 @@ def replay(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """What playbooks would have done each day on past data (nothing is written or sent)."""
-    first, last = _date(start or None, "--from"), _date(end or None, "--to")
+    first, last = parse_day_option(start or None, "--from"), parse_day_option(end or None, "--to")
     if first is None or last is None:
         raise BansoError(_("Give both --from and --to."))
     _format(fmt)
@@ -196,7 +185,7 @@ def run(
 ) -> None:
     """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
     Safe to repeat for the same day."""
-    summary = pipeline.run_pipeline(_date(as_of, "--as-of"), send=not no_send)
+    summary = pipeline.run_pipeline(parse_day_option(as_of, "--as-of"), send=not no_send)
     typer.echo(_("Run for {day}.", day=summary.as_of))
     if summary.imported or summary.rejected:
         typer.echo(

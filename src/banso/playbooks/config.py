@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES, TOUCH_MODELS
-from banso.errors import BansoError
+from banso.errors import ConfigRejected
 from banso.health.scorecard import _line_of
 from banso.i18n import LANGUAGES, _
 from banso.playbooks.models import CTA_PRIORITIES, CTA_TYPES
@@ -37,12 +37,8 @@ TEMPLATE_VARIABLES = frozenset(
 """Names a message template may use (see ``actions.message_context``)."""
 
 
-class PlaybookError(BansoError):
-    """A playbook file is invalid; ``problems`` are ``file:line: field: reason`` lines."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class PlaybookError(ConfigRejected):
+    """A playbook file is invalid."""
 
 
 class _Strict(BaseModel):

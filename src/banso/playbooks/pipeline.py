@@ -9,10 +9,11 @@ the outbox. Each step is idempotent, so running a day again does nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 from banso.config import get_settings
+from banso.dates import yesterday
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.health import service as health
@@ -36,11 +37,6 @@ class PipelineSummary:
     scored_days: list[date] = field(default_factory=list)
     playbooks: dict[str, ActionCounts] = field(default_factory=dict)
     outbox: outbox.WorkerSummary | None = None
-
-
-def yesterday() -> date:
-    """The last complete company-local day: the default as-of day of a run."""
-    return datetime.now(get_settings().tz).date() - timedelta(days=1)
 
 
 def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
