@@ -41,7 +41,7 @@ app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.command("run")(run)
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
