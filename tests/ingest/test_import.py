@@ -445,3 +445,25 @@ def test_help_texts_describe_every_command(cli) -> None:
         assert result.exit_code == 0
     assert "--dry-run" in cli("import", "events", "--help").stdout
     assert "--limit" in cli("accounts", "list", "--help").stdout
+
+
+def test_a_billing_export_with_only_company_names_creates_one_account_per_name(
+    cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "請求.csv"
+    path.write_bytes(
+        "会社名,契約ID,契約開始日,解約日,月額,通貨,請求周期\n"
+        '株式会社さくら商事,K-1,2024/4/1,,"￥29,800",JPY,1\n'
+        "株式会社さくら商事,K-2,2024/5/1,,9800円,JPY,1\n"
+        "合同会社ひかりラボ,K-3,令和6年5月1日,2024年9月1日,４９８００,JPY,1\n".encode("cp932")
+    )
+    assert cli("init").exit_code == 0
+    result = cli("import", "subscriptions", str(path), "--source", "billing")
+    assert result.exit_code == 0, result.stderr
+    with db.session_scope() as s:
+        names = s.scalars(select(Account.name).order_by(Account.name)).all()
+        ids = s.scalars(select(AccountIdentity.external_id).order_by(AccountIdentity.external_id))
+        amounts = s.scalars(select(Subscription.amount).order_by(Subscription.external_id)).all()
+        assert names == ["合同会社ひかりラボ", "株式会社さくら商事"]
+        assert list(ids) == ["合同会社ひかりラボ", "株式会社さくら商事"]
+        assert amounts == [29800, 9800, 49800]

@@ -431,6 +431,11 @@ def match_headers(
             )
             continue
         found[name] = header
+    # a file that names its customers only by company name (a billing export, say) uses the
+    # name as the customer's id in that source; identity resolution then matches it by name
+    name_field = "name" if kind is ImportKind.ACCOUNTS else "account_name"
+    if "account_id" not in found and name_field in found:
+        found["account_id"] = found[name_field]
     for spec in specs:
         if spec.required and spec.name not in found:
             problems.append(
