@@ -33,7 +33,11 @@ TREND_POINTS = 5.0
 """A score that moved by at least this many points is trending up or down; else flat."""
 
 BATCH_DAYS = 31
-"""Days scored per set-based pass (bounds memory on long backfills)."""
+"""At most this many days are scored per set-based pass."""
+
+BATCH_ACCOUNT_DAYS = 250_000
+"""Account-days per pass: bounds memory on long backfills of large books (each as-of day joins
+the 56 days of events before it, so memory grows with accounts x days in a pass)."""
 
 
 def scorecards() -> list[Scorecard]:
@@ -52,8 +56,9 @@ def score_days(
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
     overrides = session.scalars(select(HealthOverride)).all()
     written = 0
-    for i in range(0, len(ordered), BATCH_DAYS):
-        batch = ordered[i : i + BATCH_DAYS]
+    per_pass = max(1, min(BATCH_DAYS, BATCH_ACCOUNT_DAYS // max(1, len(accounts))))
+    for i in range(0, len(ordered), per_pass):
+        batch = ordered[i : i + per_pass]
         raw = inputs.raw_values(batch)
         for day in batch:
             day_rows = raw.filter(pa.compute.equal(raw["day"], pa.scalar(day, pa.date32())))
