@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from banso.health.models import CsmPulse, HealthOverride
 from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
 from banso.health.scoring import score_rows
 from banso.i18n import _
+from banso.usage.store import days as event_days
 
 TREND_POINTS = 5.0
 """A score that moved by at least this many points is trending up or down; else flat."""
@@ -61,7 +63,7 @@ def score_days(
         batch = ordered[i : i + per_pass]
         raw = inputs.raw_values(batch)
         for day in batch:
-            day_rows = raw.filter(pa.compute.equal(raw["day"], pa.scalar(day, pa.date32())))
+            day_rows = raw.filter(pc.equal(raw["day"], pa.scalar(day, pa.date32())))
             snapshots.write_day(day, _score_table(day, day_rows, cards, accounts, overrides))
             written += day_rows.num_rows
             if progress:
@@ -378,9 +380,7 @@ def set_pulse(
 
 
 def event_history_days(root: Path | None = None) -> list[date]:
-    """Every day from the first event (or subscription) day to yesterday, for backfill."""
-    from banso.usage.store import days as event_days
-
+    """Every day from the first to the last day of the event store, for ``--backfill``."""
     known = list(event_days(root))
     if not known:
         return []
