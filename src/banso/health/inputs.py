@@ -151,7 +151,15 @@ class HealthInputs:
             spans = active_day_spans(self.events, max(numbers), offset).to_pyarrow()
             self.con.con.register("usage_spans", spans)
             self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
-        daily = daily_activity(self.events, min(numbers) - 55, max(numbers), offset)
+        # only the day files that can hold the 56 days before each as-of day (UTC days, one
+        # either side of the local ones)
+        window_events = events_table(
+            self.con,
+            self.event_root,
+            days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
+            table_name=f"events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
+        )
+        daily = daily_activity(window_events, min(numbers) - 55, max(numbers), offset)
         self.con.con.register("usage_daily", daily.to_pyarrow())
         as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
         features = usage_features_for_days(
