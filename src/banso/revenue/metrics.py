@@ -163,9 +163,11 @@ def _converted(rows: ir.Table, fx: ir.Table | None) -> ir.Table:
 def month_end_mrr(lines: ir.Table, months: ir.Table, fx: ir.Table | None) -> ir.Table:
     """``MRR(a, M)`` in scaled units for every account and month end where it is > 0 (spec §2).
 
-    Columns: account_id, month_idx, mrr, cohort_idx (the account's first such month, its cohort
-    in spec §8 and the test of "before" in §3). ``months`` must span the first start month to the
-    last month wanted.
+    Columns: account_id, month_idx, mrr, cohort_idx (the account's first such month over all
+    data, its cohort in spec §8 and the test of "before" in §3). ``months`` may start anywhere
+    before the first month wanted: the cohort comes from the lines, since with amounts >= 0 and
+    positive FX rates ``MRR(a, M) > 0`` exactly when a paid line is active at M, and a line is
+    first active at the end of its start month.
     """
     active = lines.join(
         months,
@@ -177,8 +179,11 @@ def month_end_mrr(lines: ir.Table, months: ir.Table, fx: ir.Table | None) -> ir.
     valued = _converted(active, fx)
     snapshot = valued.group_by(["account_id", "month_idx"]).aggregate(mrr=valued.value.sum())
     snapshot = snapshot.filter(snapshot.mrr > 0)
-    first = snapshot.month_idx.min().over(ibis.window(group_by=snapshot.account_id))
-    return snapshot.mutate(cohort_idx=first)
+    paid = lines.filter((lines.unit > 0) & (lines.start_idx < lines.end_idx.fill_null(_OPEN_END)))
+    cohorts = paid.group_by("account_id").aggregate(cohort_idx=paid.start_idx.min())
+    return snapshot.join(cohorts, "account_id").select(
+        snapshot.account_id, snapshot.month_idx, snapshot.mrr, cohorts.cohort_idx
+    )
 
 
 def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:

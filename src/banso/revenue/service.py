@@ -162,7 +162,10 @@ def revenue_report(
                 choices=", ".join(BREAKDOWNS),
             )
         )
-    prepared = _prepare(session, engine, months, with_accounts=by is not None)
+    # month ends from M-13 on: mrr_start needs M-1, NRR/GRR need M-12
+    prepared = _prepare(
+        session, engine, months, with_accounts=by is not None, history_from=months.first - 13
+    )
     keys = (
         metrics.breakdown_keys(
             prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
@@ -395,9 +398,15 @@ class _Prepared:
 
 
 def _prepare(
-    session: Session, engine: str, months: MonthRange, *, with_accounts: bool
+    session: Session,
+    engine: str,
+    months: MonthRange,
+    *,
+    with_accounts: bool,
+    history_from: int | None = None,
 ) -> _Prepared:
-    """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot."""
+    """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
+    month ``history_from`` on when given, else from the first month of the data)."""
     check_engine(engine)
     first_data, _last = _data_bounds(session)
     settings = get_settings()
@@ -437,7 +446,10 @@ def _prepare(
         ]
         tables["team_members"] = [TeamMember.__table__.c[n] for n in ("id", "email")]
     conn = connect(engine, session.get_bind(), tables)
-    dimension = month_dimension(min(first_data, months.first), months.last)
+    first_month = min(first_data, months.first)
+    if history_from is not None:
+        first_month = max(first_month, history_from)
+    dimension = month_dimension(first_month, months.last)
     months_t = ibis.memtable(dimension)
     fx = ibis.memtable(factors) if factors is not None else None
     lines = conn.materialize(
