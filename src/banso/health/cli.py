@@ -237,14 +237,21 @@ def _validation_inputs(start: str | None, end: str | None, horizon: int):  # typ
     return validation, obs, card
 
 
+# options shared by validate and fit
+WindowStart = Annotated[str | None, typer.Option("--from", help="First scored day to use.")]
+WindowEnd = Annotated[str | None, typer.Option("--to", help="Last scored day to use.")]
+Horizon = Annotated[
+    int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
+]
+ReportFormat = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
 @health_app.command()
 def validate(
-    start: Annotated[str | None, typer.Option("--from", help="First scored day to use.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last scored day to use.")] = None,
-    horizon_days: Annotated[
-        int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
-    ] = 90,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    start: WindowStart = None,
+    end: WindowEnd = None,
+    horizon_days: Horizon = 90,
+    fmt: ReportFormat = "table",
 ) -> None:
     """Check the score against what happened next: rates by band, MRR shares, AUC, lift."""
     validation, obs, card = _validation_inputs(start, end, horizon_days)
@@ -315,12 +322,10 @@ def _pct(value: float | None) -> str:
 
 @health_app.command()
 def fit(
-    start: Annotated[str | None, typer.Option("--from", help="First scored day to use.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last scored day to use.")] = None,
-    horizon_days: Annotated[
-        int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
-    ] = 90,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    start: WindowStart = None,
+    end: WindowEnd = None,
+    horizon_days: Horizon = 90,
+    fmt: ReportFormat = "table",
 ) -> None:
     """Suggest weights fitted on history (earlier 70% of days) and compare AUCs on the rest."""
     validation, obs, card = _validation_inputs(start, end, horizon_days)
