@@ -123,3 +123,17 @@ def test_bad_config_names_file_line_and_reason(
     problem = exc.value.problems[0]
     assert problem.startswith(f"{path}:{line}:"), problem
     assert fragment in problem
+
+
+def test_every_measure_has_a_label_in_both_languages() -> None:
+    from banso.health.measures import MEASURES, measure_label
+    from banso.i18n import set_language
+
+    try:
+        for lang in ("en", "ja"):
+            set_language(lang)
+            labels = {m: measure_label(m) for m in MEASURES}
+            assert all(label != m for m, label in labels.items())
+        assert labels["active_days_28d"] == "利用日数（28日）"
+    finally:
+        set_language(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from banso.i18n import _
 from banso.usage.metrics import FEATURES, TRENDED
 
 
@@ -62,3 +63,41 @@ MEASURES: dict[str, Measure] = {
         "csm_pulse", "pulse", "the CSM's own rating 1-5, while it has not expired"
     ),
 }
+
+
+LABELS: dict[str, str] = {
+    "active_users_7d": "Active users (7 days)",
+    "active_users_28d": "Active users (28 days)",
+    "active_days_7d": "Active days (7 days)",
+    "active_days_28d": "Active days (28 days)",
+    "wau_mau": "WAU/MAU",
+    "logins_7d": "Logins (7 days)",
+    "logins_28d": "Logins (28 days)",
+    "events_28d": "Events (28 days)",
+    "distinct_features_28d": "Features used (28 days)",
+    "advanced_features_28d": "Advanced features used (28 days)",
+    "advanced_events_28d": "Advanced feature events (28 days)",
+    "events_per_active_user_28d": "Events per active user (28 days)",
+    "days_since_last_activity": "Days since last activity",
+    "open_tickets": "Open tickets",
+    "tickets_30d": "Tickets (30 days)",
+    "sla_breaches_30d": "SLA breaches (30 days)",
+    "ticket_csat_90d": "Ticket CSAT (90 days)",
+    "latest_nps": "Latest NPS",
+    "latest_csat": "Latest CSAT",
+    "days_to_renewal": "Days to renewal",
+    "recent_downgrade": "Downgraded in 90 days",
+    "meetings_90d": "Meetings with the CSM (90 days)",
+    "onboarding_sessions_90d": "Onboarding sessions (90 days)",
+    "champion_present": "Champion still there",
+    "csm_pulse": "CSM pulse",
+}
+"""English name of each measure for people; Japanese in the message catalogue."""
+
+
+def measure_label(name: str) -> str:
+    """The measure's name for people, in the current language (the id when unknown)."""
+    if name.endswith("_trend") and name.removesuffix("_trend") in LABELS:
+        base = _(LABELS[name.removesuffix("_trend")])
+        return _("{label}, change vs the prior 28 days", label=base)
+    return _(LABELS[name]) if name in LABELS else name

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from banso.config import get_settings
+from banso.health.measures import measure_label
 from banso.i18n import current_language, translate
 from banso.web.auth import csrf_token
 
@@ -61,6 +62,7 @@ def local_time(value: datetime | date | None) -> str:
 _env.globals["_"] = translate
 _env.filters["money"] = money
 _env.filters["local_time"] = local_time
+_env.globals["measure_label"] = measure_label
 
 
 def render(
