@@ -211,3 +211,15 @@ def test_rescoring_a_day_replaces_it_whole(world: None) -> None:
     score([D])
     assert snapshots.read(start=D, end=D).num_rows == 2
     assert snapshots.scored_days() == [D]
+
+
+def test_account_health_trend_compares_with_7_and_28_days_before(world: None) -> None:
+    with session_scope() as s:
+        service.score_days(s, [D - timedelta(days=28), D])
+    h = service.account_health(2)
+    assert h is not None and h.day == D
+    assert h.score == 25.0
+    # 28 days before: active days 5 -> 25, no tickets in 30 days -> 100, NPS 6 -> 0
+    assert h.trend_28d == "down"
+    assert h.trend_7d is None  # D-7 was not scored
+    assert h.measures["latest_nps"]["raw"] == 8

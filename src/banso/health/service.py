@@ -181,8 +181,11 @@ def account_health(account_id: int, as_of: date | None = None) -> AccountHealth 
     days = [d for d in snapshots.scored_days() if as_of is None or d <= as_of]
     if not days:
         return None
+    last = days[-1]
+    # the trend needs only the days 7 and 28 days back: three files, not a month of them
     rows = snapshots.read(
-        account_id=account_id, start=days[-1] - timedelta(days=28), end=days[-1]
+        account_id=account_id,
+        only_days=(last - timedelta(days=28), last - timedelta(days=7), last),
     ).to_pylist()
     if not rows or rows[-1]["day"] != days[-1]:
         return None

@@ -8,6 +8,7 @@ old one, so a day is always either wholly the old or wholly the new snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -48,10 +49,17 @@ def read(
     start: date | None = None,
     end: date | None = None,
     columns: str = "*",
+    only_days: Iterable[date] | None = None,
 ) -> pa.Table:
-    """Snapshots (all columns of every scorecard, by name) filtered by account and day range."""
+    """Snapshots (all columns of every scorecard, by name) filtered by account and day range,
+    or of the scored days among ``only_days``."""
+    wanted = set(only_days) if only_days is not None else None
     days = [
-        d for d in scored_days(root) if (start is None or d >= start) and (end is None or d <= end)
+        d
+        for d in scored_days(root)
+        if (start is None or d >= start)
+        and (end is None or d <= end)
+        and (wanted is None or d in wanted)
     ]
     if not days:
         return pa.table({})
