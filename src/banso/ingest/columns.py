@@ -153,7 +153,7 @@ def _parse_timestamps(column: pa.Array, tz: ZoneInfo) -> tuple[pa.Array, CellPro
     try:
         return pc.cast(column, out_type), []
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+        pass  # not all clean ISO: the cell-by-cell path below parses and reports each cell
     null = pa.scalar(None, pa.string())
     with_offset = pc.match_substring_regex(column, _ISO_OFFSET)
     naive = pc.match_substring_regex(column, _ISO_NAIVE)
