@@ -1,0 +1,151 @@
+"""One account's usage per company-local day, for the account 360's usage chart.
+
+Reads only the UTC day folders of the event store that can hold the window (a Tokyo day spans
+two UTC days), and counts the events of accounts merged into the account as its own, as
+``service.events_table`` does for the usage features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from banso.config import get_settings
+from banso.usage.metrics import LOGIN_EVENT
+from banso.usage.service import merged_accounts, resolve_merges
+from banso.usage.store import event_files
+
+DEFAULT_DAYS = 90
+RECENT_DAYS = 28
+"""The figures shown as text beside the chart cover the last 28 days, like the usage features."""
+
+
+@dataclass(frozen=True)
+class DailyUsage:
+    day: date
+    """Company-local day."""
+    active_users: int
+    """Distinct users with at least one event that day (events without a user are not counted)."""
+    events: int
+    logins: int
+
+
+@dataclass(frozen=True)
+class AccountUsage:
+    account_id: int
+    days: list[DailyUsage]
+    """Every day of the window, oldest first; days without events have zeros."""
+    active_users_28d: int
+    """Distinct users over the last 28 days of the window (not the sum of daily figures)."""
+    events_28d: int
+    logins_28d: int
+    last_active_day: date | None
+    """The latest day of the window with an event, None when there is none."""
+
+    @property
+    def has_usage(self) -> bool:
+        return self.last_active_day is not None
+
+
+def account_daily_usage(
+    account_id: int,
+    days: int = DEFAULT_DAYS,
+    *,
+    today: date | None = None,
+    merges: dict[int, int] | None = None,
+    root: Path | None = None,
+) -> AccountUsage:
+    """Active users, events and logins of ``account_id`` (and the accounts merged into it) on
+    each of the ``days`` company-local days ending ``today`` (company today by default)."""
+    tz = get_settings().tz
+    last = today or datetime.now(tz).date()
+    first = last - timedelta(days=days - 1)
+    recent_from = max(first, last - timedelta(days=RECENT_DAYS - 1))
+    start, end = _utc_bounds(first, last, tz)
+    ids = account_ids_of(account_id, merged_accounts() if merges is None else merges)
+    files = window_files(start, end, root)
+    counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
+    recent = counted.pop(None, (0, 0, 0))
+    series = [
+        DailyUsage(day, *counted.get(day, (0, 0, 0)))
+        for day in (first + timedelta(days=i) for i in range(days))
+    ]
+    active = [d.day for d in series if d.events]
+    return AccountUsage(account_id, series, *recent, active[-1] if active else None)
+
+
+def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
+    """The account's own id and the ids of every account merged into it (through chains)."""
+    resolved = resolve_merges(merges)
+    own = [] if account_id in resolved else [account_id]
+    return own + sorted(m for m, kept in resolved.items() if kept == account_id)
+
+
+def window_files(start: datetime, end: datetime, root: Path | None = None) -> list[str]:
+    """The store's files of the UTC days from ``start`` up to ``end`` (exclusive)."""
+    first = start.date().isoformat()
+    last = (end - timedelta(microseconds=1)).date().isoformat()
+    return [
+        str(f) for f in event_files(root) if first <= f.parent.name.removeprefix("date=") <= last
+    ]
+
+
+def _utc_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants of local midnight starting ``first`` and local midnight after ``last``."""
+    start = datetime.combine(first, time(), tz)
+    end = datetime.combine(last + timedelta(days=1), time(), tz)
+    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+_DAILY_SQL = """
+WITH e AS (
+    SELECT CAST(timezone($tz, ts) AS DATE) AS day, user_id, event
+    FROM read_parquet($files)
+    WHERE account_id = ANY($ids) AND ts >= $start AND ts < $end
+)
+SELECT
+    day,
+    day >= $recent_from AS recent,
+    GROUPING(day) AS whole_window,
+    count(DISTINCT user_id),
+    count(*),
+    count(*) FILTER (WHERE event = $login)
+FROM e
+GROUP BY GROUPING SETS ((day), (recent))
+"""
+"""Hand SQL on DuckDB rather than Ibis: one pass over a few files, per day and per the recent
+window at once (grouping sets), with every value bound as a parameter."""
+
+
+def _count(
+    files: list[str], ids: list[int], start: datetime, end: datetime, tz: str, recent_from: date
+) -> dict[date | None, tuple[int, int, int]]:
+    """``{day: (active users, events, logins)}``; key None holds the recent window's figures."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(
+            _DAILY_SQL,
+            {
+                "tz": tz,
+                "files": files,
+                "ids": ids,
+                "start": start,
+                "end": end,
+                "recent_from": recent_from,
+                "login": LOGIN_EVENT,
+            },
+        ).fetchall()
+    finally:
+        con.close()
+    counted: dict[date | None, tuple[int, int, int]] = {}
+    for day, recent, whole_window, users, events, logins in rows:
+        if not whole_window:
+            counted[day] = (users, events, logins)
+        elif recent:
+            counted[None] = (users, events, logins)
+    return counted
