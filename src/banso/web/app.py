@@ -42,6 +42,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.metrics_pages import metrics_pages
     from banso.web.routes import pages
     from banso.web.tasks_pages import tasks_pages
+    from banso.web.usage_pages import usage_pages
 
     app = FastAPI(
         title="Banso API",
@@ -59,6 +60,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(tasks_pages)
     app.include_router(metrics_pages)
     app.include_router(accounts_pages)
+    app.include_router(usage_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
