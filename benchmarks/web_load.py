@@ -78,6 +78,7 @@ def main() -> None:
                 "/accounts?q=" + rng.choice(["さくら", "ヤマダ", "ふじ"])
             ),
             "account 360": lambda: f"/accounts/{rng.choice(ids)}",
+            "account 360 usage chart": lambda: f"/accounts/{rng.choice(ids)}/usage",
             "dashboard": lambda: "/",
         }
         for name, path in pages.items():
