@@ -3,7 +3,7 @@
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.activities.models import Activity
 from banso.db import Base
-from banso.health.models import CsmPulse, HealthOverride
+from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
 from banso.playbooks.models import (
     AssignmentCursor,
@@ -31,6 +31,7 @@ __all__ = [
     "Contact",
     "CsmPulse",
     "FxRate",
+    "HealthCurrent",
     "HealthOverride",
     "ImportBatch",
     "Subscription",

@@ -6,13 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import select
 
 from banso import schema
 from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
 from banso.db import session_scope
 from banso.health import service, snapshots
+from banso.health.models import HealthCurrent
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -223,3 +226,83 @@ def test_account_health_trend_compares_with_7_and_28_days_before(world: None) ->
     assert h.trend_28d == "down"
     assert h.trend_7d is None  # D-7 was not scored
     assert h.measures["latest_nps"]["raw"] == 8
+
+
+def current_rows() -> dict[int, tuple]:
+    with session_scope() as s:
+        return {
+            h.account_id: (h.day, round(h.score, 4), h.band, h.overridden, h.trend_7d, h.trend_28d)
+            for h in s.scalars(select(HealthCurrent))
+        }
+
+
+def test_health_current_follows_the_newest_day_only(any_db: str, world: None) -> None:
+    with session_scope() as s:
+        service.score_days(s, [D - timedelta(days=28), D])
+    assert current_rows() == {
+        1: (D, 66.6667, "yellow", False, None, "up"),
+        2: (D, 25.0, "red", False, None, "down"),
+    }
+    with session_scope() as s:
+        service.set_override(s, 2, 80.0, "new sponsor", expires_on=D + timedelta(days=1),
+                             starts_on=D - timedelta(days=3))  # fmt: skip
+        service.score_days(s, [D - timedelta(days=1)])  # an older day: current stays D's
+    assert snapshots.read(account_id=2, start=D - timedelta(days=1), end=D - timedelta(days=1))[
+        "score"
+    ].to_pylist() == [80.0]
+    assert current_rows()[2] == (D, 25.0, "red", False, None, "down")
+    with session_scope() as s:
+        service.score_days(s, [D - timedelta(days=7)])  # the day the 7-day trend compares with
+    assert current_rows()[2][4] == service.account_health(2).trend_7d == "down"  # type: ignore[union-attr]
+    with session_scope() as s:
+        service.score_days(s, [D])
+    assert current_rows()[2] == (D, 80.0, "green", True, "up", "up")
+
+
+def test_explain_reads_two_days_and_equals_the_full_range(world: None) -> None:
+    days = [D - timedelta(days=28), D - timedelta(days=14), D]
+    with session_scope() as s:
+        service.score_days(s, days)
+    rows = snapshots.read(account_id=2, start=days[0], end=days[-1]).to_pylist()
+    first, last = rows[0], rows[-1]
+    # a range starting on an unscored day starts on the first scored day in it
+    assert service.explain(2, D - timedelta(days=20), D).day_from == days[1]
+    # the day in between is not read: a broken file there changes nothing
+    middle = snapshots.snapshot_dir() / f"date={days[1].isoformat()}" / "scores.parquet"
+    middle.write_bytes(b"not parquet")
+    e = service.explain(2, days[0], days[-1])
+    assert (e.day_from, e.day_to) == (days[0], days[-1])
+    assert (e.score_from, e.score_to) == (first["computed_score"], last["computed_score"])
+    expected = {
+        m: last[f"weight__{m}"] * (last[f"score__{m}"] or 0.0)
+        - first[f"weight__{m}"] * (first[f"score__{m}"] or 0.0)
+        for m in ("active_days_28d", "tickets_30d", "latest_nps")
+    }
+    assert {c.measure: c.points for c in e.changes} == expected
+    assert sum(expected.values()) == pytest.approx(e.score_to - e.score_from)
+    assert e.renormalised == []
+
+
+def test_snapshot_is_sorted_in_row_groups_and_read_by_account(banso_home: Path) -> None:
+    ids = list(range(25_000, 0, -1))  # written in reverse: the file is sorted anyway
+    table = pa.table(
+        {
+            "account_id": pa.array(ids, pa.int64()),
+            "day": pa.array([D] * len(ids), pa.date32()),
+            "score": pa.array([i / 1000 for i in ids], pa.float64()),
+        }
+    )
+    path = snapshots.write_day(D, table)
+    meta = pq.ParquetFile(path).metadata
+    ranges = [
+        (meta.row_group(g).column(0).statistics.min, meta.row_group(g).column(0).statistics.max)
+        for g in range(meta.num_row_groups)
+    ]
+    assert ranges == [(1, 10_000), (10_001, 20_000), (20_001, 25_000)]
+    assert snapshots.read_account_day(12_345, D) == {
+        "account_id": 12_345,
+        "day": D,
+        "score": 12.345,
+    }
+    assert snapshots.read_account_day(25_001, D) is None
+    assert snapshots.read_account_day(1, D + timedelta(days=1)) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
@@ -14,10 +14,14 @@ ACTIVITY_KINDS = ("meeting", "call", "email", "note", "onboarding_session")
 
 class Activity(Base):
     __tablename__ = "activities"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # the account page reads one account's newest rows: no sort, no scan of other accounts
+        Index("ix_activities_account_id_occurred_at", "account_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(300))

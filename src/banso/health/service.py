@@ -2,6 +2,8 @@
 
 Scoring: ``score_days`` computes raw values for a set of days in one set-based pass, scores them
 with each account's scorecard, applies overrides and writes one snapshot per day.
+Writing the newest day also replaces ``health_current``, the relational copy of each account's
+current score and band that the accounts list joins on (``refresh_current``).
 Reading: ``current_scores``, ``history``, ``explain``, ``band_changes``.
 """
 
@@ -17,18 +19,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import Account
 from banso.config import get_settings
 from banso.db import get_engine
 from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.inputs import HealthInputs
-from banso.health.models import CsmPulse, HealthOverride
+from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
 from banso.health.scoring import score_rows
 from banso.i18n import _
+from banso.ingest.bulk import bulk_insert
 from banso.usage.store import days as event_days
 
 TREND_POINTS = 5.0
@@ -68,7 +72,52 @@ def score_days(
             written += day_rows.num_rows
             if progress:
                 progress(1)
+    if _touches_current(ordered):
+        refresh_current(session)
     return written
+
+
+def refresh_current(session: Session) -> int:
+    """Replace ``health_current`` with the newest scored day's score, band and trends, in the
+    caller's transaction; returns the rows written."""
+    session.execute(delete(HealthCurrent))
+    days = snapshots.scored_days()
+    if not days:
+        return 0
+    last = days[-1]
+    today = snapshots.read(
+        start=last, end=last, columns="account_id, day, scorecard, score, band, overridden"
+    ).to_pylist()
+    week_ago, month_ago = last - timedelta(days=7), last - timedelta(days=28)
+    earlier: dict[date, dict[int, float | None]] = {week_ago: {}, month_ago: {}}
+    for r in snapshots.read(
+        only_days=(week_ago, month_ago), columns="account_id, day, score"
+    ).to_pylist():
+        earlier[r["day"]][r["account_id"]] = r["score"]
+    # an account merged away after its day was scored has no row to point at any more
+    known = set(session.scalars(select(Account.id)))
+    rows = [
+        {
+            **r,
+            "overridden": bool(r["overridden"]),
+            "trend_7d": _trend(r["score"], earlier[week_ago].get(r["account_id"])),
+            "trend_28d": _trend(r["score"], earlier[month_ago].get(r["account_id"])),
+        }
+        for r in today
+        if r["account_id"] in known
+    ]
+    bulk_insert(session, HealthCurrent.__table__, rows)
+    return len(rows)
+
+
+def _touches_current(written: list[date]) -> bool:
+    """Whether the days just written change ``health_current``: the newest scored day, or the
+    days 7 and 28 before it that its trends compare with."""
+    days = snapshots.scored_days()
+    if not days:
+        return False
+    newest = days[-1]
+    return bool({newest, newest - timedelta(days=7), newest - timedelta(days=28)} & set(written))
 
 
 def _score_table(
@@ -117,7 +166,16 @@ def _score_table(
             columns[f"weight__{m}"] = _arrow_floats(scored.measure_weight[m])
         parts.append(pa.table(columns))
     if not parts:
-        return pa.table({"account_id": pa.array([], pa.int64()), "day": pa.array([], pa.date32())})
+        return pa.table(
+            {
+                "account_id": pa.array([], pa.int64()),
+                "day": pa.array([], pa.date32()),
+                "scorecard": pa.array([], pa.string()),
+                "score": pa.array([], pa.float64()),
+                "band": pa.array([], pa.string()),
+                "overridden": pa.array([], pa.bool_()),
+            }
+        )
     return pa.concat_tables(parts, promote_options="default").sort_by("account_id")
 
 
@@ -259,18 +317,32 @@ class Explanation:
 def explain(account_id: int, start: date | None = None, end: date | None = None) -> Explanation:
     """Which measures moved the account's score between two scored days, and by how much.
 
-    The contributions of the measures sum to the change of the computed score exactly."""
-    rows = snapshots.read(account_id=account_id, start=start, end=end).to_pylist()
-    if not rows:
+    The two days are the account's first and last scored days within ``start``..``end``; only
+    those two rows are read (the days in between do not enter the explanation). The
+    contributions of the measures sum to the change of the computed score exactly."""
+    days = [
+        d
+        for d in snapshots.scored_days()
+        if (start is None or d >= start) and (end is None or d <= end)
+    ]
+    first = _first_row(account_id, days)
+    last = _first_row(account_id, reversed(days))
+    if first is None or last is None:
         raise BansoError(
             _(
                 "No health scores for account {account} in that period; run `banso health score`.",
                 account=account_id,
             )
         )
-    first, last = rows[0], rows[-1]
+    # a day's file has the columns of every scorecard used that day: a measure belongs to
+    # this account's scorecard when it has a weight on one of the two days
     names = sorted(
-        {k.removeprefix("weight__") for k in {*first, *last} if k.startswith("weight__")}
+        {
+            k.removeprefix("weight__")
+            for row in (first, last)
+            for k, v in row.items()
+            if k.startswith("weight__") and v is not None
+        }
     )
     changes = []
     renormalised = []
@@ -293,6 +365,15 @@ def explain(account_id: int, start: date | None = None, end: date | None = None)
         changes,
         renormalised,
     )
+
+
+def _first_row(account_id: int, days: Iterable[date]) -> dict[str, Any] | None:
+    """The account's row on the first of ``days`` that scored it."""
+    for day in days:
+        row = snapshots.read_account_day(account_id, day)
+        if row is not None:
+            return row
+    return None
 
 
 def band_changes(since: date, until: date | None = None) -> list[dict[str, Any]]:

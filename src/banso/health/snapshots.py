@@ -4,19 +4,28 @@
 and band (after any override), the computed score, each group's score and each measure's raw
 value, score and effective weight. A day is written to a temporary file and renamed over the
 old one, so a day is always either wholly the old or wholly the new snapshot.
+
+Rows are sorted by account in row groups of ``ROW_GROUP_ROWS``: reading one account's row, DuckDB
+skips every row group whose min/max ``account_id`` statistics exclude it, so the account page
+reads a few thousand rows of a day, not all 100,000.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from banso.config import get_settings
+
+ROW_GROUP_ROWS = 10_000
+"""Rows per Parquet row group (accounts are sorted, so each group covers an id range)."""
 
 
 def snapshot_dir(root: Path | None = None) -> Path:
@@ -28,7 +37,9 @@ def write_day(day: date, table: pa.Table, root: Path | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / "scores.parquet"
     tmp = directory / ".scores.parquet.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(
+        table.sort_by("account_id"), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS
+    )
     tmp.replace(final)
     return final
 
@@ -65,9 +76,36 @@ def read(
         return pa.table({})
     files = [str(snapshot_dir(root) / f"date={d.isoformat()}" / "scores.parquet") for d in days]
     where = f"WHERE account_id = {int(account_id)}" if account_id is not None else ""
-    con = duckdb.connect()
-    return con.sql(
-        f"SELECT {columns} FROM read_parquet($files, union_by_name = true) {where} "
-        "ORDER BY day, account_id",
-        params={"files": files},
-    ).to_arrow_table()
+    with _duckdb() as con:
+        return con.sql(
+            f"SELECT {columns} FROM read_parquet($files, union_by_name = true) {where} "
+            "ORDER BY day, account_id",
+            params={"files": files},
+        ).to_arrow_table()
+
+
+def read_account_day(account_id: int, day: date, root: Path | None = None) -> dict[str, Any] | None:
+    """One account's row of one scored day (every column of that day), or None when the day
+    was not scored or the account was not scored on it."""
+    path = snapshot_dir(root) / f"date={day.isoformat()}" / "scores.parquet"
+    if not path.exists():
+        return None
+    # the id is written into the SQL, not bound, so that DuckDB prunes row groups with it
+    with _duckdb() as con:
+        rows = con.sql(
+            "SELECT * FROM read_parquet($file, hive_partitioning = false) "
+            f"WHERE account_id = {int(account_id)}",
+            params={"file": str(path)},
+        ).to_arrow_table()
+    return rows.to_pylist()[0] if rows.num_rows else None
+
+
+@cache
+def _connection() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """A cursor on one in-memory DuckDB per process: opening a connection costs more than a
+    pruned point read, and each cursor may be used by its own thread."""
+    return _connection().cursor()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
@@ -14,10 +14,14 @@ SURVEY_TYPES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 class SurveyResponse(Base):
     __tablename__ = "survey_responses"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # the account page reads one account's newest rows: no sort, no scan of other accounts
+        Index("ix_survey_responses_account_id_answered_at", "account_id", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(300))
