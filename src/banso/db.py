@@ -42,6 +42,9 @@ def get_engine(url: str | None = None) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
+        from banso import data_versions  # imports Base from here
+
+        data_versions.install(engine)
         _engines[url] = engine
     return engine
 

@@ -2,6 +2,7 @@
 
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.activities.models import Activity
+from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
@@ -15,6 +16,7 @@ from banso.playbooks.models import (
     PlaybookFiring,
     Suppression,
 )
+from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -29,11 +31,13 @@ __all__ = [
     "Activity",
     "Base",
     "Contact",
+    "DataVersion",
     "CsmPulse",
     "FxRate",
     "HealthCurrent",
     "HealthOverride",
     "ImportBatch",
+    "ReportCache",
     "Subscription",
     "SurveyResponse",
     "Ticket",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -249,6 +249,7 @@ def fiscal_summary(
     fiscal_year: int | None = None,
     quarter: int | None = None,
     engine: str = "duckdb",
+    reports: Callable[..., RevenueReport] | None = None,
 ) -> list[PeriodSummary]:
     """Whole-period figures per fiscal period (the year and its quarters, or one quarter).
 
@@ -257,6 +258,7 @@ def fiscal_summary(
     MRR and customers at the period's start and end, movements summed, churn rates on the
     period-start base (``Σ churned / start``), renewal churn ``Σ lost / Σ due``, NRR/GRR of the last
     month; ``avg_monthly_*`` are the means of the monthly rates (null months left out).
+    ``reports`` replaces :func:`revenue_report` as the source of the monthly rows (the cache).
     """
     settings = get_settings()
     last_data = _data_bounds(session)[1]
@@ -277,7 +279,11 @@ def fiscal_summary(
         )
     first = min(r.first for _l, r, _c in periods)
     last = max(r.last for _l, r, _c in periods)
-    report = revenue_report(session, start=month_label(first), end=month_label(last), engine=engine)
+    start, end = month_label(first), month_label(last)
+    if reports is None:
+        report = revenue_report(session, start=start, end=end, engine=engine)
+    else:
+        report = reports(session, start=start, end=end)
     by_month = {row["month"]: row for row in report.rows}
     summaries = []
     for label, months, complete in periods:

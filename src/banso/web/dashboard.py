@@ -19,6 +19,7 @@ from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import service as health_service
 from banso.i18n import _
+from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
@@ -27,7 +28,6 @@ from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
 
-TREND_MONTHS = 12
 _FISCAL = re.compile(r"^FY(\d{4})(?:-Q([1-4]))?$")
 RENEWAL_WINDOW_DAYS = 90
 
@@ -81,8 +81,8 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
     newest = revenue.parse_month(revenue.default_last_month(session), "month")
     label, months = _period_months(period, newest)
     previous = revenue.MonthRange(2 * months.first - months.last - 1, months.first - 1)
-    first = min(previous.first, months.last - TREND_MONTHS)
-    report = revenue.revenue_report(
+    first = min(previous.first, revenue_cache.dashboard_range(months.last).first)
+    report = revenue_cache.revenue_report(
         session, start=revenue.month_label(first), end=revenue.month_label(months.last)
     )
     by_month = {revenue.parse_month(r["month"], "month"): r for r in report.rows}
@@ -92,7 +92,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
         return monthly[0] if len(monthly) == 1 else revenue.period_figures(monthly)
 
     now, before = figures(months), figures(previous)
-    rows = [by_month[m] for m in range(months.last - TREND_MONTHS, months.last + 1)]
+    rows = [by_month[m] for m in range(months.last - revenue_cache.TREND_MONTHS, months.last + 1)]
     currency = report.currency
     tiles = [
         _money_tile(_("MRR"), now["mrr_end"], before["mrr_end"], currency),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
@@ -32,5 +33,5 @@ def api_revenue(
     end: str | None = None,
 ) -> RevenueOut:
     """Monthly revenue KPIs from ``start`` to ``end`` (``YYYY-MM``; default the last 12 months)."""
-    report = revenue.revenue_report(session, start=start, end=end)
+    report = revenue_cache.revenue_report(session, start=start, end=end)
     return RevenueOut(currency=report.currency, months=[revenue.rounded(r) for r in report.rows])

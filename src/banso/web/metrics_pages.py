@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.errors import BansoError
+from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
@@ -41,8 +42,8 @@ def metrics_page(
     end: str = "",
 ) -> Response:
     try:
-        report = revenue.revenue_report(session, start=start or None, end=end or None)
-        periods = revenue.fiscal_summary(session)
+        report = revenue_cache.revenue_report(session, start=start or None, end=end or None)
+        periods = revenue_cache.fiscal_summary(session)
     except BansoError as problem:
         return render(request, "metrics.html", {"message": str(problem), "rows": []})
     context: dict[str, Any] = {

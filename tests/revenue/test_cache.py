@@ -1,0 +1,127 @@
+"""Data versions and the revenue report cache: a cached report is always the one a fresh
+computation gives, whichever way the data under it changed."""
+
+from __future__ import annotations
+
+import pytest
+from revenue_examples import EXAMPLE_NAMES, insert_subscriptions, load_example
+from sqlalchemy import delete, func, select, text, update
+
+from banso import data_versions
+from banso.db import get_engine, session_scope
+from banso.ingest import bulk
+from banso.revenue import cache, service
+from banso.revenue.models import FxRate, Subscription
+
+
+def _version() -> int:
+    with session_scope() as session:
+        return data_versions.current(session, data_versions.REVENUE)
+
+
+def _cached_rows() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(cache.ReportCache)) or 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "families"),
+    [
+        ("INSERT INTO subscriptions (a) VALUES (?)", ("revenue",)),
+        ('INSERT INTO "subscriptions" (a) VALUES (?)', ("revenue",)),
+        ("  update accounts set name = 'x'", ("revenue",)),
+        ("DELETE FROM fx_rates WHERE id = 1", ("revenue",)),
+        ("INSERT OR REPLACE INTO team_members VALUES (1)", ("revenue",)),
+        ("SELECT * FROM subscriptions", ()),
+        ("INSERT INTO activities (a) VALUES (1)", ()),
+        ("INSERT INTO _alembic_tmp_subscriptions SELECT * FROM subscriptions", ()),
+        ("UPDATE subscriptions_archive SET a = 1", ()),
+    ],
+)
+def test_families_written_reads_the_target_table(statement: str, families: tuple) -> None:
+    assert data_versions.families_written(statement) == families
+
+
+def test_every_write_path_raises_the_version_once_per_transaction(any_db: str) -> None:
+    load_example(EXAMPLE_NAMES[0])
+    after_load = _version()
+    assert after_load == 1  # one transaction wrote accounts and subscriptions: one raise
+    with session_scope() as session:  # reads change nothing
+        session.scalar(select(func.count()).select_from(Subscription))
+    assert _version() == after_load
+    with session_scope() as session:  # ORM
+        session.add(FxRate(currency="USD", month="2024-01", rate=150))
+    assert _version() == after_load + 1
+    with session_scope() as session:  # Core
+        session.execute(update(Subscription).values(amount=Subscription.amount + 1))
+        session.execute(delete(FxRate))
+    assert _version() == after_load + 2
+    with session_scope() as session:  # the importer's bulk path (raw driver SQL on SQLite)
+        first = session.scalars(select(Subscription)).first()
+        assert first is not None
+        bulk.bulk_update(session, Subscription.__table__, [{"id": first.id, "amount": 1}])
+    assert _version() == after_load + 3
+    with pytest.raises(RuntimeError), session_scope() as session:  # rolled back with the write
+        session.execute(update(Subscription).values(amount=2))
+        raise RuntimeError("abort")
+    assert _version() == after_load + 3
+    with get_engine().begin() as conn:  # plain text SQL through the engine
+        conn.execute(text("UPDATE subscriptions SET amount = 3"))
+    assert _version() == after_load + 4
+
+
+def test_cached_report_equals_a_fresh_one_and_follows_the_data(any_db: str) -> None:
+    load_example(EXAMPLE_NAMES[0])
+    with session_scope() as session:
+        last = service.default_last_month(session)
+        fresh = service.revenue_report(session, end=last)
+        first = cache.revenue_report(session, end=last)
+        again = cache.revenue_report(session, end=last)
+        cohorts = cache.cohort_report(session, end=last)
+        cohorts_again = cache.cohort_report(session, end=last)
+    assert first.rows == fresh.rows
+    assert again.rows == fresh.rows  # from the cache: exact fractions, same types
+    assert [type(v) for v in again.rows[-1].values()] == [type(v) for v in fresh.rows[-1].values()]
+    assert cohorts_again.rows == cohorts.rows
+    assert _cached_rows() == 2
+    # new data: the cache is stale and the next report is recomputed
+    insert_subscriptions(
+        [
+            {
+                "account_id": "late-comer",
+                "subscription_id": "late-1",
+                "plan": "pro",
+                "start_date": f"{last}-01",
+                "end_date": "",
+                "amount": "99000",
+                "currency": "JPY",
+                "billing_period_months": "1",
+            }
+        ]
+    )
+    with session_scope() as session:
+        after = cache.revenue_report(session, end=last)
+        expected = service.revenue_report(session, end=last)
+    assert after.rows == expected.rows
+    assert after.rows[-1]["mrr_end"] == fresh.rows[-1]["mrr_end"] + 99000
+
+
+def test_warm_fills_the_dashboard_report_once(any_db: str) -> None:
+    load_example(EXAMPLE_NAMES[0])
+    with session_scope() as session:
+        assert cache.warm(session) is True
+        assert cache.warm(session) is False  # current already
+        last = service.parse_month(service.default_last_month(session), "month")
+        months = cache.dashboard_range(last)
+        stored = session.scalars(select(cache.ReportCache.key)).all()
+    assert stored == [cache._key("revenue", months, None)]
+    assert months.last - months.first == cache.TREND_MONTHS
+
+
+def test_warm_without_data_does_nothing(any_db: str) -> None:
+    from banso import schema
+
+    schema.upgrade()
+    with session_scope() as session:
+        assert cache.warm(session) is False
+    assert _cached_rows() == 0
