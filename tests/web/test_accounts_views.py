@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from banso.accounts import views_service as views
 from banso.db import session_scope
+from banso.health import service as health_service
 from web.world import build_world
 
 
@@ -53,3 +56,39 @@ def test_romaji_is_read_as_kana() -> None:
         "acme": None,
     }
     assert {w: views.romaji_to_hiragana(w) for w in readings} == readings
+
+
+def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
+    """After scoring, 山田 is healthy (89) and みどり caution (72); the other 58 accounts were not
+    customers on the day, so they have no band."""
+    world = build_world()
+    yesterday = views.company_today() - timedelta(days=1)
+    with session_scope() as s:
+        assert health_service.score_days(s, [yesterday]) == 2
+    with session_scope() as s:
+
+        def names(**kwargs: object) -> list[str]:
+            flt = views.AccountFilter(**kwargs)  # type: ignore[arg-type]
+            return [r.name for r in views.list_accounts(s, flt).rows]
+
+        assert names(band="green") == ["株式会社山田製作所"]
+        assert names(band="yellow") == ["みどり商事株式会社"]
+        assert names(band="red") == []
+        unscored = views.list_accounts(s, views.AccountFilter(band="none"))
+        assert unscored.total == 58 and "Acme Japan K.K." in [r.name for r in unscored.rows]
+        assert views.list_accounts(s, views.AccountFilter(band="green", plan="Basic")).total == 0
+        by_score = views.list_accounts(s, views.AccountFilter(sort="score", descending=True))
+        assert [(r.name, round(r.health_score or 0), r.health_band) for r in by_score.rows[:3]] == [
+            ("株式会社山田製作所", 89, "green"),
+            ("みどり商事株式会社", 72, "yellow"),
+            ("Acme Japan K.K.", 0, None),  # not scored: last, then by id
+        ]
+        ascending = views.list_accounts(s, views.AccountFilter(sort="score")).rows
+        assert [r.name for r in ascending[:2]] == ["みどり商事株式会社", "株式会社山田製作所"]
+        exported = list(views.iter_accounts(s, views.AccountFilter(band="yellow")))
+        assert [(r.name, round(r.health_score or 0)) for r in exported] == [
+            ("みどり商事株式会社", 72)
+        ]
+        view = views.account_360(s, world.midori)
+        assert view.health is not None and view.health.band == "yellow"
+        assert view.health.day == yesterday

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -43,3 +45,35 @@ def test_scored_accounts_show_their_band_everywhere(
     api = client.get(f"/api/accounts/{world.midori}/health").json()
     assert (round(api["score"]), api["band"], api["day"]) == (72, "yellow", str(yesterday))
     assert 'id="health-bands"' in client.get("/").text
+
+
+def test_accounts_list_filters_and_sorts_by_health_in_both_languages(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+    world: World,
+) -> None:
+    with session_scope() as s:
+        health_service.score_days(s, [company_today() - timedelta(days=1)])
+    sign_in("viewer")
+    green = client.get("/accounts?band=green", headers={"Accept-Language": "en"}).text
+    assert "1 account" in green and "株式会社山田製作所" in green and "みどり" not in green
+    assert '<span class="band-green">89 Healthy</span>' in green
+    assert '<option value="green" selected>Healthy</option>' in green
+    yellow = client.get("/accounts?band=yellow", headers={"Accept-Language": "ja"}).text
+    assert '<span class="band-yellow">72 注意</span>' in yellow
+    assert '<option value="none" >スコアなし</option>' in yellow
+    by_score = client.get("/accounts?sort=score&desc=true").text
+    assert by_score.index("株式会社山田製作所") < by_score.index("みどり商事株式会社")
+    assert by_score.index("みどり商事株式会社") < by_score.index("Acme Japan K.K.")
+    assert "58 accounts" in client.get("/accounts?band=none").text
+    api = client.get("/api/accounts", params={"band": "yellow"}).json()
+    assert [(i["name"], round(i["health_score"]), i["health_band"]) for i in api["items"]] == [
+        ("みどり商事株式会社", 72, "yellow")
+    ]
+    one = client.get(f"/api/accounts/{world.yamada}").json()["account"]
+    assert (round(one["health_score"]), one["health_band"]) == (89, "green")
+    export = client.get("/accounts/export.csv?band=green").text.lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(export)))
+    assert rows[0][7:9] == ["Health score", "Health band"]
+    assert [r[0] for r in rows[1:]] == ["株式会社山田製作所"]
+    assert rows[1][6:9] == ["adoption", str(round(one["health_score"], 1)), "green"]

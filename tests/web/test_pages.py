@@ -97,7 +97,8 @@ def test_csv_export_is_the_current_view(client: TestClient, sign_in) -> None:  #
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["Account", "Kana", "Domain"]
     assert [r[0] for r in rows[1:]] == ["株式会社山田製作所", "Acme Japan K.K."]
-    assert rows[1][7] == "130000"
+    assert rows[0][6:10] == ["Lifecycle stage", "Health score", "Health band", "MRR"]
+    assert rows[1][9] == "130000"
 
 
 def test_account_360_shows_header_contacts_and_timeline(

@@ -34,6 +34,7 @@ def account_filter(
     segment: str = "",
     lifecycle: str = "",
     renewal: str = "",
+    band: str = "",
     sort: str = "name",
     desc: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -51,6 +52,7 @@ def account_filter(
         segment=segment,
         lifecycle=lifecycle,
         renewal_days=int(renewal) if renewal.isdigit() else None,
+        band=band if band in (*views.BANDS, views.NOT_SCORED) else "",
         sort=sort if sort in views.SORTS else "name",
         descending=desc,
         page=page,
@@ -85,6 +87,8 @@ def accounts_export(
         _("Segment"),
         _("Owner"),
         _("Lifecycle stage"),
+        _("Health score"),
+        _("Health band"),
         _("MRR"),
         _("Next renewal"),
     ]
@@ -97,6 +101,8 @@ def accounts_export(
             r.segment,
             r.owner,
             r.lifecycle_stage,
+            None if r.health_score is None else round(r.health_score, 1),
+            r.health_band,
             r.mrr,
             r.next_renewal.isoformat() if r.next_renewal else "",
         ]
@@ -167,6 +173,8 @@ class AccountOut(BaseModel):
     segment: str | None
     owner: str | None
     lifecycle_stage: str | None
+    health_score: float | None = Field(description="0-100 on the newest scored day.")
+    health_band: str | None = Field(description="green, yellow or red on the newest scored day.")
     mrr: int | None = Field(description="MRR today, minor units of the reporting currency.")
     next_renewal: date | None
 
@@ -220,7 +228,10 @@ def api_accounts(
     flt: Annotated[views.AccountFilter, Depends(account_filter)],
     session: Annotated[Session, Depends(db_session)],
 ) -> AccountPageOut:
-    """Accounts matching the search and filters, one page of 50."""
+    """Accounts matching the search and filters, one page of 50.
+
+    ``band`` filters by health band on the newest scored day (green, yellow, red, or ``none``
+    for accounts without one); ``sort=score`` orders by health score."""
     result = views.list_accounts(session, flt)
     items = [AccountOut(**r.__dict__) for r in result.rows]
     return AccountPageOut(total=result.total, page=result.page, pages=result.pages, items=items)
@@ -246,6 +257,8 @@ def api_account(
             segment=a.segment,
             owner=view.owner.name if view.owner else None,
             lifecycle_stage=a.lifecycle_stage,
+            health_score=view.health.score if view.health else None,
+            health_band=view.health.band if view.health else None,
             mrr=reporting_mrr,
             next_renewal=view.next_renewal,
         ),

@@ -21,6 +21,7 @@ from banso.activities.models import Activity
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import service as health_service
+from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
 from banso.i18n import _
 from banso.revenue.models import Subscription
@@ -32,7 +33,11 @@ PAGE_SIZE = 50
 MRR_SCALE = 27720
 """lcm(1..12): ``amount * MRR_SCALE / billing_period_months`` is an exact integer for every
 billing period of 1-12, 24 or 36 months, so MRR is summed in SQL without fractions or floats."""
-SORTS = ("name", "kana", "plan", "segment", "owner", "lifecycle", "mrr", "renewal")
+SORTS = ("name", "kana", "plan", "segment", "owner", "lifecycle", "score", "mrr", "renewal")
+BANDS = ("green", "yellow", "red")
+NOT_SCORED = "none"
+"""Band filter value for accounts without a band on the newest scored day (not customers then,
+or no measure had data)."""
 WEB_SOURCE = "banso"
 """``source`` of activities logged in Banso itself."""
 LOGGABLE_KINDS = ("note", "call", "meeting", "email")
@@ -51,6 +56,8 @@ class AccountFilter:
     lifecycle: str = ""
     renewal_days: int | None = None
     """Only accounts with a subscription ending within this many days from today."""
+    band: str = ""
+    """Health band on the newest scored day: green, yellow, red or ``NOT_SCORED``."""
     sort: str = "name"
     descending: bool = False
     page: int = 1
@@ -66,6 +73,9 @@ class AccountRow:
     segment: str | None
     owner: str | None
     lifecycle_stage: str | None
+    health_score: float | None
+    """0-100 on the newest scored day (``health_current``)."""
+    health_band: str | None
     mrr: int | None
     """MRR today in minor units of the reporting currency (lines in that currency)."""
     next_renewal: date | None
@@ -106,6 +116,8 @@ class Account360:
     plans: list[str]
     next_renewal: date | None
     contacts: list[Contact]
+    health: HealthCurrent | None
+    """Score and band on the newest scored day; None before scoring or when not scored."""
     timeline: list[TimelineItem] = field(default_factory=list)
 
 
@@ -204,6 +216,7 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
         plans=sorted({s.plan for s in active if s.plan}),
         next_renewal=min(renewals) if renewals else None,
         contacts=contacts,
+        health=session.get(HealthCurrent, account_id),
         timeline=_timeline(session, account_id, subs, timeline_limit),
     )
 
@@ -416,6 +429,8 @@ def _filtered(
         stmt = select(func.count() if count_only else Account.id).select_from(Account)
         if ids_only and flt.sort == "owner":
             stmt = stmt.outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+        if flt.band or (ids_only and flt.sort == "score"):
+            stmt = stmt.outerjoin(HealthCurrent, HealthCurrent.account_id == Account.id)
         if flt.renewal_days is not None or (ids_only and needs_money):
             stmt = stmt.outerjoin(per_account, per_account.c.account_id == Account.id)
     else:
@@ -429,10 +444,13 @@ def _filtered(
                 Account.segment,
                 TeamMember.name.label("owner"),
                 Account.lifecycle_stage,
+                HealthCurrent.score.label("health_score"),
+                HealthCurrent.band.label("health_band"),
                 per_account.c.mrr_scaled,
                 per_account.c.next_renewal,
             )
             .outerjoin(TeamMember, TeamMember.id == Account.owner_id)
+            .outerjoin(HealthCurrent, HealthCurrent.account_id == Account.id)
             .outerjoin(per_account, per_account.c.account_id == Account.id)
         )
     if only_ids is not None:
@@ -466,6 +484,10 @@ def _filtered(
         stmt = stmt.where(Account.segment == flt.segment)
     if flt.lifecycle:
         stmt = stmt.where(Account.lifecycle_stage == flt.lifecycle)
+    if flt.band == NOT_SCORED:
+        stmt = stmt.where(HealthCurrent.band.is_(None))
+    elif flt.band:
+        stmt = stmt.where(HealthCurrent.band == flt.band)
     if flt.renewal_days is not None:
         stmt = stmt.where(
             per_account.c.next_renewal.between(today, today + timedelta(days=flt.renewal_days))
@@ -477,6 +499,7 @@ def _filtered(
         "segment": Account.segment,
         "owner": TeamMember.name,
         "lifecycle": Account.lifecycle_stage,
+        "score": HealthCurrent.score,
         "mrr": per_account.c.mrr_scaled,
         "renewal": per_account.c.next_renewal,
     }.get(flt.sort, Account.normalized_name)
@@ -501,6 +524,8 @@ def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]
         segment=r.segment,
         owner=r.owner,
         lifecycle_stage=r.lifecycle_stage,
+        health_score=r.health_score,
+        health_band=r.health_band,
         mrr=None if scaled is None else round(Fraction(int(scaled), MRR_SCALE)),
         next_renewal=r.next_renewal,
     )
