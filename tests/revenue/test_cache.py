@@ -125,3 +125,13 @@ def test_warm_without_data_does_nothing(any_db: str) -> None:
     with session_scope() as session:
         assert cache.warm(session) is False
     assert _cached_rows() == 0
+
+
+def test_daily_run_recomputes_the_dashboard_report_only_after_a_change(cli) -> None:  # type: ignore[no-untyped-def]
+    load_example(EXAMPLE_NAMES[0])
+    first = cli("run", "--as-of", "2024-06-30", "--no-send")
+    assert first.exit_code == 0, first.stderr
+    assert "Dashboard revenue figures recomputed for the changed data." in first.stdout
+    again = cli("run", "--as-of", "2024-06-30", "--no-send")
+    assert "Dashboard revenue figures recomputed" not in again.stdout
+    assert _cached_rows() == 1

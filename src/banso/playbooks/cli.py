@@ -224,6 +224,8 @@ def run(
         )
         if o.busy:
             typer.echo(_("Another worker is sending; this run left the outbox to it."))
+    if summary.reports_computed:
+        typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
 
 
 @playbooks_app.command("send")

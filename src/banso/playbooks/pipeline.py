@@ -2,8 +2,9 @@
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, run the playbooks for D, then send
-the outbox. Each step is idempotent, so running a day again does nothing twice.
+health playbooks compare with when they are not scored yet, run the playbooks for D, send the
+outbox, then compute the dashboard's revenue report if the data under it changed. Each step is
+idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from banso.ingest.service import import_file
 from banso.playbooks import outbox, service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
+from banso.revenue import cache as revenue_cache
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -37,6 +39,8 @@ class PipelineSummary:
     scored_days: list[date] = field(default_factory=list)
     playbooks: dict[str, ActionCounts] = field(default_factory=dict)
     outbox: outbox.WorkerSummary | None = None
+    reports_computed: bool = False
+    """Whether the dashboard's revenue report was recomputed (its data had changed)."""
 
 
 def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
@@ -53,6 +57,8 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
         summary.playbooks = service.run_playbooks(session, day)
     if send:
         summary.outbox = outbox.deliver()
+    with session_scope() as session:
+        summary.reports_computed = revenue_cache.warm(session)
     return summary
 
 

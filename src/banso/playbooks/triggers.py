@@ -223,9 +223,11 @@ class PlaybookData:
             )
             day += timedelta(days=1)
         if not files:
+            # no rows, but the same columns (``columns`` may compute some from ``ts``)
             return (
-                "(SELECT NULL::BIGINT AS account_id, NULL::VARCHAR AS event, "
-                "NULL::TIMESTAMPTZ AS ts WHERE FALSE)"
+                f"(SELECT {columns} FROM (SELECT NULL::BIGINT AS account_id, "
+                "NULL::VARCHAR AS user_id, NULL::VARCHAR AS event, NULL::TIMESTAMPTZ AS ts) "
+                "WHERE FALSE)"
             )
         listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         return f"(SELECT {columns} FROM read_parquet([{listed}]) WHERE {where})"

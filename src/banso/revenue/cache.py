@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from banso import data_versions
 from banso.config import get_settings
-from banso.db import Base, utcnow
+from banso.db import Base, session_scope, utcnow
 from banso.errors import BansoError
 from banso.revenue import service
 from banso.revenue.service import CohortReport, MonthRange, RevenueReport, Row
@@ -107,6 +108,22 @@ def warm(session: Session) -> bool:
         session, start=service.month_label(months.first), end=service.month_label(months.last)
     )
     return True
+
+
+def warm_in_background() -> threading.Thread:
+    """:func:`warm` on a daemon thread with its own session (server start, after an upload):
+    the next dashboard visit then reads a current report instead of computing one."""
+
+    def work() -> None:
+        try:
+            with session_scope() as session:
+                warm(session)
+        except Exception:  # noqa: BLE001 - a visit computes the report itself if this failed
+            log.warning("could not warm the report cache", exc_info=True)
+
+    thread = threading.Thread(target=work, name="banso-warm-reports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _key(kind: str, months: MonthRange, by: str | None) -> str:

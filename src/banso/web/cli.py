@@ -29,6 +29,7 @@ def serve(
     import uvicorn
 
     from banso.playbooks.pipeline import start_scheduler
+    from banso.revenue import cache as revenue_cache
     from banso.web.app import create_app
 
     if not schema.is_ready():
@@ -36,6 +37,7 @@ def serve(
     hour, minute = _time_of_day(run_at)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     typer.echo(_("Banso is running at {url} (Ctrl+C stops it).", url=f"http://{shown}:{port}/"))
+    revenue_cache.warm_in_background()
     daily = start_scheduler(hour=hour, minute=minute) if scheduler else None
     if daily is not None:
         typer.echo(

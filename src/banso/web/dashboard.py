@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 from banso.accounts import views_service as accounts
 from banso.config import get_settings
 from banso.errors import BansoError
-from banso.health import service as health_service
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
-from banso.web.health_pages import HealthOverview, health_overview
+from banso.web.health_pages import HealthOverview, health_overview, latest_scores
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
@@ -159,15 +158,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
         page_size=20,
     )
     picker = _picker(newest)
-    ids = {r.id for r in renewals.rows}
-    scored = health_service.current_scores()
-    renewal_health = {
-        r["account_id"]: (r["score"], r["band"])
-        for r in (
-            scored.select(["account_id", "score", "band"]).to_pylist() if scored.num_rows else []
-        )
-        if r["account_id"] in ids
-    }
+    renewal_health = latest_scores({r.id for r in renewals.rows})
     return Dashboard(
         label, picker, tiles, charts, renewals, renewal_health, health_overview(session)
     )

@@ -17,6 +17,7 @@ from banso.errors import ImportRejected
 from banso.ingest.models import ImportBatch
 from banso.ingest.schemas import ImportKind
 from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, import_file
+from banso.revenue import cache as revenue_cache
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, current_user, db_session, require_role
 from banso.web.templating import render
@@ -63,6 +64,11 @@ def data_upload(
             return _page(request, session, user, context, status_code=400)
     if dry_run:
         session.rollback()
+    else:
+        # commit now (not when the route returns) so the dashboard's report is recomputed on
+        # the new data in the background rather than by the next visitor
+        session.commit()
+        revenue_cache.warm_in_background()
     return _page(request, session, user, {"result": result})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -66,6 +67,57 @@ def health_page(
 
 def health_overview(session: Session) -> HealthOverview | None:
     """Health of the book on the latest scored day; None before any scoring."""
+    summary = _snapshot_summary(_fingerprint())
+    if summary is None:
+        return None
+    names = _names(session, [r["account_id"] for r in summary.red])
+    at_risk = [
+        RiskRow(
+            r["account_id"],
+            names.get(r["account_id"], ("", None))[0],
+            names.get(r["account_id"], ("", None))[1],
+            r["score"],
+            summary.changed.get(r["account_id"], {}).get("band_from", r["band"]),
+        )
+        for r in summary.red
+    ]
+    return HealthOverview(
+        summary.day, summary.distribution, summary.trend, at_risk, len(summary.changed)
+    )
+
+
+def latest_scores(ids: set[int]) -> dict[int, tuple[float | None, str | None]]:
+    """(score, band) on the latest scored day of those of ``ids`` that were scored then."""
+    summary = _snapshot_summary(_fingerprint())
+    if summary is None:
+        return {}
+    return {i: summary.scores[i] for i in ids if i in summary.scores}
+
+
+def _fingerprint() -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every day's snapshot file: changes whenever a day
+    is scored, rescored or removed (files are replaced by rename, so the stat is fresh)."""
+    out = []
+    for path in sorted(snapshots.snapshot_dir().glob("date=*/scores.parquet")):
+        stat = path.stat()
+        out.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    day: date
+    distribution: dict[str, int]
+    trend: BandTrend
+    red: list[dict[str, Any]]
+    changed: dict[int, dict[str, Any]]
+    scores: dict[int, tuple[float | None, str | None]]
+
+
+@lru_cache(maxsize=2)
+def _snapshot_summary(fingerprint: tuple[tuple[str, int, int], ...]) -> _Summary | None:
+    """What the overview reads from the snapshot files, computed once per state of those files
+    (``fingerprint``: each day file's name, size and modification time)."""
     days = snapshots.scored_days()
     if not days:
         return None
@@ -77,18 +129,8 @@ def health_overview(session: Session) -> HealthOverview | None:
         (r for r in current if r["band"] == "red"),
         key=lambda r: (r["score"] is None, r["score"] or 0.0),
     )[:AT_RISK_ROWS]
-    names = _names(session, [r["account_id"] for r in red])
-    at_risk = [
-        RiskRow(
-            r["account_id"],
-            names.get(r["account_id"], ("", None))[0],
-            names.get(r["account_id"], ("", None))[1],
-            r["score"],
-            changed.get(r["account_id"], {}).get("band_from", r["band"]),
-        )
-        for r in red
-    ]
-    return HealthOverview(latest, _count(current), band_trend(days), at_risk, len(changed))
+    scores = {r["account_id"]: (r["score"], r["band"]) for r in current}
+    return _Summary(latest, _count(current), band_trend(days), red, changed, scores)
 
 
 def band_trend(days: list[date], weeks: int = TREND_WEEKS) -> BandTrend:
