@@ -12,7 +12,7 @@ from banso.ingest.schemas import ImportKind
 from banso.playbooks.models import CTA_PRIORITIES
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
-from banso.web.metrics_pages import MONTH_COLUMNS
+from banso.web.metrics_pages import COHORT_COLUMNS, HEATMAP_MEASURES, MONTH_COLUMNS
 from banso.web.templating import NAV
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "banso"
@@ -37,7 +37,8 @@ def web_msgids() -> set[str]:
     dynamic |= set(ROLES) | set(LIFECYCLE_STAGES) | set(LOGGABLE_KINDS) | set(CONTACT_ROLES)
     dynamic |= set(PRIORITIES) | {"up", "down", "flat"}  # health trends
     dynamic |= {k.value for k in ImportKind} | set(CTA_PRIORITIES)
-    dynamic |= {label for _key, label, _kind in MONTH_COLUMNS}
+    dynamic |= {label for _key, label, _kind in MONTH_COLUMNS + COHORT_COLUMNS}
+    dynamic |= {label for _key, label in HEATMAP_MEASURES}
     return found | dynamic
 
 

@@ -1,19 +1,24 @@
-"""The Metrics page: the monthly revenue KPIs and the fiscal-period summary, as tables, from
-:mod:`banso.revenue.service` (the same figures as ``banso metrics revenue|summary``)."""
+"""The Metrics page: the monthly revenue KPIs, the fiscal-period summary and the cohort
+retention heatmap, from the cached reports of :mod:`banso.revenue.cache` (the same figures as
+``banso metrics revenue|summary|cohorts``), and the page's tables as CSV or Excel files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.errors import BansoError
+from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
+from banso.revenue.service import CohortReport, RevenueReport, Row
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.metrics_export import FORMATS, Sheet, sheet, sheet_csv, sheet_xlsx
 from banso.web.templating import render
 
 metrics_pages = APIRouter(include_in_schema=False)
@@ -32,6 +37,24 @@ MONTH_COLUMNS = (
 )
 """(key of the revenue report, English label, kind) of each column of the monthly table."""
 
+COHORT_COLUMNS = (
+    ("cohort", "Cohort", "label"),
+    ("age", "Age (months)", "count"),
+    ("customers", "Customers", "count"),
+    ("logo_retention", "Logo retention", "rate"),
+    ("mrr", "MRR", "money"),
+    ("revenue_retention", "Revenue retention", "rate"),
+)
+"""(key of the cohort report, English label, kind) of each column of the cohort export."""
+
+HEATMAP_MEASURES = (
+    ("logo_retention", "Logo retention"),
+    ("revenue_retention", "Revenue retention"),
+)
+"""The cohort figures the heatmap can colour by: (key, English label)."""
+
+EXPORT_TABLES = ("revenue", "cohorts")
+
 
 @metrics_pages.get("/metrics")
 def metrics_page(
@@ -42,17 +65,115 @@ def metrics_page(
     end: str = "",
 ) -> Response:
     try:
-        report = revenue_cache.revenue_report(session, start=start or None, end=end or None)
+        first, last = page_months(session, start, end)
+        report = revenue_cache.revenue_report(session, start=first, end=last)
+        cohorts = revenue_cache.cohort_report(session, start=first, end=last)
         periods = revenue_cache.fiscal_summary(session)
     except BansoError as problem:
         return render(request, "metrics.html", {"message": str(problem), "rows": []})
+    grid = cohort_grid(cohorts.rows)
     context: dict[str, Any] = {
         "message": None,
         "currency": report.currency,
         "columns": MONTH_COLUMNS,
         "rows": [revenue.rounded(r) for r in report.rows],
         "periods": [(p.label, p.complete, revenue.rounded(p.figures)) for p in periods],
-        "start": report.months.labels()[0],
-        "end": report.months.labels()[-1],
+        "grid": grid,
+        "measures": HEATMAP_MEASURES,
+        "heatmap": heatmap_data(grid),
+        "start": first,
+        "end": last,
     }
     return render(request, "metrics.html", context)
+
+
+@metrics_pages.get("/metrics/export")
+def metrics_export(
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
+    table: str = "revenue",
+    file_format: Annotated[str, Query(alias="format")] = "csv",
+    start: str = "",
+    end: str = "",
+) -> Response:
+    """The page's revenue or cohort table over its months as CSV or xlsx; read-only, so any
+    signed-in role may download it."""
+    if table not in EXPORT_TABLES or file_format not in FORMATS:
+        raise BansoError(
+            _(
+                "Choose table revenue or cohorts and format csv or xlsx; got {table} and {format}.",
+                table=table,
+                format=file_format,
+            )
+        )
+    first, last = page_months(session, start, end)
+    if table == "revenue":
+        content = revenue_sheet(revenue_cache.revenue_report(session, start=first, end=last))
+    else:
+        content = cohort_sheet(revenue_cache.cohort_report(session, start=first, end=last))
+    body = sheet_csv(content) if file_format == "csv" else sheet_xlsx(content)
+    filename = f"banso-{table}-{first}-{last}.{file_format}"
+    return Response(
+        body,
+        media_type=FORMATS[file_format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def page_months(session: Session, start: str, end: str) -> tuple[str, str]:
+    """The page's months (``YYYY-MM``): ``end`` or the last month with data, and ``start`` or
+    the 11 months before it, so that the tables, the heatmap and the exports agree."""
+    last = revenue.parse_month(end or revenue.default_last_month(session), _("To"))
+    first = revenue.parse_month(start, _("From")) if start else last - 11
+    return revenue.month_label(first), revenue.month_label(last)
+
+
+def revenue_sheet(report: RevenueReport) -> Sheet:
+    """The monthly table as the page shows it: the month, then :data:`MONTH_COLUMNS`."""
+    columns = (("month", "Month", "label"), *MONTH_COLUMNS)
+    return sheet(_("Monthly revenue KPIs"), report.currency, columns, report.rows)
+
+
+def cohort_sheet(report: CohortReport) -> Sheet:
+    """The cohort table, one line per cohort and age (the heatmap's cells, with the MRR)."""
+    return sheet(_("Cohort retention"), report.currency, COHORT_COLUMNS, report.rows)
+
+
+def cohort_grid(rows: Sequence[Row]) -> dict[str, Any]:
+    """Cohort rows (ordered by cohort, then age from 0) as the heatmap's grid, rounded: the ages
+    of the oldest cohort and, per cohort, its size and its retention figures by age."""
+    lines: dict[str, dict[str, Any]] = {}
+    for row in map(revenue.rounded, rows):
+        line = lines.setdefault(
+            row["cohort"],
+            {"cohort": row["cohort"], "customers": row["customers"]}
+            | {key: [] for key, _label in HEATMAP_MEASURES},
+        )
+        for key, _label in HEATMAP_MEASURES:
+            line[key].append(row[key])
+    oldest = max((len(line["logo_retention"]) for line in lines.values()), default=0)
+    return {"ages": list(range(oldest)), "cohorts": list(lines.values())}
+
+
+def heatmap_data(grid: dict[str, Any]) -> dict[str, Any]:
+    """What metrics.js draws: axis names, cohorts and ages, and per measure its translated
+    label and its cells ``[age, cohort position, value]`` (no cell beyond the report's end)."""
+    cohorts = grid["cohorts"]
+    return {
+        "x_name": _("Months since start"),
+        "y_name": _("Cohort"),
+        "ages": grid["ages"],
+        "cohorts": [line["cohort"] for line in cohorts],
+        "measures": {
+            key: {
+                "label": _(label),
+                "cells": [
+                    [age, position, value]
+                    for position, line in enumerate(cohorts)
+                    for age, value in enumerate(line[key])
+                    if value is not None
+                ],
+            }
+            for key, label in HEATMAP_MEASURES
+        },
+    }
