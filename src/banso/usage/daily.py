@@ -7,8 +7,10 @@ two UTC days), and counts the events of accounts merged into the account as its 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +19,7 @@ import duckdb
 from banso.config import get_settings
 from banso.usage.metrics import LOGIN_EVENT
 from banso.usage.service import merged_accounts, resolve_merges
-from banso.usage.store import event_files
+from banso.usage.store import store_dir
 
 DEFAULT_DAYS = 90
 RECENT_DAYS = 28
@@ -86,12 +88,17 @@ def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
 
 
 def window_files(start: datetime, end: datetime, root: Path | None = None) -> list[str]:
-    """The store's files of the UTC days from ``start`` up to ``end`` (exclusive)."""
-    first = start.date().isoformat()
-    last = (end - timedelta(microseconds=1)).date().isoformat()
-    return [
-        str(f) for f in event_files(root) if first <= f.parent.name.removeprefix("date=") <= last
-    ]
+    """The store's files of the UTC days from ``start`` up to ``end`` (exclusive), found by
+    listing only those days' folders (the store holds one folder per day of its history)."""
+    base = store_dir(root)
+    day, last = start.date(), (end - timedelta(microseconds=1)).date()
+    files: list[str] = []
+    while day <= last:
+        files.extend(
+            sorted(str(f) for f in (base / f"date={day.isoformat()}").glob("part-*.parquet"))
+        )
+        day += timedelta(days=1)
+    return files
 
 
 def _utc_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -105,7 +112,7 @@ _DAILY_SQL = """
 WITH e AS (
     SELECT CAST(timezone($tz, ts) AS DATE) AS day, user_id, event
     FROM read_parquet($files)
-    WHERE account_id = ANY($ids) AND ts >= $start AND ts < $end
+    WHERE account_id IN ({ids}) AND ts >= $start AND ts < $end
 )
 SELECT
     day,
@@ -118,26 +125,30 @@ FROM e
 GROUP BY GROUPING SETS ((day), (recent))
 """
 """Hand SQL on DuckDB rather than Ibis: one pass over a few files, per day and per the recent
-window at once (grouping sets), with every value bound as a parameter."""
+window at once (grouping sets). Every value is a bound parameter; ``{ids}`` becomes one
+placeholder per account id, because DuckDB pushes an ``IN`` list of parameters down into the
+Parquet scan, where ``= ANY($list)`` becomes a join over every row of the window."""
 
 
 def _count(
     files: list[str], ids: list[int], start: datetime, end: datetime, tz: str, recent_from: date
 ) -> dict[date | None, tuple[int, int, int]]:
     """``{day: (active users, events, logins)}``; key None holds the recent window's figures."""
-    con = duckdb.connect()
+    placeholders = {f"id{i}": account for i, account in enumerate(ids)}
+    sql = _DAILY_SQL.format(ids=", ".join(f"${name}" for name in placeholders))
+    con = _cursor()
     try:
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
-            _DAILY_SQL,
+            sql,
             {
                 "tz": tz,
                 "files": files,
-                "ids": ids,
                 "start": start,
                 "end": end,
                 "recent_from": recent_from,
                 "login": LOGIN_EVENT,
+                **placeholders,
             },
         ).fetchall()
     finally:
@@ -149,3 +160,21 @@ def _count(
         elif recent:
             counted[None] = (users, events, logins)
     return counted
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process that keeps the Parquet footers it has read: store files
+    are never rewritten, and a request then skips re-reading the footers of 90-odd files."""
+    con = duckdb.connect()
+    con.execute("SET parquet_metadata_cache = true")
+    return con
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """A connection of its own for this call (DuckDB connections are not shared by threads)."""
+    with _lock:
+        return _database().cursor()
