@@ -83,7 +83,7 @@ def test_cached_report_equals_a_fresh_one_and_follows_the_data(any_db: str) -> N
     assert again.rows == fresh.rows  # from the cache: exact fractions, same types
     assert [type(v) for v in again.rows[-1].values()] == [type(v) for v in fresh.rows[-1].values()]
     assert cohorts_again.rows == cohorts.rows
-    assert _cached_rows() == 2
+    assert _cached_rows() == 13  # twelve months and the cohort table
     # new data: the cache is stale and the next report is recomputed
     insert_subscriptions(
         [
@@ -106,16 +106,41 @@ def test_cached_report_equals_a_fresh_one_and_follows_the_data(any_db: str) -> N
     assert after.rows[-1]["mrr_end"] == fresh.rows[-1]["mrr_end"] + 99000
 
 
-def test_warm_fills_the_dashboard_report_once(any_db: str) -> None:
+def test_warm_fills_the_dashboard_and_metrics_defaults_once(any_db: str) -> None:
     load_example(EXAMPLE_NAMES[0])
     with session_scope() as session:
         assert cache.warm(session) is True
         assert cache.warm(session) is False  # current already
         last = service.parse_month(service.default_last_month(session), "month")
-        months = cache.dashboard_range(last)
-        stored = session.scalars(select(cache.ReportCache.key)).all()
-    assert stored == [cache._key("revenue", months, None)]
+        stored = set(session.scalars(select(cache.ReportCache.key)).all())
+    months = cache.dashboard_range(last)
     assert months.last - months.first == cache.TREND_MONTHS
+    assert stored == {
+        *(
+            cache._key("revenue-month", service.MonthRange(m, m), None)
+            for m in range(months.first, months.last + 1)
+        ),
+        cache._key("cohorts", service.MonthRange(last - 11, last), None),
+    }
+
+
+def test_ranges_assembled_from_cached_months_equal_a_fresh_report(any_db: str) -> None:
+    load_example(EXAMPLE_NAMES[0])
+    with session_scope() as session:
+        last = service.parse_month(service.default_last_month(session), "month")
+        label = service.month_label
+        cache.revenue_report(session, start=label(last - 4), end=label(last - 2))
+        cache.revenue_report(session, start=label(last), end=label(last))
+        # cached: last-4..last-2 and last; computed: last-8..last-5 and last-1
+        wide = cache.revenue_report(session, start=label(last - 8), end=label(last))
+        fresh = service.revenue_report(session, start=label(last - 8), end=label(last))
+        by_plan = cache.revenue_report(session, start=label(last - 2), end=label(last), by="plan")
+        by_plan_fresh = service.revenue_report(
+            session, start=label(last - 2), end=label(last), by="plan"
+        )
+    assert wide.rows == fresh.rows
+    assert wide.months == fresh.months
+    assert by_plan.rows == by_plan_fresh.rows
 
 
 def test_warm_without_data_does_nothing(any_db: str) -> None:
@@ -134,4 +159,4 @@ def test_daily_run_recomputes_the_dashboard_report_only_after_a_change(cli) -> N
     assert "Dashboard revenue figures recomputed for the changed data." in first.stdout
     again = cli("run", "--as-of", "2024-06-30", "--no-send")
     assert "Dashboard revenue figures recomputed" not in again.stdout
-    assert _cached_rows() == 1
+    assert _cached_rows() == cache.TREND_MONTHS + 2  # 13 months and the cohorts

@@ -46,21 +46,37 @@ class ReportCache(Base):
 def revenue_report(
     session: Session, *, start: str | None = None, end: str | None = None, by: str | None = None
 ) -> RevenueReport:
-    """:func:`banso.revenue.service.revenue_report` on DuckDB, from the cache when current."""
+    """:func:`banso.revenue.service.revenue_report` on DuckDB, from the cache when current.
+
+    A month's rows do not depend on the range asked for, so they are kept per month: the
+    dashboard's 13 months, the Metrics page's 12 and a fiscal year's share what they overlap,
+    and only the months missing from the cache are computed (as one range)."""
     months = service._resolve_range(session, start, end, default_span=12)
-    key = _key("revenue", months, by)
     version = data_versions.current(session, data_versions.REVENUE)
-    stored = _load(session, key, version)
-    if stored is not None:
-        return RevenueReport(months, stored["currency"], _rows(stored["rows"]), by)
-    report = service.revenue_report(
-        session,
-        start=service.month_label(months.first),
-        end=service.month_label(months.last),
-        by=by,
-    )
-    _store(session, key, version, {"currency": report.currency, "rows": report.rows})
-    return report
+    keys = {m: _key("revenue-month", service.MonthRange(m, m), by) for m in _span(months)}
+    stored = _load_many(session, list(keys.values()), version)
+    missing = [m for m in _span(months) if keys[m] not in stored]
+    currency = get_settings().reporting_currency
+    rows_by_month = {m: stored[keys[m]] for m in _span(months) if keys[m] in stored}
+    if missing:
+        report = service.revenue_report(
+            session,
+            start=service.month_label(missing[0]),
+            end=service.month_label(missing[-1]),
+            by=by,
+        )
+        currency = report.currency
+        fresh: dict[int, list[Row]] = {}
+        for row in report.rows:
+            fresh.setdefault(service.parse_month(row["month"], "month"), []).append(row)
+        _store_many(
+            session,
+            version,
+            {keys[m]: {"currency": currency, "rows": fresh.get(m, [])} for m in missing},
+        )
+        rows_by_month.update({m: {"currency": currency, "rows": fresh.get(m, [])} for m in missing})
+    rows = [row for m in _span(months) for row in _rows(rows_by_month[m]["rows"])]
+    return RevenueReport(months, currency, rows, by)
 
 
 def cohort_report(
@@ -70,13 +86,13 @@ def cohort_report(
     months = service._resolve_range(session, start, end, default_span=None)
     key = _key("cohorts", months, None)
     version = data_versions.current(session, data_versions.REVENUE)
-    stored = _load(session, key, version)
+    stored = _load_many(session, [key], version).get(key)
     if stored is not None:
         return CohortReport(months, stored["currency"], _rows(stored["rows"]))
     report = service.cohort_report(
         session, start=service.month_label(months.first), end=service.month_label(months.last)
     )
-    _store(session, key, version, {"currency": report.currency, "rows": report.rows})
+    _store_many(session, version, {key: {"currency": report.currency, "rows": report.rows}})
     return report
 
 
@@ -95,18 +111,22 @@ def dashboard_range(last: int) -> MonthRange:
 
 
 def warm(session: Session) -> bool:
-    """Compute the dashboard's default report if the cache lacks it; True when computed."""
+    """Compute what the dashboard and the Metrics page show by default (13 months of revenue
+    rows, the cohorts of the last 12 months) when the cache lacks it; True when computed."""
     try:
         last = service.parse_month(service.default_last_month(session), "month")
     except BansoError:
         return False  # nothing to report on yet
-    months = dashboard_range(last)
     version = data_versions.current(session, data_versions.REVENUE)
-    if _load(session, _key("revenue", months, None), version) is not None:
+    months = dashboard_range(last)
+    cohorts = service.MonthRange(last - 11, last)
+    wanted = [_key("revenue-month", service.MonthRange(m, m), None) for m in _span(months)]
+    wanted.append(_key("cohorts", cohorts, None))
+    if len(_load_many(session, wanted, version)) == len(wanted):
         return False
-    revenue_report(
-        session, start=service.month_label(months.first), end=service.month_label(months.last)
-    )
+    first, end = service.month_label(months.first), service.month_label(months.last)
+    revenue_report(session, start=first, end=end)
+    cohort_report(session, start=service.month_label(cohorts.first), end=end)
     return True
 
 
@@ -141,24 +161,33 @@ def _key(kind: str, months: MonthRange, by: str | None) -> str:
     )
 
 
-def _load(session: Session, key: str, version: int) -> dict[str, Any] | None:
-    payload = session.scalar(
-        select(ReportCache.payload).where(ReportCache.key == key, ReportCache.version == version)
-    )
-    return None if payload is None else json.loads(payload)
+def _span(months: MonthRange) -> range:
+    return range(months.first, months.last + 1)
 
 
-def _store(session: Session, key: str, version: int, content: dict[str, Any]) -> None:
-    """Keep a computed report, in a transaction of its own so that the caller's stays read-only;
-    a failure to store (a busy database) costs only the cache."""
-    payload = json.dumps(content, default=_encode, ensure_ascii=False)
+def _load_many(session: Session, keys: list[str], version: int) -> dict[str, dict[str, Any]]:
+    """The entries of ``keys`` stored at ``version``, decoded from JSON."""
+    found = session.execute(
+        select(ReportCache.key, ReportCache.payload).where(
+            ReportCache.key.in_(keys), ReportCache.version == version
+        )
+    ).all()
+    return {key: json.loads(payload) for key, payload in found}
+
+
+def _store_many(session: Session, version: int, entries: dict[str, dict[str, Any]]) -> None:
+    """Keep computed reports, in a transaction of their own so that the caller's stays
+    read-only; a failure to store (a busy database) costs only the cache."""
+    now = utcnow()
     try:
         with Session(bind=session.get_bind()) as writer, writer.begin():
-            writer.merge(
-                ReportCache(key=key, version=version, payload=payload, computed_at=utcnow())
-            )
+            for key, content in entries.items():
+                payload = json.dumps(content, default=_encode, ensure_ascii=False)
+                writer.merge(
+                    ReportCache(key=key, version=version, payload=payload, computed_at=now)
+                )
     except Exception:  # noqa: BLE001 - the report itself is already computed and correct
-        log.warning("could not cache report %s", key, exc_info=True)
+        log.warning("could not cache reports %s", list(entries), exc_info=True)
 
 
 def _encode(value: Any) -> Any:
