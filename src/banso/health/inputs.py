@@ -33,6 +33,7 @@ from banso.usage.metrics import (
     UsageWindow,
     active_day_spans,
     daily_activity,
+    epoch_micros_for,
     usage_features_for_days,
 )
 from banso.usage.service import advanced_features, duckdb_connection, events_table
@@ -148,7 +149,9 @@ class HealthInputs:
         offset = UsageWindow(days[-1], self.timezone).utc_offset_seconds
         numbers = [(d - date(1970, 1, 1)).days for d in days]
         if self._spans is None or self._spans_until < max(numbers):
-            spans = active_day_spans(self.events, max(numbers), offset).to_pyarrow()
+            spans = active_day_spans(
+                self.events, max(numbers), offset, epoch_micros_for(self.con)
+            ).to_pyarrow()
             self.con.con.register("usage_spans", spans)
             self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
         # only the day files that can hold the 56 days before each as-of day (UTC days, one
@@ -159,7 +162,9 @@ class HealthInputs:
             days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
             table_name=f"events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
         )
-        daily = daily_activity(window_events, min(numbers) - 55, max(numbers), offset)
+        daily = daily_activity(
+            window_events, min(numbers) - 55, max(numbers), offset, epoch_micros_for(self.con)
+        )
         self.con.con.register("usage_daily", daily.to_pyarrow())
         as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
         features = usage_features_for_days(

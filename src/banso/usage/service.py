@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,12 @@ from banso.config import get_settings
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.i18n import _
-from banso.usage.metrics import DEFAULT_ADVANCED_FEATURES, UsageWindow, usage_features
+from banso.usage.metrics import (
+    DEFAULT_ADVANCED_FEATURES,
+    UsageWindow,
+    epoch_micros_for,
+    usage_features,
+)
 from banso.usage.store import EVENT_SCHEMA, event_files, event_glob
 
 USAGE_CONFIG = "usage.yaml"
@@ -48,12 +52,6 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
-    materialize = None
-    if engine == "duckdb":
-
-        def materialize(slice_: ibis.Table) -> ibis.Table:
-            return con.create_table(f"usage_recent_{uuid.uuid4().hex}", slice_, temp=True)
-
     between = None
     if engine == "duckdb":
 
@@ -61,7 +59,7 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
             name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
             return events_table(con, root, days=(first, last), table_name=name)
 
-    expr = usage_features(events, window, advanced_features(), materialize, between)
+    expr = usage_features(events, window, advanced_features(), between, epoch_micros_for(con))
     table = expr.to_pyarrow()
     return table.cast(_feature_schema(table.schema))
 
