@@ -305,4 +305,7 @@ def test_snapshot_is_sorted_in_row_groups_and_read_by_account(banso_home: Path) 
         "score": 12.345,
     }
     assert snapshots.read_account_day(25_001, D) is None
+    rescored = table.set_column(2, "score", pa.array([1.0] * len(ids), pa.float64()))
+    snapshots.write_day(D, rescored)  # a rescored day is read afresh, not from the cache
+    assert snapshots.read_account_day(12_345, D) == {"account_id": 12_345, "day": D, "score": 1.0}
     assert snapshots.read_account_day(1, D + timedelta(days=1)) is None

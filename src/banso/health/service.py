@@ -239,16 +239,15 @@ def account_health(account_id: int, as_of: date | None = None) -> AccountHealth 
     days = [d for d in snapshots.scored_days() if as_of is None or d <= as_of]
     if not days:
         return None
-    last = days[-1]
-    # the trend needs only the days 7 and 28 days back: three files, not a month of them
-    rows = snapshots.read(
-        account_id=account_id,
-        only_days=(last - timedelta(days=28), last - timedelta(days=7), last),
-    ).to_pylist()
-    if not rows or rows[-1]["day"] != days[-1]:
+    last = snapshots.read_account_day(account_id, days[-1])
+    if last is None:
         return None
-    last = rows[-1]
-    by_day = {r["day"]: r["score"] for r in rows}
+    # the trend needs only the days 7 and 28 days back: three rows, not a month of files
+    by_day = {
+        back: row["score"]
+        for back in (last["day"] - timedelta(days=7), last["day"] - timedelta(days=28))
+        if (row := snapshots.read_account_day(account_id, back)) is not None
+    }
     return AccountHealth(
         account_id=account_id,
         day=last["day"],

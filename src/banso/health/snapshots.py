@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -88,14 +88,25 @@ def read_account_day(account_id: int, day: date, root: Path | None = None) -> di
     """One account's row of one scored day (every column of that day), or None when the day
     was not scored or the account was not scored on it."""
     path = snapshot_dir(root) / f"date={day.isoformat()}" / "scores.parquet"
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return None
+    row = _account_row(str(path), stat.st_ino, stat.st_mtime_ns, int(account_id))
+    return dict(row) if row is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _account_row(path: str, inode: int, mtime_ns: int, account_id: int) -> dict[str, Any] | None:
+    """Cached by the file's identity: a rescored day is a new file (renamed over the old one),
+    so it has another inode and time and is read afresh. The 360 page asks for the same rows
+    twice (current health, then what changed since 28 days before)."""
     # the id is written into the SQL, not bound, so that DuckDB prunes row groups with it
     with _duckdb() as con:
         rows = con.sql(
             "SELECT * FROM read_parquet($file, hive_partitioning = false) "
-            f"WHERE account_id = {int(account_id)}",
-            params={"file": str(path)},
+            f"WHERE account_id = {account_id}",
+            params={"file": path},
         ).to_arrow_table()
     return rows.to_pylist()[0] if rows.num_rows else None
 
