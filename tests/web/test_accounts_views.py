@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from banso.accounts import views_service as views
+from banso.accounts.models import Account
 from banso.db import session_scope
 from banso.health import service as health_service
 from web.world import build_world
@@ -92,3 +93,14 @@ def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
         view = views.account_360(s, world.midori)
         assert view.health is not None and view.health.band == "yellow"
         assert view.health.day == yesterday
+
+
+def test_filter_menus_are_kept_until_accounts_change(any_db: str) -> None:
+    build_world()
+    with session_scope() as s:
+        assert views.filter_choices(s).plans == ["Basic", "Pro"]
+        assert views.filter_choices(s).segments == ["Enterprise", "Mid-market", "SMB"]
+    with session_scope() as s:
+        s.add(Account(name="新規株式会社", normalized_name="新規", plan="Enterprise"))
+    with session_scope() as s:
+        assert views.filter_choices(s).plans == ["Basic", "Enterprise", "Pro"]
