@@ -49,13 +49,21 @@ def append_events(table: pa.Table, root: Path | None = None) -> int:
     return table.num_rows
 
 
+ROW_GROUP_ROWS = 16_384
+"""Rows per Parquet row group. Files are sorted by account, so a row group's min/max account
+statistics let a reader of one account's events (the account 360's usage chart) skip all but
+one or two row groups of each day file instead of scanning the whole day."""
+
+
 def write_partition(part: pa.Table, day: str, batch: str, root: Path | None = None) -> Path:
-    """Write one day's rows as a new file, atomically (temp name, then rename)."""
+    """Write one day's rows as a new file, sorted by account and time, atomically (temp name,
+    then rename)."""
     directory = store_dir(root) / f"date={day}"
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / f"part-{batch}.parquet"
     tmp = directory / f".part-{batch}.parquet.tmp"
-    pq.write_table(part, tmp, compression="zstd")
+    part = part.sort_by([("account_id", "ascending"), ("ts", "ascending")])
+    pq.write_table(part, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     tmp.replace(final)
     return final
 
