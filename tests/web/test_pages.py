@@ -79,7 +79,7 @@ def test_sign_out_ends_the_session(client: TestClient, sign_in) -> None:  # type
     assert client.get("/accounts", follow_redirects=False).status_code == 303
 
 
-def test_accounts_list_pages_sorts_and_counts(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+def test_accounts_list_pages_sorts_and_counts(client: TestClient, sign_in, world: World) -> None:  # type: ignore[no-untyped-def]
     sign_in("viewer")
     first = client.get("/accounts")
     assert "60 accounts" in first.text and "Page 1 of 2" in first.text
@@ -88,6 +88,10 @@ def test_accounts_list_pages_sorts_and_counts(client: TestClient, sign_in) -> No
     assert "¥130,000" in by_mrr.text and "¥50,000" in by_mrr.text
     partial = client.get("/accounts?plan=Pro", headers={"HX-Request": "true"})
     assert "<html" not in partial.text and "2 accounts" in partial.text
+    owner = client.get(f"/accounts?owner={world.sato_member}").text
+    assert f'<option value="{world.sato_member}" selected>佐藤 花子</option>' in owner
+    assert f'<option value="{world.tanaka_member}">田中 一郎</option>' in owner
+    assert "3 accounts" not in owner and "2 accounts" in owner
 
 
 def test_csv_export_is_the_current_view(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
