@@ -41,7 +41,7 @@ def test_search_by_kana_and_open_the_account_360(tab: Tab, site: Site) -> None:
     expect(page.get_by_test_id("account-count")).to_have_text("1 account")
     expect(page).to_have_url(
         f"{site.url}/accounts?q=%E3%82%84%E3%81%BE%E3%81%A0&owner=&plan="
-        "&segment=&lifecycle=&renewal=&sort=name"
+        "&segment=&lifecycle=&band=&renewal=&sort=name"
     )
     page.click("text=株式会社山田製作所")
     expect(page.locator("h1")).to_contain_text("株式会社山田製作所")
