@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from banso import schema
 from banso.accounts.models import Account, Contact
+from banso.accounts.service import merge_accounts
 from banso.activities.models import Activity
 from banso.db import session_scope
 from banso.health import service, snapshots
@@ -309,3 +310,11 @@ def test_snapshot_is_sorted_in_row_groups_and_read_by_account(banso_home: Path) 
     snapshots.write_day(D, rescored)  # a rescored day is read afresh, not from the cache
     assert snapshots.read_account_day(12_345, D) == {"account_id": 12_345, "day": D, "score": 1.0}
     assert snapshots.read_account_day(1, D + timedelta(days=1)) is None
+
+
+def test_merging_an_account_drops_its_current_health(any_db: str, world: None) -> None:
+    with session_scope() as s:
+        service.score_days(s, [D])
+    with session_scope() as s:
+        merge_accounts(s, 1, 2)
+    assert set(current_rows()) == {1}
