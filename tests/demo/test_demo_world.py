@@ -77,8 +77,12 @@ def test_refuses_to_write_over_accounts_and_replace_regenerates_the_same_world(
     assert refused.exit_code == 2
     assert "already holds 60 accounts" in refused.stderr
     assert "--replace" in refused.stderr
+    old_snapshot = home / "health" / "date=2020-01-01" / "scores.parquet"
+    old_snapshot.parent.mkdir(parents=True)
+    old_snapshot.write_bytes(b"scores of the world being replaced")
     _generate(cli, home, *SMALL, "--replace")
     assert _fingerprint(home) == before
+    assert not old_snapshot.exists()
 
 
 def test_default_sized_options_and_help_are_explained(cli) -> None:

@@ -203,6 +203,8 @@ def _clear_or_refuse(conn: Connection, store: Path, wipe: bool) -> None:
     for table in _account_owned_tables():
         conn.execute(table.delete())
     shutil.rmtree(store, ignore_errors=True)
+    # health history (snapshots, validation report) describes the world being replaced
+    shutil.rmtree(get_settings().home / "health", ignore_errors=True)
 
 
 def _account_owned_tables() -> list[Table]:
