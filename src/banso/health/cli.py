@@ -225,16 +225,19 @@ def pulse(
 
 def _validation_inputs(start: str | None, end: str | None, horizon: int):  # type: ignore[no-untyped-def]
     from banso.db import get_engine
-    from banso.health import validation
+    from banso.health import validation, validation_report
 
-    if horizon < 1:
-        raise BansoError(_("--horizon-days must be at least 1."))
+    _check_horizon(horizon)
     cards = service.scorecards()
     obs = validation.observations(
         get_engine(), parse_day_option(start, "--from"), parse_day_option(end, "--to"), horizon
     )
-    card = next((c for c in cards if c.name == "default"), cards[0])
-    return validation, obs, card
+    return validation, obs, validation_report.report_scorecard(cards)
+
+
+def _check_horizon(horizon: int) -> None:
+    if horizon < 1:
+        raise BansoError(_("--horizon-days must be at least 1."))
 
 
 # options shared by validate and fit
@@ -253,9 +256,19 @@ def validate(
     horizon_days: Horizon = 90,
     fmt: ReportFormat = "table",
 ) -> None:
-    """Check the score against what happened next: rates by band, MRR shares, AUC, lift."""
-    validation, obs, card = _validation_inputs(start, end, horizon_days)
-    report = validation.validate(obs, card)
+    """Check the score against what happened next: rates by band, MRR shares, AUC, lift.
+    The result is also stored for the Health page (BANSO_HOME/health/validation/latest.json)."""
+    from banso.db import get_engine
+    from banso.health import validation_report
+
+    _check_horizon(horizon_days)
+    report = validation_report.compute(
+        get_engine(),
+        service.scorecards(),
+        parse_day_option(start, "--from"),
+        parse_day_option(end, "--to"),
+        horizon_days,
+    ).report
     if fmt == "json":
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
         return

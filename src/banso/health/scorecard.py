@@ -193,27 +193,46 @@ class Scorecard(_Strict):
     def measure_names(self) -> list[str]:
         return [m for g in self.groups.values() for m in g.measures]
 
+    def group_share(self, group: str) -> float:
+        """The group's weight over the sum of all group weights (its share of the score)."""
+        return self.groups[group].weight / sum(g.weight for g in self.groups.values())
+
+    def measure_share(self, group: str, measure: str) -> float:
+        """The measure's weight over the sum of its group's measure weights."""
+        measures = self.groups[group].measures
+        return measures[measure].weight / sum(r.weight for r in measures.values())
+
 
 def load_scorecards(config_dir: Path | None) -> list[Scorecard]:
     """Every scorecard in ``<config_dir>/scorecards``, by priority; the default when none.
 
     Raises ``ScorecardError`` listing every problem of every file."""
-    files = sorted((config_dir / "scorecards").glob("*.y*ml")) if config_dir else []
-    if not files:
-        files = [DEFAULT_SCORECARD]
     cards: list[Scorecard] = []
     problems: list[str] = []
-    for path in files:
+    for path in scorecard_files(config_dir):
         try:
             cards.append(load_scorecard_file(path))
         except ScorecardError as exc:
             problems.extend(exc.problems)
-    names = [c.name for c in cards]
-    for name in {n for n in names if names.count(n) > 1}:
-        problems.append(_("scorecard name {name!r} is used by more than one file", name=name))
+    problems.extend(shared_name_problems(cards))
     if problems:
         raise ScorecardError(problems)
     return sorted(cards, key=lambda c: (c.priority, c.name))
+
+
+def scorecard_files(config_dir: Path | None) -> list[Path]:
+    """The scorecard files in use: ``<config_dir>/scorecards/*.yaml``, else the default."""
+    files = sorted((config_dir / "scorecards").glob("*.y*ml")) if config_dir else []
+    return files or [DEFAULT_SCORECARD]
+
+
+def shared_name_problems(cards: list[Scorecard]) -> list[str]:
+    """One problem per scorecard name that more than one file uses."""
+    names = [c.name for c in cards]
+    return [
+        _("scorecard name {name!r} is used by more than one file", name=name)
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
 
 
 def load_scorecard_file(path: Path) -> Scorecard:

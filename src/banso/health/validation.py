@@ -237,11 +237,9 @@ def fit(obs: Observations, card: Scorecard, train_share: float = 0.7) -> dict[st
 
 def _current_weight(card: Scorecard, measure: str) -> float:
     """Nominal share of ``measure`` in ``card`` when every measure has data."""
-    total_groups = sum(g.weight for g in card.groups.values())
-    for g in card.groups.values():
+    for name, g in card.groups.items():
         if measure in g.measures:
-            within = g.measures[measure].weight / sum(r.weight for r in g.measures.values())
-            return round(g.weight / total_groups * within, 4)
+            return round(card.group_share(name) * card.measure_share(name, measure), 4)
     return 0.0
 
 

@@ -209,6 +209,8 @@ def run(
                     messages=counts.messages,
                 )
             )
+    if summary.validation_computed:
+        typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
     if summary.outbox is not None:
         o = summary.outbox
         typer.echo(

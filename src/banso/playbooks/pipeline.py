@@ -4,7 +4,8 @@ Steps for the as-of day D (company time): import the files waiting in ``BANSO_HO
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
 health playbooks compare with when they are not scored yet, run the playbooks for D, send the
 outbox, then compute the dashboard's revenue report if the data under it changed. Each step is
-idempotent, so running a day again does nothing twice.
+idempotent, so running a day again does nothing twice. After the playbooks, the stored health
+validation report is recomputed when it is more than a week old (``health.validation_report``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from banso.config import get_settings
 from banso.dates import yesterday
-from banso.db import session_scope
+from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
-from banso.health import snapshots
+from banso.health import snapshots, validation_report
 from banso.ingest.schemas import ImportKind
 from banso.ingest.service import import_file
 from banso.playbooks import outbox, service
@@ -41,6 +42,8 @@ class PipelineSummary:
     outbox: outbox.WorkerSummary | None = None
     reports_computed: bool = False
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
+    validation_computed: bool = False
+    """Whether the stored health validation report was recomputed (it was a week old)."""
 
 
 def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
@@ -55,6 +58,8 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
         summary.scored_days = needed
     with session_scope() as session:
         summary.playbooks = service.run_playbooks(session, day)
+    refreshed = validation_report.refresh_if_stale(get_engine(), health.scorecards())
+    summary.validation_computed = refreshed is not None
     if send:
         summary.outbox = outbox.deliver()
     with session_scope() as session:
