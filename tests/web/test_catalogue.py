@@ -12,6 +12,7 @@ from banso.ingest.schemas import ImportKind
 from banso.playbooks.models import CTA_PRIORITIES
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
+from banso.web.health_pages import SEGMENT_FIELDS
 from banso.web.metrics_pages import COHORT_COLUMNS, HEATMAP_MEASURES, MONTH_COLUMNS
 from banso.web.templating import NAV
 
@@ -39,6 +40,7 @@ def web_msgids() -> set[str]:
     dynamic |= {k.value for k in ImportKind} | set(CTA_PRIORITIES)
     dynamic |= {label for _key, label, _kind in MONTH_COLUMNS + COHORT_COLUMNS}
     dynamic |= {label for _key, label in HEATMAP_MEASURES}
+    dynamic |= {label for _field, label in SEGMENT_FIELDS}
     return found | dynamic
 
 

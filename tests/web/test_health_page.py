@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from banso.accounts.views_service import company_today
 from banso.db import session_scope
 from banso.health import service as health_service
-from web.world import World
+from web.conftest import sign_in_as
+from web.world import EMAILS, World
 
 
 def test_before_scoring_the_health_page_says_how_to_score(
@@ -77,3 +78,103 @@ def test_accounts_list_filters_and_sorts_by_health_in_both_languages(
     assert rows[0][7:9] == ["Health score", "Health band"]
     assert [r[0] for r in rows[1:]] == ["株式会社山田製作所"]
     assert rows[1][6:9] == ["adoption", str(round(one["health_score"], 1)), "green"]
+
+
+TWO_MEASURES = """\
+# Enterprise card <b>reviewed</b> & signed off
+name: enterprise
+label: {en: Enterprise, ja: エンタープライズ}
+priority: 10
+applies_to: {segment: [Enterprise], touch_model: [high]}
+groups:
+  usage:
+    label: {en: Product usage, ja: 利用状況}
+    weight: 1
+    measures:
+      active_days_28d: {weight: 2, linear: [[2, 0], [20, 100]]}
+      days_since_last_activity:
+        weight: 1
+        thresholds: [{max: 3, score: 100}, {min: 4, max: 7, score: 70}, {score: 0}]
+"""
+
+
+def _measure_cells(page: str, measure: str) -> list[str]:
+    import re
+
+    row = page.split(f'<tr data-measure="{measure}">')[1].split("</tr>")[0]
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td.*?</td>", row, re.S)]
+
+
+def test_every_role_sees_the_scorecards_with_normalised_weights_and_the_yaml(
+    client: TestClient,
+    banso_home,  # type: ignore[no-untyped-def]
+) -> None:
+    folder = banso_home / "config" / "scorecards"
+    folder.mkdir(parents=True)
+    (folder / "enterprise.yaml").write_text(TWO_MEASURES, encoding="utf-8")
+    for role in ("viewer", "csm", "ops", "admin"):
+        client.cookies.clear()
+        sign_in_as(client, EMAILS[role])
+        page = client.get("/health", headers={"Accept-Language": "en"})
+        assert page.status_code == 200, role
+    text = page.text
+    # group, group share, measure, weight, share in group, share of score, rule
+    assert _measure_cells(text, "active_days_28d") == [
+        "Product usage", "100.0%", "Active days (28 days) active_days_28d", "2", "66.7%", "66.7%",
+        "linear 2 → 0, 20 → 100 (value → score; flat beyond the ends)",
+    ]  # fmt: skip
+    assert _measure_cells(text, "days_since_last_activity") == [
+        "Product usage", "100.0%", "Days since last activity days_since_last_activity", "1",
+        "33.3%", "33.3%", "first that holds: ≤ 3 → 100; 4–7 → 70; otherwise → 0",
+    ]  # fmt: skip
+    assert "<dd>Segment: Enterprise; Touch model: high</dd>" in text
+    assert "<dd>At risk 0–49 · Caution 50–74 · Healthy 75–100</dd>" in text
+    assert f"<code>{folder / 'enterprise.yaml'}</code>" in text
+    assert (
+        "# Enterprise card &lt;b&gt;reviewed&lt;/b&gt; &amp; signed off\nname: enterprise" in text
+    )
+    assert "<b>reviewed</b>" not in text
+    ja = client.get("/health", headers={"Accept-Language": "ja"}).text
+    assert _measure_cells(ja, "active_days_28d")[:3] == [
+        "利用状況", "100.0%", "利用日数（28日） active_days_28d",
+    ]  # fmt: skip
+    assert "エンタープライズ" in ja and "<dd>セグメント: Enterprise; タッチモデル: high</dd>" in ja
+
+
+def test_without_config_the_packaged_default_is_shown(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+) -> None:
+    sign_in("viewer")
+    text = client.get("/health").text
+    assert "the packaged default; copy it into" in text
+    # usage is 45 of 100 group weight; active days 3 of its 9
+    assert _measure_cells(text, "active_days_28d")[1:6] == [
+        "45.0%", "Active days (28 days) active_days_28d", "3", "33.3%", "15.0%",
+    ]  # fmt: skip
+    assert "<dd>every account</dd>" in text
+
+
+def test_a_broken_scorecard_shows_file_and_line_as_check_config_does(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+    banso_home,  # type: ignore[no-untyped-def]
+    cli,  # type: ignore[no-untyped-def]
+) -> None:
+    from markupsafe import escape
+
+    folder = banso_home / "config" / "scorecards"
+    folder.mkdir(parents=True)
+    broken = TWO_MEASURES.replace("days_since_last_activity:", "days_since_lunch:")
+    (folder / "enterprise.yaml").write_text(broken, encoding="utf-8")
+    check = cli("health", "check-config")
+    assert check.exit_code == 2
+    problem = f"{folder / 'enterprise.yaml'}:12: groups.usage.measures.days_since_lunch.[key]: "
+    assert problem in check.stderr
+    sign_in("viewer")
+    page = client.get("/health")
+    assert page.status_code == 200
+    line = next(x for x in check.stderr.splitlines() if problem in x)
+    assert f"<li>{escape(line[line.index(str(folder)) :])}</li>" in page.text
+    assert "This scorecard cannot be loaded" in page.text
+    assert "days_since_lunch:" in page.text  # its YAML is still there to read
