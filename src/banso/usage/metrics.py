@@ -94,6 +94,7 @@ def usage_features(
     advanced_features: tuple[str, ...] = DEFAULT_ADVANCED_FEATURES,
     events_between: Callable[[date, date], ir.Table] | None = None,
     epoch_micros: EpochMicros | None = None,
+    last_activity_between: Callable[[datetime, datetime], ir.Table] | None = None,
 ) -> ir.Table:
     """One row per account with any event before the window end; columns: ``account_id`` and
     every name in ``FEATURES`` plus ``<f>_prior28d`` and ``<f>_trend`` for ``f`` in ``TRENDED``.
@@ -101,7 +102,10 @@ def usage_features(
     ``events_between(first, last)``, when given, returns
     ``events`` restricted to the store's files of those UTC days, for engines that would
     otherwise open every file to find the rows of a window. ``epoch_micros`` is the engine's
-    integer epoch function (see ``EPOCH_MICROS``), far cheaper per event than the generic one."""
+    integer epoch function (see ``EPOCH_MICROS``), far cheaper per event than the generic one.
+    ``last_activity_between(start, end)``, when given, returns ``(account_id, last_ts)``: each
+    account's latest event time among events with ``start <= ts < end`` (e.g. from a kept
+    summary of whole months), instead of aggregating those events here."""
     end = _ts(window.end)
     offset = window.utc_offset_seconds
     as_of = window.as_of_day_number
@@ -126,9 +130,10 @@ def usage_features(
         day=_day_number(recent.ts, offset, epoch_micros),
     )
     windowed = _window_counts(recent, advanced_features, as_of)
-    older = between(lookback_start, recent_start)
-    older = older.filter((older.ts >= _ts(lookback_start)) & (older.ts < _ts(recent_start)))
-    older = older.group_by("account_id").aggregate(last_ts=older.ts.max())
+    if last_activity_between is not None:
+        older = last_activity_between(lookback_start, recent_start)
+    else:
+        older = last_activity(between(lookback_start, recent_start), lookback_start, recent_start)
     older = older.select("account_id", last_day=_day_number(older.last_ts, offset, epoch_micros))
     # accounts with events in the windows have their last day there; the rest look further back
     agg = windowed.outer_join(older, windowed.account_id == older.account_id)
@@ -139,6 +144,12 @@ def usage_features(
         as_of=ibis.literal(as_of, "int64"),
     )
     return _features(agg).drop("as_of")
+
+
+def last_activity(events: ir.Table, start: datetime, end: datetime) -> ir.Table:
+    """``(account_id, last_ts)``: each account's latest event time with ``start <= ts < end``."""
+    t = events.filter((events.ts >= _ts(start)) & (events.ts < _ts(end)))
+    return t.group_by("account_id").aggregate(last_ts=t.ts.max())
 
 
 def daily_activity(

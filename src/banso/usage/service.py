@@ -16,6 +16,7 @@ from banso.config import get_settings
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.usage.index import last_activity_source
 from banso.usage.metrics import (
     DEFAULT_ADVANCED_FEATURES,
     UsageWindow,
@@ -52,14 +53,21 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
-    between = None
+    between = last_activity = None
     if engine == "duckdb":
+        # no database needed (nor perhaps present) for a store without events
+        merged = resolve_merges(merged_accounts()) if event_files(root) else {}
 
         def between(first: date, last: date) -> ibis.Table:
             name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
-            return events_table(con, root, days=(first, last), table_name=name)
+            return events_table(con, root, merged, days=(first, last), table_name=name)
 
-    expr = usage_features(events, window, advanced_features(), between, epoch_micros_for(con))
+        last_activity = last_activity_source(
+            con, between, lambda t: map_merged_ids(t, merged), root
+        )
+    expr = usage_features(
+        events, window, advanced_features(), between, epoch_micros_for(con), last_activity
+    )
     table = expr.to_pyarrow()
     return table.cast(_feature_schema(table.schema))
 
@@ -105,9 +113,14 @@ def events_table(
         return ibis.memtable(EVENT_SCHEMA.empty_table())
     source = event_glob(root) if days is None else [str(f) for f in files]
     events = con.read_parquet(source, table_name=table_name)
-    merged = resolve_merges(merged_accounts() if merges is None else merges)
+    return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
+
+
+def map_merged_ids(table: ibis.Table, merged: dict[int, int]) -> ibis.Table:
+    """``table`` with the ``account_id`` of merged accounts replaced by the kept account's
+    (``merged`` already resolved through chains); columns and their order unchanged."""
     if not merged:
-        return events
+        return table
     mapping = ibis.memtable(
         pa.table(
             {
@@ -116,13 +129,13 @@ def events_table(
             }
         )
     )
-    joined = events.left_join(mapping, events.account_id == mapping.merged_id)
+    joined = table.left_join(mapping, table.account_id == mapping.merged_id)
     return joined.select(
         *(
             joined.kept_id.fill_null(joined.account_id).name("account_id")
             if name == "account_id"
             else joined[name]
-            for name in EVENT_SCHEMA.names
+            for name in table.columns
         )
     )
 
