@@ -31,6 +31,11 @@ VENDOR_FILES = {
 """Browser libraries served from the npm-installed node_modules (pinned in package-lock.json)."""
 
 
+def app_from_environment() -> FastAPI:
+    """The app of a ``banso serve --workers N`` worker process (settings from BANSO_*)."""
+    return create_app(https_only=os.environ.get("BANSO_WEB_HTTPS_ONLY") == "1")
+
+
 def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages

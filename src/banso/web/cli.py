@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from banso import schema
+from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
 
@@ -24,6 +26,12 @@ def serve(
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="Run the daily pipeline.")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Web worker processes (one per CPU core is a good start)."
+        ),
+    ] = 1,
 ) -> None:
     """Run the web app and JSON API until interrupted, and the daily pipeline at --run-at."""
     import uvicorn
@@ -44,10 +52,32 @@ def serve(
             _("The daily pipeline runs at {time} every day.", time=f"{hour:02d}:{minute:02d}")
         )
     try:
-        uvicorn.run(create_app(https_only=https_only), host=host, port=port, log_level="warning")
+        if workers == 1:
+            app = create_app(https_only=https_only)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+        else:
+            # worker processes start afresh: hand them this process's settings (--home, --lang)
+            os.environ.update(_settings_environment(https_only))
+            uvicorn.run(
+                "banso.web.app:app_from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="warning",
+            )
     finally:
         if daily is not None:
             daily.shutdown(wait=False)
+
+
+def _settings_environment(https_only: bool) -> dict[str, str]:
+    settings = get_settings()
+    values = {name.upper(): getattr(settings, name) for name in type(settings).model_fields}
+    env = {f"BANSO_{k}": str(v) for k, v in values.items() if v is not None and k != "HOME"}
+    env["BANSO_HOME"] = str(settings.home.resolve())
+    env["BANSO_WEB_HTTPS_ONLY"] = "1" if https_only else ""
+    return env
 
 
 def _time_of_day(value: str) -> tuple[int, int]:
