@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="per page kind")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120, help="time limit per page kind")
+    parser.add_argument("--workers", type=int, default=2, help="banso serve --workers")
     args = parser.parse_args()
     env = {**os.environ, "BANSO_HOME": str(args.home)}
     subprocess.run(
@@ -60,7 +61,7 @@ def main() -> None:
     )
     port = _free_port()
     server = subprocess.Popen(
-        [BANSO, "serve", "--port", str(port), "--no-scheduler"],
+        [BANSO, "serve", "--port", str(port), "--no-scheduler", "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -64,9 +64,18 @@ def secret_key() -> str:
         return configured
     path: Path = get_settings().home / "secret_key"
     if not path.exists():
+        # written whole under a temporary name, then linked into place: of several processes
+        # starting at once (``serve --workers``), the first link wins and all read that key
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        tmp = path.with_name(f".secret_key.{secrets.token_hex(8)}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
