@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import insert, select
+
 from banso.accounts import views_service as views
 from banso.accounts.models import Account
+from banso.accounts.search import search_key
+from banso.accounts.service import AccountFacts, merge_accounts, resolve_accounts
 from banso.db import session_scope
 from banso.health import service as health_service
 from web.world import build_world
@@ -37,6 +41,102 @@ def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> N
         view = views.account_360(s, world.yamada)
         assert view.mrr_by_currency == {"JPY": 130000}
         assert [t.kind for t in view.timeline][:3] == ["survey", "ticket", "activity"]
+
+
+def test_search_finds_kanji_kana_romaji_domain_and_any_case_on_every_database(
+    any_db: str,
+) -> None:
+    build_world()
+    with session_scope() as s:
+
+        def names(q: str) -> list[str]:
+            return [r.name for r in views.list_accounts(s, views.AccountFilter(q=q)).rows]
+
+        yamada = ["株式会社山田製作所"]
+        for q in (
+            "山田製作所",
+            "やまだ",
+            "ヤマダ",
+            "ﾔﾏﾀﾞ",
+            "やまダ",
+            "yamada",
+            "YAMADA",
+            "ｙａｍａｄａ",
+        ):
+            assert names(q) == yamada, q
+        assert names("株式会社山田") == yamada  # the legal form is in the name, not its core
+        assert names("せいさくしょ") == yamada  # the kana reading, in hiragana
+        assert names("ss.co.jp") == yamada  # the domain
+        assert names("shouji") == ["みどり商事株式会社"]  # romaji read as しょうじ
+        assert names("ACME japan k.k.") == ["Acme Japan K.K."]
+        assert names("ＡＣＭＥ") == ["Acme Japan K.K."]
+        assert names("アクメ") == ["Acme Japan K.K."]
+        assert names("example.com") == ["Acme Japan K.K."]
+        # LIKE's wildcards are plain characters, and no term matches across two fields
+        assert names("%") == names("_") == names("ジャパン\nacme") == []
+        assert names("k.k.あくめ") == []  # the name, then the reading
+        assert names("Filler 00") == [f"Filler {i:03d}" for i in range(1, 10)]
+        # the last page's total comes from its rows; a page past the end shows the last page
+        second = views.list_accounts(s, views.AccountFilter(q="filler", page=2))
+        assert (second.total, second.pages, second.page, len(second.rows)) == (57, 2, 2, 7)
+        beyond = views.list_accounts(s, views.AccountFilter(q="filler", page=9))
+        assert (beyond.total, beyond.pages, beyond.page) == (57, 2, 2)
+        assert beyond.rows == second.rows
+        none = views.list_accounts(s, views.AccountFilter(q="存在しない会社"))
+        assert (none.total, none.pages, none.page, none.rows) == (0, 1, 1, [])
+
+
+def test_search_key_follows_every_write_of_an_account(any_db: str) -> None:
+    build_world()
+    with session_scope() as s:
+
+        def found(q: str) -> list[int]:
+            return [r.id for r in views.list_accounts(s, views.AccountFilter(q=q)).rows]
+
+        # a Core insert that leaves the key out (the demo generator's) gets it from the model
+        demo_id = s.execute(
+            insert(Account)
+            .values(name="ｻｸﾗ電機株式会社", normalized_name="サクラ電機", kana="サクラデンキ")
+            .returning(Account.id)
+        ).scalar_one()
+        assert found("さくらでんき") == found("sakura") == [demo_id]
+        # an import creates accounts through the raw bulk insert, then updates them (ORM)
+        created = resolve_accounts(
+            s,
+            "crm",
+            {"C-1": AccountFacts(name="富士通商株式会社", kana="フジツウショウ", domain="fuji.jp")},
+            update_existing=True,
+        )
+        fuji = created.ids["C-1"]
+        assert found("ふじつう") == found("FUJI.JP") == [fuji]
+        resolve_accounts(s, "crm", {"C-1": AccountFacts(kana="フジトレード")}, update_existing=True)
+        assert found("ふじとれーど") == [fuji]
+        assert found("ふじつう") == []
+        # a merge fills the kept account's blanks, the key with them
+        blank = Account(name="北斗運輸", normalized_name="北斗運輸")
+        other = Account(name="ホクト運輸(株)", normalized_name="ホクト運輸", kana="ホクトウンユ")
+        s.add_all([blank, other])
+        s.flush()
+        assert found("hokuto") == [other.id]
+        merge_accounts(s, blank.id, other.id)
+        s.flush()
+        assert found("hokuto") == [blank.id]
+        stored = s.execute(
+            select(Account.name, Account.normalized_name, Account.kana, Account.domain,
+                   Account.search_key)
+        ).all()  # fmt: skip
+        assert all(r.search_key == search_key(*r[:4]) for r in stored)
+
+
+def test_search_key_folds_width_case_and_kana_and_keeps_each_field_once() -> None:
+    assert (
+        search_key("ｱｸﾒ株式会社", "アクメ", "アクメ", "Acme.CO.JP") == "あくめ株式会社\nacme.co.jp"
+    )
+    assert search_key("Acme Japan K.K.", "acme japan", None, None) == "acme japan k.k."
+    assert search_key("北斗運輸", "北斗運輸", "ホクト\nウンユ", None) == "北斗運輸\nほくと うんゆ"
+    assert views.search_terms("Yamada") == ["yamada", "やまだ"]
+    assert views.search_terms("ﾔﾏﾀﾞ") == ["やまだ"]
+    assert views.search_terms("a\nb") == []
 
 
 def test_search_variants_cover_hiragana_katakana_and_half_width() -> None:

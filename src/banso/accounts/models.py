@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+from banso.accounts.search import search_key
 from banso.db import Base, utcnow
 
 CONTACT_ROLES = ("champion", "decision_maker", "admin", "user")
@@ -14,12 +18,26 @@ LIFECYCLE_STAGES = ("onboarding", "adoption", "renewal", "expansion", "churned")
 TOUCH_MODELS = ("high", "low", "tech")
 
 
+def _search_key_default(context: DefaultExecutionContext) -> str:
+    """``search_key`` of a row inserted without one (ORM inserts; Core inserts: the demo)."""
+    row = context.get_current_parameters()
+    return search_key(
+        row.get("name"), row.get("normalized_name"), row.get("kana"), row.get("domain")
+    )
+
+
 class Account(Base):
     __tablename__ = "accounts"
+    __table_args__ = (
+        # Orders the list by name, and its search scans this index instead of the account rows:
+        # a page of matches ends the scan early, and no match costs one pass over the index, not
+        # 100,000 row lookups. It also serves the count. (It replaces the index on the name.)
+        Index("ix_accounts_name_search", "normalized_name", "search_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
-    normalized_name: Mapped[str] = mapped_column(String(300), index=True)
+    normalized_name: Mapped[str] = mapped_column(String(300))
     kana: Mapped[str | None] = mapped_column(String(300))
     domain: Mapped[str | None] = mapped_column(String(255), index=True)
     industry: Mapped[str | None] = mapped_column(String(100))
@@ -31,6 +49,9 @@ class Account(Base):
     lifecycle_stage: Mapped[str | None] = mapped_column(String(32), index=True)
     tier: Mapped[str | None] = mapped_column(String(32))
     touch_model: Mapped[str | None] = mapped_column(String(16))
+    search_key: Mapped[str | None] = mapped_column(Text, default=_search_key_default)
+    """Name, normalised name, kana and domain folded for the list's search (``accounts.search``);
+    kept current on every write of those fields."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -38,6 +59,13 @@ class Account(Base):
 
     identities: Mapped[list[AccountIdentity]] = relationship(
         back_populates="account", cascade="all, delete-orphan"
+    )
+
+
+@event.listens_for(Account, "before_update")
+def _refresh_search_key(_mapper: Mapper[Any], _connection: Connection, account: Account) -> None:
+    account.search_key = search_key(
+        account.name, account.normalized_name, account.kana, account.domain
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
+from banso.accounts.search import search_key
 from banso.activities.models import Activity
 from banso.db import utcnow
 from banso.errors import BansoError
@@ -326,6 +327,10 @@ def _insert_accounts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     now = utcnow()
     base: dict[str, Any] = {**dict.fromkeys(ACCOUNT_FIELDS), "created_at": now, "updated_at": now}
     full = [base | row for row in rows]
+    for row in full:  # the raw bulk insert skips the model's default
+        row["search_key"] = search_key(
+            row["name"], row["normalized_name"], row["kana"], row["domain"]
+        )
     return bulk_insert(session, Account.__table__, full, returning_ids=True)
 
 

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from banso import data_versions
 from banso.accounts.models import Account, Contact
+from banso.accounts.search import SEPARATOR, fold_for_search
 from banso.activities.models import Activity
 from banso.config import get_settings
 from banso.errors import BansoError
@@ -133,36 +135,33 @@ def list_accounts(
 
     Ordered by an account column, the page's ids come from the accounts table alone and MRR is
     summed for those ids only; ordering or filtering by MRR or renewal needs every account's sum.
+    The page is read first: when it is the last one (fewer rows than a page), the total follows
+    from it and the count, a pass over every matching account, is skipped.
     """
-    total = session.scalar(_filtered(flt, count_only=True, sqlite=_sqlite(session))) or 0
+    page = max(1, flt.page)
+    found = _page(session, flt, page, page_size)
+    if (found and len(found) < page_size) or (not found and page == 1):
+        total = (page - 1) * page_size + len(found)
+        return AccountPage([_row(r) for r in found], total, page, page)
+    total = session.scalar(_filtered(flt, count_only=True)) or 0
     pages = max(1, -(-total // page_size))
-    page = min(max(1, flt.page), pages)
+    if page > pages:  # past the end: the last page, as the pager links it
+        page = pages
+        found = _page(session, flt, page, page_size)
+    return AccountPage([_row(r) for r in found], total, page, pages)
+
+
+def _page(session: Session, flt: AccountFilter, page: int, page_size: int) -> list[Row[Any]]:
     offset = (page - 1) * page_size
     if flt.sort in ("mrr", "renewal") or flt.renewal_days is not None:
-        rows = session.execute(
-            _filtered(flt, sqlite=_sqlite(session)).limit(page_size).offset(offset)
-        ).all()
-    else:
-        ids = list(
-            session.scalars(
-                _filtered(flt, ids_only=True, sqlite=_sqlite(session))
-                .limit(page_size)
-                .offset(offset)
-            )
-        )
-        rows = (
-            session.execute(_filtered(flt, only_ids=ids, sqlite=_sqlite(session))).all()
-            if ids
-            else []
-        )
-    return AccountPage([_row(r) for r in rows], total, page, pages)
+        return list(session.execute(_filtered(flt).limit(page_size).offset(offset)).all())
+    ids = list(session.scalars(_filtered(flt, ids_only=True).limit(page_size).offset(offset)))
+    return list(session.execute(_filtered(flt, only_ids=ids)).all()) if ids else []
 
 
 def iter_accounts(session: Session, flt: AccountFilter) -> Iterator[AccountRow]:
     """Every account matching ``flt`` in the list's order (for the CSV export)."""
-    for r in session.execute(
-        _filtered(flt, sqlite=_sqlite(session)).execution_options(yield_per=2000)
-    ):
+    for r in session.execute(_filtered(flt).execution_options(yield_per=2000)):
         yield _row(r)
 
 
@@ -338,6 +337,14 @@ def log_activity(
     return activity
 
 
+def search_terms(text: str) -> list[str]:
+    """The search text's variants folded as ``Account.search_key`` is (``accounts.search``): the
+    text itself and, when it is romaji, its kana reading. An account matches when its key holds
+    one of them."""
+    terms = (fold_for_search(v) for v in search_variants(text))
+    return [t for t in dict.fromkeys(terms) if t and SEPARATOR not in t]
+
+
 def search_variants(text: str) -> list[str]:
     """The search text as typed (NFKC, so half-width kana match), in katakana and in hiragana;
     romaji (``yamada``) is also read as kana, so it finds ヤマダ in the kana column."""
@@ -419,7 +426,6 @@ def _filtered(
     count_only: bool = False,
     ids_only: bool = False,
     only_ids: list[int] | None = None,
-    sqlite: bool = False,
 ) -> Select:  # type: ignore[type-arg]
     """The list's query: rows (default), ``count(*)``, ordered ids, or the rows of ``only_ids``."""
     today = company_today()
@@ -475,26 +481,15 @@ def _filtered(
     if only_ids is not None:
         stmt = stmt.where(Account.id.in_(only_ids))
     if flt.q.strip():
-        conditions = []
-        for variant in search_variants(flt.q):
-            pattern = f"%{_escape_like(variant)}%"
-            if variant.isascii():
-                # Romaji and domains, case-insensitive: normalized_name is case-folded and domains
-                # are stored lower-case, so only the display name needs lower() on every row.
-                lowered = pattern.lower()
-                conditions += [
-                    # SQLite's LIKE ignores ASCII case already; ILIKE would add lower() per row.
-                    Account.name.like(pattern, escape="\\")
-                    if sqlite
-                    else Account.name.ilike(pattern, escape="\\"),
-                    Account.normalized_name.like(lowered, escape="\\"),
-                    Account.domain.like(lowered, escape="\\"),
-                ]
-            else:
-                # Kanji and kana have no case; a plain LIKE skips lower() on every row.
-                columns = (Account.name, Account.normalized_name, Account.kana)
-                conditions += [c.like(pattern, escape="\\") for c in columns]
-        stmt = stmt.where(or_(*conditions))
+        stmt = stmt.where(
+            or_(
+                false(),  # a term that cannot occur in any key matches nothing
+                *(
+                    Account.search_key.like(f"%{_escape_like(term)}%", escape="\\")
+                    for term in search_terms(flt.q)
+                ),
+            )
+        )
     if flt.owner_id is not None:
         stmt = stmt.where(Account.owner_id == flt.owner_id)
     if flt.plan:
@@ -526,10 +521,6 @@ def _filtered(
         return stmt
     key = order.desc() if flt.descending else order.asc()
     return stmt.order_by(key.nulls_last(), Account.id)
-
-
-def _sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
 
 
 def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]
