@@ -448,6 +448,14 @@ def _filtered(
     )
     if only_ids is not None:
         money = money.where(Subscription.account_id.in_(only_ids))
+    if flt.renewal_days is not None:
+        # an account's next renewal falls in the window exactly when one of its active lines
+        # ends by the window's end (active lines end after today); the end-date index finds
+        # those few accounts, and MRR is summed for them only
+        due = select(Subscription.account_id).where(
+            active, Subscription.end_date <= today + timedelta(days=flt.renewal_days)
+        )
+        money = money.where(Subscription.account_id.in_(due))
     per_account = money.subquery("per_account")
     needs_money = flt.sort in ("mrr", "renewal") or flt.renewal_days is not None
     if count_only or ids_only:

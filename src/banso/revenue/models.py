@@ -32,8 +32,8 @@ class Subscription(Base):
     external_id: Mapped[str] = mapped_column(String(300))
     """The ``subscription_id`` of the source system."""
     plan: Mapped[str | None] = mapped_column(String(200))
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date | None] = mapped_column(Date)
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date | None] = mapped_column(Date, index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     """Price per billing period in the currency's minor unit (yen for JPY)."""
     currency: Mapped[str] = mapped_column(String(3))
