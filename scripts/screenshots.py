@@ -49,8 +49,10 @@ def main() -> None:
             page.screenshot(path=DOCS / f"dashboard-{lang}.png", full_page=True)
             page.goto(f"{args.url}/accounts/{args.account}")
             page.wait_for_load_state("networkidle")
+            # the usage chart arrives after the page (htmx) and is drawn by ECharts
+            page.locator("[data-testid=usage] canvas").first.wait_for(timeout=15000)
             page.wait_for_timeout(1000)
-            page.screenshot(path=DOCS / f"account-360-{lang}.png")
+            page.screenshot(path=DOCS / f"account-360-{lang}.png", full_page=True)
             page.close()
         browser.close()
 

@@ -204,3 +204,23 @@ def test_filter_menus_are_kept_until_accounts_change(any_db: str) -> None:
         s.add(Account(name="新規株式会社", normalized_name="新規", plan="Enterprise"))
     with session_scope() as s:
         assert views.filter_choices(s).plans == ["Basic", "Enterprise", "Pro"]
+
+
+def test_timeline_names_onboarding_sessions_in_both_languages() -> None:
+    from datetime import UTC, datetime
+
+    from banso import i18n
+    from banso.activities.models import Activity
+
+    world = build_world()
+    with session_scope() as s:
+        s.add(
+            Activity(account_id=world.yamada, source="crm", external_id="A-onb",
+                     kind="onboarding_session", occurred_at=datetime.now(UTC), summary="キックオフ")
+        )  # fmt: skip
+    for lang, title in (("en", "Onboarding session"), ("ja", "オンボーディング")):
+        i18n.set_language(lang)
+        with session_scope() as s:
+            view = views.account_360(s, world.yamada)
+        assert (view.timeline[0].title, view.timeline[0].detail) == (title, "キックオフ")
+    i18n.set_language(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -40,6 +41,14 @@ def test_scored_accounts_show_their_band_everywhere(
     assert 'data-testid="band-yellow">1<' in page
     assert 'data-testid="band-red">0<' in page
     assert "No account is at risk." in page
+    # the weekly chart's series: in band order with their band, whatever the names sort to
+    raw = page.split('id="bands-data">', 1)[1].split("</script>", 1)[0]
+    series = json.loads(raw)["series"]
+    assert [(s["band"], s["name"], s["data"][-1]) for s in series] == [
+        ("green", "Healthy", 1),
+        ("yellow", "Caution", 1),
+        ("red", "At risk", 0),
+    ]
     account = client.get(f"/accounts/{world.yamada}").text
     assert 'data-testid="health-score">89<' in account and ">Healthy<" in account
     assert "Why it changed" in account

@@ -563,7 +563,9 @@ def _timeline(
         .order_by(Activity.occurred_at.desc())
         .limit(limit)
     ):
-        items.append(TimelineItem(_utc(a.occurred_at), "activity", _(a.kind), a.summary))
+        # kinds are single words except this one, which reads badly as an identifier
+        kind = _("Onboarding session") if a.kind == "onboarding_session" else _(a.kind)
+        items.append(TimelineItem(_utc(a.occurred_at), "activity", kind, a.summary))
     for t in session.scalars(
         select(Ticket)
         .where(Ticket.account_id == account_id)

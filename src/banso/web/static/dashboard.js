@@ -56,7 +56,7 @@
     var source = document.getElementById("bands-data");
     if (!source || !window.echarts) { return; }
     var data = JSON.parse(source.textContent);
-    var colours = ["#1b7f3b", "#a86b00", "#b3261e"];
+    var colours = { green: "#1b7f3b", yellow: "#a86b00", red: "#b3261e" };
     echarts.init(document.getElementById("chart-bands"), null, { renderer: "canvas" }).setOption({
       title: { text: data.title, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
@@ -64,9 +64,9 @@
       grid: { left: 60, right: 10, bottom: 50 },
       xAxis: { type: "category", data: data.days },
       yAxis: { type: "value" },
-      series: Object.keys(data.series).map(function (name, i) {
-        return { name: name, type: "bar", stack: "bands", data: data.series[name],
-                 itemStyle: { color: colours[i] } };
+      series: data.series.map(function (s) {
+        return { name: s.name, type: "bar", stack: "bands", data: s.data,
+                 itemStyle: { color: colours[s.band] } };
       })
     });
   }
