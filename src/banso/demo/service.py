@@ -35,6 +35,7 @@ from banso.demo.records import IdCounter, Profile, Row, account_rows, profile_of
 from banso.demo.story import AccountStory, add_months, simulate_account
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.usage.index import index_dir
 from banso.usage.store import event_files
 
 Progress = Callable[[str, int, int], None]
@@ -203,6 +204,7 @@ def _clear_or_refuse(conn: Connection, store: Path, wipe: bool) -> None:
     for table in _account_owned_tables():
         conn.execute(table.delete())
     shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(index_dir(store), ignore_errors=True)  # summaries of the events just removed
     # health history (snapshots, validation report) describes the world being replaced
     shutil.rmtree(get_settings().home / "health", ignore_errors=True)
 
