@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
@@ -72,8 +74,12 @@ def test_a_late_import_into_an_old_month_is_seen(history: None) -> None:
             "late",
         )
     )
-    assert index.month_summary(date(2024, 9, 1)) != summary
-    assert not summary.exists()  # the stale summary was replaced
+    fresh = index.month_summary(date(2024, 9, 1))
+    assert fresh != summary
+    assert summary.exists()  # a reader may have listed it a moment ago
+    os.utime(summary, (time.time() - index.STALE_SUMMARY_SECONDS - 1,) * 2)
+    assert index.month_summary(date(2024, 9, 1)) == fresh
+    assert not summary.exists()  # gone once no reader can still be using it
     features = {r["account_id"]: r for r in compute_features(AS_OF).to_pylist()}
     assert features == {r["account_id"]: r for r in _raw_features()}
     assert features[99]["days_since_last_activity"] == (AS_OF - date(2024, 9, 2)).days

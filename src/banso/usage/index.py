@@ -12,6 +12,7 @@ its own month's files. Summaries hold the account ids as stored: merges are mapp
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from banso.usage.metrics import last_activity
 from banso.usage.store import store_dir
 
 INDEX_DIR = "event_index"
+STALE_SUMMARY_SECONDS = 600
 
 
 def index_dir(root: Path | None = None) -> Path:
@@ -53,8 +55,18 @@ def month_summary(month: date, root: Path | None = None) -> Path | None:
         return None
     directory = index_dir(root) / f"month={month:%Y-%m}"
     final = directory / f"{fingerprint(files)}.parquet"
-    if final.exists():
-        return final
+    if not final.exists():
+        _write_summary(files, directory, final)
+    # stale summaries go once no reader can still be using them (another process may have
+    # listed one a moment ago)
+    for old in directory.glob("*.parquet"):
+        if old != final and time.time() - old.stat().st_mtime > STALE_SUMMARY_SECONDS:
+            old.unlink(missing_ok=True)
+    return final
+
+
+def _write_summary(files: list[Path], directory: Path, final: Path) -> None:
+    """``(account_id, last_ts)`` of ``files``, written under a temporary name then renamed."""
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{uuid.uuid4().hex}.tmp"
     con = duckdb.connect()
@@ -69,10 +81,6 @@ def month_summary(month: date, root: Path | None = None) -> Path | None:
     finally:
         con.close()
     tmp.replace(final)
-    for old in directory.glob("*.parquet"):
-        if old != final:
-            old.unlink(missing_ok=True)
-    return final
 
 
 def whole_months(start: datetime, end: datetime) -> list[date]:
