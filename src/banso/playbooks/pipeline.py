@@ -3,9 +3,9 @@
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
 health playbooks compare with when they are not scored yet, run the playbooks for D, send the
-outbox, then compute the dashboard's revenue report if the data under it changed. Each step is
-idempotent, so running a day again does nothing twice. After the playbooks, the stored health
-validation report is recomputed when it is more than a week old (``health.validation_report``).
+outbox, recompute the stored health validation report when it is more than a week old
+(``health.validation_report``), then compute the dashboard's revenue report if the data under
+it changed. Each step is idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -58,10 +58,11 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
         summary.scored_days = needed
     with session_scope() as session:
         summary.playbooks = service.run_playbooks(session, day)
-    refreshed = validation_report.refresh_if_stale(get_engine(), health.scorecards())
-    summary.validation_computed = refreshed is not None
     if send:
         summary.outbox = outbox.deliver()
+    # slow, weekly, and read only by people: after the messages have gone
+    refreshed = validation_report.refresh_if_stale(get_engine(), health.scorecards())
+    summary.validation_computed = refreshed is not None
     with session_scope() as session:
         summary.reports_computed = revenue_cache.warm(session)
     return summary
