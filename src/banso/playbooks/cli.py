@@ -209,23 +209,12 @@ def run(
                     messages=counts.messages,
                 )
             )
+    if summary.outbox is not None:
+        _echo_outbox(summary.outbox)
+        if summary.outbox.busy:
+            typer.echo(_("Another worker is sending; this run left the outbox to it."))
     if summary.validation_computed:
         typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
-    if summary.outbox is not None:
-        o = summary.outbox
-        typer.echo(
-            _(
-                "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
-                "suppressed, {deferred} held by the rate limit.",
-                sent=o.sent,
-                retried=o.retried,
-                failed=o.failed,
-                suppressed=o.suppressed,
-                deferred=o.deferred,
-            )
-        )
-        if o.busy:
-            typer.echo(_("Another worker is sending; this run left the outbox to it."))
     if summary.reports_computed:
         typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
 
@@ -233,7 +222,10 @@ def run(
 @playbooks_app.command("send")
 def send() -> None:
     """Send what is due in the outbox now (retries included)."""
-    o = outbox.deliver()
+    _echo_outbox(outbox.deliver())
+
+
+def _echo_outbox(o: outbox.WorkerSummary) -> None:
     typer.echo(
         _(
             "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
