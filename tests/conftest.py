@@ -14,8 +14,9 @@ from sqlalchemy.engine import make_url
 
 from banso import config, db, i18n
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-EXAMPLES = SHARED / "data" / "metrics" / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+"""Copies of the spec's worked examples and public data sets (sources and licences in their READMEs)."""
+EXAMPLES = DATA / "metrics" / "examples"
 
 
 @pytest.fixture(autouse=True)

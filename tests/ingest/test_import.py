@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
-from tests.conftest import EXAMPLES, SHARED
+from tests.conftest import DATA, EXAMPLES
 
 from banso import db
 from banso.accounts.models import Account, AccountIdentity, Contact
@@ -55,7 +55,7 @@ def test_every_metrics_example_imports_and_reimports_without_duplicates(cli, exa
 def test_mrr_playbook_in_usd_cents_creates_one_account_per_customer(cli) -> None:
     cli("init")
     result = cli(
-        "import", "subscriptions", str(SHARED / "data/external/mrr_playbook/subscriptions.csv")
+        "import", "subscriptions", str(DATA / "external/mrr_playbook/subscriptions.csv")
     )
     assert result.exit_code == 0, result.stderr
     assert "121 rows" in result.stdout and "55 accounts created" in result.stdout

@@ -14,7 +14,7 @@ from banso.db import session_scope
 from banso.revenue.metrics import KPI_KINDS, MONEY, RATE
 from banso.revenue.models import Subscription
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "metrics" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "metrics" / "examples"
 
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.iterdir() if (p / "subscriptions.csv").exists())
 
