@@ -1,0 +1,30 @@
+"""The repository stands on its own: nothing it runs reads a path beside it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# a path component "shared" outside the repository: '../shared', "shared" / ..., /work/shared
+OUTSIDE = re.compile(r"""\.\./shared\b|/\s*["']shared["']|["']shared["']\s*/|/work/shared\b""")
+
+
+def test_no_code_test_or_script_reads_a_path_outside_the_repository() -> None:
+    runnable = [
+        path
+        for folder in ("src", "tests", "scripts", "benchmarks", ".ci")
+        for path in (ROOT / folder).rglob("*")
+        if path.is_file()
+        and (path.suffix in {".py", ".sh", ".toml", ".yaml", ".yml", ""})
+        and "__pycache__" not in path.parts
+        and path != Path(__file__).resolve()
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in runnable
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if OUTSIDE.search(line)
+    ]
+    assert len(runnable) > 100
+    assert offenders == []
