@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from banso.dates import MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
@@ -19,12 +20,18 @@ metrics_app = typer.Typer(
 )
 
 FromOption = Annotated[
-    str | None, typer.Option("--from", help="First month, YYYY-MM.", show_default=False)
+    str | None,
+    typer.Option(
+        "--from", help="First month, YYYY-MM.", show_default=False, parser=MonthOption("--from")
+    ),
 ]
 ToOption = Annotated[
     str | None,
     typer.Option(
-        "--to", help="Last month, YYYY-MM (default: last month with data).", show_default=False
+        "--to",
+        help="Last month, YYYY-MM (default: last month with data).",
+        show_default=False,
+        parser=MonthOption("--to"),
     ),
 ]
 EngineOption = Annotated[
@@ -94,7 +101,9 @@ def summary(
     ] = None,
     quarter: Annotated[
         int | None,
-        typer.Option("--quarter", help="Only this fiscal quarter (1-4).", show_default=False),
+        typer.Option(
+            "--quarter", help="Only this fiscal quarter (1-4).", show_default=False, min=1, max=4
+        ),
     ] = None,
     output: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
     engine: EngineOption = "duckdb",
@@ -122,7 +131,7 @@ def last_month() -> None:
 @metrics_app.command("fx-rate")
 def fx_rate(
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. USD.")],
-    month: Annotated[str, typer.Argument(help="Month, YYYY-MM.")],
+    month: Annotated[str, typer.Argument(help="Month, YYYY-MM.", parser=MonthOption("MONTH"))],
     rate: Annotated[str, typer.Argument(help="Reporting-currency units per 1 unit of CURRENCY.")],
 ) -> None:
     """Set the FX rate used to convert CURRENCY into the reporting currency for MONTH."""
