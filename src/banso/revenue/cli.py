@@ -101,9 +101,7 @@ def summary(
     ] = None,
     quarter: Annotated[
         int | None,
-        typer.Option(
-            "--quarter", help="Only this fiscal quarter (1-4).", show_default=False, min=1, max=4
-        ),
+        typer.Option("--quarter", help="Only this fiscal quarter (1-4).", show_default=False),
     ] = None,
     output: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
     engine: EngineOption = "duckdb",
