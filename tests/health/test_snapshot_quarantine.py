@@ -137,6 +137,10 @@ def test_a_corrupt_earlier_day_does_not_stop_run_or_health_score(banso_home: Pat
         again.stderr
     )
     assert len(list((banso_home / "quarantine" / "health" / "date=2025-06-16").iterdir())) == 1
+    assert snapshots.incomplete_days() == [date(2025, 6, 16)]
+    healed = cli("run", "--as-of", "2025-06-18", "--no-send")
+    assert healed.exit_code == 0 and healed.stderr == ""
+    assert date(2025, 6, 16) in snapshots.scored_days() and snapshots.incomplete_days() == []
     bad = _corrupt(date(2025, 6, 17))
     scored = cli("health", "score", "--as-of", "2025-06-19")
     assert scored.exit_code == 0, scored.stderr

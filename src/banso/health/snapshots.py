@@ -179,6 +179,24 @@ def take_quarantined() -> list[Quarantined]:
     return taken
 
 
+def incomplete_days(root: Path | None = None) -> list[date]:
+    """Days whose snapshot was quarantined and that have not been scored again: their scores
+    are missing from history, trends and playbook look-backs until they are."""
+    base = quarantine_dir(root)
+    if not base.exists():
+        return []
+    have = set(scored_days(root))
+    days = set()
+    for folder in base.glob("date=*"):
+        try:
+            day = date.fromisoformat(folder.name.removeprefix("date="))
+        except ValueError:
+            continue
+        if day not in have and any(folder.iterdir()):
+            days.add(day)
+    return sorted(days)
+
+
 def quarantine_dir(root: Path | None = None) -> Path:
     """``BANSO_HOME/quarantine/health``: unreadable snapshot files, kept for inspection."""
     return snapshot_dir(root).parent / "quarantine" / "health"

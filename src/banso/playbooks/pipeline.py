@@ -69,9 +69,9 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
 
 
 def _days_to_score(day: date) -> list[date]:
-    """D itself (always re-scored: its data may have changed) and the look-back days the
-    playbooks need that have no snapshot yet."""
-    missing: set[date] = {day}
+    """D itself (always re-scored: its data may have changed), the look-back days the
+    playbooks need that have no snapshot yet, and days up to D whose snapshot was quarantined."""
+    missing: set[date] = {day} | {d for d in snapshots.incomplete_days() if d <= day}
     for playbook in service.selected(None):
         missing |= set(missing_snapshot_days(playbook, [day]))
     have = set(snapshots.scored_days())

@@ -91,6 +91,7 @@ def health_page_context(session: Session) -> dict[str, Any]:
         "config_folder": get_settings().config_path / "scorecards",
         "validation": validation_view(report, cards) if report else None,
         "validation_problem": report_problem,
+        "incomplete_days": snapshots.incomplete_days(),
     }
 
 
