@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from banso.dates import MonthOption
+from banso.dates import EARLIEST_DAY, MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
@@ -97,6 +97,7 @@ def summary(
             "--fiscal-year",
             help="Fiscal year, named by the calendar year it starts in (default: the latest).",
             show_default=False,
+            min=EARLIEST_DAY.year,
         ),
     ] = None,
     quarter: Annotated[
