@@ -57,6 +57,8 @@ def _good_value(param) -> str:  # type: ignore[no-untyped-def]
         return str(getattr(desc.choices[0], "value", desc.choices[0]))
     if desc.annotation in (int, float):
         return "1"
+    if desc.is_path:
+        return __file__  # a file that exists
     return "x"
 
 
@@ -87,18 +89,19 @@ def _bad_values(param) -> list[str]:  # type: ignore[no-untyped-def]
     return []
 
 
-def _with(path, params, bad=None, value=None) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
-    """The command line of ``path`` with every required parameter given a good value, and
-    ``bad`` given ``value``."""
+def _with(path, params, bad, value) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The command line of ``path`` with ``bad`` given ``value`` and every other required
+    parameter a good value. A bad option comes first: parameters are checked in the order they
+    are typed, so nothing else can fail before it."""
     args: list[str] = [*path]
+    if bad.param_type_name != "argument":
+        args.extend([max(bad.opts, key=len), value])
     for p in params:
-        if p is bad:
-            text = value
-        elif p.required:
+        if p is bad and p.param_type_name == "argument":
+            args.append(value)
+        elif p is not bad and p.required:
             text = _good_value(p)
-        else:
-            continue
-        args.extend([text] if p.param_type_name == "argument" else [max(p.opts, key=len), text])
+            args.extend([text] if p.param_type_name == "argument" else [max(p.opts, key=len), text])
     return tuple(args)
 
 
