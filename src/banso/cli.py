@@ -79,7 +79,7 @@ def _creatable_directory(value: str) -> Path:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     usable = probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
-    if path.exists() and not path.is_dir() or not usable:
+    if (path.exists() and not path.is_dir()) or not usable:
         raise BansoError(
             _("--home {path} is not a directory Banso can create or write to.", path=value)
         )
@@ -127,7 +127,7 @@ def run_cli(args: list[str]) -> int:
         return 2
     except click_errors.NoArgsIsHelpError as exc:
         exc.show()
-        return 0
+        return exc.exit_code
     except click_errors.UsageError as exc:
         _say(_("Error: {message}", message=cli_errors.usage_sentence(exc)))
         return 2
@@ -159,6 +159,14 @@ def run_cli(args: list[str]) -> int:
 def _unexpected(exc: Exception) -> int:
     """A bug or a broken environment: one line naming the log that holds the traceback."""
     path = cli_errors.log_unexpected(exc, _home_or_none())
+    if path is None:
+        _say(
+            _(
+                "Unexpected error ({error}); no log file could be written.",
+                error=cli_errors.one_line(exc),
+            )
+        )
+        return 1
     _say(
         _(
             "Unexpected error ({error}); the details are in {path}.",
@@ -172,7 +180,10 @@ def _unexpected(exc: Exception) -> int:
 def _database_missing() -> bool:
     """Whether the app database has not been created (or upgraded) by ``banso init``: a
     command then fails on a missing file or table, which is the user's to fix."""
-    url = make_url(get_settings().db_url)
+    try:
+        url = make_url(get_settings().db_url)
+    except Exception:  # unreadable settings: not this question's to answer
+        return False
     if url.get_backend_name() == "sqlite" and url.database:
         if not Path(url.database).exists():
             return True

@@ -160,8 +160,9 @@ def _join(hint: Any) -> str:
     return hint if isinstance(hint, str) else " / ".join(hint)
 
 
-def log_unexpected(exc: BaseException, home: Path | None) -> Path:
-    """Append ``exc``'s traceback, with the command line, to today's log file; its path."""
+def log_unexpected(exc: BaseException, home: Path | None) -> Path | None:
+    """Append ``exc``'s traceback, with the command line, to today's log file; its path, or
+    None when neither the home nor the temporary folder can be written."""
     stamp = datetime.now().astimezone()
     entry = (
         f"--- {stamp.isoformat(timespec='seconds')} pid {os.getpid()}: banso "
@@ -179,7 +180,7 @@ def log_unexpected(exc: BaseException, home: Path | None) -> Path:
             return path
         except OSError:
             continue
-    raise exc
+    return None
 
 
 def one_line(exc: BaseException) -> str:
