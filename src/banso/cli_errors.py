@@ -55,7 +55,7 @@ def _within_64_bits(previous: Any) -> Any:
                 raise ValueRejected(
                     _(
                         "{name} must be a whole number from {low} to {high}, not {value}.",
-                        name=_hint(param, ctx),
+                        name=_hint(param),
                         low=INT64_MIN,
                         high=INT64_MAX,
                         value=v,
@@ -65,7 +65,6 @@ def _within_64_bits(previous: Any) -> Any:
                 )
         return previous(ctx, param, value) if previous is not None else value
 
-    check.__wrapped__ = previous  # type: ignore[attr-defined]
     return check
 
 
@@ -84,7 +83,7 @@ def usage_sentence(exc: click_errors.UsageError) -> str:
             return _("Option {option} does not take a value.", option=exc.option_name)
         return _("Option {option} needs a value.", option=exc.option_name)
     if isinstance(exc, click_errors.MissingParameter):
-        name = _hint(exc.param, exc.ctx) if exc.param is not None else "?"
+        name = _hint(exc.param)
         if exc.param is not None and exc.param.param_type_name == "argument":
             return _("Missing argument {name}.", name=name)
         return _("Missing option {name}.", name=name)
@@ -105,7 +104,7 @@ def _bad_value(exc: click_errors.BadParameter) -> str:
     """A malformed or out-of-range value; ``exc`` was raised by our checks (message already
     translated) or by Typer's coercion (its cause is then a pydantic ValidationError)."""
     param = exc.param
-    name = _hint(param, exc.ctx) if param is not None else _join(exc.param_hint)
+    name = _hint(param) if param is not None else _join(exc.param_hint)
     cause = exc.__cause__
     errors = cause.errors() if hasattr(cause, "errors") else []
     if isinstance(exc, ValueRejected):
@@ -145,7 +144,7 @@ def _bad_value(exc: click_errors.BadParameter) -> str:
     return _("Invalid value for {name}: {reason}", name=name, reason=exc.message)
 
 
-def _hint(param: Parameter | None, ctx: Context | None = None) -> str:
+def _hint(param: Parameter | None) -> str:
     """How the user typed the parameter: its longest option name, or the argument's name."""
     if param is None:
         return "?"
