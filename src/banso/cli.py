@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from typer._click import exceptions as click_errors
+from typer._click.core import Command
 
-from banso import schema
+from banso import cli_errors, schema
 from banso.accounts.cli import accounts_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
+from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
@@ -48,7 +55,12 @@ err_console = Console(stderr=True, soft_wrap=True)
 def _global_options(
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="Data directory (overrides BANSO_HOME).", show_default=False),
+        typer.Option(
+            "--home",
+            help="Data directory (overrides BANSO_HOME).",
+            show_default=False,
+            parser=_creatable_directory,
+        ),
     ] = None,
     lang: Annotated[
         str | None,
@@ -58,6 +70,20 @@ def _global_options(
     """Global options apply to every command."""
     set_overrides(home=home)
     set_language(lang)
+
+
+def _creatable_directory(value: str) -> Path:
+    """``--home``: a directory that exists or can be created (checked without creating it)."""
+    path = Path(value).expanduser()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    usable = probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+    if (path.exists() and not path.is_dir()) or not usable:
+        raise BansoError(
+            _("--home {path} is not a directory Banso can create or write to.", path=value)
+        )
+    return path
 
 
 @app.command()
@@ -72,37 +98,147 @@ def init() -> None:
 
 
 def _safe_url() -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(get_settings().db_url).render_as_string(hide_password=True)
 
 
 def main() -> None:
-    """Entry point: domain errors become one clear sentence on stderr and exit code 2."""
+    """Entry point of the console script: ``sys.exit`` with :func:`run_cli`'s exit code."""
+    sys.exit(run_cli(sys.argv[1:]))
+
+
+@cache
+def command() -> Command:
+    """The ``banso`` command tree, with every whole number bounded to 64 bits (built once:
+    building it takes longer than parsing a command line)."""
+    tree = typer.main.get_command(app)
+    cli_errors.bound_whole_numbers(tree)
+    return tree
+
+
+def run_cli(args: list[str]) -> int:
+    """Run ``banso ARGS``; the exit code. A mistake of the user (a usage error, a bad value, a
+    ``BansoError``) is one sentence on stderr and code 2; anything else is one line naming the
+    log file with the traceback, and code 1. Never a traceback on the terminal."""
+    set_language(_language_in(args))
     try:
-        app(standalone_mode=False)
+        result = command().main(args=args, prog_name="banso", standalone_mode=False)
     except BansoError as exc:
-        err_console.print(_("Error: {message}", message=str(exc)), markup=False, highlight=False)
-        sys.exit(2)
+        _say(_("Error: {message}", message=str(exc)))
+        return 2
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()
+        return exc.exit_code
+    except click_errors.UsageError as exc:
+        _say(_("Error: {message}", message=cli_errors.usage_sentence(exc)))
+        return 2
+    except DBAPIError as exc:
+        if _database_missing():
+            _say(
+                _(
+                    "Error: {message}",
+                    message=_("The database is not initialised; run `banso init` first."),
+                )
+            )
+            return 2
+        return _unexpected(exc)
     except ValidationError as exc:
         first = exc.errors()[0]
-        err_console.print(
-            _("Invalid setting: {message}", message=first.get("msg", str(exc))),
-            markup=False,
-            highlight=False,
-        )
-        sys.exit(2)
+        _say(_("Invalid setting: {message}", message=first.get("msg", str(exc))))
+        return 2
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
+        return 1
+    except Exception as exc:
+        return _unexpected(exc)
+    finally:
+        _report_quarantined()
+    return result if isinstance(result, int) else 0
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+
+def _unexpected(exc: Exception) -> int:
+    """A bug or a broken environment: one line naming the log that holds the traceback."""
+    path = cli_errors.log_unexpected(exc, _home_or_none())
+    if path is None:
+        _say(
+            _(
+                "Unexpected error ({error}); no log file could be written.",
+                error=cli_errors.one_line(exc),
+            )
+        )
+        return 1
+    _say(
+        _(
+            "Unexpected error ({error}); the details are in {path}.",
+            error=cli_errors.one_line(exc),
+            path=path,
+        )
+    )
+    return 1
+
+
+def _database_missing() -> bool:
+    """Whether the app database has not been created (or upgraded) by ``banso init``: a
+    command then fails on a missing file or table, which is the user's to fix."""
+    try:
+        url = make_url(get_settings().db_url)
+    except Exception:  # unreadable settings: not this question's to answer
+        return False
+    if url.get_backend_name() == "sqlite" and url.database:
+        if not Path(url.database).exists():
+            return True
+    try:
+        return not schema.is_ready()
+    except DBAPIError:
+        return url.get_backend_name() == "sqlite"
+
+
+def _say(text: str) -> None:
+    err_console.print(text, markup=False, highlight=False)
+
+
+def _language_in(args: list[str]) -> str | None:
+    """``--lang`` given before the command: used for errors found before its callback runs."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+def _home_or_none() -> Path | None:
+    try:
+        return get_settings().home
+    except Exception:  # the settings themselves may be what failed
+        return None
+
+
+def _report_quarantined() -> None:
+    for q in snapshots.take_quarantined():
+        if q.destination is None:
+            _say(
+                _(
+                    "Health snapshot {path} could not be read ({reason}) and is skipped; the "
+                    "scores of {day} are incomplete until that day is scored again.",
+                    path=q.path,
+                    reason=q.reason,
+                    day=q.day.isoformat(),
+                )
+            )
+            continue
+        _say(
+            _(
+                "Health snapshot {path} could not be read ({reason}); it was moved to {moved} "
+                "and the scores of {day} are incomplete until that day is scored again.",
+                path=q.path,
+                reason=q.reason,
+                moved=q.destination,
+                day=q.day.isoformat(),
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_bad_options_are_one_sentence(cli) -> None:
     assert cli("init").exit_code == 0
     bad_end = cli("demo", "generate", "--end", "2026-13-01")
     assert bad_end.exit_code == 2
-    assert "--end must be a date written YYYY-MM-DD" in bad_end.stderr
+    assert "--end must be a date as YYYY-MM-DD" in bad_end.stderr
     too_many = cli("demo", "generate", "--accounts", "200000")
     assert too_many.exit_code == 2
     assert "--accounts must be between 1 and 157500" in too_many.stderr

@@ -4,8 +4,9 @@
   registered in an in-memory DuckDB (its sqlite/postgres scanner extensions download at run time,
   which an offline machine cannot do).
 - ``postgres``: Ibis queries the app database itself, in place; it must be PostgreSQL.
-- ``spark``: a local-mode SparkSession reads the same tables exported to Parquet under
-  ``BANSO_HOME/analytics/spark``.
+- ``spark``: a local-mode SparkSession reads the same tables exported to Parquet in a folder of
+  its own under ``BANSO_HOME/analytics/spark`` (see :class:`SparkExport`), so two reports at
+  once, in one process or two, never read or delete each other's files.
 
 Every engine exposes the same tables with the same column names and types, so one Ibis expression
 gives the same answer on each.
@@ -13,13 +14,15 @@ gives the same answer on each.
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import ibis
 import pyarrow as pa
@@ -264,18 +267,66 @@ def spark_session() -> Any:
 
 
 def _connect_spark(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
-    export_root = get_settings().home / "analytics" / "spark"
-    shutil.rmtree(export_root, ignore_errors=True)
-    # A fresh directory per connection: Spark caches file listings by path.
-    export_dir = export_root / uuid.uuid4().hex
-    export_dir.mkdir(parents=True)
+    export = SparkExport.create(get_settings().home / "analytics" / "spark")
     session = spark_session()
     backend = ibis.pyspark.connect(session)
     conn = AnalyticsConnection("spark", backend)
+    # the folder lives as long as the connection whose tables read it
+    weakref.finalize(conn, export.release)
     for name, columns in tables.items():
-        path = export_parquet(app_db, name, columns, export_dir)
+        path = export_parquet(app_db, name, columns, export.path)
         conn.tables[name] = backend.read_parquet(str(path), table_name=name)
     return conn
+
+
+class SparkExport:
+    """The folder of one Spark connection's exported app tables, ``<root>/<random>``.
+
+    Its owner holds an exclusive ``flock`` on ``<folder>.lock`` until :meth:`release` (or its
+    process ends), so a new export removes only the folders of exports nobody holds any more:
+    those released, or left by a process that died. A fresh folder per connection also keeps
+    Spark from reusing the file listing it cached for a path.
+    """
+
+    def __init__(self, path: Path, lock: IO[bytes]) -> None:
+        self.path = path
+        self._lock: IO[bytes] | None = lock
+
+    @classmethod
+    def create(cls, root: Path) -> SparkExport:
+        root.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_exports(root)
+        path = root / uuid.uuid4().hex
+        lock = path.with_suffix(".lock").open("wb")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path.mkdir()
+        return cls(path, lock)
+
+    def release(self) -> None:
+        """Delete the folder and give up the lock (the second call does nothing)."""
+        if self._lock is None:
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.with_suffix(".lock").unlink(missing_ok=True)
+        self._lock.close()
+        self._lock = None
+
+
+def remove_abandoned_exports(root: Path) -> list[Path]:
+    """Delete the export folders under ``root`` that no live connection holds; those removed.
+    (A folder without a lock file predates the locks: nothing can hold it.)"""
+    removed = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        lock_path = folder.with_suffix(".lock")
+        try:
+            with lock_path.open("ab") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(folder, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+        except BlockingIOError:
+            continue  # a report is reading it
+        removed.append(folder)
+    return removed
 
 
 def export_parquet(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from banso.dates import DayOption
 from banso.demo.service import DemoOptions, generate_world
-from banso.errors import BansoError
 from banso.i18n import _
 
 demo_app = typer.Typer(
@@ -28,12 +28,13 @@ def generate(
     ] = 36,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")] = 7,
     end: Annotated[
-        str | None,
+        date | None,
         typer.Option(
             "--end",
             help="Last day of the history, YYYY-MM-DD "
             "(default: the first day of the current month in the company time zone).",
             show_default=False,
+            parser=DayOption("--end"),
         ),
     ] = None,
     event_scale: Annotated[
@@ -63,7 +64,7 @@ def generate(
         accounts=accounts,
         months=months,
         seed=seed,
-        end=_parse_end(end),
+        end=end,
         event_scale=event_scale,
         replace=replace,
     )
@@ -112,14 +113,3 @@ def generate(
         (_("Usage events"), summary.events),
     ):
         typer.echo(f"  {label}: {value:,}")
-
-
-def _parse_end(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise BansoError(
-            _("--end must be a date written YYYY-MM-DD, not {value!r}.", value=value)
-        ) from None

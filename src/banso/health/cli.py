@@ -12,7 +12,7 @@ from rich.progress import Progress
 from sqlalchemy import select
 
 from banso.accounts.models import Account
-from banso.dates import parse_day_option, today, yesterday
+from banso.dates import DayOption, today, yesterday
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.health import service
@@ -54,12 +54,21 @@ def check_config() -> None:
 @health_app.command()
 def score(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Day to score (YYYY-MM-DD); default yesterday.")
+        date | None,
+        typer.Option(
+            "--as-of",
+            help="Day to score (YYYY-MM-DD); default yesterday.",
+            parser=DayOption("--as-of"),
+        ),
     ] = None,
     start: Annotated[
-        str | None, typer.Option("--from", help="First day of a range to score.")
+        date | None,
+        typer.Option("--from", help="First day of a range to score.", parser=DayOption("--from")),
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day of a range to score.")] = None,
+    end: Annotated[
+        date | None,
+        typer.Option("--to", help="Last day of a range to score.", parser=DayOption("--to")),
+    ] = None,
     backfill: Annotated[
         bool, typer.Option("--backfill", help="Score every day of the event history.")
     ] = False,
@@ -80,37 +89,39 @@ def score(
     )
 
 
-def _days(as_of: str | None, start: str | None, end: str | None, backfill: bool) -> list[date]:
+def _days(as_of: date | None, start: date | None, end: date | None, backfill: bool) -> list[date]:
     if backfill:
         days = service.event_history_days()
         if not days:
             raise BansoError(_("The event store is empty: there is no history to backfill."))
         return days
     if start or end:
-        first, last = parse_day_option(start, "--from"), parse_day_option(end, "--to")
+        first, last = start, end
         if first is None or last is None:
             raise BansoError(_("Give both --from and --to."))
         if first > last:
             raise BansoError(_("--from {start} is after --to {end}.", start=first, end=last))
         return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [parse_day_option(as_of, "--as-of") or yesterday()]
+    return [as_of or yesterday()]
 
 
 @health_app.command()
 def explain(
     account: Annotated[str, typer.Argument(help="Account id or exact name.")],
     start: Annotated[
-        str | None, typer.Option("--from", help="First day (default: first scored).")
+        date | None,
+        typer.Option(
+            "--from", help="First day (default: first scored).", parser=DayOption("--from")
+        ),
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Last day (default: last scored).")
+        date | None,
+        typer.Option("--to", help="Last day (default: last scored).", parser=DayOption("--to")),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Say which measures moved an account's score between two days, and by how much."""
-    e = service.explain(
-        _account_id(account), parse_day_option(start, "--from"), parse_day_option(end, "--to")
-    )
+    e = service.explain(_account_id(account), start, end)
     if fmt == "json":
         typer.echo(json.dumps(_explanation_json(e), ensure_ascii=False, indent=1))
         return
@@ -168,20 +179,28 @@ def override(
     account: Annotated[str, typer.Argument(help="Account id or exact name.")],
     score_value: Annotated[float, typer.Option("--score", help="Score 0-100 to use instead.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (shown beside the score).")],
-    expires: Annotated[str, typer.Option("--expires", help="First day it no longer applies.")],
+    expires: Annotated[
+        date,
+        typer.Option(
+            "--expires", help="First day it no longer applies.", parser=DayOption("--expires")
+        ),
+    ],
     start: Annotated[
-        str | None, typer.Option("--from", help="First day it applies (default today).")
+        date | None,
+        typer.Option(
+            "--from", help="First day it applies (default today).", parser=DayOption("--from")
+        ),
     ] = None,
 ) -> None:
     """Override an account's score with a reason until an expiry date (admins)."""
-    starts_on = parse_day_option(start, "--from") or today()
+    starts_on = start or today()
     with session_scope() as session:
         o = service.set_override(
             session,
             _account_id(account),
             score_value,
             reason,
-            parse_day_option(expires, "--expires") or starts_on,
+            expires,
             starts_on,
         )
     typer.echo(
@@ -199,7 +218,12 @@ def override(
 def pulse(
     account: Annotated[str, typer.Argument(help="Account id or exact name.")],
     rating: Annotated[int, typer.Option("--rating", help="The CSM's rating, 1 (bad) to 5 (good).")],
-    expires: Annotated[str, typer.Option("--expires", help="First day it no longer applies.")],
+    expires: Annotated[
+        date,
+        typer.Option(
+            "--expires", help="First day it no longer applies.", parser=DayOption("--expires")
+        ),
+    ],
     comment: Annotated[str | None, typer.Option("--comment", help="Why.")] = None,
 ) -> None:
     """Record the CSM's pulse (1-5) for an account, valid until an expiry date."""
@@ -211,7 +235,7 @@ def pulse(
             rating,
             comment,
             rated_on,
-            parse_day_option(expires, "--expires") or rated_on,
+            expires,
         )
     typer.echo(
         _(
@@ -223,15 +247,13 @@ def pulse(
     )
 
 
-def _validation_inputs(start: str | None, end: str | None, horizon: int):  # type: ignore[no-untyped-def]
+def _validation_inputs(start: date | None, end: date | None, horizon: int):  # type: ignore[no-untyped-def]
     from banso.db import get_engine
     from banso.health import validation, validation_report
 
     _check_horizon(horizon)
     cards = service.scorecards()
-    obs = validation.observations(
-        get_engine(), parse_day_option(start, "--from"), parse_day_option(end, "--to"), horizon
-    )
+    obs = validation.observations(get_engine(), start, end, horizon)
     return validation, obs, validation_report.report_scorecard(cards)
 
 
@@ -241,8 +263,13 @@ def _check_horizon(horizon: int) -> None:
 
 
 # options shared by validate and fit
-WindowStart = Annotated[str | None, typer.Option("--from", help="First scored day to use.")]
-WindowEnd = Annotated[str | None, typer.Option("--to", help="Last scored day to use.")]
+WindowStart = Annotated[
+    date | None,
+    typer.Option("--from", help="First scored day to use.", parser=DayOption("--from")),
+]
+WindowEnd = Annotated[
+    date | None, typer.Option("--to", help="Last scored day to use.", parser=DayOption("--to"))
+]
 Horizon = Annotated[
     int, typer.Option("--horizon-days", help="Days of outcome after each scored day.")
 ]
@@ -265,8 +292,8 @@ def validate(
     report = validation_report.compute(
         get_engine(),
         service.scorecards(),
-        parse_day_option(start, "--from"),
-        parse_day_option(end, "--to"),
+        start,
+        end,
         horizon_days,
     ).report
     if fmt == "json":

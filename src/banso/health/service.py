@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
 from banso.config import get_settings
+from banso.dates import accepted_day, check_day
 from banso.db import get_engine
 from banso.errors import BansoError
 from banso.health import snapshots
@@ -55,9 +56,13 @@ def score_days(
     days: Iterable[date],
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Score every customer on each of ``days`` and write the day snapshots; returns rows."""
-    cards = scorecards()
+    """Score every customer on each of ``days`` and write the day snapshots; returns rows.
+    A day outside the accepted window (``dates.accepted_day``) is refused before anything is
+    written: its snapshot would be ignored by every reader."""
     ordered = sorted(set(days))
+    for day in ordered:
+        check_day(day, _("day to score"))
+    cards = scorecards()
     inputs = HealthInputs(get_engine())
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
     overrides = session.scalars(select(HealthOverride)).all()
@@ -463,10 +468,10 @@ def set_pulse(
 
 
 def event_history_days(root: Path | None = None) -> list[date]:
-    """Every day from the first to the last day of the event store, for ``--backfill``."""
-    known = list(event_days(root))
+    """Every day from the first to the last day of the event store, for ``--backfill``;
+    event days outside the accepted window are left out."""
+    known = [d for d in map(date.fromisoformat, event_days(root)) if accepted_day(d)]
     if not known:
         return []
-    first = date.fromisoformat(known[0])
-    last = date.fromisoformat(known[-1])
+    first, last = known[0], known[-1]
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]

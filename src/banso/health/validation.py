@@ -42,6 +42,10 @@ class Observations:
         )
 
 
+class NoObservations(BansoError):
+    """No scored account-day in the window to validate."""
+
+
 def observations(
     app_db: Engine, start: date | None, end: date | None, horizon_days: int
 ) -> Observations:
@@ -78,6 +82,11 @@ def observations(
             )
         )
     scores = snapshots.read(start=first, end=last)
+    if "mrr" not in scores.column_names:
+        # the days in the window scored no account (or their files were quarantined)
+        raise NoObservations(
+            _("No account was scored from {start} to {end}.", start=first, end=last)
+        )
     con.register("scores", scores)
     table = con.sql(_OUTCOMES.format(h=int(horizon_days))).to_arrow_table()
     return Observations(table)

@@ -87,7 +87,8 @@ def refresh_if_stale(
 ) -> StoredReport | None:
     """Recompute the stored report over all complete history when it is missing, unreadable
     or more than ``MAX_AGE`` old, keeping its horizon (90 days when there is none). Nothing
-    happens (None) while the report is fresh or no scored day has a complete horizon yet."""
+    happens (None) while the report is fresh or no scored account-day has a complete horizon
+    yet."""
     now = now or datetime.now(UTC)
     try:
         current = latest()
@@ -99,7 +100,12 @@ def refresh_if_stale(
     days = snapshots.scored_days()
     if not days or days[0] + timedelta(days=horizon) > days[-1]:
         return None
-    return compute(app_db, cards, None, None, horizon, now)
+    from banso.health.validation import NoObservations
+
+    try:
+        return compute(app_db, cards, None, None, horizon, now)
+    except NoObservations:
+        return None  # the complete days scored nobody: nothing to judge yet
 
 
 def latest() -> StoredReport | None:

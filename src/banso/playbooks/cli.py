@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from banso.dates import parse_day_option
+from banso.dates import DayOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
@@ -46,12 +47,17 @@ def replay(
     playbook: Annotated[
         list[str] | None, typer.Argument(help="Playbook names (default: every enabled one).")
     ] = None,
-    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")] = "",
-    end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = "",
+    start: Annotated[
+        date | None,
+        typer.Option("--from", help="First day (YYYY-MM-DD).", parser=DayOption("--from")),
+    ] = None,
+    end: Annotated[
+        date | None, typer.Option("--to", help="Last day (YYYY-MM-DD).", parser=DayOption("--to"))
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """What playbooks would have done each day on past data (nothing is written or sent)."""
-    first, last = parse_day_option(start or None, "--from"), parse_day_option(end or None, "--to")
+    first, last = start, end
     if first is None or last is None:
         raise BansoError(_("Give both --from and --to."))
     _format(fmt)
@@ -177,7 +183,12 @@ def history(cta_id: Annotated[int, typer.Argument(help="CTA id.")]) -> None:
 
 def run(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Day to run (YYYY-MM-DD); default yesterday.")
+        date | None,
+        typer.Option(
+            "--as-of",
+            help="Day to run (YYYY-MM-DD); default yesterday.",
+            parser=DayOption("--as-of"),
+        ),
     ] = None,
     no_send: Annotated[
         bool, typer.Option("--no-send", help="Queue messages but do not send the outbox.")
@@ -185,7 +196,7 @@ def run(
 ) -> None:
     """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
     Safe to repeat for the same day."""
-    summary = pipeline.run_pipeline(parse_day_option(as_of, "--as-of"), send=not no_send)
+    summary = pipeline.run_pipeline(as_of, send=not no_send)
     typer.echo(_("Run for {day}.", day=summary.as_of))
     if summary.imported or summary.rejected:
         typer.echo(

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from banso.config import get_settings
-from banso.dates import yesterday
+from banso.dates import check_day, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
@@ -48,7 +48,7 @@ class PipelineSummary:
 
 def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
     """Run every step for ``as_of`` (default: yesterday); each step commits on its own."""
-    day = as_of or yesterday()
+    day = check_day(as_of, "--as-of") if as_of is not None else yesterday()
     summary = PipelineSummary(day)
     _ingest_inbox(summary)
     with session_scope() as session:
@@ -69,9 +69,9 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
 
 
 def _days_to_score(day: date) -> list[date]:
-    """D itself (always re-scored: its data may have changed) and the look-back days the
-    playbooks need that have no snapshot yet."""
-    missing: set[date] = {day}
+    """D itself (always re-scored: its data may have changed), the look-back days the
+    playbooks need that have no snapshot yet, and days up to D whose snapshot was quarantined."""
+    missing: set[date] = {day} | {d for d in snapshots.incomplete_days() if d <= day}
     for playbook in service.selected(None):
         missing |= set(missing_snapshot_days(playbook, [day]))
     have = set(snapshots.scored_days())

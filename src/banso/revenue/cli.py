@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from banso.dates import EARLIEST_DAY, MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
@@ -19,12 +20,18 @@ metrics_app = typer.Typer(
 )
 
 FromOption = Annotated[
-    str | None, typer.Option("--from", help="First month, YYYY-MM.", show_default=False)
+    str | None,
+    typer.Option(
+        "--from", help="First month, YYYY-MM.", show_default=False, parser=MonthOption("--from")
+    ),
 ]
 ToOption = Annotated[
     str | None,
     typer.Option(
-        "--to", help="Last month, YYYY-MM (default: last month with data).", show_default=False
+        "--to",
+        help="Last month, YYYY-MM (default: last month with data).",
+        show_default=False,
+        parser=MonthOption("--to"),
     ),
 ]
 EngineOption = Annotated[
@@ -90,6 +97,7 @@ def summary(
             "--fiscal-year",
             help="Fiscal year, named by the calendar year it starts in (default: the latest).",
             show_default=False,
+            min=EARLIEST_DAY.year,
         ),
     ] = None,
     quarter: Annotated[
@@ -122,7 +130,7 @@ def last_month() -> None:
 @metrics_app.command("fx-rate")
 def fx_rate(
     currency: Annotated[str, typer.Argument(help="ISO 4217 code, e.g. USD.")],
-    month: Annotated[str, typer.Argument(help="Month, YYYY-MM.")],
+    month: Annotated[str, typer.Argument(help="Month, YYYY-MM.", parser=MonthOption("MONTH"))],
     rate: Annotated[str, typer.Argument(help="Reporting-currency units per 1 unit of CURRENCY.")],
 ) -> None:
     """Set the FX rate used to convert CURRENCY into the reporting currency for MONTH."""

@@ -20,6 +20,7 @@ from fractions import Fraction
 from math import lcm
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from banso.i18n import _
@@ -95,6 +96,11 @@ class Scale:
     ``p`` the decimal places of the FX rates used and ``emax`` the largest minor-unit exponent
     present, ``amount * (L / bpm) * (rate * 10**p) * 10**(emax - e)`` is an integer, and the MRR is
     that integer over ``denominator = L * 10**p * 10**emax``.
+
+    Engines hold a line's and an account's value in 64-bit integers and sum over accounts in
+    38-digit decimals, so a report is exact while, for every account, ``Σ |amount| × (L / bpm) ×
+    (largest factor of its currency)`` is at most ``2**63 - 1``; ``revenue.service`` checks that
+    bound before a report and refuses with a clear error beyond it.
     """
 
     period_lcm: int
@@ -228,19 +234,19 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
     shrank = (c > 0) & (c < p)
     left = (p > 0) & (c == 0)
     return pairs.group_by(group).aggregate(
-        mrr_start=p.sum(),
-        mrr_end=c.sum(),
+        mrr_start=_total(p),
+        mrr_end=_total(c),
         customers_start=accounts.count(where=p > 0),
         customers_end=accounts.count(where=c > 0),
-        new_mrr=c.sum(where=is_new),
+        new_mrr=_total(c, is_new),
         new_customers=accounts.count(where=is_new),
-        reactivation_mrr=c.sum(where=is_back),
+        reactivation_mrr=_total(c, is_back),
         reactivated_customers=accounts.count(where=is_back),
-        expansion_mrr=(c - p).sum(where=grew),
+        expansion_mrr=_total(c - p, grew),
         expansion_customers=accounts.count(where=grew),
-        contraction_mrr=(p - c).sum(where=shrank),
+        contraction_mrr=_total(p - c, shrank),
         contraction_customers=accounts.count(where=shrank),
-        churned_mrr=p.sum(where=left),
+        churned_mrr=_total(p, left),
         churned_customers=accounts.count(where=left),
     )
 
@@ -267,9 +273,9 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
         joined = joined.left_join(keys, "account_id").select(joined, keys.key)
         group.append("key")
     return joined.group_by(group).aggregate(
-        base=joined.then.sum(),
-        kept=joined.now.sum(),
-        kept_gross=ibis.least(joined.now, joined.then).sum(),
+        base=_total(joined.then),
+        kept=_total(joined.now),
+        kept_gross=_total(ibis.least(joined.now, joined.then)),
     )
 
 
@@ -371,7 +377,7 @@ def renewals(
     if keys is not None:
         amounts = amounts.left_join(keys, "account_id").select(amounts, keys.key)
         group.append("key")
-    return amounts.group_by(group).aggregate(due=amounts.due.sum(), lost=amounts.lost.sum())
+    return amounts.group_by(group).aggregate(due=_total(amounts.due), lost=_total(amounts.lost))
 
 
 def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
@@ -381,8 +387,18 @@ def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
     """
     joined = snapshot.filter(snapshot.month_idx <= last_idx)
     return joined.group_by(["cohort_idx", "month_idx"]).aggregate(
-        retained=joined.account_id.count(), mrr=joined.mrr.sum()
+        retained=joined.account_id.count(), mrr=_total(joined.mrr)
     )
+
+
+def _total(values: ir.IntegerColumn, where: ir.BooleanValue | None = None) -> ir.NumericScalar:
+    """Σ ``values`` over accounts, exactly, on every engine: one account's amount fits 64 bits
+    (:func:`banso.revenue.service` checks that on input), a book's sum of them may not, so it is
+    summed as a 38-digit decimal (DuckDB's int128, PostgreSQL's numeric, Spark's decimal)."""
+    return values.cast(_EXACT_SUM).sum(where=where)
+
+
+_EXACT_SUM = dt.Decimal(38, 0)
 
 
 def breakdown_keys(accounts: ir.Table, team_members: ir.Table, by: str) -> ir.Table:

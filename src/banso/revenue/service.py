@@ -22,6 +22,7 @@ import ibis
 import pyarrow as pa
 from babel.numbers import get_currency_precision
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
@@ -426,10 +427,14 @@ def _prepare(
     factors: pa.Table | None = None
     if currencies == [reporting]:
         scale = Scale.for_periods(periods, 0, exponents[reporting])
+        _check_fits_64_bits(session, scale, {reporting: 1}, reporting)
     else:
         rates = _fx_rates(session, reporting, currencies, months.last)
         decimals = max((_decimals(r) for r in rates.values()), default=0)
         scale = Scale.for_periods(periods, decimals, max(exponents.values()))
+        _check_fits_64_bits(
+            session, scale, _largest_factors(rates, exponents, reporting, scale), reporting
+        )
         factors = _factor_table(
             rates, exponents, reporting, scale, min(first_data, months.first), months.last
         )
@@ -582,6 +587,76 @@ def _fx_rates(
                     )
                 )
     return stored
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _check_fits_64_bits(
+    session: Session, scale: Scale, largest_factor: Mapping[str, int], reporting: str
+) -> None:
+    """A BansoError unless every account's MRR in scaled units fits in 64 bits.
+
+    The engines compute a line's value ``amount × (L / bpm) × factor`` and an account's sum of
+    them in 64-bit integers (the sums over accounts are exact decimals). For every account,
+    ``Σ |amount| × (L / bpm) × largest factor of its currency`` over its lines bounds each of
+    those, so the report is exact when the largest such bound is at most 2**63 - 1: with JPY
+    only and a 12-month lcm, about 7.7 × 10**17 yen of monthly lines per account; each decimal
+    place of the FX rates and of the largest minor unit (cents) divides that by ten.
+    """
+    per_account = (
+        select(
+            Subscription.currency,
+            Subscription.billing_period_months,
+            func.sum(func.abs(Subscription.amount)).label("total"),
+        )
+        .group_by(
+            Subscription.account_id, Subscription.currency, Subscription.billing_period_months
+        )
+        .subquery()
+    )
+    try:
+        largest = session.execute(
+            select(per_account.c.currency, per_account.c.billing_period_months,
+                   func.max(per_account.c.total))
+            .group_by(per_account.c.currency, per_account.c.billing_period_months)
+        ).all()  # fmt: skip
+    except DBAPIError as exc:  # SQLite's SUM stops at 2**63 - 1 with "integer overflow"
+        if "overflow" not in str(exc).lower():
+            raise
+        largest = [(reporting, 1, INT64_MAX + 1)]
+    bound = sum(
+        int(total) * (scale.period_lcm // bpm) * largest_factor.get(currency, 1)
+        for currency, bpm, total in largest
+        if total is not None and bpm
+    )
+    if bound > INT64_MAX:
+        raise BansoError(
+            _(
+                "Amounts too large to report exactly: one account's MRR in the report's units "
+                "(1/{denominator} {currency}) can reach {bound}, over the 64-bit limit {limit}; "
+                "store the FX rates with fewer decimal places.",
+                denominator=scale.denominator,
+                currency=reporting,
+                bound=bound,
+                limit=INT64_MAX,
+            )
+        )
+
+
+def _largest_factors(
+    rates: Mapping[tuple[str, int], Decimal],
+    exponents: Mapping[str, int],
+    reporting: str,
+    scale: Scale,
+) -> dict[str, int]:
+    """The largest factor of each currency over the months (see :func:`_factor_table`)."""
+    emax, p = scale.max_exponent, scale.rate_decimals
+    largest = {reporting: 10**p * 10 ** (emax - exponents[reporting])}
+    for (currency, _m), rate in rates.items():
+        factor = int(rate * 10**p) * 10 ** (emax - exponents[currency])
+        largest[currency] = max(largest.get(currency, 0), factor)
+    return largest
 
 
 def _factor_table(

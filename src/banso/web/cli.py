@@ -15,7 +15,7 @@ from banso.i18n import _
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     https_only: Annotated[
         bool, typer.Option("--https-only", help="Send the session cookie over HTTPS only.")
     ] = False,

@@ -91,6 +91,7 @@ def health_page_context(session: Session) -> dict[str, Any]:
         "config_folder": get_settings().config_path / "scorecards",
         "validation": validation_view(report, cards) if report else None,
         "validation_problem": report_problem,
+        "incomplete_days": snapshots.incomplete_days(),
     }
 
 
@@ -128,7 +129,10 @@ def _fingerprint() -> tuple[tuple[str, int, int], ...]:
     is scored, rescored or removed (files are replaced by rename, so the stat is fresh)."""
     out = []
     for path in sorted(snapshots.snapshot_dir().glob("date=*/scores.parquet")):
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # quarantined (or replaced) since the listing
         out.append((str(path), stat.st_size, stat.st_mtime_ns))
     return tuple(out)
 
