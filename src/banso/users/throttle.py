@@ -1,0 +1,110 @@
+"""Sign-in throttling: failed attempts counted per e-mail and per client address, in the database.
+
+An attempt is counted *before* its password is checked, in a transaction of its own that locks
+the counter rows, so guesses sent in parallel (several workers, several threads) each see the
+ones before them. After ``FREE_FAILURES`` failures under a key, each further attempt must wait
+``2**n`` seconds (capped at ``MAX_DELAY``); attempts during the wait are refused unchecked. A
+delay rather than a lock: whoever guesses at the admin slows the admin down, never shuts them out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from banso.users.models import SignInThrottle
+
+FREE_FAILURES = {"account": 5, "address": 20}
+"""Failures allowed without delay: per e-mail address typed, per client IP (offices share one)."""
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=1)
+"""Failures older than this no longer count."""
+
+
+def keys_for(email: str, address: str | None) -> list[str]:
+    """The counters an attempt to sign in as ``email`` from ``address`` falls under."""
+    keys = [f"account:{email.strip().lower()}"[:400]]
+    if address:
+        keys.append(f"address:{address}"[:400])
+    return keys
+
+
+def claim_attempt(session: Session, keys: list[str], now: datetime) -> timedelta | None:
+    """Count one attempt under ``keys``; or, while a delay runs, the time left (not counted)."""
+    keys = sorted(keys)  # one lock order for every request, so two attempts never deadlock
+    for key in keys:
+        _lock_row(session, key)
+    rows = list(session.scalars(select(SignInThrottle).where(SignInThrottle.key.in_(keys))))
+    waits = [
+        next_at - now
+        for row in rows
+        if (next_at := _aware(row.next_attempt_at)) is not None and next_at > now
+    ]
+    if waits:
+        return max(waits)
+    for row in rows:
+        last = _aware(row.last_failure_at)
+        if last is None or now - last > FORGET_AFTER:
+            row.failures = 0
+        row.failures += 1
+        row.last_failure_at = now
+        over = row.failures - FREE_FAILURES[row.key.split(":", 1)[0]]
+        if over >= 0:
+            row.next_attempt_at = now + min(timedelta(seconds=2 ** min(over + 1, 20)), MAX_DELAY)
+    session.flush()
+    return None
+
+
+def attempt_succeeded(session: Session, keys: list[str]) -> None:
+    """The claimed attempt had the right password: the account starts afresh, the address
+    takes back this one attempt (a valid account must not wash an address's guesses away)."""
+    for key in sorted(keys):
+        row = session.get(SignInThrottle, key, with_for_update=True)
+        if row is None:
+            continue
+        if key.startswith("account:"):
+            row.failures = 0
+            row.next_attempt_at = None
+        else:
+            row.failures = max(row.failures - 1, 0)
+            if row.failures < FREE_FAILURES["address"]:
+                row.next_attempt_at = None
+    session.flush()
+
+
+def clear_account(session: Session, email: str) -> None:
+    """Forget the failures counted against ``email`` (an admin has set a new password)."""
+    session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key == keys_for(email, None)[0])
+        .values(failures=0, next_attempt_at=None)
+    )
+
+
+def _lock_row(session: Session, key: str) -> None:
+    # Insert-if-missing then a no-op UPDATE: the UPDATE holds the row lock (PostgreSQL) or the
+    # database write lock (SQLite) until this transaction commits. A SELECT … FOR UPDATE would
+    # not lock anything on SQLite, whose plain reads never block.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SignInThrottle)
+        .values(key=key, failures=0)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key == key)
+        .values(failures=SignInThrottle.failures)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes for DateTime(timezone=True); they were stored as UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
