@@ -114,6 +114,7 @@ def sign_in(
     is checked. An unknown e-mail is counted, delayed and answered exactly like a known one, and
     a dummy hash is verified so that it takes as long.
     """
+    fixed_now = now is not None
     now = now or utcnow()
     email = email.strip().lower()
     keys = throttle.keys_for(email, address)
@@ -134,6 +135,7 @@ def sign_in(
             return user
         if user is None:
             _verify(_DUMMY_HASH, password)
+        throttle.attempt_failed(session, keys, now if fixed_now else utcnow())
         audit.record(session, "sign_in.failure", email, actor=email)
     raise SignInRefused(_("Wrong e-mail address or password."))
 

@@ -52,11 +52,19 @@ def claim_attempt(session: Session, keys: list[str], now: datetime) -> timedelta
             row.failures = 0
         row.failures += 1
         row.last_failure_at = now
-        over = row.failures - FREE_FAILURES[row.key.split(":", 1)[0]]
-        if over >= 0:
-            row.next_attempt_at = now + min(timedelta(seconds=2 ** min(over + 1, 20)), MAX_DELAY)
+        _delay_after_failure(row, now)
     session.flush()
     return None
+
+
+def attempt_failed(session: Session, keys: list[str], now: datetime) -> None:
+    """The claimed attempt had a wrong password: the delay runs from now, when it is known
+    (checking the hash takes time, and the guesses that came meanwhile were already refused)."""
+    for key in sorted(keys):
+        row = session.get(SignInThrottle, key, with_for_update=True)
+        if row is not None:
+            _delay_after_failure(row, now)
+    session.flush()
 
 
 def attempt_succeeded(session: Session, keys: list[str]) -> None:
@@ -83,6 +91,15 @@ def clear_account(session: Session, email: str) -> None:
         .where(SignInThrottle.key == keys_for(email, None)[0])
         .values(failures=0, next_attempt_at=None)
     )
+
+
+def _delay_after_failure(row: SignInThrottle, now: datetime) -> None:
+    over = row.failures - FREE_FAILURES[row.key.split(":", 1)[0]]
+    if over < 0:
+        return
+    until = now + min(timedelta(seconds=2 ** min(over + 1, 20)), MAX_DELAY)
+    current = _aware(row.next_attempt_at)
+    row.next_attempt_at = until if current is None or current < until else current
 
 
 def _lock_row(session: Session, key: str) -> None:
