@@ -1,8 +1,8 @@
 """Every table, imported once so Alembic and ``Base.metadata`` see the whole schema."""
 
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
-from banso.audit.models import AuditEntry
 from banso.activities.models import Activity
+from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride

@@ -32,7 +32,9 @@ def test_imports_and_merges_are_recorded_and_listed(cli, tmp_path: Path) -> None
     assert entries[1]["detail"] == {
         "inserted": 2, "kind": "accounts", "rows": 2, "source": "crm", "updated": 0,
     }  # fmt: skip
-    merges = json.loads(cli("audit", "list", "--action", "accounts.merge", "--format", "json").stdout)
+    merges = json.loads(
+        cli("audit", "list", "--action", "accounts.merge", "--format", "json").stdout
+    )
     assert [e["target"] for e in merges] == ["1<-2"]
     assert cli("audit", "list", "--actor", "nobody", "--format", "json").stdout.strip() == "[]"
     assert cli("audit", "list", "--since", "2999-01-01", "--format", "json").stdout.strip() == "[]"

@@ -1,4 +1,4 @@
-"""Sessions end server-side; API tokens are scoped, expiring, revocable; admin token and audit pages."""
+"""Sessions end server-side; tokens are scoped, expiring, revocable; admin token and audit pages."""
 
 from __future__ import annotations
 
@@ -113,22 +113,25 @@ def test_admin_creates_a_token_once_lists_and_revokes_it(client: TestClient, wor
               "scopes": ["read", "events"], "days": "30"},
     )  # fmt: skip
     assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
-    marker = '<p><code>'
+    marker = "<p><code>"
     start = created.text.index(marker) + len(marker)
     value = created.text[start : created.text.index("<", start)]
     assert value.startswith("bns_")
     listing = client.get("/admin/tokens").text
     assert value not in listing and "BI export" in listing and "read events" in listing
-    assert client.get("/api/accounts", headers={"Authorization": f"Bearer {value}"}).json()[
-        "total"
-    ] == 60
+    assert (
+        client.get("/api/accounts", headers={"Authorization": f"Bearer {value}"}).json()["total"]
+        == 60
+    )
     with session_scope() as s:
         from banso.users.models import ApiToken
 
         token_id = s.scalar(select(ApiToken.id).where(ApiToken.name == "BI export"))
     revoked = client.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf})
     assert revoked.status_code == 200 and "revoked" in revoked.text
-    assert client.get("/api/accounts", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+    assert (
+        client.get("/api/accounts", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+    )
     assert [a for a, _t, _addr in _audit("token.create")] == [EMAILS["admin"]]
     assert _audit("token.revoke") == [(EMAILS["admin"], EMAILS["ops"], "testclient")]
 

@@ -16,7 +16,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(320), index=True)
-    """The signed-in user's e-mail, ``cli:<os user>`` for commands, or the e-mail typed at sign-in."""
+    """The signed-in user's e-mail, ``cli:<os user>`` for commands, the e-mail typed at sign-in."""
     action: Mapped[str] = mapped_column(String(64), index=True)
     """Dotted ``area.verb``, one of ``ACTIONS``."""
     target: Mapped[str] = mapped_column(String(400), default="")

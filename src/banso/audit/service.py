@@ -108,9 +108,9 @@ def list_entries(
         query = query.where(AuditEntry.actor == actor.strip())
     if action:
         query = query.where(
-            AuditEntry.action.startswith(action) if action.endswith(".") else (
-                AuditEntry.action == action
-            )
+            AuditEntry.action.startswith(action)
+            if action.endswith(".")
+            else (AuditEntry.action == action)
         )
     return list(session.scalars(query))
 

@@ -101,9 +101,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(
     email: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
-    all_: Annotated[
-        bool, typer.Option("--all", help="Also revoked and expired tokens.")
-    ] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Also revoked and expired tokens.")] = False,
     format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """List API tokens (never the tokens themselves): id, user, name, scopes, dates, status."""
@@ -140,7 +138,9 @@ def tokens_list(
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The id that `list` shows.")]) -> None:
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="The id that `list` shows.")],
+) -> None:
     """Stop an API token working from now on."""
     _require_database()
     with session_scope() as session:

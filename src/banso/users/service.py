@@ -104,9 +104,7 @@ def set_role(session: Session, email: str, role: str) -> User:
     return user
 
 
-def sign_in(
-    email: str, password: str, *, address: str | None, now: datetime | None = None
-) -> User:
+def sign_in(email: str, password: str, *, address: str | None, now: datetime | None = None) -> User:
     """The user whose password this is, or ``SignInRefused`` / ``SignInThrottled``.
 
     Commits on its own, in two steps: the attempt is counted (and committed) before the

@@ -51,9 +51,7 @@ def start_session(
     return session_id
 
 
-def user_for_session(
-    session: Session, session_id: str, now: datetime | None = None
-) -> User | None:
+def user_for_session(session: Session, session_id: str, now: datetime | None = None) -> User | None:
     """The user a live session belongs to; None once it has ended or expired."""
     now = now or utcnow()
     row = session.get(WebSession, _hash(session_id))

@@ -47,6 +47,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
     from banso.audit.routes import audit_pages
+    from banso.users.routes import users_pages
     from banso.web.dashboard import dashboard_pages
     from banso.web.data_pages import data_pages
     from banso.web.events_api import events_api
@@ -55,7 +56,6 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.web.metrics_pages import metrics_pages
     from banso.web.routes import pages
     from banso.web.tasks_pages import tasks_pages
-    from banso.users.routes import users_pages
     from banso.web.usage_pages import usage_pages
 
     app = FastAPI(

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banso.accounts.models import Account
+from banso.audit import service as audit
 from banso.config import get_settings
 from banso.db import session_scope
-from banso.audit import service as audit
 from banso.users.models import User
 from banso.users.sessions import end_session, start_session, user_for_session
 from banso.users.tokens import scope_allows, token_user

@@ -46,9 +46,7 @@ def sign_in_submit(
 
 
 @pages.post("/sign-out")
-def sign_out_submit(
-    request: Request, session: Annotated[Session, Depends(db_session)]
-) -> Response:
+def sign_out_submit(request: Request, session: Annotated[Session, Depends(db_session)]) -> Response:
     sign_out(request, session)
     return RedirectResponse("/sign-in", status_code=303)
 
