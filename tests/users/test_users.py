@@ -261,3 +261,22 @@ def test_users_cli_create_set_password_role_and_tokens(cli) -> None:  # type: ig
     assert "Role must be one of: admin, ops, csm, viewer." in bad.stderr
     audit = cli("audit", "list", "--action", "token.", "--format", "json")
     assert [e["action"] for e in json.loads(audit.stdout)] == ["token.revoke", "token.create"]
+
+
+def test_an_unknown_email_costs_one_password_hash_check_like_a_known_one(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope() as s:
+        service.create_user(s, "ken@example.jp", name="Ken", role="csm", password="right-pass")
+    checked: list[str] = []
+    verify = service._verify
+
+    def counting(password_hash: str, password: str) -> bool:
+        checked.append("dummy" if password_hash == service._DUMMY_HASH else "user")
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(service, "_verify", counting)
+    for email in ("ken@example.jp", "nobody@example.jp"):
+        with pytest.raises(service.SignInRefused):
+            service.sign_in(email, "wrong-pass", address=None)
+    assert checked == ["user", "dummy"]
