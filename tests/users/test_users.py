@@ -66,22 +66,63 @@ def test_after_five_failures_each_attempt_waits_twice_as_long_unchecked(db: None
     assert refused.value.retry_after == 2
     t1 = T0 + timedelta(seconds=2)
     with pytest.raises(service.SignInRefused):
-        service.sign_in("ken@example.jp", "wrong-pass", address="10.0.0.2", now=t1)
+        service.sign_in("ken@example.jp", "wrong-pass", address="10.0.0.1", now=t1)
     with pytest.raises(service.SignInThrottled) as refused:
-        service.sign_in("ken@example.jp", "right-pass", address="10.0.0.3", now=t1)
-    assert refused.value.retry_after == 4  # 6th failure: 2**2 seconds, whatever the address
-    user = service.sign_in("ken@example.jp", "right-pass", address="10.0.0.3",
+        service.sign_in("ken@example.jp", "right-pass", address="10.0.0.1", now=t1)
+    assert refused.value.retry_after == 4  # 6th failure: 2**2 seconds
+    user = service.sign_in("ken@example.jp", "right-pass", address="10.0.0.1",
                            now=t1 + timedelta(seconds=4))  # fmt: skip
     assert user.email == "ken@example.jp"
     with session_scope() as s:
-        account = s.get(SignInThrottle, "account:ken@example.jp")
-        assert account is not None and account.failures == 0 and account.next_attempt_at is None
+        pair = s.get(SignInThrottle, "pair:10.0.0.1|ken@example.jp")
+        assert pair is not None and pair.failures == 0 and pair.next_attempt_at is None
     assert [a for _actor, a, _t in _actions()].count("sign_in.throttled") == 2
+
+
+def test_guesses_from_one_address_do_not_keep_the_user_out_from_another(db: None) -> None:
+    with session_scope() as s:
+        service.create_user(s, "admin@example.jp", name="A", role="admin", password="right-pass")
+    now, failures = T0, 0
+    while failures < 8:
+        try:
+            service.sign_in("admin@example.jp", "guess", address="203.0.113.9", now=now)
+        except service.SignInThrottled as throttled:
+            now += timedelta(seconds=throttled.retry_after)
+        except service.SignInRefused:
+            failures += 1
+    with pytest.raises(service.SignInThrottled):
+        service.sign_in("admin@example.jp", "right-pass", address="203.0.113.9", now=now)
+    assert service.sign_in("admin@example.jp", "right-pass", address="198.51.100.1", now=now)
+
+
+def test_guesses_from_many_addresses_delay_the_user_five_minutes_at_most(db: None) -> None:
+    for n in range(40):
+        try:
+            service.sign_in("admin@example.jp", "guess", address=f"203.0.113.{n}", now=T0)
+        except service.SignInThrottled as throttled:
+            assert throttled.retry_after <= 2
+        except service.SignInRefused:
+            pass
+    with session_scope() as s:
+        row = s.get(SignInThrottle, "account:admin@example.jp")
+        assert row is not None and row.failures == 25  # the 26th to 40th were refused unchecked
+    now = T0
+    for _attempt in range(40):
+        try:
+            service.sign_in("admin@example.jp", "guess", address="198.51.100.7", now=now)
+        except service.SignInThrottled as throttled:
+            now += timedelta(seconds=throttled.retry_after)
+        except service.SignInRefused:
+            pass
+    with session_scope() as s:
+        row = s.get(SignInThrottle, "account:admin@example.jp")
+        assert row is not None and row.next_attempt_at is not None and row.last_failure_at
+        assert row.next_attempt_at - row.last_failure_at <= timedelta(minutes=5)
 
 
 def test_the_delay_is_capped_at_fifteen_minutes(db: None) -> None:
     now = T0
-    for _attempt in range(30):
+    for _attempt in range(60):
         try:
             service.sign_in("admin@example.jp", "guess", address=None, now=now)
         except service.SignInThrottled as throttled:
@@ -89,7 +130,7 @@ def test_the_delay_is_capped_at_fifteen_minutes(db: None) -> None:
         except service.SignInRefused:
             pass
     with session_scope() as s:
-        row = s.get(SignInThrottle, "account:admin@example.jp")
+        row = s.get(SignInThrottle, "pair:|admin@example.jp")
         assert row is not None and row.next_attempt_at is not None
         last = row.last_failure_at
         assert last is not None

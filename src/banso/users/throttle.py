@@ -1,10 +1,14 @@
-"""Sign-in throttling: failed attempts counted per e-mail and per client address, in the database.
+"""Sign-in throttling: failed attempts counted per e-mail and client address, in the database.
 
 An attempt is counted *before* its password is checked, in a transaction of its own that locks
 the counter rows, so guesses sent in parallel (several workers, several threads) each see the
-ones before them. After ``FREE_FAILURES`` failures under a key, each further attempt must wait
-``2**n`` seconds (capped at ``MAX_DELAY``); attempts during the wait are refused unchecked. A
-delay rather than a lock: whoever guesses at the admin slows the admin down, never shuts them out.
+ones before them. After a key's free failures, each further attempt must wait ``2**n`` seconds
+after the last wrong password (capped); attempts during the wait are refused unchecked.
+
+Three keys, so that guessing at someone's password from one place slows down that place, not
+the person: ``pair:`` (this e-mail from this address) is slowed after 5 failures; ``address:``
+(every e-mail from this address) after 20; ``account:`` (this e-mail from anywhere, i.e. many
+addresses at once) after 25, and by at most 5 minutes, so that nobody can keep a user out.
 """
 
 from __future__ import annotations
@@ -18,16 +22,21 @@ from sqlalchemy.orm import Session
 
 from banso.users.models import SignInThrottle
 
-FREE_FAILURES = {"account": 5, "address": 20}
-"""Failures allowed without delay: per e-mail address typed, per client IP (offices share one)."""
-MAX_DELAY = timedelta(minutes=15)
+FREE_FAILURES = {"pair": 5, "address": 20, "account": 25}
+"""Failures allowed without delay, by kind of key (offices share one address)."""
+MAX_DELAY = {
+    "pair": timedelta(minutes=15),
+    "address": timedelta(minutes=15),
+    "account": timedelta(minutes=5),
+}
 FORGET_AFTER = timedelta(hours=1)
 """Failures older than this no longer count."""
 
 
 def keys_for(email: str, address: str | None) -> list[str]:
     """The counters an attempt to sign in as ``email`` from ``address`` falls under."""
-    keys = [f"account:{email.strip().lower()}"[:400]]
+    email = email.strip().lower()
+    keys = [f"account:{email}"[:400], f"pair:{address or ''}|{email}"[:400]]
     if address:
         keys.append(f"address:{address}"[:400])
     return keys
@@ -68,38 +77,48 @@ def attempt_failed(session: Session, keys: list[str], now: datetime) -> None:
 
 
 def attempt_succeeded(session: Session, keys: list[str]) -> None:
-    """The claimed attempt had the right password: the account starts afresh, the address
-    takes back this one attempt (a valid account must not wash an address's guesses away)."""
+    """The claimed attempt had the right password: the e-mail's counters start afresh; the
+    address takes back this one attempt (a valid account must not wash its guesses away)."""
     for key in sorted(keys):
         row = session.get(SignInThrottle, key, with_for_update=True)
         if row is None:
             continue
-        if key.startswith("account:"):
-            row.failures = 0
-            row.next_attempt_at = None
-        else:
+        if _kind(key) == "address":
             row.failures = max(row.failures - 1, 0)
             if row.failures < FREE_FAILURES["address"]:
                 row.next_attempt_at = None
+        else:
+            row.failures = 0
+            row.next_attempt_at = None
     session.flush()
 
 
 def clear_account(session: Session, email: str) -> None:
     """Forget the failures counted against ``email`` (an admin has set a new password)."""
+    email = email.strip().lower()
     session.execute(
         update(SignInThrottle)
-        .where(SignInThrottle.key == keys_for(email, None)[0])
+        .where(
+            (SignInThrottle.key == f"account:{email}")
+            | (SignInThrottle.key.startswith("pair:")
+                & SignInThrottle.key.endswith(f"|{email}", autoescape=True))
+        )
         .values(failures=0, next_attempt_at=None)
     )
 
 
 def _delay_after_failure(row: SignInThrottle, now: datetime) -> None:
-    over = row.failures - FREE_FAILURES[row.key.split(":", 1)[0]]
+    kind = _kind(row.key)
+    over = row.failures - FREE_FAILURES[kind]
     if over < 0:
         return
-    until = now + min(timedelta(seconds=2 ** min(over + 1, 20)), MAX_DELAY)
+    until = now + min(timedelta(seconds=2 ** min(over + 1, 20)), MAX_DELAY[kind])
     current = _aware(row.next_attempt_at)
     row.next_attempt_at = until if current is None or current < until else current
+
+
+def _kind(key: str) -> str:
+    return key.split(":", 1)[0]
 
 
 def _lock_row(session: Session, key: str) -> None:
