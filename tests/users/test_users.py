@@ -76,6 +76,13 @@ def test_after_five_failures_each_attempt_waits_twice_as_long_unchecked(db: None
     with session_scope() as s:
         pair = s.get(SignInThrottle, "pair:10.0.0.1|ken@example.jp")
         assert pair is not None and pair.failures == 0 and pair.next_attempt_at is None
+    # an hour later, a sign-in clears away the counters of failures nobody remembers any more
+    with pytest.raises(service.SignInRefused):
+        service.sign_in("junk@example.jp", "guess", address="10.0.0.9", now=t1)
+    service.sign_in("ken@example.jp", "right-pass", address="10.0.0.1",
+                    now=t1 + timedelta(hours=2))  # fmt: skip
+    with session_scope() as s:
+        assert not [k for k in s.scalars(select(SignInThrottle.key)) if "junk" in k]
     assert [a for _actor, a, _t in _actions()].count("sign_in.throttled") == 2
 
 

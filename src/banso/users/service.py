@@ -126,7 +126,7 @@ def sign_in(email: str, password: str, *, address: str | None, now: datetime | N
     with session_scope() as session:
         user = session.scalar(select(User).where(User.email == email))
         if user is not None and _verify(user.password_hash, password):
-            throttle.attempt_succeeded(session, keys)
+            throttle.attempt_succeeded(session, keys, now)
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
             audit.record(session, "sign_in.success", email, actor=email)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -76,9 +76,17 @@ def attempt_failed(session: Session, keys: list[str], now: datetime) -> None:
     session.flush()
 
 
-def attempt_succeeded(session: Session, keys: list[str]) -> None:
+def attempt_succeeded(session: Session, keys: list[str], now: datetime) -> None:
     """The claimed attempt had the right password: the e-mail's counters start afresh; the
-    address takes back this one attempt (a valid account must not wash its guesses away)."""
+    address takes back this one attempt (a valid account must not wash its guesses away).
+    Counters whose failures are all forgotten are deleted, so typed junk does not pile up."""
+    session.execute(
+        delete(SignInThrottle).where(
+            SignInThrottle.last_failure_at < now - FORGET_AFTER,
+            (SignInThrottle.next_attempt_at.is_(None)) | (SignInThrottle.next_attempt_at < now),
+            SignInThrottle.key.not_in(keys),
+        )
+    )
     for key in sorted(keys):
         row = session.get(SignInThrottle, key, with_for_update=True)
         if row is None:
