@@ -108,8 +108,10 @@ def clear_account(session: Session, email: str) -> None:
         update(SignInThrottle)
         .where(
             (SignInThrottle.key == f"account:{email}")
-            | (SignInThrottle.key.startswith("pair:")
-                & SignInThrottle.key.endswith(f"|{email}", autoescape=True))
+            | (
+                SignInThrottle.key.startswith("pair:")
+                & SignInThrottle.key.endswith(f"|{email}", autoescape=True)
+            )
         )
         .values(failures=0, next_attempt_at=None)
     )
