@@ -139,6 +139,7 @@ def test_admin_creates_a_token_once_lists_and_revokes_it(client: TestClient, wor
 def test_only_admins_see_the_token_and_audit_pages(client: TestClient, world: World) -> None:
     sign_in_as(client, EMAILS["ops"])
     assert client.get("/admin/tokens").status_code == 403
+    assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/audit").status_code == 403
     assert "/admin/audit" not in client.get("/accounts").text
 
@@ -176,3 +177,23 @@ def test_wrong_password_answers_the_same_for_known_and_unknown_emails(
         answers.append((response.status_code, response.text.replace(email, "EMAIL")))
     assert answers[0] == answers[1]
     assert answers[0][0] == 401
+
+
+def test_admin_changes_a_role_on_the_users_page(client: TestClient, world: World) -> None:
+    with TestClient(client.app, base_url="http://testserver") as ops:
+        sign_in_as(ops, EMAILS["ops"])
+        assert ops.get("/data").status_code == 200
+        csrf = sign_in_as(client, EMAILS["admin"])
+        page = client.get("/admin/users").text
+        assert EMAILS["ops"] in page and "Change role" in page
+        with session_scope() as s:
+            from banso.users.models import User
+
+            ops_id = s.scalar(select(User.id).where(User.email == EMAILS["ops"]))
+        changed = client.post(f"/admin/users/{ops_id}/role",
+                              data={"csrf_token": csrf, "role": "viewer"})  # fmt: skip
+        assert changed.status_code == 200
+        assert ops.get("/data", follow_redirects=False).status_code == 303
+    assert _audit("user.role") == [(EMAILS["admin"], EMAILS["ops"], "testclient")]
+    bad = client.post(f"/admin/users/{ops_id}/role", data={"csrf_token": csrf, "role": "boss"})
+    assert bad.status_code == 400 and "Role must be one of" in bad.text

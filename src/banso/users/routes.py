@@ -1,4 +1,4 @@
-"""Admin page for API tokens: list, create (the token shown once), revoke."""
+"""Admin pages: users and their roles; API tokens (list, create shown once, revoke)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.db import utcnow
-from banso.users import tokens
-from banso.users.models import TOKEN_SCOPES, User
+from banso.users import service, tokens
+from banso.users.models import ROLES, TOKEN_SCOPES, User
 from banso.web.auth import db_session, require_role
 from banso.web.templating import render
 
 users_pages = APIRouter(include_in_schema=False)
 _admin = require_role("admin")
+
+
+@users_pages.get("/admin/users")
+def users_page(
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    _user: Annotated[User, Depends(_admin)],
+) -> Response:
+    people = list(session.scalars(select(User).order_by(User.email)))
+    return render(request, "admin_users.html", {"people": people, "roles": ROLES})
+
+
+@users_pages.post("/admin/users/{user_id}/role")
+def users_set_role(
+    user_id: int,
+    role: Annotated[str, Form()],
+    session: Annotated[Session, Depends(db_session)],
+    _user: Annotated[User, Depends(_admin)],
+) -> Response:
+    """Change the role; the user's sessions end, so it applies at once (the admin's own too)."""
+    person = session.get(User, user_id)
+    if person is not None:
+        service.set_role(session, person.email, role)
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @users_pages.get("/admin/tokens")
