@@ -156,7 +156,7 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        message = _("Your role does not allow this.")
+        message = str(exc) or _("Your role does not allow this.")
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=403)
         return render(request, "error.html", {"message": message}, status_code=403)

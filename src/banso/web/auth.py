@@ -24,6 +24,7 @@ from banso.accounts.models import Account
 from banso.audit import service as audit
 from banso.config import get_settings
 from banso.db import session_scope
+from banso.i18n import _
 from banso.users.models import User
 from banso.users.sessions import end_session, start_session, user_for_session
 from banso.users.tokens import scope_allows, token_user
@@ -55,7 +56,7 @@ class NotSignedIn(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role does not allow this: 403."""
+    """Signed in, but the role (or the token's scopes) does not allow this: 403."""
 
 
 class CsrfRejected(Exception):
@@ -131,7 +132,7 @@ def current_user(request: Request, session: Annotated[Session, Depends(db_sessio
         except LookupError:
             raise NotSignedIn from None
         if not scope_allows(scopes, request.method, request.url.path):
-            raise Forbidden
+            raise Forbidden(_("This API token's scopes do not allow this request."))
     else:
         user = _session_user(request, session)
     if user is None:
