@@ -174,25 +174,33 @@ def can_edit_account(user: User, account: Account) -> bool:
     )
 
 
-def sign_in(request: Request, session: Session, user: User) -> None:
-    """Start a fresh session for ``user``: new session id and CSRF token, their language if set."""
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session for ``user``: new session id and CSRF token, their language if set.
+
+    The session row is committed before the answer goes out: the request's own transaction
+    commits only after the response is sent, and the browser's next request, following the
+    redirect at once, must already find the session."""
     lang = request.session.get("lang")
+    with session_scope() as session:
+        sid = start_session(session, user.id, client_address(request))
     request.session.clear()
     request.session["uid"] = user.id
-    request.session["sid"] = start_session(session, user.id, client_address(request))
+    request.session["sid"] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     if user.language or lang:
         request.session["lang"] = user.language or lang
 
 
-def sign_out(request: Request, session: Session) -> None:
-    """End the session server-side (every copy of the cookie stops working) and forget it."""
+def sign_out(request: Request) -> None:
+    """End the session server-side, committed at once (every copy of the cookie stops working
+    before the answer goes out), and forget it."""
     sid = request.session.get("sid")
     if isinstance(sid, str):
-        user_id = end_session(session, sid)
-        user = session.get(User, user_id) if user_id is not None else None
-        if user is not None:
-            audit.record(session, "sign_out", user.email, actor=user.email)
+        with session_scope() as session:
+            user_id = end_session(session, sid)
+            user = session.get(User, user_id) if user_id is not None else None
+            if user is not None:
+                audit.record(session, "sign_out", user.email, actor=user.email)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

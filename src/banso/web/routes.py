@@ -28,7 +28,6 @@ def sign_in_submit(
     request: Request,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    session: Annotated[Session, Depends(db_session)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
@@ -41,13 +40,13 @@ def sign_in_submit(
     except users.SignInRefused as refused:
         context = {"next": _local(next), "error": str(refused), "email": email}
         return render(request, "sign_in.html", context, status_code=401)
-    sign_in(request, session, user)
+    sign_in(request, user)
     return RedirectResponse(_local(next), status_code=303)
 
 
 @pages.post("/sign-out")
-def sign_out_submit(request: Request, session: Annotated[Session, Depends(db_session)]) -> Response:
-    sign_out(request, session)
+def sign_out_submit(request: Request) -> Response:
+    sign_out(request)
     return RedirectResponse("/sign-in", status_code=303)
 
 
