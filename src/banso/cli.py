@@ -18,6 +18,7 @@ from typer._click.core import Command
 
 from banso import cli_errors, schema
 from banso.accounts.cli import accounts_app
+from banso.audit.cli import audit_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
@@ -46,6 +47,7 @@ app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
+app.add_typer(audit_app, name="audit")
 app.command("run")(run)
 
 err_console = Console(stderr=True, soft_wrap=True)

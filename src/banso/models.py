@@ -2,6 +2,7 @@
 
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.activities.models import Activity
+from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
@@ -21,13 +22,14 @@ from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
-from banso.users.models import ApiToken, User
+from banso.users.models import ApiToken, SignInThrottle, User, WebSession
 
 __all__ = [
     "Account",
     "ApiToken",
     "AccountIdentity",
     "AccountMerge",
+    "AuditEntry",
     "Activity",
     "Base",
     "Contact",
@@ -43,6 +45,8 @@ __all__ = [
     "Ticket",
     "TeamMember",
     "User",
+    "SignInThrottle",
+    "WebSession",
     "AssignmentCursor",
     "Cta",
     "CtaEvent",

@@ -101,4 +101,6 @@ def sign_in(
     page.goto(f"{site.url}/sign-in?next={then}")
     page.fill("input[name=email]", EMAILS[role])
     page.fill("input[name=password]", password)
-    page.click("form[action='/sign-in'] button[type=submit]")
+    # wait for the answer: a test that navigates on at once would cancel the sign-in under way
+    with page.expect_navigation():
+        page.click("form[action='/sign-in'] button[type=submit]")

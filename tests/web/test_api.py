@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from banso.db import session_scope
-from banso.users.service import issue_token
+from banso.users.tokens import create_token
 from web.world import EMAILS, World
 
 
 def _token(role: str) -> dict[str, str]:
     with session_scope() as s:
-        return {"Authorization": f"Bearer {issue_token(s, EMAILS[role], 'test')}"}
+        _row, value = create_token(s, EMAILS[role], "test", ["read", "write"], None)
+        return {"Authorization": f"Bearer {value}"}
 
 
 def test_api_needs_a_session_or_a_valid_token(client: TestClient) -> None:

@@ -24,6 +24,7 @@ WEB_FILES = [
     SRC / "accounts" / "routes.py",
     SRC / "accounts" / "views_service.py",
     *sorted((SRC / "users").rglob("*.py")),
+    *sorted((SRC / "audit").rglob("*.py")),
 ]
 LITERAL = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
 """``_("text")`` or ``_('text')`` with a literal message id."""
@@ -41,6 +42,7 @@ def web_msgids() -> set[str]:
     dynamic |= {label for _key, label, _kind in MONTH_COLUMNS + COHORT_COLUMNS}
     dynamic |= {label for _key, label in HEATMAP_MEASURES}
     dynamic |= {label for _field, label in SEGMENT_FIELDS}
+    dynamic |= {"active", "expired", "revoked"}  # API token status
     return found | dynamic
 
 

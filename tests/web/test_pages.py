@@ -38,7 +38,7 @@ def test_sign_in_cookie_is_httponly_and_samesite_lax(client: TestClient) -> None
     assert "banso_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
 
-def test_five_wrong_passwords_lock_the_web_sign_in(client: TestClient) -> None:
+def test_five_wrong_passwords_slow_the_web_sign_in_down(client: TestClient) -> None:
     token = csrf_of(client)
     for _attempt in range(5):
         client.post(
@@ -48,8 +48,9 @@ def test_five_wrong_passwords_lock_the_web_sign_in(client: TestClient) -> None:
         "/sign-in",
         data={"email": EMAILS["csm"], "password": "correct-horse-1", "csrf_token": token},
     )
-    assert response.status_code == 401
-    assert "Too many failed sign-ins" in response.text
+    assert response.status_code == 429
+    assert response.headers["retry-after"] in ("1", "2")
+    assert "Too many failed sign-ins; try again in" in response.text
 
 
 def test_sign_in_does_not_redirect_off_site(client: TestClient) -> None:

@@ -17,6 +17,7 @@ from banso.accounts.identity import AccountIndex, Resolution, normalize_company_
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.accounts.search import search_key
 from banso.activities.models import Activity
+from banso.audit import service as audit
 from banso.db import Base, utcnow
 from banso.errors import BansoError
 from banso.i18n import _
@@ -294,6 +295,7 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
     )
     session.flush()
     session.execute(delete(Account).where(Account.id == other_id))
+    audit.record(session, "accounts.merge", f"{keep_id}<-{other_id}", **moved)
     return MergeResult(keep_id, other_id, **moved)
 
 

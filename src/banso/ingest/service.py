@@ -24,6 +24,7 @@ from banso.accounts.identity import company_domain, email_domain
 from banso.accounts.models import Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
+from banso.audit import service as audit
 from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
@@ -109,6 +110,8 @@ def record_batch(session: Session, result: ImportResult) -> None:
         )
     )
     session.flush()
+    audit.record(session, "data.import", result.file, kind=result.kind, source=result.source,
+                 rows=result.rows, inserted=result.inserted, updated=result.updated)  # fmt: skip
 
 
 def rejected(problems: list[ImportProblem]) -> ImportRejected:

@@ -1,4 +1,4 @@
-"""People who sign in to Banso, with their role, and the API tokens they have issued."""
+"""People who sign in to Banso, their sessions, sign-in throttles and API tokens."""
 
 from __future__ import annotations
 
@@ -29,9 +29,15 @@ class User(Base):
     team_member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"), index=True)
     """The CS team member this user is; a CSM edits the accounts this member owns."""
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    """Consecutive failed sign-ins since the last successful one."""
+    """Unused since revision 0010 (failures are counted in ``sign_in_throttles``); kept until no
+    branch or fixture sets it, then dropped."""
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Unused since revision 0010, like ``failed_attempts``."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+TOKEN_SCOPES = ("read", "write", "events")
+"""read: GET/HEAD only; write: any change (events included); events: only ``POST /api/events``."""
 
 
 class ApiToken(Base):
@@ -45,3 +51,39 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scopes: Mapped[str] = mapped_column(String(64), server_default="read write events")
+    """Space-separated ``TOKEN_SCOPES``; the user's role still applies on top."""
+    hint: Mapped[str | None] = mapped_column(String(16))
+    """The token's first characters, so a person can tell tokens apart in a list."""
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """None: never expires (tokens issued before revision 0010)."""
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser; the cookie carries a random id whose SHA-256 is this row's key.
+
+    Deleting the row ends the session even for a copy of the cookie (sign-out, password or role
+    change); it also ends when idle too long or too old (``users.sessions``).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per e-mail (``account:…``) or client address (``address:…``)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts since the last success (an attempt counts before its password is checked)."""
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """No attempt under this key has its password checked before this time."""

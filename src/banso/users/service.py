@@ -1,30 +1,29 @@
-"""Users: create them, check a password (with lock-out), issue and resolve API tokens.
+"""Users: create them, change their password or role, sign them in (throttled).
 
-Plain functions over a ``Session``; the caller owns the transaction.
+Plain functions over a ``Session``; the caller owns the transaction — except ``sign_in``, which
+must commit the count of an attempt before it checks the password (see ``users.throttle``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banso.db import utcnow
+from banso.audit import service as audit
+from banso.db import session_scope, utcnow
 from banso.errors import BansoError
 from banso.i18n import LANGUAGES, _
 from banso.team.models import TeamMember
-from banso.users.models import ROLES, ApiToken, User
+from banso.users import throttle
+from banso.users.models import ROLES, User
+from banso.users.sessions import end_all_sessions
 
-MAX_FAILED_SIGN_INS = 5
-"""Consecutive wrong passwords after which the user is locked out."""
-LOCK_OUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
-TOKEN_PREFIX = "bns_"
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of "no such user" equal to "wrong password".
@@ -32,7 +31,18 @@ _DUMMY_HASH = _hasher.hash("banso-timing-equaliser")
 
 
 class SignInRefused(BansoError):
-    """Wrong e-mail or password, or the user is locked out; the message says which is safe."""
+    """Wrong e-mail or password: the same words whether or not the e-mail belongs to a user."""
+
+
+class SignInThrottled(BansoError):
+    """Too many failed attempts lately: this one was refused without checking the password."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            _("Too many failed sign-ins; try again in {seconds} seconds.", seconds=retry_after)
+        )
+        self.retry_after = retry_after
+        """Seconds until the next attempt is checked."""
 
 
 def create_user(
@@ -67,63 +77,65 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(session, "user.create", email, role=role)
     return user
 
 
 def set_password(session: Session, email: str, password: str) -> User:
-    """Replace the user's password and lift any lock-out."""
+    """Replace the user's password, end all their sessions, forget failed sign-ins."""
     _check_password(password)
     user = get_user_by_email(session, email)
     user.password_hash = _hasher.hash(password)
-    user.failed_attempts = 0
-    user.locked_until = None
+    ended = end_all_sessions(session, user.id)
+    throttle.clear_account(session, user.email)
+    audit.record(session, "user.password", user.email, sessions_ended=ended)
     return user
 
 
-def issue_token(session: Session, email: str, name: str) -> str:
-    """A new API token for the user; only its hash is kept, so this is the one time it is seen."""
+def set_role(session: Session, email: str, role: str) -> User:
+    """Give the user another role; their sessions end, so the new role applies at once."""
+    _check_role(role)
     user = get_user_by_email(session, email)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_hash=_token_hash(token)))
-    session.flush()
-    return token
-
-
-def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> User:
-    """The user whose password this is; counts failures and locks out after too many."""
-    now = now or utcnow()
-    user = session.scalar(select(User).where(User.email == _normalise_email(email)))
-    if user is None:
-        _verify(_DUMMY_HASH, password)
-        raise SignInRefused(_("Wrong e-mail address or password."))
-    locked_until = _aware(user.locked_until)
-    if locked_until is not None and locked_until > now:
-        raise SignInRefused(
-            _(
-                "Too many failed sign-ins; try again after {time} UTC.",
-                time=locked_until.strftime("%H:%M"),
-            )
-        )
-    if not _verify(user.password_hash, password):
-        user.failed_attempts += 1
-        if user.failed_attempts >= MAX_FAILED_SIGN_INS:
-            user.locked_until = now + LOCK_OUT
-            user.failed_attempts = 0
-        raise SignInRefused(_("Wrong e-mail address or password."))
-    user.failed_attempts = 0
-    user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    previous = user.role
+    user.role = role
+    ended = end_all_sessions(session, user.id)
+    audit.record(session, "user.role", user.email, role=role, previous=previous,
+                 sessions_ended=ended)  # fmt: skip
     return user
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The user an API token belongs to (recording its use), or None for an unknown token."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None:
-        return None
-    row.last_used_at = utcnow()
-    return session.get(User, row.user_id)
+def sign_in(email: str, password: str, *, address: str | None, now: datetime | None = None) -> User:
+    """The user whose password this is, or ``SignInRefused`` / ``SignInThrottled``.
+
+    Commits on its own, in two steps: the attempt is counted (and committed) before the
+    password is checked, so parallel guesses cannot all slip under the limit; then the password
+    is checked. An unknown e-mail is counted, delayed and answered exactly like a known one, and
+    a dummy hash is verified so that it takes as long.
+    """
+    fixed_now = now is not None
+    now = now or utcnow()
+    email = email.strip().lower()
+    keys = throttle.keys_for(email, address)
+    with session_scope() as session:
+        wait = throttle.claim_attempt(session, keys, now)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            audit.record(session, "sign_in.throttled", email, actor=email, retry_after=seconds)
+    if wait is not None:
+        raise SignInThrottled(seconds)
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is not None and _verify(user.password_hash, password):
+            throttle.attempt_succeeded(session, keys, now)
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            audit.record(session, "sign_in.success", email, actor=email)
+            return user
+        if user is None:
+            _verify(_DUMMY_HASH, password)
+        throttle.attempt_failed(session, keys, now if fixed_now else utcnow())
+        audit.record(session, "sign_in.failure", email, actor=email)
+    raise SignInRefused(_("Wrong e-mail address or password."))
 
 
 def get_user_by_email(session: Session, email: str) -> User:
@@ -145,11 +157,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _token_hash(token: str) -> str:
-    # Tokens carry 256 random bits, so a fast hash is enough; argon2 is for low-entropy passwords.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _team_member_id(session: Session, email: str | None) -> int | None:
@@ -177,10 +184,3 @@ def _check_password(password: str) -> None:
         raise BansoError(
             _("The password must have at least {n} characters.", n=MIN_PASSWORD_LENGTH)
         )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes for DateTime(timezone=True); they were stored as UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value

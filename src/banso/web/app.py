@@ -15,7 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banso.errors import BansoError
 from banso.i18n import _, accept_language_match, using_language
-from banso.web.auth import CsrfRejected, Forbidden, NotSignedIn, secret_key, verify_csrf
+from banso.web.auth import (
+    AuditActor,
+    CsrfRejected,
+    Forbidden,
+    NotSignedIn,
+    secret_key,
+    verify_csrf,
+)
 from banso.web.templating import render
 
 SESSION_COOKIE = "banso_session"
@@ -39,6 +46,8 @@ def app_from_environment() -> FastAPI:
 def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
+    from banso.audit.routes import audit_pages
+    from banso.users.routes import users_pages
     from banso.web.dashboard import dashboard_pages
     from banso.web.data_pages import data_pages
     from banso.web.events_api import events_api
@@ -66,6 +75,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(metrics_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
+    app.include_router(users_pages)
+    app.include_router(audit_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -74,6 +85,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     _install_error_pages(app)
     app.add_middleware(RequestLanguage)
+    app.add_middleware(AuditActor)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(),
@@ -144,7 +156,7 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
-        message = _("Your role does not allow this.")
+        message = str(exc) or _("Your role does not allow this.")
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=403)
         return render(request, "error.html", {"message": message}, status_code=403)

@@ -1,8 +1,10 @@
 """Who is asking and what they may do: sessions, API tokens, roles, CSRF.
 
-A browser is known by a signed session cookie (``uid``, ``csrf``, ``lang``); a program by an
-``Authorization: Bearer`` API token. Every state-changing request made with the cookie must carry
-the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
+A browser is known by a signed session cookie (``uid``, ``sid``, ``csrf``, ``lang``) whose session
+id must name a live row of ``web_sessions`` (so sign-out ends every copy of the cookie); a program
+by an ``Authorization: Bearer`` API token, limited to its scopes. Every state-changing request made
+with the cookie must carry the session's CSRF token (form field ``csrf_token`` or header
+``X-CSRF-Token``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from banso.accounts.models import Account
+from banso.audit import service as audit
 from banso.config import get_settings
 from banso.db import session_scope
+from banso.i18n import _
 from banso.users.models import User
-from banso.users.service import user_for_token
+from banso.users.sessions import end_session, start_session, user_for_session
+from banso.users.tokens import scope_allows, token_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -50,7 +56,7 @@ class NotSignedIn(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role does not allow this: 403."""
+    """Signed in, but the role (or the token's scopes) does not allow this: 403."""
 
 
 class CsrfRejected(Exception):
@@ -116,26 +122,33 @@ async def verify_csrf(request: Request) -> None:
 
 
 def current_user(request: Request, session: Annotated[Session, Depends(db_session)]) -> User:
-    """The signed-in user (session cookie) or the API token's owner; else NotSignedIn."""
+    """The signed-in user (live session) or the API token's owner within the token's scopes;
+    else NotSignedIn (or Forbidden for a token whose scopes do not cover the request)."""
     token = _bearer(request)
     user: User | None
     if token is not None:
-        user = user_for_token(session, token)
+        try:
+            user, scopes = token_user(session, token)
+        except LookupError:
+            raise NotSignedIn from None
+        if not scope_allows(scopes, request.method, request.url.path):
+            raise Forbidden(_("This API token's scopes do not allow this request."))
     else:
-        uid = request.session.get("uid")
-        user = session.get(User, uid) if isinstance(uid, int) else None
+        user = _session_user(request, session)
     if user is None:
         raise NotSignedIn
     request.state.user = SignedIn.of(user)
+    audit.current_actor().name = user.email
     return user
 
 
 def optional_user(
     request: Request, session: Annotated[Session, Depends(db_session)]
 ) -> User | None:
-    uid = request.session.get("uid")
-    user = session.get(User, uid) if isinstance(uid, int) else None
+    user = _session_user(request, session)
     request.state.user = SignedIn.of(user) if user is not None else None
+    if user is not None:
+        audit.current_actor().name = user.email
     return user
 
 
@@ -162,20 +175,64 @@ def can_edit_account(user: User, account: Account) -> bool:
 
 
 def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for ``user``: new CSRF token, the user's language if set."""
+    """Start a fresh session for ``user``: new session id and CSRF token, their language if set.
+
+    The session row is committed before the answer goes out: the request's own transaction
+    commits only after the response is sent, and the browser's next request, following the
+    redirect at once, must already find the session."""
     lang = request.session.get("lang")
+    with session_scope() as session:
+        sid = start_session(session, user.id, client_address(request))
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["sid"] = sid
     request.session["csrf"] = secrets.token_urlsafe(32)
     if user.language or lang:
         request.session["lang"] = user.language or lang
 
 
 def sign_out(request: Request) -> None:
+    """End the session server-side, committed at once (every copy of the cookie stops working
+    before the answer goes out), and forget it."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        with session_scope() as session:
+            user_id = end_session(session, sid)
+            user = session.get(User, user_id) if user_id is not None else None
+            if user is not None:
+                audit.record(session, "sign_out", user.email, actor=user.email)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:
         request.session["lang"] = lang
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+class AuditActor:
+    """Attributes the audit entries of each request to its user and client address."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        with audit.acting(audit.Actor(address=client[0] if client else None)):
+            await self.app(scope, receive, send)
+
+
+def _session_user(request: Request, session: Session) -> User | None:
+    sid = request.session.get("sid")
+    user = user_for_session(session, sid) if isinstance(sid, str) else None
+    if user is None and ("uid" in request.session or "sid" in request.session):
+        request.session.pop("uid", None)  # the session has ended: the cookie forgets it too
+        request.session.pop("sid", None)
+    return user
 
 
 def _bearer(request: Request) -> str | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from banso.i18n import LANGUAGES
 from banso.users import service as users
 from banso.users.models import User
-from banso.web.auth import db_session, optional_user, sign_in, sign_out
+from banso.web.auth import client_address, db_session, optional_user, sign_in, sign_out
 from banso.web.templating import render
 
 pages = APIRouter(include_in_schema=False)
@@ -28,11 +28,15 @@ def sign_in_submit(
     request: Request,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
-    session: Annotated[Session, Depends(db_session)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = users.authenticate(session, email, password)
+        user = users.sign_in(email, password, address=client_address(request))
+    except users.SignInThrottled as throttled:
+        context = {"next": _local(next), "error": str(throttled), "email": email}
+        response = render(request, "sign_in.html", context, status_code=429)
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
     except users.SignInRefused as refused:
         context = {"next": _local(next), "error": str(refused), "email": email}
         return render(request, "sign_in.html", context, status_code=401)
