@@ -1,0 +1,214 @@
+"""The contract facts of ``banso.revenue.contracts``: the spec's renewal dates, and the same next
+renewal from plain Python, SQL on SQLite and PostgreSQL, and Ibis on DuckDB."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+from itertools import product
+
+import ibis
+from sqlalchemy import select
+
+from banso import schema
+from banso.accounts.models import Account
+from banso.db import session_scope
+from banso.revenue import contracts
+from banso.revenue.contracts import Line
+from banso.revenue.models import FxRate, Subscription
+
+
+def line(start: str, end: str | None, period: int, amount: int = 1_200_000) -> Line:
+    return Line(
+        1,
+        date.fromisoformat(start),
+        date.fromisoformat(end) if end else None,
+        amount,
+        "JPY",
+        period,
+    )
+
+
+def test_open_ended_annual_contract_renews_every_year_from_its_start() -> None:
+    yearly = line("2025-12-24", None, 12)
+    assert contracts.next_renewal(yearly, date(2026, 12, 1)) == date(2026, 12, 24)
+    assert contracts.next_renewal(yearly, date(2026, 12, 24)) == date(2026, 12, 24)
+    assert contracts.next_renewal(yearly, date(2026, 12, 25)) == date(2027, 12, 24)
+    assert contracts.next_renewal(yearly, date(2025, 1, 1)) == date(2026, 12, 24)
+    assert contracts.account_next_renewal([yearly], date(2026, 12, 1)) == date(2026, 12, 24)
+
+
+def test_month_end_starts_clamp_and_are_always_counted_from_the_start() -> None:
+    monthly = line("2024-01-31", None, 1, 10_000)
+    assert contracts.renewals_between(monthly, date(2024, 1, 1), date(2024, 5, 31)) == [
+        date(2024, 2, 29),
+        date(2024, 3, 31),
+        date(2024, 4, 30),
+        date(2024, 5, 31),
+    ]
+    assert contracts.add_months(date(2023, 2, 28), 12) == date(2024, 2, 28)
+    assert contracts.next_renewal(line("2024-02-29", None, 12), date(2024, 3, 1)) == date(
+        2025, 2, 28
+    )
+
+
+def test_a_line_cancelled_before_its_renewal_date_is_never_due_one_ended_on_it_is() -> None:
+    cancelled = line("2024-04-01", "2024-09-15", 12)
+    assert contracts.next_renewal(cancelled, date(2024, 6, 1)) is None
+    leaving = line("2024-04-01", "2025-04-01", 12)
+    assert contracts.next_renewal(leaving, date(2025, 1, 1)) == date(2025, 4, 1)
+    # an account's renewals are those of its paid lines billed yearly or longer
+    assert contracts.account_next_renewal(
+        [line("2024-04-01", None, 1, 30_000), line("2024-04-01", None, 12, 0)], date(2025, 1, 1)
+    ) is None
+
+
+def test_mrr_due_in_a_month_is_the_kpi_renewal_due_mrr(cli) -> None:  # type: ignore[no-untyped-def]
+    # annual_contracts: ten accounts at 100,000 MRR; four renew in April 2024 (spec §5)
+    from revenue_examples import EXAMPLES, read_example_rows
+
+    rows = read_example_rows(EXAMPLES / "annual_contracts" / "subscriptions.csv")
+    lines = [
+        Line(
+            0,
+            date.fromisoformat(r["start_date"]),
+            date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+            int(r["amount"]),
+            r["currency"],
+            int(r["billing_period_months"]),
+        )
+        for r in rows
+    ]
+    fx = contracts.FxTable("JPY", {})
+    assert contracts.mrr_due(lines, date(2024, 4, 1), date(2024, 4, 30), fx) == 400_000
+    assert contracts.mrr_due(lines, date(2024, 5, 1), date(2024, 5, 31), fx) == 0
+
+
+def test_account_mrr_converts_at_the_rate_of_the_days_month() -> None:
+    lines = [
+        Line(1, date(2025, 1, 1), None, 1_200_000, "JPY", 12),
+        Line(1, date(2025, 1, 1), None, 120_000, "USD", 12),  # $1,200.00 a year
+    ]
+    fx = contracts.FxTable(
+        "JPY", {("USD", "2026-11"): Fraction(150, 100), ("USD", "2026-12"): Fraction(15025, 10000)}
+    )
+    assert contracts.account_mrr(lines, date(2026, 11, 30), fx) == 100_000 + 15_000
+    assert contracts.account_mrr(lines, date(2026, 12, 1), fx) == 100_000 + 15_025
+    try:
+        contracts.account_mrr(lines, date(2027, 1, 1), fx)
+    except contracts.MissingFxRate as exc:
+        assert (exc.currency, exc.month) == ("USD", "2027-01")
+    else:
+        raise AssertionError("a missing rate must stop the figure")
+
+
+GRID_STARTS = [
+    "2023-02-28", "2024-01-29", "2024-01-30", "2024-01-31", "2024-02-29", "2024-03-31",
+    "2024-05-15", "2024-08-31", "2024-12-01", "2025-06-30", "2025-12-24",
+]  # fmt: skip
+GRID_PERIODS = [1, 3, 6, 12, 24]
+GRID_ENDS = [None, "2025-02-28", "2025-08-31", "2026-01-01"]
+
+
+def _grid() -> list[Line]:
+    return [
+        line(s, e, p)
+        for s, p, e in product(GRID_STARTS, GRID_PERIODS, GRID_ENDS)
+        if e is None or e > s
+    ]
+
+
+def _days() -> list[date]:
+    first = date(2024, 1, 1)
+    return [first + timedelta(days=d) for d in range(0, 800, 7)] + [
+        date(2024, 2, 29),
+        date(2025, 2, 28),
+        date(2025, 3, 1),
+        date(2025, 12, 24),
+    ]
+
+
+def test_next_renewal_is_the_same_in_sql_on_every_database(any_db: str) -> None:
+    schema.upgrade()
+    grid = _grid()
+    with session_scope() as s:
+        account = Account(name="grid", normalized_name="grid")
+        s.add(account)
+        s.flush()
+        for i, x in enumerate(grid):
+            s.add(
+                Subscription(
+                    account_id=account.id,
+                    source="t",
+                    external_id=str(i),
+                    start_date=x.start_date,
+                    end_date=x.end_date,
+                    amount=x.amount,
+                    currency="JPY",
+                    billing_period_months=x.billing_period_months,
+                )
+            )
+        s.flush()
+        for day in _days():
+            got = s.execute(
+                select(Subscription.external_id, contracts.next_renewal_sql(day))
+            ).all()
+            want = {str(i): contracts.next_renewal(x, day) for i, x in enumerate(grid)}
+            assert {k: _as_date(v) for k, v in got} == want, day
+
+
+def test_next_renewal_is_the_same_in_ibis_on_duckdb() -> None:
+    grid = _grid()
+    days = _days()
+    pairs = [(x, d) for x in grid for d in days]
+    t = ibis.memtable(
+        {
+            "start": [x.start_date for x, _ in pairs],
+            "end": [x.end_date for x, _ in pairs],
+            "period": [x.billing_period_months for x, _ in pairs],
+            "on": [d for _, d in pairs],
+        },
+        schema={"start": "date", "end": "date", "period": "int64", "on": "date"},
+    )
+    got = t.select(n=contracts.next_renewal_expr(t.start, t.end, t.period, t.on))
+    assert got.to_pyarrow()["n"].to_pylist() == [contracts.next_renewal(x, d) for x, d in pairs]
+
+
+def test_the_list_mrr_in_sql_converts_as_the_kpis_do(any_db: str) -> None:
+    schema.upgrade()
+    with session_scope() as s:
+        account = Account(name="two currencies", normalized_name="two currencies")
+        s.add(account)
+        s.flush()
+        for i, (amount, currency) in enumerate([(1_200_000, "JPY"), (120_000, "USD")]):
+            s.add(
+                Subscription(
+                    account_id=account.id,
+                    source="t",
+                    external_id=str(i),
+                    start_date=date(2025, 1, 1),
+                    end_date=None,
+                    amount=amount,
+                    currency=currency,
+                    billing_period_months=12,
+                )
+            )
+        s.add(FxRate(currency="USD", month="2026-12", rate="150.25"))
+        s.flush()
+        day = date(2026, 12, 1)
+        fx = contracts.fx_table(s, day)
+        facts, divisor = contracts.account_facts_sql(day, fx.of_month(day))
+        row = s.execute(facts).one()
+        assert Fraction(int(row.mrr_scaled), divisor) == 100_000 + 15_025
+        assert _as_date(row.next_renewal) == date(2027, 1, 1)
+        lines = [Line.of(x) for x in s.scalars(select(Subscription))]
+        assert contracts.account_mrr(lines, day, fx) == 115_025
+        # without the month's rate the account's MRR is unknown, not the yen lines alone
+        facts, _divisor = contracts.account_facts_sql(day, {"JPY": Fraction(1)})
+        assert s.execute(facts).one().mrr_scaled is None
+
+
+def _as_date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
