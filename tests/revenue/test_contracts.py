@@ -58,9 +58,12 @@ def test_a_line_cancelled_before_its_renewal_date_is_never_due_one_ended_on_it_i
     leaving = line("2024-04-01", "2025-04-01", 12)
     assert contracts.next_renewal(leaving, date(2025, 1, 1)) == date(2025, 4, 1)
     # an account's renewals are those of its paid lines billed yearly or longer
-    assert contracts.account_next_renewal(
-        [line("2024-04-01", None, 1, 30_000), line("2024-04-01", None, 12, 0)], date(2025, 1, 1)
-    ) is None
+    assert (
+        contracts.account_next_renewal(
+            [line("2024-04-01", None, 1, 30_000), line("2024-04-01", None, 12, 0)], date(2025, 1, 1)
+        )
+        is None
+    )
 
 
 def test_mrr_due_in_a_month_is_the_kpi_renewal_due_mrr(cli) -> None:  # type: ignore[no-untyped-def]
@@ -150,9 +153,7 @@ def test_next_renewal_is_the_same_in_sql_on_every_database(any_db: str) -> None:
             )
         s.flush()
         for day in _days():
-            got = s.execute(
-                select(Subscription.external_id, contracts.next_renewal_sql(day))
-            ).all()
+            got = s.execute(select(Subscription.external_id, contracts.next_renewal_sql(day))).all()
             want = {str(i): contracts.next_renewal(x, day) for i, x in enumerate(grid)}
             assert {k: _as_date(v) for k, v in got} == want, day
 

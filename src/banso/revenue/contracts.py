@@ -368,9 +368,7 @@ def add_months_expr(day: ir.DateValue, months: ir.IntegerValue) -> ir.DateValue:
     index = day.year() * 12 + day.month() - 1 + months
     year, month = index // 12, index % 12 + 1
     following = index + 1
-    last_day = (
-        ibis.date(following // 12, following % 12 + 1, 1) - ibis.interval(days=1)
-    ).day()
+    last_day = (ibis.date(following // 12, following % 12 + 1, 1) - ibis.interval(days=1)).day()
     return ibis.date(year, month, ibis.least(day.day(), last_day))
 
 
