@@ -155,7 +155,7 @@ def test_next_renewal_is_the_same_in_sql_on_every_database(any_db: str) -> None:
         for day in _days():
             got = s.execute(select(Subscription.external_id, contracts.next_renewal_sql(day))).all()
             want = {str(i): contracts.next_renewal(x, day) for i, x in enumerate(grid)}
-            assert {k: _as_date(v) for k, v in got} == want, day
+            assert {k: contracts.day_of_number(v) for k, v in got} == want, day
 
 
 def test_next_renewal_is_the_same_in_ibis_on_duckdb() -> None:
@@ -198,14 +198,14 @@ def test_the_list_mrr_in_sql_converts_as_the_kpis_do(any_db: str) -> None:
         s.flush()
         day = date(2026, 12, 1)
         fx = contracts.fx_table(s, day)
-        facts, divisor = contracts.account_facts_sql(day, fx.of_month(day))
-        row = s.execute(facts).one()
-        assert Fraction(int(row.mrr_scaled), divisor) == 100_000 + 15_025
-        assert _as_date(row.next_renewal) == date(2027, 1, 1)
+        factors = fx.of_month(day)
+        row = s.execute(contracts.account_facts_sql(day, factors)).one()
+        assert Fraction(int(row.mrr_scaled), contracts.mrr_divisor(factors)) == 100_000 + 15_025
+        assert contracts.day_of_number(row.next_renewal) == date(2027, 1, 1)
         lines = [Line.of(x) for x in s.scalars(select(Subscription))]
         assert contracts.account_mrr(lines, day, fx) == 115_025
         # without the month's rate the account's MRR is unknown, not the yen lines alone
-        facts, _divisor = contracts.account_facts_sql(day, {"JPY": Fraction(1)})
+        facts = contracts.account_facts_sql(day, {"JPY": Fraction(1)})
         assert s.execute(facts).one().mrr_scaled is None
 
 

@@ -464,15 +464,10 @@ def _filtered(
     Each account's MRR and next renewal are those of ``revenue.contracts`` on ``money_on.today``,
     so the list, the 360, the dashboard and the KPIs agree."""
     today = money_on.today
-    money, _divisor = contracts.account_facts_sql(today, money_on.factors)
-    if only_ids is not None:
-        money = money.where(Subscription.account_id.in_(only_ids))
-    if flt.renewal_days is not None:
-        # MRR is summed only for the accounts with a line renewing in the window
-        last = today + timedelta(days=flt.renewal_days)
-        money = money.where(
-            Subscription.account_id.in_(contracts.accounts_renewing_sql(today, last))
-        )
+    last = None if flt.renewal_days is None else today + timedelta(days=flt.renewal_days)
+    money = contracts.account_facts_sql(
+        today, money_on.factors, account_ids=only_ids, renewing_by=last
+    )
     per_account = money.subquery("per_account")
     needs_money = flt.sort in ("mrr", "renewal") or flt.renewal_days is not None
     if count_only or ids_only:
@@ -528,8 +523,11 @@ def _filtered(
     elif flt.band:
         stmt = stmt.where(HealthCurrent.band == flt.band)
     if flt.renewal_days is not None:
+        last = today + timedelta(days=flt.renewal_days)
         stmt = stmt.where(
-            per_account.c.next_renewal.between(today, today + timedelta(days=flt.renewal_days))
+            per_account.c.next_renewal.between(
+                contracts.day_number(today), contracts.day_number(last)
+            )
         )
     order = {
         "name": Account.normalized_name,
@@ -562,7 +560,7 @@ def _row(r, money: _Money) -> AccountRow:  # type: ignore[no-untyped-def]
         health_score=r.health_score,
         health_band=r.health_band,
         mrr=None if scaled is None else round(Fraction(int(scaled), money.divisor)),
-        next_renewal=r.next_renewal,
+        next_renewal=contracts.day_of_number(r.next_renewal),
     )
 
 

@@ -46,7 +46,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 from babel.numbers import get_currency_precision
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -239,31 +239,30 @@ def _factor(rate: Decimal, currency: str, reporting: str) -> Fraction:
 # SQLAlchemy: the same facts as expressions over ``subscriptions`` (SQLite and PostgreSQL).
 
 
-class add_months_sql(FunctionElement[date]):  # noqa: N801 - reads as the SQL function it is
-    """``date + n months``, the day clamped to the month's last day, on SQLite and PostgreSQL."""
+class date_part_sql(FunctionElement[int]):  # noqa: N801 - reads as the SQL function it is
+    """The year, month or day of a date column as an integer, cheaply on each database."""
 
-    type = Date()
+    type = Integer()
     inherit_cache = True
-    name = "add_months"
+    name = "date_part"
+
+    def __init__(self, field: str, day: ColumnElement[date]) -> None:
+        self.field = field
+        super().__init__(day)
 
 
-@compiles(add_months_sql, "postgresql")
-def _add_months_postgresql(element: add_months_sql, compiler: Any, **kw: Any) -> str:
-    day, months = (compiler.process(c, **kw) for c in element.clauses)
-    # PostgreSQL clamps a month step to the month's last day itself.
-    return f"CAST({day} + ({months}) * INTERVAL '1 month' AS DATE)"
+@compiles(date_part_sql, "postgresql")
+def _date_part_postgresql(element: date_part_sql, compiler: Any, **kw: Any) -> str:
+    (day,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT({element.field} FROM {day}) AS INTEGER)"
 
 
-@compiles(add_months_sql, "sqlite")
-def _add_months_sqlite(element: add_months_sql, compiler: Any, **kw: Any) -> str:
-    day, months = (compiler.process(c, **kw) for c in element.clauses)
-    # SQLite rolls an overflowing day into the next month (31 Jan + 1 month = 2 Mar); when the day
-    # changed, the clamped date is the last day of the month before.
-    moved = f"date({day}, '+' || ({months}) || ' months')"
-    return (
-        f"CASE WHEN strftime('%d', {moved}) = strftime('%d', {day}) THEN {moved} "
-        f"ELSE date({moved}, 'start of month', '-1 day') END"
-    )
+@compiles(date_part_sql, "sqlite")
+def _date_part_sqlite(element: date_part_sql, compiler: Any, **kw: Any) -> str:
+    (day,) = (compiler.process(c, **kw) for c in element.clauses)
+    # SQLAlchemy stores dates as YYYY-MM-DD text; slicing it is far cheaper than strftime
+    first, size = {"year": (1, 4), "month": (6, 2), "day": (9, 2)}[element.field]
+    return f"CAST(substr({day}, {first}, {size}) AS INTEGER)"
 
 
 def active_sql(day: date) -> ColumnElement[bool]:
@@ -272,70 +271,158 @@ def active_sql(day: date) -> ColumnElement[bool]:
     return and_(s.start_date <= day, or_(s.end_date.is_(None), s.end_date > day))
 
 
-def next_renewal_sql(on: date) -> ColumnElement[date]:
-    """The subscription row's next renewal on ``on`` (:func:`next_renewal`), NULL when none."""
+def next_renewal_sql(on: date) -> ColumnElement[int]:
+    """The subscription row's next renewal on ``on`` (:func:`next_renewal`) as the number
+    ``YYYYMMDD`` (:func:`day_of_number` reads it), NULL when none. For one row or a few; the
+    accounts list uses :func:`account_facts_sql`, which computes each step once per line."""
     s = Subscription
-    period = s.billing_period_months
-    start_month = _part("year", s.start_date) * 12 + _part("month", s.start_date) - 1
-    behind = _month_index(on) - start_month
-    first_k = case((behind <= 0, 1), else_=(behind + period - 1) // period)
-    # only in on's own month can a renewal date fall before on (its day < on's day)
-    k = first_k + case(
-        (
-            and_(
-                start_month + first_k * period == _month_index(on),
-                _part("day", s.start_date) < on.day,
-            ),
-            1,
-        ),
-        else_=0,
+    start_month = (
+        date_part_sql("year", s.start_date) * 12 + date_part_sql("month", s.start_date) - 1
     )
-    renewal = add_months_sql(s.start_date, k * period)
-    return case((or_(s.end_date.is_(None), s.end_date >= renewal), renewal), else_=None)
+    start_day = date_part_sql("day", s.start_date)
+    month = _renewal_month_sql(start_month, start_day, s.billing_period_months, on)
+    return _due_number_sql(month, start_day, _day_number_sql(s.end_date))
 
 
-def _part(field: str, day: ColumnElement[date]) -> ColumnElement[int]:
-    # PostgreSQL's extract gives numeric, whose division is not the integer one needed here
-    return cast(extract(field, day), Integer)
+def day_number(day: date) -> int:
+    """``day`` as the number ``YYYYMMDD`` that :func:`next_renewal_sql` gives."""
+    return day.year * 10000 + day.month * 100 + day.day
 
 
-def scaled_mrr_sql(factors: Mapping[str, Fraction]) -> tuple[ColumnElement[int], int]:
-    """The row's MRR as an integer SQL expression and the divisor that makes it reporting minor
-    units: ``value / divisor``. NULL for a currency without a factor."""
-    denominator = lcm(1, *(f.denominator for f in factors.values()))
-    s = Subscription
-    per_minor = case(
-        *((s.currency == c, literal(int(f * denominator), Integer)) for c, f in factors.items()),
-        else_=None,
-    )
-    return s.amount * (MRR_SCALE // s.billing_period_months) * per_minor, MRR_SCALE * denominator
+def day_of_number(number: int | None) -> date | None:
+    """The date of a ``YYYYMMDD`` number (None stays None)."""
+    if number is None:
+        return None
+    n = int(number)
+    return date(n // 10000, n // 100 % 100, n % 100)
 
 
 def account_facts_sql(
     on: date,
     factors: Mapping[str, Fraction],
     *,
+    account_ids: Iterable[int] | None = None,
+    renewing_by: date | None = None,
     term_months: int = RENEWAL_TERM_MONTHS,
-) -> tuple[Select[Any], int]:
-    """Per account with a line active or renewing on ``on``: ``mrr_scaled`` (its MRR on ``on``
-    times the returned divisor; NULL when a line's currency has no rate that month) and
-    ``next_renewal`` (:func:`account_next_renewal`). Group it, filter it and join it as needed."""
+) -> Select[Any]:
+    """Per account with a line active or renewing on ``on`` (only ``account_ids`` when given):
+    ``mrr_scaled``, its MRR on ``on`` times :func:`mrr_divisor` (NULL when a line's currency has
+    no rate that month), and ``next_renewal`` (:func:`account_next_renewal`, a ``YYYYMMDD``
+    number). With ``renewing_by``, only the accounts whose next renewal is on or before it.
+
+    Integer arithmetic in steps, each a subquery fenced with ``OFFSET 0`` so the database does
+    not inline it and recompute its expressions many times over: the list sorts and filters
+    100,000 accounts by these figures (≈ 0.5 s on SQLite instead of 3 s).
+    """
     s = Subscription
-    value, divisor = scaled_mrr_sql(factors)
+    value, _divisor = scaled_mrr_sql(factors)
     active = active_sql(on)
-    missing = func.sum(case((and_(active, value.is_(None)), 1), else_=0))
-    mrr = func.sum(case((active, value), else_=None))
-    renewing = and_(s.amount > 0, s.billing_period_months >= term_months)
-    stmt = (
+    # coalesce, not "IS NULL OR >=": nearly every line passes, and a scan beats two index walks
+    current = func.coalesce(s.end_date, date.max) >= on
+    parts = select(
+        s.account_id.label("account_id"),
+        case((active, value), else_=None).label("mrr_scaled"),
+        case((and_(active, value.is_(None)), 1), else_=0).label("missing"),
+        and_(s.amount > 0, s.billing_period_months >= term_months).label("renewing"),
+        s.billing_period_months.label("period"),
+        (date_part_sql("year", s.start_date) * 12 + date_part_sql("month", s.start_date) - 1).label(
+            "start_month"
+        ),
+        date_part_sql("day", s.start_date).label("start_day"),
+        _day_number_sql(s.end_date).label("end_number"),
+    ).where(current)
+    if account_ids is not None:
+        parts = parts.where(s.account_id.in_(list(account_ids)))
+    p = parts.offset(0).subquery("contract_line_parts")
+    months = (
         select(
-            s.account_id.label("account_id"),
-            case((missing > 0, None), else_=mrr).label("mrr_scaled"),
-            func.min(case((renewing, next_renewal_sql(on)), else_=None)).label("next_renewal"),
+            p.c.account_id,
+            p.c.mrr_scaled,
+            p.c.missing,
+            p.c.start_day,
+            p.c.end_number,
+            case(
+                (p.c.renewing, _renewal_month_sql(p.c.start_month, p.c.start_day, p.c.period, on)),
+                else_=None,
+            ).label("renewal_month"),
         )
-        .where(or_(s.end_date.is_(None), s.end_date >= on))
-        .group_by(s.account_id)
+        .offset(0)
+        .subquery("contract_line_renewals")
     )
-    return stmt, divisor
+    next_renewal = func.min(
+        _due_number_sql(months.c.renewal_month, months.c.start_day, months.c.end_number)
+    )
+    stmt = select(
+        months.c.account_id.label("account_id"),
+        case((func.sum(months.c.missing) > 0, None), else_=func.sum(months.c.mrr_scaled)).label(
+            "mrr_scaled"
+        ),
+        next_renewal.label("next_renewal"),
+    ).group_by(months.c.account_id)
+    if renewing_by is not None:
+        stmt = stmt.having(next_renewal <= day_number(renewing_by))
+    return stmt
+
+
+def _renewal_month_sql(
+    start_month: ColumnElement[int], start_day: ColumnElement[int], period: Any, on: date
+) -> ColumnElement[int]:
+    """The month index (year × 12 + month − 1) of the first renewal date on or after ``on``."""
+    on_month = _month_index(on)
+    behind = on_month - start_month
+    first_k = case((behind <= 0, 1), else_=(behind + period - 1) // period)
+    # only in on's own month can a renewal date fall before on (its day < on's day)
+    k = first_k + case(
+        (and_(start_month + first_k * period == on_month, start_day < on.day), 1), else_=0
+    )
+    return start_month + k * period
+
+
+def _due_number_sql(
+    month: ColumnElement[int], start_day: ColumnElement[int], end_number: ColumnElement[int]
+) -> ColumnElement[int]:
+    """``YYYYMMDD`` of the renewal date in ``month`` (day clamped), NULL when the line ends
+    before it (``end_number`` < it) or ``month`` is NULL."""
+    year, month_of_year = month // 12, month % 12 + 1
+    leap = or_(and_(year % 4 == 0, year % 100 != 0), year % 400 == 0)
+    month_days = case(
+        (month_of_year == 2, case((leap, 29), else_=28)),
+        (month_of_year.in_([4, 6, 9, 11]), 30),
+        else_=31,
+    )
+    # days 1-28 never clamp; CASE leaves the month length uncomputed for them
+    day = case((start_day <= 28, start_day), (start_day > month_days, month_days), else_=start_day)
+    renewal = year * 10000 + month_of_year * 100 + day
+    return case((or_(end_number.is_(None), end_number >= renewal), renewal), else_=None)
+
+
+def _day_number_sql(day: ColumnElement[date]) -> ColumnElement[int]:
+    return (
+        date_part_sql("year", day) * 10000
+        + date_part_sql("month", day) * 100
+        + date_part_sql("day", day)
+    )
+
+
+def scaled_mrr_sql(factors: Mapping[str, Fraction]) -> tuple[ColumnElement[int], int]:
+    """The row's MRR as an integer SQL expression and the divisor that makes it reporting minor
+    units: ``value / divisor`` (:func:`mrr_divisor`). NULL for a currency without a factor."""
+    denominator = _factor_denominator(factors)
+    s = Subscription
+    per_minor = case(
+        *((s.currency == c, literal(int(f * denominator), Integer)) for c, f in factors.items()),
+        else_=None,
+    )
+    return s.amount * (MRR_SCALE // s.billing_period_months) * per_minor, mrr_divisor(factors)
+
+
+def mrr_divisor(factors: Mapping[str, Fraction]) -> int:
+    """What :func:`scaled_mrr_sql` values (and ``mrr_scaled``) are divided by."""
+    return MRR_SCALE * _factor_denominator(factors)
+
+
+def _factor_denominator(factors: Mapping[str, Fraction]) -> int:
+    return lcm(1, *(f.denominator for f in factors.values()))
 
 
 # ---------------------------------------------------------------------------------------------
