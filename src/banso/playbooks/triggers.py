@@ -21,8 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import ibis
 import pyarrow as pa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
 from banso.analytics.engines import read_arrow
@@ -45,11 +47,25 @@ from banso.playbooks.config import (
     Trigger,
     UsageDropped,
 )
+from banso.revenue import contracts
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
 from banso.usage.store import store_dir
+
+_SUBSCRIPTIONS = ibis.table(
+    {
+        "account_id": "int64",
+        "start_date": "date",
+        "end_date": "date",
+        "amount": "int64",
+        "currency": "string",
+        "billing_period_months": "int64",
+    },
+    name="subscriptions",
+)
+"""The registered ``subscriptions`` table, for the ``revenue.contracts`` expressions."""
 
 NPS_RANGES = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
 
@@ -64,7 +80,8 @@ FIRING_SCHEMA = pa.schema(
     ]
 )
 """One row per account and day a playbook fires: the trigger's values as JSON, the MRR (minor
-units, the lines' own currency), the band and the segment at trigger time."""
+units of the reporting currency, ``revenue.contracts``; null when an FX rate is missing), the
+band and the segment at trigger time."""
 
 APP_TABLES = {
     "accounts": [
@@ -82,6 +99,7 @@ APP_TABLES = {
         Subscription.start_date,
         Subscription.end_date,
         Subscription.amount,
+        Subscription.currency,
         Subscription.billing_period_months,
     ],
     "tickets": [Ticket.account_id, Ticket.opened_at],
@@ -122,6 +140,7 @@ class PlaybookData:
         self.con.execute("SET TimeZone = 'UTC'")
         for name, columns in APP_TABLES.items():
             self.con.register(name, read_arrow(app_db, columns))
+        self.app_db = app_db
         self.event_root = event_root
         self.health_root = health_root
         self.zone = ZoneInfo(get_settings().timezone)
@@ -163,20 +182,22 @@ class PlaybookData:
         self.con.register("eval_days", pa.table({"day": pa.array(days, pa.date32())}))
 
     def _register_customers(self, first: date, last: date) -> None:
-        """``customers(account_id, day, mrr)``: paid lines active on each day of the range."""
+        """``customers(account_id, day, mrr)``: the customers of each day of the range and their
+        MRR (``revenue.contracts.customers_on_days``)."""
         span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.con.register("all_days", pa.table({"day": pa.array(span, pa.date32())}))
+        with Session(self.app_db) as session:
+            fx = contracts.fx_table(session, first, last)
+        factors, divisor = contracts.fx_factor_rows(fx, first, last)
+        self.con.register("fx_factors", factors)
+        customers = contracts.customers_on_days(
+            _SUBSCRIPTIONS,
+            ibis.table({"day": "date"}, name="all_days"),
+            ibis.table(contracts.FX_FACTOR_SCHEMA, name="fx_factors"),
+            divisor,
+        )
         self.con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE customers AS
-            SELECT d.day, s.account_id,
-                   sum(s.amount::DECIMAL(38, 6) / s.billing_period_months) AS mrr
-            FROM all_days d
-            JOIN subscriptions s
-              ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day)
-             AND s.amount > 0
-            GROUP BY 1, 2
-            """
+            f"CREATE OR REPLACE TEMP TABLE customers AS {contracts.duckdb_select(customers)}"
         )
 
     def _register_snapshots(self, days: list[date], trigger: Trigger) -> None:
@@ -340,25 +361,20 @@ class PlaybookData:
         )
 
     def _fire_renewal_in(self, t: RenewalIn, days: list[date]) -> pa.Table:
+        due = contracts.lines_renewing_on(
+            _SUBSCRIPTIONS,
+            ibis.table({"day": "date"}, name="eval_days"),
+            t.days,
+            t.min_term_months,
+        )
         return self._sql(
-            """
-            WITH due AS (
-                SELECT s.account_id, d.day, (d.day + $n)::DATE AS renewal_day, s.start_date,
-                       s.billing_period_months AS p,
-                       (year(d.day + $n) * 12 + month(d.day + $n))
-                         - (year(s.start_date) * 12 + month(s.start_date)) AS months
-                FROM eval_days d JOIN subscriptions s
-                  ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day)
-                 AND s.amount > 0 AND s.billing_period_months >= $min_term
-            )
+            f"""
             SELECT DISTINCT account_id, day,
-                   json_object('renewal_day', renewal_day::VARCHAR, 'days', $n)::VARCHAR
+                   json_object('renewal_day', renewal_day::DATE::VARCHAR, 'days', $n)::VARCHAR
                        AS detail
-            FROM due
-            WHERE months > 0 AND months % p = 0
-              AND (start_date + to_months(months))::DATE = renewal_day
+            FROM ({contracts.duckdb_select(due)})
             """,
-            {"n": t.days, "min_term": t.min_term_months},
+            {"n": t.days},
         )
 
     def _fire_nps_answered(self, t: NpsAnswered, days: list[date]) -> pa.Table:

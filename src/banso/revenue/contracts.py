@@ -45,6 +45,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 from babel.numbers import get_currency_precision
 from sqlalchemy import Integer, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -206,6 +207,30 @@ class FxTable:
         month = _month_label(day)
         found = {c: f for (c, m), f in self.factors.items() if m == month}
         return {self.reporting: Fraction(1), **found}
+
+
+def fx_factor_rows(fx: FxTable, first: date, last: date) -> tuple[pa.Table, int]:
+    """``fx`` as an engine table (currency, month_idx, per_minor) for the months from ``first``
+    to ``last``, and the divisor: ``per_minor / divisor`` reporting minor units per minor unit
+    of the currency (the reporting currency every month; others where a rate is stored)."""
+    months = range(_month_index(first), _month_index(last) + 1)
+    factors = {(c, m): f for (c, m), f in fx.factors.items() if _label_index(m) in months}
+    divisor = lcm(1, *(f.denominator for f in factors.values()))
+    rows = [(fx.reporting, m, divisor) for m in months] + [
+        (c, _label_index(m), int(f * divisor)) for (c, m), f in sorted(factors.items())
+    ]
+    table = pa.table(
+        {
+            "currency": pa.array([r[0] for r in rows], pa.string()),
+            "month_idx": pa.array([r[1] for r in rows], pa.int64()),
+            "per_minor": pa.array([r[2] for r in rows], pa.int64()),
+        }
+    )
+    return table, divisor
+
+
+FX_FACTOR_SCHEMA = {"currency": "string", "month_idx": "int64", "per_minor": "int64"}
+"""Columns of :func:`fx_factor_rows`, for an unbound Ibis table over it."""
 
 
 def fx_table(session: Session, first: date, last: date | None = None) -> FxTable:
@@ -459,9 +484,76 @@ def add_months_expr(day: ir.DateValue, months: ir.IntegerValue) -> ir.DateValue:
     return ibis.date(year, month, ibis.least(day.day(), last_day))
 
 
-def line_mrr_expr(amount: ir.IntegerValue, period: ir.IntegerValue) -> ir.DecimalValue:
-    """The line's MRR in minor units of its own currency (exact to 6 decimals)."""
-    return amount.cast("decimal(38, 6)") / period
+def customers_on_days(
+    subscriptions: ir.Table, days: ir.Table, fx: ir.Table, divisor: int
+) -> ir.Table:
+    """Every customer on each day (a line with ``amount > 0`` active on it) and its MRR that day:
+    ``(day, account_id, mrr)``, ``mrr`` in integer minor units of the reporting currency,
+    rounded half to even, each line at the rate of the day's month (:func:`account_mrr`); null
+    when a line's currency has no rate that month. ``fx``, ``divisor``: :func:`fx_factor_rows`.
+    """
+    s, d = subscriptions, days
+    active = d.join(s, [s.start_date <= d.day, s.end_date.isnull() | (s.end_date > d.day)])
+    active = active.mutate(month_idx=active.day.year() * 12 + active.day.month() - 1)
+    valued = active.left_join(
+        fx, [active.currency == fx.currency, active.month_idx == fx.month_idx]
+    ).select(
+        "day",
+        "account_id",
+        "amount",
+        scaled=(
+            active.amount.cast("decimal(38, 0)")
+            * (MRR_SCALE // active.billing_period_months)
+            * fx.per_minor.cast("decimal(38, 0)")
+        ),
+    )
+    per_day = valued.group_by(["day", "account_id"]).aggregate(
+        paid=valued.amount.max(),
+        missing=valued.scaled.isnull().sum(),
+        scaled=valued.scaled.sum(),
+    )
+    per_day = per_day.filter(per_day.paid > 0)
+    mrr = _round_half_even(per_day.scaled, MRR_SCALE * divisor)
+    return per_day.select(
+        "day", "account_id", mrr=ibis.ifelse(per_day.missing > 0, ibis.null("int64"), mrr)
+    )
+
+
+def lines_renewing_on(
+    subscriptions: ir.Table, days: ir.Table, ahead: int, term_months: int
+) -> ir.Table:
+    """Paid lines billed every ``term_months`` months or more that are due ``ahead`` days after
+    each day: ``(day, account_id, renewal_day)`` (one of the line's renewal dates is that day)."""
+    s, d = subscriptions, days
+    candidates = d.join(
+        s,
+        [
+            s.amount > 0,
+            s.billing_period_months >= term_months,
+            s.start_date <= d.day,
+            s.end_date.isnull() | (s.end_date > d.day),
+        ],
+    )
+    candidates = candidates.mutate(renewal_day=candidates.day + ibis.interval(days=ahead))
+    due = next_renewal_expr(
+        candidates.start_date,
+        candidates.end_date,
+        candidates.billing_period_months,
+        candidates.renewal_day,
+    )
+    return candidates.filter(due == candidates.renewal_day).select(
+        "day", "account_id", "renewal_day"
+    )
+
+
+def _round_half_even(scaled: ir.DecimalValue, divisor: int) -> ir.IntegerValue:
+    """``scaled / divisor`` rounded half to even, exactly (``scaled`` >= 0)."""
+    d = ibis.literal(divisor, "decimal(38, 0)")
+    remainder = scaled % d
+    # (scaled - remainder) / d is a whole number; rounding takes off a division's float error
+    whole = ((scaled - remainder) / d).round().cast("int64")
+    up = (remainder * 2 > d) | ((remainder * 2 == d) & (whole % 2 == 1))
+    return whole + ibis.ifelse(up, 1, 0)
 
 
 def duckdb_select(expr: ir.Table) -> str:
@@ -474,6 +566,10 @@ def duckdb_select(expr: ir.Table) -> str:
 
 def _month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
+
+
+def _label_index(label: str) -> int:
+    return int(label[:4]) * 12 + int(label[5:7]) - 1
 
 
 def _month_label(day: date) -> str:
