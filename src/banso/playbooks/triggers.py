@@ -24,7 +24,6 @@ import duckdb
 import ibis
 import pyarrow as pa
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
 from banso.analytics.engines import read_arrow
@@ -48,24 +47,10 @@ from banso.playbooks.config import (
     UsageDropped,
 )
 from banso.revenue import contracts
-from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
 from banso.usage.store import store_dir
-
-_SUBSCRIPTIONS = ibis.table(
-    {
-        "account_id": "int64",
-        "start_date": "date",
-        "end_date": "date",
-        "amount": "int64",
-        "currency": "string",
-        "billing_period_months": "int64",
-    },
-    name="subscriptions",
-)
-"""The registered ``subscriptions`` table, for the ``revenue.contracts`` expressions."""
 
 NPS_RANGES = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
 
@@ -94,14 +79,7 @@ APP_TABLES = {
         Account.owner_id,
     ],
     "team_members": [TeamMember.id, TeamMember.email],
-    "subscriptions": [
-        Subscription.account_id,
-        Subscription.start_date,
-        Subscription.end_date,
-        Subscription.amount,
-        Subscription.currency,
-        Subscription.billing_period_months,
-    ],
+    "subscriptions": list(contracts.SUBSCRIPTION_COLUMNS),
     "tickets": [Ticket.account_id, Ticket.opened_at],
     "survey_responses": [
         SurveyResponse.account_id,
@@ -186,19 +164,8 @@ class PlaybookData:
         MRR (``revenue.contracts.customers_on_days``)."""
         span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.con.register("all_days", pa.table({"day": pa.array(span, pa.date32())}))
-        with Session(self.app_db) as session:
-            fx = contracts.fx_table(session, first, last)
-        factors, divisor = contracts.fx_factor_rows(fx, first, last)
-        self.con.register("fx_factors", factors)
-        customers = contracts.customers_on_days(
-            _SUBSCRIPTIONS,
-            ibis.table({"day": "date"}, name="all_days"),
-            ibis.table(contracts.FX_FACTOR_SCHEMA, name="fx_factors"),
-            divisor,
-        )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE customers AS {contracts.duckdb_select(customers)}"
-        )
+        customers = contracts.customers_duckdb(self.con, self.app_db, "all_days", first, last)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE customers AS {customers}")
 
     def _register_snapshots(self, days: list[date], trigger: Trigger) -> None:
         needed = _snapshot_days_needed(trigger, days)
@@ -362,7 +329,7 @@ class PlaybookData:
 
     def _fire_renewal_in(self, t: RenewalIn, days: list[date]) -> pa.Table:
         due = contracts.lines_renewing_on(
-            _SUBSCRIPTIONS,
+            contracts.SUBSCRIPTIONS,
             ibis.table({"day": "date"}, name="eval_days"),
             t.days,
             t.min_term_months,

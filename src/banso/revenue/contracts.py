@@ -43,11 +43,13 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from babel.numbers import get_currency_precision
 from sqlalchemy import Integer, and_, case, func, literal, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -546,6 +548,27 @@ def lines_renewing_on(
     )
 
 
+def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
+    """For each ``(account_id, day)`` of ``days``, the next renewal (:func:`next_renewal`) of
+    each of the account's paid lines active that day, every billing period: ``(account_id, day,
+    next_renewal)``; lines that end before their next renewal date are left out."""
+    s, d = subscriptions, days
+    active = d.join(
+        s,
+        [
+            s.account_id == d.account_id,
+            s.amount > 0,
+            s.start_date <= d.day,
+            s.end_date.isnull() | (s.end_date > d.day),
+        ],
+    )
+    due = next_renewal_expr(
+        active.start_date, active.end_date, active.billing_period_months, active.day
+    )
+    found = active.select("account_id", "day", next_renewal=due)
+    return found.filter(found.next_renewal.notnull())
+
+
 def _round_half_even(scaled: ir.DecimalValue, divisor: int) -> ir.IntegerValue:
     """``scaled / divisor`` rounded half to even, exactly (``scaled`` >= 0)."""
     d = ibis.literal(divisor, "decimal(38, 0)")
@@ -554,6 +577,50 @@ def _round_half_even(scaled: ir.DecimalValue, divisor: int) -> ir.IntegerValue:
     whole = ((scaled - remainder) / d).round().cast("int64")
     up = (remainder * 2 > d) | ((remainder * 2 == d) & (whole % 2 == 1))
     return whole + ibis.ifelse(up, 1, 0)
+
+
+SUBSCRIPTION_COLUMNS = (
+    Subscription.account_id,
+    Subscription.start_date,
+    Subscription.end_date,
+    Subscription.amount,
+    Subscription.currency,
+    Subscription.billing_period_months,
+)
+"""The ``subscriptions`` columns the Ibis facts read (``analytics.engines.read_arrow`` them)."""
+
+SUBSCRIPTIONS = ibis.table(
+    {
+        "account_id": "int64",
+        "start_date": "date",
+        "end_date": "date",
+        "amount": "int64",
+        "currency": "string",
+        "billing_period_months": "int64",
+    },
+    name="subscriptions",
+)
+"""An unbound ``subscriptions`` table, for DuckDB SQL that has registered one of that name."""
+
+
+def customers_duckdb(
+    con: duckdb.DuckDBPyConnection, app_db: Engine, days_table: str, first: date, last: date
+) -> str:
+    """DuckDB SQL of :func:`customers_on_days` over the tables ``subscriptions`` (with
+    :data:`SUBSCRIPTION_COLUMNS`) and ``days_table`` (a ``day`` column, days from ``first`` to
+    ``last``) registered on ``con``; registers the FX factors of those months as ``fx_factors``.
+    """
+    with Session(app_db) as session:
+        fx = fx_table(session, first, last)
+    factors, divisor = fx_factor_rows(fx, first, last)
+    con.register("fx_factors", factors)
+    expr = customers_on_days(
+        SUBSCRIPTIONS,
+        ibis.table({"day": "date"}, name=days_table),
+        ibis.table(FX_FACTOR_SCHEMA, name="fx_factors"),
+        divisor,
+    )
+    return duckdb_select(expr)
 
 
 def duckdb_select(expr: ir.Table) -> str:
