@@ -8,9 +8,18 @@ from fractions import Fraction
 from itertools import product
 
 import ibis
+import pytest
+from revenue_examples import (
+    EXAMPLE_NAMES,
+    EXAMPLES,
+    expected,
+    load_example,
+    read_example_rows,
+)
 from sqlalchemy import select
 
 from banso import schema
+from banso.accounts import views_service as views
 from banso.accounts.models import Account
 from banso.db import session_scope
 from banso.revenue import contracts
@@ -66,10 +75,8 @@ def test_a_line_cancelled_before_its_renewal_date_is_never_due_one_ended_on_it_i
     )
 
 
-def test_mrr_due_in_a_month_is_the_kpi_renewal_due_mrr(cli) -> None:  # type: ignore[no-untyped-def]
+def test_mrr_due_in_a_month_is_the_kpi_renewal_due_mrr() -> None:
     # annual_contracts: ten accounts at 100,000 MRR; four renew in April 2024 (spec §5)
-    from revenue_examples import EXAMPLES, read_example_rows
-
     rows = read_example_rows(EXAMPLES / "annual_contracts" / "subscriptions.csv")
     lines = [
         Line(
@@ -213,3 +220,49 @@ def _as_date(value: object) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_the_worked_examples_due_mrr_and_month_end_mrr_come_from_the_one_definition(
+    name: str,
+) -> None:
+    """Every month of every worked example: Σ ``mrr_due`` over the month is the spec's
+    ``renewal_due_mrr`` and Σ exact account MRR on its last day is ``mrr_end``."""
+    rows = read_example_rows(EXAMPLES / name / "subscriptions.csv")
+    lines = [
+        Line(
+            0,
+            date.fromisoformat(r["start_date"]),
+            date.fromisoformat(r["end_date"]) if r["end_date"] else None,
+            int(r["amount"]),
+            r["currency"],
+            int(r["billing_period_months"]),
+        )
+        for r in rows
+    ]
+    fx = contracts.FxTable("JPY", {})
+    for month in expected(name, "revenue"):
+        first = date.fromisoformat(f"{month['month']}-01")
+        last = contracts.add_months(first, 1) - timedelta(days=1)
+        due = contracts.mrr_due(lines, first, last, fx)
+        assert abs(float(due) - float(month["renewal_due_mrr"])) <= 0.01, month["month"]
+        active = sum(
+            (contracts.line_mrr(x, fx, last) for x in lines if contracts.is_active(x, last)),
+            Fraction(0),
+        )
+        assert abs(float(active) - float(month["mrr_end"])) <= 0.01, month["month"]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_the_accounts_list_on_a_month_end_sums_to_the_examples_mrr_end(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_example(name)
+    for month in expected(name, "revenue")[-3:]:
+        first = date.fromisoformat(f"{month['month']}-01")
+        last = contracts.add_months(first, 1) - timedelta(days=1)
+        monkeypatch.setattr(views, "company_today", lambda last=last: last)
+        with session_scope() as s:
+            listed = [r.mrr or 0 for r in views.iter_accounts(s, views.AccountFilter())]
+        # each account's MRR is rounded once to yen, so the sum is within half a yen per account
+        assert abs(sum(listed) - float(month["mrr_end"])) <= len(listed) / 2, month["month"]
