@@ -181,6 +181,23 @@ def test_the_list_on_a_month_end_sums_to_the_kpis_mrr_end(
     assert report.rows[0]["mrr_end"] == listed == 100_000 + 65_025 + 30_000 + 100_000 + 200_000
 
 
+def test_the_dashboards_renewals_follow_a_new_contract(today: date) -> None:
+    ids = _small_world()
+    with session_scope() as s:
+        before = views.renewals_due(s, RENEWAL_WINDOW_DAYS, limit=20)
+    with session_scope() as s:
+        _line(s, ids["later"], "E-2", "2026-01-20", None, 120_000, "JPY", 12)
+    with session_scope() as s:
+        after = views.renewals_due(s, RENEWAL_WINDOW_DAYS, limit=20)
+    assert [(r.id, r.next_renewal) for r in before.rows] == [
+        (ids["annual"], date(2026, 12, 24)),
+        (ids["two_currencies"], date(2027, 1, 15)),
+    ]
+    assert [(r.id, r.next_renewal, r.mrr) for r in after.rows][2:] == [
+        (ids["later"], date(2027, 1, 20), 200_000 + 10_000)
+    ]
+
+
 def _renewal_playbook(days: int) -> Playbook:
     base = yaml.safe_load((DEFAULT_PLAYBOOKS / "renewal-90.yaml").read_text(encoding="utf-8"))
     playbook = Playbook.model_validate(base)

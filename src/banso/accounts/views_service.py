@@ -189,6 +189,32 @@ def _money(session: Session) -> _Money:
     return _Money(today, factors, contracts.mrr_divisor(factors))
 
 
+def renewals_due(session: Session, days: int, *, limit: int) -> AccountPage:
+    """The first ``limit`` accounts whose next renewal is within ``days`` days, soonest first,
+    and how many there are (the dashboard's renewals due).
+
+    Finding them computes every account's next renewal, so the page is kept per database and
+    day until the revenue data version changes (any write to subscriptions, FX rates, accounts
+    or team members); health is shown beside it from the snapshots, not from these rows."""
+    key = (
+        session.get_bind().url.render_as_string(hide_password=True),
+        data_versions.current(session, data_versions.REVENUE),
+        company_today(),
+        days,
+        limit,
+    )
+    found = _RENEWALS.get(key)
+    if found is None:
+        flt = AccountFilter(renewal_days=days, sort="renewal")
+        found = list_accounts(session, flt, page_size=limit)
+        _RENEWALS.clear()  # only the newest state of one database is worth keeping
+        _RENEWALS[key] = found
+    return found
+
+
+_RENEWALS: dict[tuple[str, int, date, int, int], AccountPage] = {}
+
+
 def filter_choices(session: Session) -> FilterChoices:
     """The owners, plans, segments and lifecycle stages present, for the filter menus.
 
