@@ -298,21 +298,8 @@ def active_sql(day: date) -> ColumnElement[bool]:
     return and_(s.start_date <= day, or_(s.end_date.is_(None), s.end_date > day))
 
 
-def next_renewal_sql(on: date) -> ColumnElement[int]:
-    """The subscription row's next renewal on ``on`` (:func:`next_renewal`) as the number
-    ``YYYYMMDD`` (:func:`day_of_number` reads it), NULL when none. For one row or a few; the
-    accounts list uses :func:`account_facts_sql`, which computes each step once per line."""
-    s = Subscription
-    start_month = (
-        date_part_sql("year", s.start_date) * 12 + date_part_sql("month", s.start_date) - 1
-    )
-    start_day = date_part_sql("day", s.start_date)
-    month = _renewal_month_sql(start_month, start_day, s.billing_period_months, on)
-    return _due_number_sql(month, start_day, _day_number_sql(s.end_date))
-
-
 def day_number(day: date) -> int:
-    """``day`` as the number ``YYYYMMDD`` that :func:`next_renewal_sql` gives."""
+    """``day`` as the number ``YYYYMMDD`` that :func:`account_facts_sql` gives."""
     return day.year * 10000 + day.month * 100 + day.day
 
 
@@ -495,7 +482,7 @@ def customers_on_days(
     when a line's currency has no rate that month. ``fx``, ``divisor``: :func:`fx_factor_rows`.
     """
     s, d = subscriptions, days
-    active = d.join(s, [s.start_date <= d.day, s.end_date.isnull() | (s.end_date > d.day)])
+    active = d.join(s, [is_active_expr(s.start_date, s.end_date, d.day)])
     active = active.mutate(month_idx=active.day.year() * 12 + active.day.month() - 1)
     valued = active.left_join(
         fx, [active.currency == fx.currency, active.month_idx == fx.month_idx]
@@ -532,8 +519,7 @@ def lines_renewing_on(
         [
             s.amount > 0,
             s.billing_period_months >= term_months,
-            s.start_date <= d.day,
-            s.end_date.isnull() | (s.end_date > d.day),
+            is_active_expr(s.start_date, s.end_date, d.day),
         ],
     )
     candidates = candidates.mutate(renewal_day=candidates.day + ibis.interval(days=ahead))
@@ -558,8 +544,7 @@ def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
         [
             s.account_id == d.account_id,
             s.amount > 0,
-            s.start_date <= d.day,
-            s.end_date.isnull() | (s.end_date > d.day),
+            is_active_expr(s.start_date, s.end_date, d.day),
         ],
     )
     due = next_renewal_expr(
