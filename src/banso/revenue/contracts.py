@@ -363,16 +363,26 @@ def account_facts_sql(
         .offset(0)
         .subquery("contract_line_renewals")
     )
-    next_renewal = func.min(
-        _due_number_sql(months.c.renewal_month, months.c.start_day, months.c.end_number)
+    due = (
+        select(
+            months.c.account_id,
+            months.c.mrr_scaled,
+            months.c.missing,
+            _due_number_sql(months.c.renewal_month, months.c.start_day, months.c.end_number).label(
+                "next_renewal"
+            ),
+        )
+        .offset(0)
+        .subquery("contract_line_next_renewals")
     )
+    next_renewal = func.min(due.c.next_renewal)
     stmt = select(
-        months.c.account_id.label("account_id"),
-        case((func.sum(months.c.missing) > 0, None), else_=func.sum(months.c.mrr_scaled)).label(
+        due.c.account_id.label("account_id"),
+        case((func.sum(due.c.missing) > 0, None), else_=func.sum(due.c.mrr_scaled)).label(
             "mrr_scaled"
         ),
         next_renewal.label("next_renewal"),
-    ).group_by(months.c.account_id)
+    ).group_by(due.c.account_id)
     if renewing_by is not None:
         stmt = stmt.having(next_renewal <= day_number(renewing_by))
     return stmt
