@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from banso import schema
@@ -28,6 +29,7 @@ from banso.revenue import contracts
 from banso.revenue import service as revenue
 from banso.revenue.models import FxRate, Subscription
 from banso.web.dashboard import RENEWAL_WINDOW_DAYS, dashboard
+from web.world import World
 
 TODAY = date(2026, 12, 1)
 WINDOW_END = TODAY + timedelta(days=RENEWAL_WINDOW_DAYS)
@@ -288,3 +290,25 @@ def test_a_demo_world_agrees_everywhere(cli, today: date) -> None:  # type: igno
         }
         renewing = {r.id for r in window if (r.next_renewal - TODAY).days == days}
         assert renewing <= fired, days
+
+
+def test_the_360_page_and_api_show_one_mrr_for_a_yen_and_dollar_account(
+    client: TestClient, world: World, sign_in
+) -> None:  # type: ignore[no-untyped-def]
+    today = views.company_today()
+    with session_scope() as s:
+        _line(s, world.yamada, "S-usd", (today - timedelta(days=30)).isoformat(), None,
+              120_000, "USD", 12)  # fmt: skip
+        s.add(FxRate(currency="USD", month=f"{today:%Y-%m}", rate="150.25"))
+    sign_in("viewer")
+    page = client.get(f"/accounts/{world.yamada}").text
+    header = page[
+        page.index('data-testid="mrr"') : page.index("</dd>", page.index('data-testid="mrr"'))
+    ]
+    assert "¥145,025" in header  # 130,000 yen + $100.00 a month at 150.25
+    assert "¥130,000" in header and "100.00" in header  # the lines' own currencies beside it
+    body = client.get(f"/api/accounts/{world.yamada}").json()
+    assert body["account"]["mrr"] == 145_025
+    assert body["mrr_by_currency"] == {"JPY": 130_000, "USD": 10_000}
+    listed = client.get("/api/accounts", params={"q": "山田"}).json()
+    assert [i["mrr"] for i in listed["items"]] == [145_025]
