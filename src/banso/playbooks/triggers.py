@@ -328,16 +328,22 @@ class PlaybookData:
         )
 
     def _fire_renewal_in(self, t: RenewalIn, days: list[date]) -> pa.Table:
+        ahead = [d + timedelta(days=t.days) for d in days]
+        self.con.register(
+            "renewal_days",
+            pa.table(
+                {"day": pa.array(days, pa.date32()), "renewal_day": pa.array(ahead, pa.date32())}
+            ),
+        )
         due = contracts.lines_renewing_on(
             contracts.SUBSCRIPTIONS,
-            ibis.table({"day": "date"}, name="eval_days"),
-            t.days,
+            ibis.table({"day": "date", "renewal_day": "date"}, name="renewal_days"),
             t.min_term_months,
         )
         return self._sql(
             f"""
             SELECT DISTINCT account_id, day,
-                   json_object('renewal_day', renewal_day::DATE::VARCHAR, 'days', $n)::VARCHAR
+                   json_object('renewal_day', renewal_day::VARCHAR, 'days', $n)::VARCHAR
                        AS detail
             FROM ({contracts.duckdb_select(due)})
             """,

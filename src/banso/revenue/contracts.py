@@ -462,50 +462,86 @@ def next_renewal_expr(
     start: ir.DateValue, end: ir.DateValue, period: ir.IntegerValue, on: ir.DateValue
 ) -> ir.DateValue:
     """The line's next renewal on ``on`` (:func:`next_renewal`), null when none."""
-    start_month = start.year() * 12 + start.month() - 1
-    on_month = on.year() * 12 + on.month() - 1
-    behind = on_month - start_month
-    first_k = ibis.ifelse(behind <= 0, 1, (behind + period - 1) // period)
-    k = first_k + ibis.ifelse(
-        (start_month + first_k * period == on_month) & (start.day() < on.day()), 1, 0
-    )
-    renewal = add_months_expr(start, k * period)
+    behind = months_between_expr(start, on)
+    first_k = ibis.greatest(1, (behind + period - 1) // period)
+    first = add_months_expr(start, first_k * period)
+    # only in on's own month can that renewal date fall before on
+    renewal = ibis.ifelse(first < on, add_months_expr(start, (first_k + 1) * period), first)
     return ibis.ifelse(end.isnull() | (end >= renewal), renewal, ibis.null("date"))
 
 
+def is_renewal_day_expr(
+    start: ir.DateValue,
+    end: ir.DateValue,
+    period: ir.IntegerValue,
+    day: ir.DateValue,
+    months: ir.IntegerValue,
+) -> ir.BooleanValue:
+    """``day`` is one of the line's renewal dates and the line is due then (:func:`next_renewal`
+    on ``day`` is ``day``), cheaply: a whole number of periods after the start month, the day
+    clamped as the spec says. ``months`` = :func:`months_between_expr` of ``start`` and ``day``
+    (a column of its own, so engines compute it once)."""
+    return (
+        (months > 0)
+        & (months % period == 0)
+        & (add_months_expr(start, months) == day)
+        & (end.isnull() | (end >= day))
+    )
+
+
+def months_between_expr(start: ir.DateValue, day: ir.DateValue) -> ir.IntegerValue:
+    """Calendar months from ``start``'s month to ``day``'s month."""
+    return (day.year() - start.year()) * 12 + day.month() - start.month()
+
+
 def add_months_expr(day: ir.DateValue, months: ir.IntegerValue) -> ir.DateValue:
-    """``day`` plus ``months`` months, the day clamped to the month's last day, built from year,
-    month and day so every engine computes it the same way."""
-    index = day.year() * 12 + day.month() - 1 + months
-    year, month = index // 12, index % 12 + 1
-    following = index + 1
-    last_day = (ibis.date(following // 12, following % 12 + 1, 1) - ibis.interval(days=1)).day()
-    return ibis.date(year, month, ibis.least(day.day(), last_day))
+    """``day`` plus ``months`` months, the day clamped to the month's last day (DuckDB,
+    PostgreSQL and Spark all clamp a month step so)."""
+    # through a timestamp, so engines whose date + interval is a timestamp (DuckDB) are told to
+    # make it a date again; comparing a timestamp with a date costs a cast per row
+    return (day.cast("timestamp") + months.as_interval("M")).date()
 
 
 def customers_on_days(
-    subscriptions: ir.Table, days: ir.Table, fx: ir.Table, divisor: int
+    subscriptions: ir.Table,
+    days: ir.Table,
+    reporting: str,
+    fx: ir.Table | None = None,
+    divisor: int = 1,
 ) -> ir.Table:
     """Every customer on each day (a line with ``amount > 0`` active on it) and its MRR that day:
-    ``(day, account_id, mrr)``, ``mrr`` in integer minor units of the reporting currency,
+    ``(day, account_id, mrr)``, ``mrr`` in integer minor units of the ``reporting`` currency,
     rounded half to even, each line at the rate of the day's month (:func:`account_mrr`); null
-    when a line's currency has no rate that month. ``fx``, ``divisor``: :func:`fx_factor_rows`.
+    when a line's currency has no rate that month. ``fx``, ``divisor``: :func:`fx_factor_rows`;
+    without ``fx`` (no rate in the months wanted) only reporting-currency lines have a value,
+    in plain integers, which is most data and several times faster than the exact decimals.
     """
     s, d = subscriptions, days
     active = d.join(s, [is_active_expr(s.start_date, s.end_date, d.day)])
-    active = active.mutate(month_idx=active.day.year() * 12 + active.day.month() - 1)
-    valued = active.left_join(
-        fx, [active.currency == fx.currency, active.month_idx == fx.month_idx]
-    ).select(
-        "day",
-        "account_id",
-        "amount",
-        scaled=(
-            active.amount.cast("decimal(38, 0)")
-            * (MRR_SCALE // active.billing_period_months)
-            * fx.per_minor.cast("decimal(38, 0)")
-        ),
-    )
+    per_period = MRR_SCALE // active.billing_period_months
+    if fx is None:
+        valued = active.select(
+            "day",
+            "account_id",
+            "amount",
+            scaled=ibis.ifelse(
+                active.currency == reporting, active.amount * per_period, ibis.null("int64")
+            ),
+        )
+    else:
+        active = active.mutate(month_idx=active.day.year() * 12 + active.day.month() - 1)
+        valued = active.left_join(
+            fx, [active.currency == fx.currency, active.month_idx == fx.month_idx]
+        ).select(
+            "day",
+            "account_id",
+            "amount",
+            scaled=(
+                active.amount.cast("decimal(38, 0)")
+                * per_period
+                * fx.per_minor.cast("decimal(38, 0)")
+            ),
+        )
     per_day = valued.group_by(["day", "account_id"]).aggregate(
         paid=valued.amount.max(),
         missing=valued.scaled.isnull().sum(),
@@ -518,11 +554,11 @@ def customers_on_days(
     )
 
 
-def lines_renewing_on(
-    subscriptions: ir.Table, days: ir.Table, ahead: int, term_months: int
-) -> ir.Table:
-    """Paid lines billed every ``term_months`` months or more that are due ``ahead`` days after
-    each day: ``(day, account_id, renewal_day)`` (one of the line's renewal dates is that day)."""
+def lines_renewing_on(subscriptions: ir.Table, days: ir.Table, term_months: int) -> ir.Table:
+    """Paid lines billed every ``term_months`` months or more, active on ``day``, that are due
+    on ``renewal_day`` (one of their renewal dates): ``(day, account_id, renewal_day)``.
+    ``days`` holds both columns (the caller adds its look-ahead to each day: date arithmetic
+    differs between engines, and DuckDB's date + interval is a timestamp)."""
     s, d = subscriptions, days
     candidates = d.join(
         s,
@@ -532,16 +568,17 @@ def lines_renewing_on(
             is_active_expr(s.start_date, s.end_date, d.day),
         ],
     )
-    candidates = candidates.mutate(renewal_day=candidates.day + ibis.interval(days=ahead))
-    due = next_renewal_expr(
+    candidates = candidates.mutate(
+        months=months_between_expr(candidates.start_date, candidates.renewal_day)
+    )
+    due = is_renewal_day_expr(
         candidates.start_date,
         candidates.end_date,
         candidates.billing_period_months,
         candidates.renewal_day,
+        candidates.months,
     )
-    return candidates.filter(due == candidates.renewal_day).select(
-        "day", "account_id", "renewal_day"
-    )
+    return candidates.filter(due).select("day", "account_id", "renewal_day")
 
 
 def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
@@ -564,9 +601,9 @@ def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
     return found.filter(found.next_renewal.notnull())
 
 
-def _round_half_even(scaled: ir.DecimalValue, divisor: int) -> ir.IntegerValue:
-    """``scaled / divisor`` rounded half to even, exactly (``scaled`` >= 0)."""
-    d = ibis.literal(divisor, "decimal(38, 0)")
+def _round_half_even(scaled: ir.NumericValue, divisor: int) -> ir.IntegerValue:
+    """``scaled / divisor`` rounded half to even, exactly (``scaled`` >= 0, whole numbers)."""
+    d = ibis.literal(divisor, scaled.type())
     remainder = scaled % d
     # (scaled - remainder) / d is a whole number; rounding takes off a division's float error
     whole = ((scaled - remainder) / d).round().cast("int64")
@@ -607,15 +644,15 @@ def customers_duckdb(
     """
     with Session(app_db) as session:
         fx = fx_table(session, first, last)
+    days = ibis.table({"day": "date"}, name=days_table)
+    if not fx.factors:
+        return duckdb_select(customers_on_days(SUBSCRIPTIONS, days, fx.reporting))
     factors, divisor = fx_factor_rows(fx, first, last)
     con.register("fx_factors", factors)
-    expr = customers_on_days(
-        SUBSCRIPTIONS,
-        ibis.table({"day": "date"}, name=days_table),
-        ibis.table(FX_FACTOR_SCHEMA, name="fx_factors"),
-        divisor,
+    factor_table = ibis.table(FX_FACTOR_SCHEMA, name="fx_factors")
+    return duckdb_select(
+        customers_on_days(SUBSCRIPTIONS, days, fx.reporting, factor_table, divisor)
     )
-    return duckdb_select(expr)
 
 
 def duckdb_select(expr: ir.Table) -> str:
