@@ -21,7 +21,8 @@ from sqlalchemy import select
 from banso import schema
 from banso.accounts import views_service as views
 from banso.accounts.models import Account
-from banso.db import session_scope
+from banso.analytics.engines import connect
+from banso.db import get_engine, session_scope
 from banso.revenue import contracts
 from banso.revenue.contracts import Line
 from banso.revenue.models import FxRate, Subscription
@@ -172,21 +173,67 @@ def test_next_renewal_is_the_same_in_sql_on_every_database(any_db: str) -> None:
             assert got == want, day
 
 
-def test_next_renewal_is_the_same_in_ibis_on_duckdb() -> None:
+ENGINES = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")]),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The analytics engine; postgres runs on a real PostgreSQL app database."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_url")
+    return request.param
+
+
+def test_next_renewal_and_renewal_days_are_the_same_in_ibis_on_every_engine(engine: str) -> None:
+    schema.upgrade()
     grid = _grid()
+    with session_scope() as s:
+        account = Account(name="grid", normalized_name="grid")
+        s.add(account)
+        s.flush()
+        for i, x in enumerate(grid):
+            s.add(
+                Subscription(
+                    account_id=account.id,
+                    source="t",
+                    external_id=str(i),
+                    start_date=x.start_date,
+                    end_date=x.end_date,
+                    amount=x.amount,
+                    currency="JPY",
+                    billing_period_months=x.billing_period_months,
+                )
+            )
+    columns = [Subscription.__table__.c[c.key] for c in contracts.SUBSCRIPTION_COLUMNS]
+    columns.append(Subscription.__table__.c["external_id"])
+    conn = connect(engine, get_engine(), {"subscriptions": columns})
     days = _days()
-    pairs = [(x, d) for x in grid for d in days]
-    t = ibis.memtable(
-        {
-            "start": [x.start_date for x, _ in pairs],
-            "end": [x.end_date for x, _ in pairs],
-            "period": [x.billing_period_months for x, _ in pairs],
-            "on": [d for _, d in pairs],
-        },
-        schema={"start": "date", "end": "date", "period": "int64", "on": "date"},
-    )
-    got = t.select(n=contracts.next_renewal_expr(t.start, t.end, t.period, t.on))
-    assert got.to_pyarrow()["n"].to_pylist() == [contracts.next_renewal(x, d) for x, d in pairs]
+    subs = conn.table("subscriptions")
+    on = ibis.memtable({"on": days}, schema={"on": "date"})
+    pairs = subs.cross_join(on)
+    got = pairs.select(
+        pairs.external_id,
+        pairs.on,
+        n=contracts.next_renewal_expr(
+            pairs.start_date, pairs.end_date, pairs.billing_period_months, pairs.on
+        ),
+        due=contracts.is_renewal_day_expr(
+            pairs.start_date,
+            pairs.end_date,
+            pairs.billing_period_months,
+            pairs.on,
+            contracts.months_between_expr(pairs.start_date, pairs.on),
+        ),
+    ).to_pyarrow()
+    found = {(r["external_id"], r["on"]): (r["n"], r["due"]) for r in got.to_pylist()}
+    for i, x in enumerate(grid):
+        for d in days:
+            want = contracts.next_renewal(x, d)
+            assert found[(str(i), d)] == (want, want == d), (x, d)
 
 
 def test_the_list_mrr_in_sql_converts_as_the_kpis_do(any_db: str) -> None:
