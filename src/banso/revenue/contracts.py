@@ -48,7 +48,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 from babel.numbers import get_currency_precision
-from sqlalchemy import Integer, and_, case, func, literal, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, func, literal, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -434,7 +434,7 @@ def scaled_mrr_sql(factors: Mapping[str, Fraction]) -> tuple[ColumnElement[int],
     denominator = _factor_denominator(factors)
     s = Subscription
     per_minor = case(
-        *((s.currency == c, literal(int(f * denominator), Integer)) for c, f in factors.items()),
+        *((s.currency == c, literal(int(f * denominator), BigInteger)) for c, f in factors.items()),
         else_=None,
     )
     return s.amount * (MRR_SCALE // s.billing_period_months) * per_minor, mrr_divisor(factors)
