@@ -34,7 +34,9 @@ def test_replay_of_june_matches_the_hand_checked_days(cli) -> None:  # type: ign
         "nps-detractor": ["2025-06-15"],  # Gamma answered 3
         "champion-left": ["2025-06-20"],
         "ticket-spike": ["2025-06-25"],  # the 5th ticket in 7 days
-        "renewal-90": ["2025-06-03"],  # yearly line renews 1 Sep 2025
+        # Gamma's yearly line ends 26 June, before its 1 Sep renewal date, so it is never due
+        # (spec §5); its replacement first renews 26 June 2026 (revenue.contracts)
+        "renewal-90": [],
         "new-account": ["2025-06-02"],  # Beta's first paid line
         "contraction": ["2025-06-26"],  # 300,000 -> 200,000 a month
         "onboarding-overdue": [],

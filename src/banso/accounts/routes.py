@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import views_service as views
 from banso.accounts.models import Account
-from banso.config import get_settings
 from banso.i18n import _
 from banso.users.models import User
 from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
@@ -204,7 +203,9 @@ class TimelineItemOut(BaseModel):
 
 class Account360Out(BaseModel):
     account: AccountOut
-    mrr_by_currency: dict[str, int] = Field(description="MRR today per currency, minor units.")
+    mrr_by_currency: dict[str, int] = Field(
+        description="MRR today per currency of the lines, minor units of each (before FX)."
+    )
     contacts: list[ContactOut]
     timeline: list[TimelineItemOut]
 
@@ -246,7 +247,6 @@ def api_account(
     """One account: header facts, contacts and its timeline."""
     view = views.account_360(session, account_id)
     a = view.account
-    reporting_mrr = view.mrr_by_currency.get(_reporting_currency())
     return Account360Out(
         account=AccountOut(
             id=a.id,
@@ -259,7 +259,7 @@ def api_account(
             lifecycle_stage=a.lifecycle_stage,
             health_score=view.health.score if view.health else None,
             health_band=view.health.band if view.health else None,
-            mrr=reporting_mrr,
+            mrr=view.mrr,
             next_renewal=view.next_renewal,
         ),
         mrr_by_currency=view.mrr_by_currency,
@@ -362,10 +362,6 @@ def _check_can_edit(session: Session, user: User, account_id: int) -> None:
     account = session.get(Account, account_id)
     if account is not None and not can_edit_account(user, account):
         raise Forbidden
-
-
-def _reporting_currency() -> str:
-    return get_settings().reporting_currency
 
 
 def _csv_lines(header: list[str], rows: list[list[object]]) -> Iterator[str]:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, false, func, or_, select
+from sqlalchemy import Row, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from banso import data_versions
@@ -27,15 +27,13 @@ from banso.health import service as health_service
 from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
 from banso.i18n import _
+from banso.revenue import contracts
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
 
 PAGE_SIZE = 50
-MRR_SCALE = 27720
-"""lcm(1..12): ``amount * MRR_SCALE / billing_period_months`` is an exact integer for every
-billing period of 1-12, 24 or 36 months, so MRR is summed in SQL without fractions or floats."""
 SORTS = ("name", "kana", "plan", "segment", "owner", "lifecycle", "score", "mrr", "renewal")
 BANDS = ("green", "yellow", "red")
 NOT_SCORED = "none"
@@ -58,7 +56,7 @@ class AccountFilter:
     segment: str = ""
     lifecycle: str = ""
     renewal_days: int | None = None
-    """Only accounts with a subscription ending within this many days from today."""
+    """Only accounts whose next renewal (``revenue.contracts``) is within this many days."""
     band: str = ""
     """Health band on the newest scored day: green, yellow, red or ``NOT_SCORED``."""
     sort: str = "name"
@@ -80,7 +78,8 @@ class AccountRow:
     """0-100 on the newest scored day (``health_current``)."""
     health_band: str | None
     mrr: int | None
-    """MRR today in minor units of the reporting currency (lines in that currency)."""
+    """MRR today in minor units of the reporting currency, every line converted at this month's
+    FX rate (``revenue.contracts``); None without active lines or when a rate is missing."""
     next_renewal: date | None
 
 
@@ -114,8 +113,12 @@ class TimelineItem:
 class Account360:
     account: Account
     owner: TeamMember | None
+    mrr: int | None
+    """MRR today in minor units of the reporting currency (``revenue.contracts.account_mrr``);
+    None when a line's currency has no FX rate this month (``mrr_problem`` says which)."""
+    mrr_problem: str | None
     mrr_by_currency: dict[str, int]
-    """MRR today per currency, rounded to minor units from the exact fraction."""
+    """MRR today per currency of the lines, minor units of each, rounded from the exact value."""
     plans: list[str]
     next_renewal: date | None
     contacts: list[Contact]
@@ -139,30 +142,77 @@ def list_accounts(
     from it and the count, a pass over every matching account, is skipped.
     """
     page = max(1, flt.page)
-    found = _page(session, flt, page, page_size)
+    money = _money(session)
+    found = _page(session, flt, money, page, page_size)
     if (found and len(found) < page_size) or (not found and page == 1):
         total = (page - 1) * page_size + len(found)
-        return AccountPage([_row(r) for r in found], total, page, page)
-    total = session.scalar(_filtered(flt, count_only=True)) or 0
+        return AccountPage([_row(r, money) for r in found], total, page, page)
+    total = session.scalar(_filtered(flt, money, count_only=True)) or 0
     pages = max(1, -(-total // page_size))
     if page > pages:  # past the end: the last page, as the pager links it
         page = pages
-        found = _page(session, flt, page, page_size)
-    return AccountPage([_row(r) for r in found], total, page, pages)
+        found = _page(session, flt, money, page, page_size)
+    return AccountPage([_row(r, money) for r in found], total, page, pages)
 
 
-def _page(session: Session, flt: AccountFilter, page: int, page_size: int) -> list[Row[Any]]:
+def _page(
+    session: Session, flt: AccountFilter, money: _Money, page: int, page_size: int
+) -> list[Row[Any]]:
     offset = (page - 1) * page_size
     if flt.sort in ("mrr", "renewal") or flt.renewal_days is not None:
-        return list(session.execute(_filtered(flt).limit(page_size).offset(offset)).all())
-    ids = list(session.scalars(_filtered(flt, ids_only=True).limit(page_size).offset(offset)))
-    return list(session.execute(_filtered(flt, only_ids=ids)).all()) if ids else []
+        return list(session.execute(_filtered(flt, money).limit(page_size).offset(offset)).all())
+    ids_stmt = _filtered(flt, money, ids_only=True).limit(page_size).offset(offset)
+    ids = list(session.scalars(ids_stmt))
+    return list(session.execute(_filtered(flt, money, only_ids=ids)).all()) if ids else []
 
 
 def iter_accounts(session: Session, flt: AccountFilter) -> Iterator[AccountRow]:
     """Every account matching ``flt`` in the list's order (for the CSV export)."""
-    for r in session.execute(_filtered(flt).execution_options(yield_per=2000)):
-        yield _row(r)
+    money = _money(session)
+    for r in session.execute(_filtered(flt, money).execution_options(yield_per=2000)):
+        yield _row(r, money)
+
+
+@dataclass(frozen=True)
+class _Money:
+    """Today and this month's FX factors: what the list's MRR and next renewal are taken on."""
+
+    today: date
+    factors: dict[str, Fraction]
+    divisor: int
+    """``mrr_scaled`` / divisor = MRR in minor units of the reporting currency."""
+
+
+def _money(session: Session) -> _Money:
+    today = company_today()
+    factors = contracts.fx_table(session, today).of_month(today)
+    return _Money(today, factors, contracts.mrr_divisor(factors))
+
+
+def renewals_due(session: Session, days: int, *, limit: int) -> AccountPage:
+    """The first ``limit`` accounts whose next renewal is within ``days`` days, soonest first,
+    and how many there are (the dashboard's renewals due).
+
+    Finding them computes every account's next renewal, so the page is kept per database and
+    day until the revenue data version changes (any write to subscriptions, FX rates, accounts
+    or team members); health is shown beside it from the snapshots, not from these rows."""
+    key = (
+        session.get_bind().url.render_as_string(hide_password=True),
+        data_versions.current(session, data_versions.REVENUE),
+        company_today(),
+        days,
+        limit,
+    )
+    found = _RENEWALS.get(key)
+    if found is None:
+        flt = AccountFilter(renewal_days=days, sort="renewal")
+        found = list_accounts(session, flt, page_size=limit)
+        _RENEWALS.clear()  # only the newest state of one database is worth keeping
+        _RENEWALS[key] = found
+    return found
+
+
+_RENEWALS: dict[tuple[str, int, date, int, int], AccountPage] = {}
 
 
 def filter_choices(session: Session) -> FilterChoices:
@@ -211,15 +261,20 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
             .order_by(Subscription.start_date)
         )
     )
-    active = [
-        s for s in subs if s.start_date <= today and (s.end_date is None or s.end_date > today)
-    ]
-    mrr: dict[str, Fraction] = {}
+    lines = [contracts.Line.of(s) for s in subs]
+    active = [s for s, x in zip(subs, lines, strict=True) if contracts.is_active(x, today)]
+    by_currency: dict[str, Fraction] = {}
     for s in active:
-        mrr[s.currency] = mrr.get(s.currency, Fraction(0)) + Fraction(
+        by_currency[s.currency] = by_currency.get(s.currency, Fraction(0)) + Fraction(
             s.amount, s.billing_period_months
         )
-    renewals = [s.end_date for s in active if s.end_date is not None]
+    mrr: int | None = None
+    problem: str | None = None
+    if active:
+        try:
+            mrr = contracts.account_mrr(lines, today, contracts.fx_table(session, today))
+        except contracts.MissingFxRate as exc:
+            problem = str(exc)
     contacts = list(
         session.scalars(
             select(Contact)
@@ -230,9 +285,11 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
     return Account360(
         account=account,
         owner=session.get(TeamMember, account.owner_id) if account.owner_id else None,
-        mrr_by_currency={c: round(v) for c, v in sorted(mrr.items())},
+        mrr=mrr,
+        mrr_problem=problem,
+        mrr_by_currency={c: round(v) for c, v in sorted(by_currency.items())},
         plans=sorted({s.plan for s in active if s.plan}),
-        next_renewal=min(renewals) if renewals else None,
+        next_renewal=contracts.account_next_renewal(lines, today),
         contacts=contacts,
         health=session.get(HealthCurrent, account_id),
         timeline=_timeline(session, account_id, subs, timeline_limit),
@@ -422,40 +479,21 @@ _ROMAJI = _romaji_table()
 
 def _filtered(
     flt: AccountFilter,
+    money_on: _Money,
     *,
     count_only: bool = False,
     ids_only: bool = False,
     only_ids: list[int] | None = None,
 ) -> Select:  # type: ignore[type-arg]
-    """The list's query: rows (default), ``count(*)``, ordered ids, or the rows of ``only_ids``."""
-    today = company_today()
-    reporting = get_settings().reporting_currency
-    active = and_(
-        Subscription.start_date <= today,
-        or_(Subscription.end_date.is_(None), Subscription.end_date > today),
+    """The list's query: rows (default), ``count(*)``, ordered ids, or the rows of ``only_ids``.
+
+    Each account's MRR and next renewal are those of ``revenue.contracts`` on ``money_on.today``,
+    so the list, the 360, the dashboard and the KPIs agree."""
+    today = money_on.today
+    last = None if flt.renewal_days is None else today + timedelta(days=flt.renewal_days)
+    money = contracts.account_facts_sql(
+        today, money_on.factors, account_ids=only_ids, renewing_by=last
     )
-    mrr_scaled = func.sum(
-        Subscription.amount * MRR_SCALE // Subscription.billing_period_months
-    ).filter(Subscription.currency == reporting)
-    money = (
-        select(
-            Subscription.account_id.label("account_id"),
-            mrr_scaled.label("mrr_scaled"),
-            func.min(Subscription.end_date).label("next_renewal"),
-        )
-        .where(active)
-        .group_by(Subscription.account_id)
-    )
-    if only_ids is not None:
-        money = money.where(Subscription.account_id.in_(only_ids))
-    if flt.renewal_days is not None:
-        # an account's next renewal falls in the window exactly when one of its active lines
-        # ends by the window's end (active lines end after today); the end-date index finds
-        # those few accounts, and MRR is summed for them only
-        due = select(Subscription.account_id).where(
-            active, Subscription.end_date <= today + timedelta(days=flt.renewal_days)
-        )
-        money = money.where(Subscription.account_id.in_(due))
     per_account = money.subquery("per_account")
     needs_money = flt.sort in ("mrr", "renewal") or flt.renewal_days is not None
     if count_only or ids_only:
@@ -511,8 +549,11 @@ def _filtered(
     elif flt.band:
         stmt = stmt.where(HealthCurrent.band == flt.band)
     if flt.renewal_days is not None:
+        last = today + timedelta(days=flt.renewal_days)
         stmt = stmt.where(
-            per_account.c.next_renewal.between(today, today + timedelta(days=flt.renewal_days))
+            per_account.c.next_renewal.between(
+                contracts.day_number(today), contracts.day_number(last)
+            )
         )
     order = {
         "name": Account.normalized_name,
@@ -531,7 +572,7 @@ def _filtered(
     return stmt.order_by(key.nulls_last(), Account.id)
 
 
-def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]
+def _row(r, money: _Money) -> AccountRow:  # type: ignore[no-untyped-def]
     scaled = r.mrr_scaled
     return AccountRow(
         id=r.id,
@@ -544,8 +585,8 @@ def _row(r) -> AccountRow:  # type: ignore[no-untyped-def]
         lifecycle_stage=r.lifecycle_stage,
         health_score=r.health_score,
         health_band=r.health_band,
-        mrr=None if scaled is None else round(Fraction(int(scaled), MRR_SCALE)),
-        next_renewal=r.next_renewal,
+        mrr=None if scaled is None else round(Fraction(int(scaled), money.divisor)),
+        next_renewal=contracts.day_of_number(r.next_renewal),
     )
 
 

@@ -23,7 +23,7 @@ from banso.analytics.engines import read_arrow
 from banso.config import get_settings
 from banso.health.measures import SLA_HOURS
 from banso.health.models import CsmPulse
-from banso.revenue.models import Subscription
+from banso.revenue import contracts
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.usage.metrics import (
@@ -55,13 +55,7 @@ APP_TABLES = {
         Account.tier,
         Account.industry,
     ],
-    "subscriptions": [
-        Subscription.account_id,
-        Subscription.start_date,
-        Subscription.end_date,
-        Subscription.amount,
-        Subscription.billing_period_months,
-    ],
+    "subscriptions": list(contracts.SUBSCRIPTION_COLUMNS),
     "tickets": [
         Ticket.account_id,
         Ticket.opened_at,
@@ -95,6 +89,7 @@ class HealthInputs:
         self.timezone = get_settings().timezone
         for name, columns in APP_TABLES.items():
             self.con.con.register(name, read_arrow(app_db, columns))
+        self.app_db = app_db
         self.event_root = event_root
         self.events = events_table(self.con, event_root)
         self._spans: ibis.Table | None = None
@@ -107,9 +102,21 @@ class HealthInputs:
     def raw_values(self, days: list[date]) -> pa.Table:
         """One row per (account, day) for customers on that day: ``account_id``, ``day`` and a
         column per measure (null = no data)."""
-        self.con.con.register("score_days", self._days_table(days))
-        base = self.con.con.sql(_SQL_CUSTOMERS).to_arrow_table()
-        self.con.con.register("base", base)
+        raw = self.con.con
+        raw.register("score_days", self._days_table(days))
+        # customers and their MRR on each day and 90 days before (revenue.contracts)
+        before = [d - timedelta(days=RECENT_DOWNGRADE_DAYS) for d in days]
+        raw.register("customer_days", pa.table({"day": pa.array(days + before, pa.date32())}))
+        customers = contracts.customers_duckdb(
+            raw, self.app_db, "customer_days", min(before), max(days)
+        )
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE customer_mrr AS {customers}")
+        base = raw.sql(_SQL_CUSTOMERS).to_arrow_table()
+        raw.register("base", base)
+        due = contracts.lines_renewing_next(
+            contracts.SUBSCRIPTIONS, ibis.table({"account_id": "int64", "day": "date"}, name="base")
+        )
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE next_renewals AS {contracts.duckdb_select(due)}")
         self.con.con.register("usage", self._usage(days))
         sql = _SQL_MEASURES.format(**{f"sla_{p}": h for p, h in SLA_HOURS.items()})
         table = self.con.con.sql(sql).to_arrow_table()
@@ -179,14 +186,13 @@ def _day_from_number(numbers: pa.ChunkedArray) -> pa.Array:
     return pc.cast(pc.cast(numbers, pa.int32()), pa.date32())
 
 
-# Customers on a day: a paid line active on it (start <= day < end).
+RECENT_DOWNGRADE_DAYS = 90
+"""``recent_downgrade``: MRR today below the MRR this many days before."""
+
+# Customers on a day and their MRR (revenue.contracts.customers_on_days, in customer_mrr).
 _SQL_CUSTOMERS = """
-SELECT d.day, d.end_ts, s.account_id,
-       sum(s.amount::DOUBLE / s.billing_period_months) AS mrr
-FROM score_days d
-JOIN subscriptions s
-  ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day) AND s.amount > 0
-GROUP BY 1, 2, 3
+SELECT d.day, d.end_ts, c.account_id, c.mrr
+FROM score_days d JOIN customer_mrr c ON c.day = d.day
 """
 
 # One pass per family over every requested day; each joins only the rows of its look-back.
@@ -234,31 +240,12 @@ contacts_w AS (
     GROUP BY 1, 2
 ),
 renewals AS (
-    SELECT b.account_id, b.day,
-        min(next_renewal - b.day) AS days_to_renewal
-    FROM (
-        SELECT b.account_id, b.day, s.start_date, s.billing_period_months AS bpm,
-            greatest(1, ((year(b.day) * 12 + month(b.day)) - (year(s.start_date) * 12
-                + month(s.start_date))) // s.billing_period_months) AS k
-        FROM base b JOIN subscriptions s
-          ON s.account_id = b.account_id AND s.start_date <= b.day
-         AND (s.end_date IS NULL OR s.end_date > b.day) AND s.amount > 0
-    ) b,
-    LATERAL (
-        SELECT CASE
-            WHEN (b.start_date + to_months(b.k * b.bpm))::DATE > b.day
-                THEN (b.start_date + to_months(b.k * b.bpm))::DATE
-            ELSE (b.start_date + to_months((b.k + 1) * b.bpm))::DATE
-        END AS next_renewal
-    )
+    SELECT account_id, day, min(next_renewal::DATE - day) AS days_to_renewal
+    FROM next_renewals
     GROUP BY 1, 2
 ),
 mrr_before AS (
-    SELECT b.account_id, b.day, sum(s.amount::DOUBLE / s.billing_period_months) AS mrr_90d_ago
-    FROM base b JOIN subscriptions s
-      ON s.account_id = b.account_id AND s.amount > 0
-     AND s.start_date <= b.day - 90 AND (s.end_date IS NULL OR s.end_date > b.day - 90)
-    GROUP BY 1, 2
+    SELECT account_id, (day + 90)::DATE AS day, mrr AS mrr_90d_ago FROM customer_mrr
 ),
 pulse_w AS (
     SELECT b.account_id, b.day, arg_max(p.rating, p.created_at) AS csm_pulse

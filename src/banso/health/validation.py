@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import duckdb
+import ibis
 import numpy as np
 import pyarrow as pa
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +28,7 @@ from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.scorecard import Scorecard
 from banso.i18n import _
-from banso.revenue.models import Subscription
+from banso.revenue import contracts
 
 
 @dataclass
@@ -56,16 +57,7 @@ def observations(
     days = snapshots.scored_days()
     if not days:
         raise BansoError(_("No health scores yet; run `banso health score` first."))
-    subs = read_arrow(
-        app_db,
-        [
-            Subscription.account_id,
-            Subscription.start_date,
-            Subscription.end_date,
-            Subscription.amount,
-            Subscription.billing_period_months,
-        ],
-    )
+    subs = read_arrow(app_db, list(contracts.SUBSCRIPTION_COLUMNS))
     con = duckdb.connect()
     con.register("subscriptions", subs)
     data_end = days[-1]
@@ -88,29 +80,31 @@ def observations(
             _("No account was scored from {start} to {end}.", start=first, end=last)
         )
     con.register("scores", scores)
+    # outcomes from revenue.contracts: MRR at the horizon's end, next renewals of the day's lines
+    horizon = timedelta(days=horizon_days)
+    ends = sorted({d + horizon for d in scores["day"].to_pylist()})
+    con.register("horizon_days", pa.table({"day": pa.array(ends, pa.date32())}))
+    if ends:
+        customers = contracts.customers_duckdb(con, app_db, "horizon_days", ends[0], ends[-1])
+        con.execute(f"CREATE TEMP TABLE mrr_after AS {customers}")
+    else:
+        con.execute("CREATE TEMP TABLE mrr_after (day DATE, account_id BIGINT, mrr BIGINT)")
+    due = contracts.lines_renewing_next(
+        contracts.SUBSCRIPTIONS, ibis.table({"account_id": "int64", "day": "date"}, name="scores")
+    )
+    con.execute(f"CREATE TEMP TABLE next_renewals AS {contracts.duckdb_select(due)}")
     table = con.sql(_OUTCOMES.format(h=int(horizon_days))).to_arrow_table()
     return Observations(table)
 
 
 _OUTCOMES = """
-WITH lines AS (
-    SELECT s.account_id, s.day, x.start_date, x.end_date, x.amount, x.billing_period_months AS bpm,
-        greatest(1, ((year(s.day) * 12 + month(s.day))
-            - (year(x.start_date) * 12 + month(x.start_date))) // x.billing_period_months) AS k
-    FROM scores s JOIN subscriptions x ON x.account_id = s.account_id AND x.amount > 0
-),
-later AS (
-    SELECT account_id, day,
-        coalesce(sum(CASE WHEN start_date <= day + {h}
-                           AND (end_date IS NULL OR end_date > day + {h})
-                          THEN amount::DOUBLE / bpm END), 0) AS mrr_after,
-        bool_or(start_date <= day AND (end_date IS NULL OR end_date > day)
-            AND CASE WHEN (start_date + to_months(k * bpm))::DATE > day
-                     THEN (start_date + to_months(k * bpm))::DATE
-                     ELSE (start_date + to_months((k + 1) * bpm))::DATE END <= day + {h}
-        ) AS renewal_due
-    FROM lines
-    GROUP BY 1, 2
+WITH later AS (
+    SELECT s.account_id, s.day, a.mrr AS mrr_after,
+        EXISTS (SELECT 1 FROM next_renewals r
+                WHERE r.account_id = s.account_id AND r.day = s.day
+                  AND r.next_renewal::DATE <= s.day + {h}) AS renewal_due
+    FROM scores s
+    LEFT JOIN mrr_after a ON a.account_id = s.account_id AND a.day = (s.day + {h})::DATE
 )
 SELECT s.*, coalesce(l.mrr_after, 0) AS mrr_after,
     (coalesce(l.mrr_after, 0) = 0) AS churned,

@@ -27,6 +27,7 @@ from banso.errors import ConfigRejected
 from banso.health.scorecard import _line_of
 from banso.i18n import LANGUAGES, _
 from banso.playbooks.models import CTA_PRIORITIES, CTA_TYPES
+from banso.revenue.contracts import RENEWAL_TERM_MONTHS
 
 DEFAULT_PLAYBOOKS = Path(__file__).parent / "default_playbooks"
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
@@ -86,12 +87,13 @@ class UsageDropped(_Strict):
 
 
 class RenewalIn(_Strict):
-    """The next renewal date of an active line billed every ``min_term_months`` months or more
-    is exactly ``days`` days away (monthly lines "renew" every month and are left out)."""
+    """A renewal date (``revenue.contracts``) of a paid line billed every ``min_term_months``
+    months or more is exactly ``days`` days away (monthly lines "renew" every month and are left
+    out by default)."""
 
     type: Literal["renewal_in"]
     days: int = Field(ge=0, le=730)
-    min_term_months: int = Field(default=12, ge=1)
+    min_term_months: int = Field(default=RENEWAL_TERM_MONTHS, ge=1)
 
 
 class NpsAnswered(_Strict):

@@ -35,7 +35,7 @@ from banso.playbooks.actions import ActionCounts
 from banso.playbooks.config import Playbook, load_playbooks, template_dirs
 from banso.playbooks.models import Cta, PlaybookFiring, Suppression
 from banso.playbooks.triggers import MissingSnapshots, PlaybookData
-from banso.revenue.models import Subscription
+from banso.revenue import contracts
 from banso.team.models import TeamMember
 
 
@@ -294,31 +294,14 @@ def effect(session: Session, name: str, horizon_days: int = 90) -> dict[str, Any
     return result
 
 
-def _mrr_on(days: list[date]) -> dict[tuple[int, date], float]:
-    """MRR per account on each day (from the subscriptions; 0 when no paid line is active)."""
+def _mrr_on(days: list[date]) -> dict[tuple[int, date], int | None]:
+    """MRR per customer on each day (``revenue.contracts``; absent when not a customer)."""
     con = duckdb.connect()
-    con.register(
-        "subscriptions",
-        read_arrow(
-            get_engine(),
-            [
-                Subscription.account_id,
-                Subscription.start_date,
-                Subscription.end_date,
-                Subscription.amount,
-                Subscription.billing_period_months,
-            ],
-        ),
-    )
+    engine = get_engine()
+    con.register("subscriptions", read_arrow(engine, list(contracts.SUBSCRIPTION_COLUMNS)))
     con.register("days", pa.table({"day": pa.array(days, pa.date32())}))
-    rows = con.execute(
-        """
-        SELECT s.account_id, d.day, sum(s.amount::DOUBLE / s.billing_period_months)
-        FROM days d JOIN subscriptions s
-          ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day) AND s.amount > 0
-        GROUP BY 1, 2
-        """
-    ).fetchall()
+    sql = contracts.customers_duckdb(con, engine, "days", min(days), max(days))
+    rows = con.execute(f"SELECT account_id, day, mrr FROM ({sql})").fetchall()
     return {(a, d): m for a, d, m in rows}
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import ibis
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
@@ -45,7 +46,7 @@ from banso.playbooks.config import (
     Trigger,
     UsageDropped,
 )
-from banso.revenue.models import Subscription
+from banso.revenue import contracts
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
@@ -64,7 +65,8 @@ FIRING_SCHEMA = pa.schema(
     ]
 )
 """One row per account and day a playbook fires: the trigger's values as JSON, the MRR (minor
-units, the lines' own currency), the band and the segment at trigger time."""
+units of the reporting currency, ``revenue.contracts``; null when an FX rate is missing), the
+band and the segment at trigger time."""
 
 APP_TABLES = {
     "accounts": [
@@ -77,13 +79,7 @@ APP_TABLES = {
         Account.owner_id,
     ],
     "team_members": [TeamMember.id, TeamMember.email],
-    "subscriptions": [
-        Subscription.account_id,
-        Subscription.start_date,
-        Subscription.end_date,
-        Subscription.amount,
-        Subscription.billing_period_months,
-    ],
+    "subscriptions": list(contracts.SUBSCRIPTION_COLUMNS),
     "tickets": [Ticket.account_id, Ticket.opened_at],
     "survey_responses": [
         SurveyResponse.account_id,
@@ -122,6 +118,7 @@ class PlaybookData:
         self.con.execute("SET TimeZone = 'UTC'")
         for name, columns in APP_TABLES.items():
             self.con.register(name, read_arrow(app_db, columns))
+        self.app_db = app_db
         self.event_root = event_root
         self.health_root = health_root
         self.zone = ZoneInfo(get_settings().timezone)
@@ -163,21 +160,12 @@ class PlaybookData:
         self.con.register("eval_days", pa.table({"day": pa.array(days, pa.date32())}))
 
     def _register_customers(self, first: date, last: date) -> None:
-        """``customers(account_id, day, mrr)``: paid lines active on each day of the range."""
+        """``customers(account_id, day, mrr)``: the customers of each day of the range and their
+        MRR (``revenue.contracts.customers_on_days``)."""
         span = [first + timedelta(days=i) for i in range((last - first).days + 1)]
         self.con.register("all_days", pa.table({"day": pa.array(span, pa.date32())}))
-        self.con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE customers AS
-            SELECT d.day, s.account_id,
-                   sum(s.amount::DECIMAL(38, 6) / s.billing_period_months) AS mrr
-            FROM all_days d
-            JOIN subscriptions s
-              ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day)
-             AND s.amount > 0
-            GROUP BY 1, 2
-            """
-        )
+        customers = contracts.customers_duckdb(self.con, self.app_db, "all_days", first, last)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE customers AS {customers}")
 
     def _register_snapshots(self, days: list[date], trigger: Trigger) -> None:
         needed = _snapshot_days_needed(trigger, days)
@@ -340,25 +328,26 @@ class PlaybookData:
         )
 
     def _fire_renewal_in(self, t: RenewalIn, days: list[date]) -> pa.Table:
+        ahead = [d + timedelta(days=t.days) for d in days]
+        self.con.register(
+            "renewal_days",
+            pa.table(
+                {"day": pa.array(days, pa.date32()), "renewal_day": pa.array(ahead, pa.date32())}
+            ),
+        )
+        due = contracts.lines_renewing_on(
+            contracts.SUBSCRIPTIONS,
+            ibis.table({"day": "date", "renewal_day": "date"}, name="renewal_days"),
+            t.min_term_months,
+        )
         return self._sql(
-            """
-            WITH due AS (
-                SELECT s.account_id, d.day, (d.day + $n)::DATE AS renewal_day, s.start_date,
-                       s.billing_period_months AS p,
-                       (year(d.day + $n) * 12 + month(d.day + $n))
-                         - (year(s.start_date) * 12 + month(s.start_date)) AS months
-                FROM eval_days d JOIN subscriptions s
-                  ON s.start_date <= d.day AND (s.end_date IS NULL OR s.end_date > d.day)
-                 AND s.amount > 0 AND s.billing_period_months >= $min_term
-            )
+            f"""
             SELECT DISTINCT account_id, day,
                    json_object('renewal_day', renewal_day::VARCHAR, 'days', $n)::VARCHAR
                        AS detail
-            FROM due
-            WHERE months > 0 AND months % p = 0
-              AND (start_date + to_months(months))::DATE = renewal_day
+            FROM ({contracts.duckdb_select(due)})
             """,
-            {"n": t.days, "min_term": t.min_term_months},
+            {"n": t.days},
         )
 
     def _fire_nps_answered(self, t: NpsAnswered, days: list[date]) -> pa.Table:

@@ -1,4 +1,4 @@
-"""Revenue and retention KPIs, each defined once (spec: ``shared/data/metrics/definitions.md``).
+"""Revenue and retention KPIs, each defined once (spec: ``docs/metrics.md``).
 
 The heavy part of every KPI is an Ibis expression over the app tables (``subscriptions``,
 ``accounts``, ``team_members``) and two small dimension tables, so DuckDB, PostgreSQL and Spark

@@ -20,7 +20,6 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
-from babel.numbers import get_currency_precision
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -36,7 +35,7 @@ from banso.analytics.engines import (
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
-from banso.revenue import metrics
+from banso.revenue import contracts, metrics
 from banso.revenue.metrics import BREAKDOWNS, KPI_KINDS, MONEY, RATE, Scale
 from banso.revenue.models import FxRate, Subscription
 from banso.team.models import TeamMember
@@ -115,7 +114,7 @@ def set_fx_rate(session: Session, currency: str, month: str, rate: str | Decimal
     """Store (or replace) the rate of ``currency`` in ``month``: units of the reporting currency's
     major unit per one major unit of ``currency`` (JPY per USD), applied to that month's MRR."""
     code = currency.strip().upper()
-    _minor_exponent(code)
+    contracts.minor_exponent(code)
     label = month_label(parse_month(month, "month"))
     try:
         value = Decimal(str(rate))
@@ -423,7 +422,7 @@ def _prepare(
     ).all()
     periods = sorted({bpm for bpm, _c in kinds})
     currencies = sorted({currency for _b, currency in kinds})
-    exponents = {c: _minor_exponent(c) for c in {*currencies, reporting}}
+    exponents = {c: contracts.minor_exponent(c) for c in {*currencies, reporting}}
     factors: pa.Table | None = None
     if currencies == [reporting]:
         scale = Scale.for_periods(periods, 0, exponents[reporting])
@@ -539,14 +538,6 @@ def _as_date(value: date | str | None) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def _minor_exponent(currency: str) -> int:
-    """ISO 4217 minor-unit exponent (JPY 0, USD 2), from the CLDR data Babel ships."""
-    try:
-        return int(get_currency_precision(currency))
-    except (KeyError, ValueError) as exc:
-        raise BansoError(_("Unknown currency code {currency}.", currency=currency)) from exc
-
-
 def _decimals(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     return max(0, -int(exponent))
@@ -577,15 +568,7 @@ def _fx_rates(
     for currency in sorted(needed):
         for m in sorted(needed[currency]):
             if (currency, m) not in stored:
-                raise BansoError(
-                    _(
-                        "No FX rate for {currency} in {month}; set it with `banso metrics "
-                        "fx-rate {currency} {month} RATE` ({reporting} per 1 {currency}).",
-                        currency=currency,
-                        month=month_label(m),
-                        reporting=reporting,
-                    )
-                )
+                raise contracts.MissingFxRate(currency, month_label(m), reporting)
     return stored
 
 

@@ -152,11 +152,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
             },
         },
     }
-    renewals = accounts.list_accounts(
-        session,
-        accounts.AccountFilter(renewal_days=RENEWAL_WINDOW_DAYS, sort="renewal"),
-        page_size=20,
-    )
+    renewals = accounts.renewals_due(session, RENEWAL_WINDOW_DAYS, limit=20)
     picker = _picker(newest)
     renewal_health = latest_scores({r.id for r in renewals.rows})
     return Dashboard(
