@@ -1,21 +1,50 @@
 """Append-only Parquet event store, partitioned by UTC day under ``BANSO_HOME/events``.
 
-Layout: ``events/date=YYYY-MM-DD/part-<batch>.parquet``. Every file has exactly
-``EVENT_SCHEMA``. Files are written to a temporary name and renamed, so a reader never
-sees half a file and a crashed writer leaves nothing behind that counts.
+This module is the only code that knows the layout: ``events/date=YYYY-MM-DD/part-<batch>.parquet``
+(every file exactly ``EVENT_SCHEMA``), the index of event ids beside it
+(``event_index/ids/<batch>.parquet``) and the quarantine of unreadable files
+(``quarantine/events/date=…/``). Everyone else lists, appends and reads through it:
+
+- ``event_files`` lists the readable files (of some UTC days); a file whose footer cannot be read
+  is moved to the quarantine, reported with its path and skipped (``quarantined`` lists them, so
+  readers can say which days' figures are incomplete).
+- ``append_events`` / ``Append`` write new events: event times must lie in the configured window
+  (``EventRejected`` names the row and field), an ``event_id`` already stored on any day is not
+  stored again, and all the days of one append are published together or not at all.
+- ``duckdb_source`` gives SQL over the events of some days with the ids of merged accounts mapped
+  to the kept account (``merged_accounts``), as ``usage.service.events_table`` does for Ibis.
+
+Publishing: an append writes its day files and its id index into ``events/.publish-<batch>/``,
+then a ``COMMITTED`` marker, then renames each file into place. Whoever takes the store's lock
+next finishes a committed publish a dead process left behind, and deletes an uncommitted one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import shutil
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from banso.config import get_settings
+from banso.errors import BansoError
+from banso.i18n import _
+
+log = logging.getLogger(__name__)
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -29,60 +58,566 @@ EVENT_SCHEMA = pa.schema(
 )
 """``account_id`` is Banso's account id (after identity resolution); ``properties`` is JSON."""
 
-
-def store_dir(root: Path | None = None) -> Path:
-    return root or get_settings().event_store_dir
-
-
-def append_events(table: pa.Table, root: Path | None = None) -> int:
-    """Append ``table`` (``EVENT_SCHEMA``) to the store, one file per UTC day; returns rows."""
-    if table.num_rows == 0:
-        return 0
-    table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
-    days = pc.strftime(table["ts"], format="%Y-%m-%d")
-    table = table.append_column("_day", days)
-    batch = uuid.uuid4().hex
-    base = store_dir(root)
-    for day in pc.unique(days).to_pylist():
-        part = table.filter(pc.equal(table["_day"], day)).drop_columns(["_day"])
-        write_partition(part, day, batch, base)
-    return table.num_rows
-
-
 ROW_GROUP_ROWS = 16_384
 """Rows per Parquet row group. Files are sorted by account, so a row group's min/max account
 statistics let a reader of one account's events (the account 360's usage chart) skip all but
 one or two row groups of each day file instead of scanning the whole day."""
 
-
-def write_partition(part: pa.Table, day: str, batch: str, root: Path | None = None) -> Path:
-    """Write one day's rows as a new file, sorted by account and time, atomically (temp name,
-    then rename)."""
-    directory = store_dir(root) / f"date={day}"
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"part-{batch}.parquet"
-    tmp = directory / f".part-{batch}.parquet.tmp"
-    part = part.sort_by([("account_id", "ascending"), ("ts", "ascending")])
-    pq.write_table(part, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
-    tmp.replace(final)
-    return final
+_PUBLISH_PREFIX = ".publish-"
+_COMMITTED = "COMMITTED"
+_IDS_FILE = "ids.parquet"
 
 
-def event_files(root: Path | None = None) -> list[Path]:
-    """Every committed Parquet file of the store, in day order."""
+class EventRejected(BansoError):
+    """An event outside what the store takes; ``index`` is its 0-based row in the batch."""
+
+    def __init__(self, index: int, field: str, reason: str) -> None:
+        super().__init__(_("Event {index}: {field}: {reason}", index=index, field=field,
+                           reason=reason))  # fmt: skip
+        self.index, self.field, self.reason = index, field, reason
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    """An event file that could not be read, moved out of the store."""
+
+    day: date
+    """The UTC day it held events of: that day's figures are incomplete."""
+    original: Path
+    path: Path
+    """Where it lies now, under ``BANSO_HOME/quarantine/events``."""
+    reason: str
+
+    def message(self) -> str:
+        return _(
+            "Usage for {day} is incomplete: the event file {original} could not be read "
+            "({reason}) and was moved to {path}.",
+            day=self.day, original=str(self.original), reason=self.reason, path=str(self.path),
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------- layout and listing
+
+
+def store_dir(root: Path | None = None) -> Path:
+    return root or get_settings().event_store_dir
+
+
+def event_files(
+    root: Path | None = None, first: date | None = None, last: date | None = None
+) -> list[Path]:
+    """The readable committed files of the store (of the UTC days ``first``..``last`` when
+    given), in day order. Unreadable files are quarantined and left out."""
     base = store_dir(root)
     if not base.exists():
         return []
-    return sorted(base.glob("date=*/part-*.parquet"))
+    _recover_if_needed(base)
+    if first is not None and last is not None and (last - first).days < 400:
+        files: list[Path] = []
+        day = first
+        while day <= last:
+            files.extend(sorted((base / _day_folder(day)).glob("part-*.parquet")))
+            day += timedelta(days=1)
+    else:
+        files = sorted(base.glob("date=*/part-*.parquet"))
+        if first is not None:
+            files = [f for f in files if day_of(f) >= first]
+        if last is not None:
+            files = [f for f in files if day_of(f) <= last]
+    return _readable(files, base)
 
 
 def event_glob(root: Path | None = None) -> str:
-    """A glob for engines that read Parquet directly (DuckDB, Spark)."""
+    """A glob of the store's files for engines that read Parquet by pattern (Spark); list
+    ``event_files`` first, so unreadable files have been set aside."""
     return str(store_dir(root) / "date=*" / "part-*.parquet")
 
 
-def days(root: Path | None = None) -> Iterable[str]:
+def days(root: Path | None = None) -> list[str]:
+    """The UTC days (``YYYY-MM-DD``) the store holds files for, in order."""
     base = store_dir(root)
-    return (
-        sorted(p.name.removeprefix("date=") for p in base.glob("date=*")) if base.exists() else []
+    return sorted({f.parent.name.removeprefix("date=") for f in event_files(base)})
+
+
+def day_of(path: Path) -> date:
+    """The UTC day a file of the store holds events of."""
+    return date.fromisoformat(path.parent.name.removeprefix("date="))
+
+
+def _day_folder(day: date | str) -> str:
+    return f"date={day if isinstance(day, str) else day.isoformat()}"
+
+
+# ---------------------------------------------------------------- the time window
+
+
+def time_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The instants ``[earliest, latest)`` an event's time may lie in (settings
+    ``BANSO_EVENT_EARLIEST``, ``BANSO_EVENT_FUTURE_DAYS``)."""
+    settings = get_settings()
+    earliest = datetime.combine(settings.event_earliest, time(), UTC)
+    latest = (now or datetime.now(UTC)) + timedelta(days=settings.event_future_days)
+    return earliest, latest
+
+
+def outside_window(ts: pa.Array | pa.ChunkedArray, now: datetime | None = None) -> list[int]:
+    """Positions of the times in ``ts`` (aware UTC) outside ``time_window``."""
+    earliest, latest = time_window(now)
+    ts = pc.cast(ts, pa.timestamp("us", tz="UTC"))
+    bad = pc.or_(
+        pc.less(ts, pa.scalar(earliest, pa.timestamp("us", tz="UTC"))),
+        pc.greater_equal(ts, pa.scalar(latest, pa.timestamp("us", tz="UTC"))),
     )
+    return pc.indices_nonzero(pc.fill_null(bad, False)).to_pylist()  # type: ignore[no-any-return]
+
+
+def window_reason(now: datetime | None = None) -> str:
+    earliest, latest = time_window(now)
+    return _(
+        "The time must lie between {earliest} and {latest} (UTC).",
+        earliest=earliest.date().isoformat(), latest=latest.strftime("%Y-%m-%d %H:%M"),
+    )  # fmt: skip
+
+
+def check_times(table: pa.Table, offset: int = 0) -> None:
+    """Raise ``EventRejected`` for the first event of ``table`` outside the time window."""
+    bad = outside_window(table["ts"])
+    if bad:
+        raise EventRejected(offset + bad[0], "ts", window_reason())
+
+
+# ---------------------------------------------------------------- appending
+
+
+def append_events(table: pa.Table, root: Path | None = None) -> int:
+    """Append ``table`` (``EVENT_SCHEMA``) to the store, one file per UTC day, all days at once;
+    returns the rows written (events whose id the store holds, or that repeat an earlier row of
+    the table, are not written)."""
+    if table.num_rows == 0:
+        return 0
+    table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+    check_times(table)
+    day_numbers = pc.cast(table["ts"], pa.date32())
+    written = 0
+    with Append(root) as append:
+        for day in sorted(pc.unique(day_numbers).to_pylist()):
+            written += append.add_day(day, table.filter(pc.equal(day_numbers, day)))
+    return written
+
+
+class Append:
+    """One all-or-nothing append: ``with Append() as a: a.add_day(day, rows)...``. Holds the
+    store's lock; on a clean exit every day's file is published, on an exception none is.
+    ``publish=False`` only counts (a dry run)."""
+
+    def __init__(self, root: Path | None = None, publish: bool = True) -> None:
+        self.base = store_dir(root)
+        self.batch = uuid.uuid4().hex
+        self.publish = publish
+        self.staging = self.base / f"{_PUBLISH_PREFIX}{self.batch}"
+        self.written = 0
+        self._lock = _store_lock(self.base)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._counted: dict[date, list[pa.ChunkedArray]] = {}
+        """A dry run's ids by day (nothing is staged on disk to check repeats against)."""
+
+    def __enter__(self) -> Append:
+        self.base.mkdir(parents=True, exist_ok=True)
+        self._lock.__enter__()
+        try:
+            _recover(self.base)
+            self._con = _known_ids(self.base)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None and self.publish and self.written:
+                self._publish()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if self._con is not None:
+                self._con.close()
+            self._lock.__exit__(None, None, None)
+
+    def add_day(self, day: date | str, part: pa.Table) -> int:
+        """Stage the events of UTC ``day`` that are new to the store and to this append; returns
+        how many."""
+        assert self._con is not None
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        part = part.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+        check_times(part)
+        if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
+            part = _first_of_each(part)
+        hashes = _hashes(self._con, part["event_id"])
+        fresh = self._not_known(part, hashes)
+        if fresh is not None:
+            part, hashes = part.filter(fresh), hashes.filter(fresh)
+        if part.num_rows == 0:
+            return 0
+        kept = pa.table({"h": hashes, "day": pa.array([day] * part.num_rows, pa.date32())})
+        self._con.register("kept_ids", kept)
+        self._con.execute("INSERT INTO known SELECT h, day FROM kept_ids").fetchall()
+        self._con.execute("INSERT INTO added SELECT h, day FROM kept_ids").fetchall()
+        self._con.unregister("kept_ids")
+        if self.publish:
+            _write_file(part, self.staging / _day_folder(day) / f"part-{self.batch}.parquet")
+        else:
+            self._counted.setdefault(day, []).append(part["event_id"])
+        self.written += part.num_rows
+        return part.num_rows
+
+    def _not_known(self, part: pa.Table, hashes: pa.Array) -> pa.Array | None:
+        """A mask of the events whose id is neither stored (on any day) nor staged by this
+        append; None when all are new. The index holds 64-bit hashes: a match is confirmed
+        against the real ids of the days it points to, so a hash collision never drops an
+        event."""
+        assert self._con is not None
+        self._con.register("new_ids", pa.table({"h": hashes}))
+        matches = self._con.execute(
+            "SELECT DISTINCT k.day FROM new_ids n JOIN known k USING (h)"
+        ).fetchall()
+        self._con.unregister("new_ids")
+        if not matches:
+            return None
+        held: list[pa.ChunkedArray] = []
+        for (match_day,) in matches:
+            held.extend(self._counted.get(match_day, []))
+            files = [
+                f
+                for folder in (self.base, self.staging)
+                for f in sorted((folder / _day_folder(match_day)).glob("part-*.parquet"))
+            ]
+            if files:
+                held.append(pq.read_table(files, columns=["event_id"])["event_id"])
+        if not held:
+            return None
+        known = pa.chunked_array([c for h in held for c in h.chunks], pa.string())
+        return pc.invert(pc.is_in(part["event_id"], value_set=known))
+
+    def _publish(self) -> None:
+        assert self._con is not None
+        self._con.execute(
+            "COPY (SELECT h, day FROM added ORDER BY h) TO '"
+            + str(self.staging / _IDS_FILE).replace("'", "''")
+            + "' (FORMAT parquet)"
+        ).fetchall()
+        (self.staging / _COMMITTED).touch()
+        _fsync_dir(self.staging)
+        _finish(self.staging, self.base)
+
+
+def write_partition(part: pa.Table, day: str, batch: str, root: Path | None = None) -> Path:
+    """Write one day's rows as a new file of the store directly (the demo's generator, which
+    writes a fresh store day by day); the id index picks the file up at the next append."""
+    final = store_dir(root) / _day_folder(day) / f"part-{batch}.parquet"
+    _write_file(part, final)
+    return final
+
+
+def _write_file(part: pa.Table, final: Path) -> None:
+    """One day's rows, sorted by account and time, written to a temporary name then renamed."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp")
+    part = part.sort_by([("account_id", "ascending"), ("ts", "ascending")])
+    pq.write_table(part, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    tmp.replace(final)
+
+
+def _first_of_each(part: pa.Table) -> pa.Table:
+    """Keep the first row of each event id (the same event sent twice is one event)."""
+    indexed = part.append_column("_i", pa.array(range(part.num_rows), pa.int64()))
+    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_i", "min")])
+    keep = firsts["_i_min"]
+    return part.take(keep.take(pc.sort_indices(keep)))
+
+
+def _hashes(con: duckdb.DuckDBPyConnection, ids: pa.ChunkedArray) -> pa.Array:
+    """64 bits of the MD5 of each event id: stable across versions and machines, unlike
+    DuckDB's ``hash``."""
+    con.register("hash_input", pa.table({"event_id": ids}))
+    try:
+        hashed = con.sql(
+            "SELECT (md5_number(event_id) >> 64)::UBIGINT AS h FROM hash_input"
+        ).to_arrow_table()
+    finally:
+        con.unregister("hash_input")
+    return hashed["h"].combine_chunks()
+
+
+# ---------------------------------------------------------------- the id index
+
+
+def index_dir(root: Path | None = None) -> Path:
+    """``BANSO_HOME/event_index/ids``: one file of ``(h, day)`` per published batch."""
+    return store_dir(root).parent / "event_index" / "ids"
+
+
+def _known_ids(base: Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB holding ``known(h, day)`` for every event of the store (and an empty
+    ``added``), indexing first any batch of the store the index lacks (stores written before the
+    index, and the demo's)."""
+    ids = index_dir(base)
+    batches: dict[str, list[Path]] = {}
+    for f in _readable(sorted(base.glob("date=*/part-*.parquet")), base):
+        batches.setdefault(f.stem.removeprefix("part-"), []).append(f)
+    indexed = {f.stem for f in ids.glob("*.parquet")} if ids.exists() else set()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    for batch in sorted(set(batches) - indexed):
+        _index_batch(con, batches[batch], ids / f"{batch}.parquet")
+    con.execute("CREATE TABLE added (h UBIGINT, day DATE)").fetchall()
+    files = sorted(ids.glob("*.parquet")) if ids.exists() else []
+    if files:
+        con.execute(
+            "CREATE TABLE known AS SELECT h, day FROM read_parquet($files)",
+            {"files": [str(f) for f in files]},
+        ).fetchall()
+    else:
+        con.execute("CREATE TABLE known (h UBIGINT, day DATE)").fetchall()
+    return con
+
+
+def _index_batch(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    rows = [
+        f"SELECT (md5_number(event_id) >> 64)::UBIGINT AS h, DATE '{day_of(f)}' AS day "
+        f"FROM read_parquet('{str(f).replace(chr(39), chr(39) * 2)}')"
+        for f in files
+    ]
+    con.execute(
+        f"COPY ({' UNION ALL '.join(rows)}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
+        "(FORMAT parquet)"
+    ).fetchall()
+    tmp.replace(target)
+
+
+# ---------------------------------------------------------------- lock and recovery
+
+_thread_lock = threading.RLock()
+_held = threading.local()
+
+
+@contextmanager
+def _store_lock(base: Path) -> Iterator[None]:
+    """One writer at a time, across threads and processes (an advisory ``flock`` on
+    ``events/.lock``); re-entrant within a thread."""
+    with _thread_lock:
+        depth = getattr(_held, "depth", 0)
+        if depth:
+            _held.depth = depth + 1
+            try:
+                yield
+            finally:
+                _held.depth = depth
+            return
+        base.mkdir(parents=True, exist_ok=True)
+        with open(base / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            _held.depth = 1
+            try:
+                yield
+            finally:
+                _held.depth = 0
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _recover_if_needed(base: Path) -> None:
+    if any(p.name.startswith(_PUBLISH_PREFIX) for p in base.iterdir()):
+        with _store_lock(base):
+            _recover(base)
+
+
+def _recover(base: Path) -> None:
+    """Finish the publishes a dead writer committed; delete those it had not (run under the
+    lock, so no live writer owns them)."""
+    for staging in sorted(base.glob(f"{_PUBLISH_PREFIX}*")):
+        if (staging / _COMMITTED).exists():
+            log.warning("finishing an interrupted publish of events: %s", staging)
+            _finish(staging, base)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _finish(staging: Path, base: Path) -> None:
+    """Rename a committed staging folder's files into the store, then its id index."""
+    batch = staging.name.removeprefix(_PUBLISH_PREFIX)
+    for f in sorted(staging.glob("date=*/part-*.parquet")):
+        target = base / f.parent.name / f.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        f.replace(target)
+    ids = staging / _IDS_FILE
+    if ids.exists():
+        index = index_dir(base)
+        index.mkdir(parents=True, exist_ok=True)
+        ids.replace(index / f"{batch}.parquet")
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- quarantine
+
+_checked: dict[Path, tuple[int, int]] = {}
+_checked_lock = threading.Lock()
+
+
+def quarantine_dir(root: Path | None = None) -> Path:
+    return store_dir(root).parent / "quarantine" / "events"
+
+
+def quarantined(
+    root: Path | None = None, first: date | None = None, last: date | None = None
+) -> list[QuarantinedFile]:
+    """The files set aside as unreadable (of the UTC days ``first``..``last``), in day order."""
+    base = quarantine_dir(root)
+    if not base.exists():
+        return []
+    found = []
+    for path in sorted(base.glob("date=*/part-*.parquet")):
+        day = day_of(path)
+        if (first is None or day >= first) and (last is None or day <= last):
+            note = path.with_name(path.name + ".reason")
+            reason = note.read_text(encoding="utf-8") if note.exists() else ""
+            original = store_dir(root) / path.parent.name / path.name
+            found.append(QuarantinedFile(day, original, path, reason))
+    return found
+
+
+def quarantine_unreadable(files: list[Path], root: Path | None = None) -> list[QuarantinedFile]:
+    """Read every row of ``files`` and quarantine those that fail (a damaged page the footer
+    check cannot see); readers call this when an engine failed reading the store."""
+    bad = []
+    for f in files:
+        if not f.exists():
+            continue
+        try:
+            pq.read_table(f, schema=EVENT_SCHEMA)
+        except (OSError, pa.ArrowException) as error:
+            bad.append(_quarantine(f, store_dir(root), str(error)))
+    return bad
+
+
+def _readable(files: list[Path], base: Path) -> list[Path]:
+    """``files`` whose Parquet footer reads and has the event columns; the others are
+    quarantined. A file's check is kept while its size and modification time stay the same."""
+    good = []
+    for f in files:
+        try:
+            stat = f.stat()
+        except FileNotFoundError:
+            continue  # quarantined meanwhile by another reader
+        key = (stat.st_size, stat.st_mtime_ns)
+        with _checked_lock:
+            known = _checked.get(f) == key
+        if not known:
+            reason = _footer_problem(f)
+            if reason is not None:
+                _quarantine(f, base, reason)
+                continue
+            with _checked_lock:
+                _checked[f] = key
+        good.append(f)
+    return good
+
+
+def _footer_problem(path: Path) -> str | None:
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as error:
+        return str(error)
+    missing = [name for name in EVENT_SCHEMA.names if name not in schema.names]
+    if missing:
+        return _("columns missing: {names}", names=", ".join(missing))
+    return None
+
+
+def _quarantine(path: Path, base: Path, reason: str) -> QuarantinedFile:
+    """Move an unreadable file of the store to the quarantine, with its reason beside it."""
+    target = quarantine_dir(base) / path.parent.name / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.replace(target)
+    except FileNotFoundError:
+        pass  # another reader moved it first
+    target.with_name(target.name + ".reason").write_text(reason, encoding="utf-8")
+    log.warning("unreadable event file %s moved to %s: %s", path, target, reason)
+    return QuarantinedFile(day_of(target), path, target, reason)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def merged_accounts(engine: Any = None) -> dict[int, int]:
+    """``{merged id: kept id}`` from the app database, resolved through chains (empty before
+    ``banso init``)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import Session
+
+    from banso.accounts.service import merged_account_map
+    from banso.db import get_engine
+
+    engine = engine or get_engine()
+    if not inspect(engine).has_table("account_merges"):
+        return {}
+    with Session(engine) as session:
+        return resolve_merges(merged_account_map(session))
+
+
+def resolve_merges(merges: dict[int, int]) -> dict[int, int]:
+    """Follow chains (A into B, then B into C) so every merged id maps to the surviving one."""
+    resolved = {}
+    for merged in merges:
+        kept, seen = merges[merged], {merged}
+        while kept in merges and kept not in seen:
+            seen.add(kept)
+            kept = merges[kept]
+        resolved[merged] = kept
+    return resolved
+
+
+def duckdb_source(
+    con: duckdb.DuckDBPyConnection,
+    first: date,
+    last: date,
+    columns: str,
+    where: str = "TRUE",
+    *,
+    merges: dict[int, int],
+    root: Path | None = None,
+) -> str:
+    """A FROM-able SQL source over the events of the UTC days ``first``..``last``, the account
+    ids of merged accounts mapped to the kept account (``merges``, resolved), as
+    ``(SELECT {columns} … WHERE {where})``; no rows, but the same columns, when there are none."""
+    files = event_files(root, first, last)
+    if not files:
+        return (
+            f"(SELECT {columns} FROM (SELECT NULL::BIGINT AS account_id, "
+            "NULL::VARCHAR AS user_id, NULL::VARCHAR AS event, NULL::TIMESTAMPTZ AS ts) "
+            "WHERE FALSE)"
+        )
+    con.register(
+        "event_merges",
+        pa.table({"merged_id": pa.array(list(merges), pa.int64()),
+                  "kept_id": pa.array(list(merges.values()), pa.int64())}),
+    )  # fmt: skip
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    events = (
+        "(SELECT e.* REPLACE (coalesce(m.kept_id, e.account_id) AS account_id) "
+        f"FROM read_parquet([{listed}]) e LEFT JOIN event_merges m ON m.merged_id = e.account_id)"
+    )
+    return f"(SELECT {columns} FROM {events} WHERE {where})"
