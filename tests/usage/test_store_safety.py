@@ -1,0 +1,121 @@
+"""The event store keeps one event per id across all days, takes only plausible times, publishes
+an append whole or not at all, and sets unreadable files aside instead of failing readers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from banso import config
+from banso.usage import store
+from banso.usage.store import (
+    EVENT_SCHEMA,
+    Append,
+    EventRejected,
+    append_events,
+    event_files,
+    quarantined,
+    write_partition,
+)
+
+
+def _table(*rows: tuple[str, int, datetime]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"event_id": i, "account_id": a, "user_id": "u", "event": "login", "ts": ts,
+          "properties": None} for i, a, ts in rows],
+        schema=EVENT_SCHEMA,
+    )  # fmt: skip
+
+
+def _stored() -> list[tuple[str, str]]:
+    return sorted(
+        (row["event_id"], f.parent.name)
+        for f in event_files()
+        for row in pq.read_table(f).to_pylist()
+    )
+
+
+D1 = datetime(2026, 5, 1, 9, tzinfo=UTC)
+D2 = datetime(2026, 5, 2, 9, tzinfo=UTC)
+
+
+def test_an_event_id_sent_again_with_another_day_is_stored_once() -> None:
+    assert append_events(_table(("e1", 1, D1), ("e2", 1, D1))) == 2
+    # the same ids again, one of them a day later (a resend with a corrected clock)
+    assert append_events(_table(("e1", 1, D2), ("e2", 1, D1), ("e3", 1, D2))) == 1
+    # within one append too: the earlier day's is kept
+    assert append_events(_table(("e4", 1, D2), ("e4", 1, D1))) == 1
+    assert _stored() == [("e1", "date=2026-05-01"), ("e2", "date=2026-05-01"),
+                         ("e3", "date=2026-05-02"), ("e4", "date=2026-05-01")]  # fmt: skip
+
+
+def test_files_written_without_the_index_are_indexed_at_the_next_append() -> None:
+    # the demo's generator writes day files directly
+    write_partition(_table(("old", 1, D1)), "2026-05-01", "demo")
+    assert append_events(_table(("old", 1, D2), ("new", 1, D2))) == 1
+    assert _stored() == [("new", "date=2026-05-02"), ("old", "date=2026-05-01")]
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [datetime(1, 1, 1, tzinfo=UTC), datetime(1989, 12, 31, 23, 59, tzinfo=UTC),
+     datetime(9935, 3, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(days=8)],
+)  # fmt: skip
+def test_times_outside_the_window_are_refused_with_row_and_field(ts: datetime) -> None:
+    with pytest.raises(EventRejected) as caught:
+        append_events(_table(("ok", 1, D1), ("bad", 1, ts)))
+    assert (caught.value.index, caught.value.field) == (1, "ts")
+    assert "between 1990-01-01 and" in caught.value.reason
+    assert list(store.store_dir().glob("date=*")) == []
+
+
+def test_the_window_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    monkeypatch.setenv("BANSO_EVENT_FUTURE_DAYS", "1")
+    monkeypatch.setenv("BANSO_EVENT_EARLIEST", "2026-05-02")
+    config.get_settings.cache_clear()
+    with pytest.raises(EventRejected):
+        append_events(_table(("a", 1, soon)))
+    with pytest.raises(EventRejected):
+        append_events(_table(("b", 1, D1)))
+    assert append_events(_table(("c", 1, D2))) == 1
+
+
+def test_an_append_that_fails_part_way_writes_no_day() -> None:
+    with pytest.raises(RuntimeError), Append() as append:
+        append.add_day(date(2026, 5, 1), _table(("a", 1, D1)))
+        append.add_day(date(2026, 5, 2), _table(("b", 1, D2)))
+        raise RuntimeError("the disk is full")
+    assert event_files() == [] and list(store.store_dir().iterdir()) == [store.store_dir() / ".lock"]
+    # and the ids it had staged are not taken for stored ones
+    assert append_events(_table(("a", 1, D1), ("b", 1, D2))) == 2
+
+
+def test_a_publish_a_dead_process_committed_is_finished_and_an_uncommitted_one_dropped() -> None:
+    append_events(_table(("a", 1, D1)))
+    base = store.store_dir()
+    committed = base / ".publish-dead1"
+    write_partition(_table(("b", 1, D2)), "2026-05-02", "dead1", committed)
+    (committed / "COMMITTED").touch()
+    half = base / ".publish-dead2"
+    write_partition(_table(("c", 1, D2)), "2026-05-02", "dead2", half)
+    assert _stored() == [("a", "date=2026-05-01"), ("b", "date=2026-05-02")]
+    assert not committed.exists() and not half.exists()
+
+
+def test_an_unreadable_file_is_quarantined_and_skipped(banso_home: Path) -> None:
+    append_events(_table(("a", 1, D1)))
+    append_events(_table(("b", 1, D2)))
+    [_, broken] = event_files()
+    broken.write_bytes(b"PAR1 not really parquet")
+    assert [f.parent.name for f in event_files()] == ["date=2026-05-01"]
+    [gone] = quarantined()
+    assert gone.day == date(2026, 5, 2) and gone.original == broken
+    assert gone.path == banso_home / "quarantine" / "events" / "date=2026-05-02" / broken.name
+    assert gone.path.read_bytes() == b"PAR1 not really parquet"
+    assert str(broken) in gone.message() and "2026-05-02" in gone.message()
+    assert quarantined(first=date(2026, 5, 3)) == []
