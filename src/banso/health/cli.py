@@ -78,6 +78,8 @@ def score(
             last=days[-1],
         )
     )
+    for warning in service.usage_warnings(days):
+        typer.echo(warning, err=True)
 
 
 def _days(as_of: str | None, start: str | None, end: str | None, backfill: bool) -> list[date]:

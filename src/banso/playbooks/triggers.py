@@ -138,7 +138,14 @@ class PlaybookData:
         self._register_days(wanted)
         self._register_customers(wanted[0] - timedelta(days=1), wanted[-1])
         self._register_snapshots(wanted, playbook.trigger)
-        fired = self._trigger(playbook.trigger, wanted)
+        try:
+            fired = self._trigger(playbook.trigger, wanted)
+        except duckdb.Error:
+            # a damaged page the store's footer check could not see: set the file aside, retry
+            files = event_store.event_files(self.event_root)
+            if not event_store.quarantine_unreadable(files, self.event_root):
+                raise
+            fired = self._trigger(playbook.trigger, wanted)
         self.con.register("fired", fired)
         where, params = _conditions_sql(playbook)
         band = "(SELECT s.band FROM snap s WHERE s.account_id = f.account_id AND s.day = f.day)"
