@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from health.test_health_service import D, score, world  # noqa: F401  (the fixture)
 
 from banso.usage.store import event_files, quarantined
+from health.test_health_service import D, score, world  # noqa: F401  (the fixture)
 
 
 def _file_of(day_offset: int) -> Path:

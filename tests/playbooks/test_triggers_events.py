@@ -41,7 +41,8 @@ def _merged_world() -> None:
 
 
 def _fired(trigger: dict[str, object], days: list[date]) -> list[tuple[int, date]]:
-    playbook = Playbook.model_validate({"name": "t", "trigger": trigger, "actions": [{"set_field": {"field": "tier", "value": "x"}}]})
+    action = {"set_field": {"field": "tier", "value": "x"}}
+    playbook = Playbook.model_validate({"name": "t", "trigger": trigger, "actions": [action]})
     table = PlaybookData(get_engine()).firings(playbook, days)
     return list(zip(table["account_id"].to_pylist(), table["day"].to_pylist(), strict=True))
 
