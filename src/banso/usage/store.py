@@ -314,6 +314,14 @@ class Append:
         _finish(self.staging, self.base)
 
 
+def delete_store(root: Path | None = None) -> None:
+    """Remove every event, the id index and the quarantined files (the demo's ``--replace``)."""
+    base = store_dir(root)
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(index_dir(base), ignore_errors=True)
+    shutil.rmtree(quarantine_dir(base), ignore_errors=True)
+
+
 def write_partition(part: pa.Table, day: str, batch: str, root: Path | None = None) -> Path:
     """Write one day's rows as a new file of the store directly (the demo's generator, which
     writes a fresh store day by day); the id index picks the file up at the next append."""
