@@ -60,3 +60,16 @@ def test_an_id_imported_again_on_another_day_is_unchanged(cli, tmp_path: Path) -
     moved = _csv(tmp_path / "b.csv", "e1,K1,login,2024-04-02T10:00:00Z\n")
     assert "0 new, 0 updated, 1 unchanged" in cli("import", "events", str(moved)).stdout
     assert [f.parent.name for f in event_files()] == ["date=2024-04-01"]
+
+
+def test_a_dry_run_counts_like_a_real_run_and_writes_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init")
+    cli("import", "events", str(_csv(tmp_path / "a.csv", "e1,K1,login,2024-04-01T10:00:00Z\n")))
+    path = _csv(tmp_path / "b.csv", "e1,K1,login,2024-04-02T10:00:00Z\n"
+                "e2,K1,login,2024-04-02T10:00:00Z\ne2,K1,login,2024-04-03T10:00:00Z\n")  # fmt: skip
+    dry = cli("import", "events", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "1 new, 0 updated, 2 unchanged" in dry.stdout
+    assert [f.parent.name for f in event_files()] == ["date=2024-04-01"]
+    assert "1 new, 0 updated, 2 unchanged" in cli("import", "events", str(path)).stdout
+    assert [f.parent.name for f in event_files()] == ["date=2024-04-01", "date=2024-04-02"]

@@ -120,3 +120,22 @@ def test_an_unreadable_file_is_quarantined_and_skipped(banso_home: Path) -> None
     assert gone.path.read_bytes() == b"PAR1 not really parquet"
     assert str(broken) in gone.message() and "2026-05-02" in gone.message()
     assert quarantined(first=date(2026, 5, 3)) == []
+
+
+def test_a_hash_collision_never_drops_an_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hash under which every id of the same length collides: matches must be confirmed
+    monkeypatch.setattr(store, "_HASH", "length(event_id)::UBIGINT")
+    assert append_events(_table(("a1", 1, D1), ("b1", 1, D1))) == 2
+    assert append_events(_table(("a2", 1, D2), ("b1", 1, D2), ("c3", 1, D1))) == 2
+    assert _stored() == [("a1", "date=2026-05-01"), ("a2", "date=2026-05-02"),
+                         ("b1", "date=2026-05-01"), ("c3", "date=2026-05-01")]  # fmt: skip
+
+
+def test_the_index_is_rebuilt_for_another_duckdb_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    append_events(_table(("a", 1, D1)))
+    old = store.index_dir()
+    assert [f.suffix for f in old.iterdir()] == [".parquet"]
+    monkeypatch.setattr(store.duckdb, "__version__", "99.0.0")
+    assert append_events(_table(("a", 1, D2), ("b", 1, D2))) == 1
+    assert not old.exists() and store.index_dir().name == "duckdb-99.0.0"
+    assert len(list(store.index_dir().glob("*.parquet"))) == 2

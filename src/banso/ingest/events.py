@@ -140,4 +140,4 @@ def _append_days(
             account = values.take(pc.index_in(part["account_id"], value_set=keys))
             part = part.set_column(1, pa.field("account_id", pa.int64(), nullable=False), account)
             append.add_day(day, part)
-        return append.written
+    return append.written  # final once the append has ended

@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -144,6 +145,12 @@ def day_of(path: Path) -> date:
     return date.fromisoformat(path.parent.name.removeprefix("date="))
 
 
+def _day_files(base: Path, day: date) -> list[Path]:
+    """The readable files of one day, without looking for publishes to recover (which an
+    append, holding the lock, must not do to its own)."""
+    return _readable(sorted((base / _day_folder(day)).glob("part-*.parquet")), base)
+
+
 def _day_folder(day: date | str) -> str:
     return f"date={day if isinstance(day, str) else day.isoformat()}"
 
@@ -198,17 +205,21 @@ def append_events(table: pa.Table, root: Path | None = None) -> int:
     table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
     check_times(table)
     day_numbers = pc.cast(table["ts"], pa.date32())
-    written = 0
     with Append(root) as append:
         for day in sorted(pc.unique(day_numbers).to_pylist()):
-            written += append.add_day(day, table.filter(pc.equal(day_numbers, day)))
-    return written
+            append.add_day(day, table.filter(pc.equal(day_numbers, day)))
+    return append.written
 
 
 class Append:
-    """One all-or-nothing append: ``with Append() as a: a.add_day(day, rows)...``. Holds the
-    store's lock; on a clean exit every day's file is published, on an exception none is.
-    ``publish=False`` only counts (a dry run)."""
+    """One all-or-nothing append: ``with Append() as a: a.add_day(day, rows)...``, then
+    ``a.written``. Holds the store's lock; on a clean exit every day's file is published, on an
+    exception none is. ``publish=False`` only counts (a dry run).
+
+    Each day is staged without the ids it repeats and without the ids its own day already holds
+    in the store (a re-import's usual case, dropped before anything is written). On exit one
+    pass over the staged ids finds the rest — ids stored on another day, ids staged on an
+    earlier day of this append — through the id index, and takes them out of the staged days."""
 
     def __init__(self, root: Path | None = None, publish: bool = True) -> None:
         self.base = store_dir(root)
@@ -216,17 +227,16 @@ class Append:
         self.publish = publish
         self.staging = self.base / f"{_PUBLISH_PREFIX}{self.batch}"
         self.written = 0
+        """Events new to the store; final once the ``with`` block has ended."""
         self._lock = _store_lock(self.base)
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._counted: dict[date, list[pa.ChunkedArray]] = {}
-        """A dry run's ids by day (nothing is staged on disk to check repeats against)."""
+        self._counted: dict[date, pa.ChunkedArray] = {}
+        """A dry run's staged ids by day (it writes nothing to read them back from)."""
 
     def __enter__(self) -> Append:
         self.base.mkdir(parents=True, exist_ok=True)
         self._lock.__enter__()
         try:
             _recover(self.base)
-            self._con = _known_ids(self.base)
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
@@ -239,79 +249,112 @@ class Append:
         trace: TracebackType | None,
     ) -> None:
         try:
-            if kind is None and self.publish and self.written:
-                self._publish()
+            if kind is None and self.written:
+                self._settle()
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
-            if self._con is not None:
-                self._con.close()
             self._lock.__exit__(None, None, None)
 
     def add_day(self, day: date | str, part: pa.Table) -> int:
-        """Stage the events of UTC ``day`` that are new to the store and to this append; returns
-        how many."""
-        assert self._con is not None
+        """Stage the events of UTC ``day``; returns how many were staged (events stored on
+        another day are taken out when the append ends: see ``written``)."""
         day = date.fromisoformat(day) if isinstance(day, str) else day
         part = part.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
         check_times(part)
         if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
             part = _first_of_each(part)
-        hashes = _hashes(self._con, part["event_id"])
-        fresh = self._not_known(part, hashes)
-        if fresh is not None:
-            part, hashes = part.filter(fresh), hashes.filter(fresh)
+        same_day = _day_files(self.base, day)
+        if same_day:
+            held = pq.read_table(same_day, columns=["event_id"])["event_id"]
+            part = part.filter(pc.invert(pc.is_in(part["event_id"], value_set=held)))
         if part.num_rows == 0:
             return 0
-        kept = pa.table({"h": hashes, "day": pa.array([day] * part.num_rows, pa.date32())})
-        self._con.register("kept_ids", kept)
-        self._con.execute("INSERT INTO known SELECT h, day FROM kept_ids").fetchall()
-        self._con.execute("INSERT INTO added SELECT h, day FROM kept_ids").fetchall()
-        self._con.unregister("kept_ids")
         if self.publish:
-            _write_file(part, self.staging / _day_folder(day) / f"part-{self.batch}.parquet")
+            _write_file(part, self._staged_file(day))
         else:
-            self._counted.setdefault(day, []).append(part["event_id"])
+            self._counted[day] = part["event_id"]
         self.written += part.num_rows
         return part.num_rows
 
-    def _not_known(self, part: pa.Table, hashes: pa.Array) -> pa.Array | None:
-        """A mask of the events whose id is neither stored (on any day) nor staged by this
-        append; None when all are new. The index holds 64-bit hashes: a match is confirmed
-        against the real ids of the days it points to, so a hash collision never drops an
-        event."""
-        assert self._con is not None
-        self._con.register("new_ids", pa.table({"h": hashes}))
-        matches = self._con.execute(
-            "SELECT DISTINCT k.day FROM new_ids n JOIN known k USING (h)"
-        ).fetchall()
-        self._con.unregister("new_ids")
-        if not matches:
-            return None
-        held: list[pa.ChunkedArray] = []
-        for (match_day,) in matches:
-            held.extend(self._counted.get(match_day, []))
-            files = [
-                f
-                for folder in (self.base, self.staging)
-                for f in sorted((folder / _day_folder(match_day)).glob("part-*.parquet"))
-            ]
-            if files:
-                held.append(pq.read_table(files, columns=["event_id"])["event_id"])
-        if not held:
-            return None
-        known = pa.chunked_array([c for h in held for c in h.chunks], pa.string())
-        return pc.invert(pc.is_in(part["event_id"], value_set=known))
+    def _staged_file(self, day: date) -> Path:
+        return self.staging / _day_folder(day) / f"part-{self.batch}.parquet"
 
-    def _publish(self) -> None:
-        assert self._con is not None
-        self._con.execute(
-            "COPY (SELECT h, day FROM added ORDER BY h) TO '"
-            + str(self.staging / _IDS_FILE).replace("'", "''")
-            + "' (FORMAT parquet)"
-        ).fetchall()
-        (self.staging / _COMMITTED).touch()
-        _fsync_dir(self.staging)
-        _finish(self.staging, self.base)
+    def _settle(self) -> None:
+        """Take out the ids stored on another day or staged on an earlier day, then (unless a
+        dry run) write the id index of what is left and publish."""
+        con = duckdb.connect()
+        try:
+            index = _index_files(self.base, con)
+            if self.publish:
+                staged = _ids_of_files(sorted(self.staging.glob("date=*/part-*.parquet")))
+            else:
+                staged = pa.concat_tables(
+                    pa.table({"event_id": ids, "day": pa.array([d] * len(ids), pa.date32())})
+                    for d, ids in self._counted.items()
+                )
+            con.register("staged", staged)
+            hashes = con.sql(f"SELECT {_HASH} AS h FROM staged").to_arrow_table()["h"]
+            suspects = set(_repeated(hashes))
+            if index:
+                con.register("new_ids", pa.table({"h": hashes}))
+                suspects.update(r[0] for r in con.execute(
+                    "SELECT DISTINCT h FROM read_parquet($index) "
+                    "WHERE h IN (SELECT h FROM new_ids)",
+                    {"index": [str(f) for f in index]},
+                ).fetchall())  # fmt: skip
+            if suspects:
+                self._drop_repeats(con, index, sorted(suspects))
+            if self.publish and self.written:
+                ids = pa.table({"h": hashes, "day": staged["day"]})
+                pq.write_table(ids, self.staging / _IDS_FILE)
+                (self.staging / _COMMITTED).touch()
+                _fsync_dir(self.staging)
+                _finish(self.staging, self.base)
+        finally:
+            con.close()
+
+    def _drop_repeats(
+        self, con: duckdb.DuckDBPyConnection, index: list[Path], hashes: list[int]
+    ) -> None:
+        """Of the staged rows whose id hash is in ``hashes``: drop those whose id the store holds
+        (confirmed against the real ids of the days the index points to) or that an earlier
+        staged day holds. The index may keep the hashes of dropped rows: a match it leads to is
+        always confirmed, so an extra entry costs a read, never an event."""
+        con.register("suspect", pa.table({"h": pa.array(hashes, pa.uint64())}))
+        rows = con.sql(
+            f"SELECT event_id, day FROM staged WHERE {_HASH} IN (SELECT h FROM suspect) "
+            "ORDER BY day"
+        ).to_arrow_table()
+        stored: set[str] = set()
+        if index:
+            days = [r[0] for r in con.execute(
+                "SELECT DISTINCT day FROM read_parquet($index) WHERE h IN (SELECT h FROM suspect)",
+                {"index": [str(f) for f in index]},
+            ).fetchall()]  # fmt: skip
+            files = [f for d in days for f in _day_files(self.base, d)]
+            if files:
+                ids = pq.read_table(files, columns=["event_id"])["event_id"]
+                held = pc.is_in(ids, value_set=rows["event_id"])
+                stored = set(ids.filter(held).to_pylist())
+        drop: dict[date, list[str]] = {}
+        seen: set[str] = set()
+        for event_id, day in zip(
+            rows["event_id"].to_pylist(), rows["day"].to_pylist(), strict=True
+        ):
+            if event_id in stored or event_id in seen:
+                drop.setdefault(day, []).append(event_id)
+            seen.add(event_id)
+        for day, ids in drop.items():
+            self.written -= len(ids)
+            if not self.publish:
+                continue
+            path = self._staged_file(day)
+            kept = pq.read_table(path)
+            kept = kept.filter(pc.invert(pc.is_in(kept["event_id"], value_set=pa.array(ids))))
+            if kept.num_rows:
+                _write_file(kept, path)
+            else:
+                path.unlink()
 
 
 def delete_store(root: Path | None = None) -> None:
@@ -347,65 +390,61 @@ def _first_of_each(part: pa.Table) -> pa.Table:
     return part.take(keep.take(pc.sort_indices(keep)))
 
 
-def _hashes(con: duckdb.DuckDBPyConnection, ids: pa.ChunkedArray) -> pa.Array:
-    """64 bits of the MD5 of each event id: stable across versions and machines, unlike
-    DuckDB's ``hash``."""
-    con.register("hash_input", pa.table({"event_id": ids}))
-    try:
-        hashed = con.sql(
-            "SELECT (md5_number(event_id) >> 64)::UBIGINT AS h FROM hash_input"
-        ).to_arrow_table()
-    finally:
-        con.unregister("hash_input")
-    return hashed["h"].combine_chunks()
+def _ids_of_files(files: list[Path]) -> pa.Table:
+    """``(event_id, day)`` of every row of some files of the store (or of a staging folder)."""
+    if not files:
+        return pa.table({"event_id": pa.array([], pa.string()), "day": pa.array([], pa.date32())})
+    return pa.concat_tables(
+        pa.table({"event_id": ids, "day": pa.array([day_of(f)] * len(ids), pa.date32())})
+        for f in files
+        for ids in [pq.read_table(f, columns=["event_id"])["event_id"]]
+    )
 
 
 # ---------------------------------------------------------------- the id index
 
 
+_HASH = "hash(event_id)"
+"""DuckDB's 64-bit hash: an order of magnitude cheaper than MD5, but only stable within one
+DuckDB version, so the index lives in a folder named after the version and is rebuilt from the
+store when the version changes."""
+
+
 def index_dir(root: Path | None = None) -> Path:
-    """``BANSO_HOME/event_index/ids``: one file of ``(h, day)`` per published batch."""
-    return store_dir(root).parent / "event_index" / "ids"
+    """``BANSO_HOME/event_index/ids/duckdb-<version>``: ``(h, day)`` of every stored event, one
+    file per published batch (``<batch>.parquet``)."""
+    return store_dir(root).parent / "event_index" / "ids" / f"duckdb-{duckdb.__version__}"
 
 
-def _known_ids(base: Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB holding ``known(h, day)`` for every event of the store (and an empty
-    ``added``), indexing first any batch of the store the index lacks (stores written before the
-    index, and the demo's)."""
+def _index_files(base: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
+    """The id index's files, after indexing any batch of the store it lacks (stores written
+    before the index, the demo's ``write_partition``)."""
     ids = index_dir(base)
+    for other in ids.parent.glob("duckdb-*") if ids.parent.exists() else []:
+        if other != ids:
+            shutil.rmtree(other, ignore_errors=True)  # hashes of another DuckDB version
     batches: dict[str, list[Path]] = {}
     for f in _readable(sorted(base.glob("date=*/part-*.parquet")), base):
         batches.setdefault(f.stem.removeprefix("part-"), []).append(f)
     indexed = {f.stem for f in ids.glob("*.parquet")} if ids.exists() else set()
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
     for batch in sorted(set(batches) - indexed):
         _index_batch(con, batches[batch], ids / f"{batch}.parquet")
-    con.execute("CREATE TABLE added (h UBIGINT, day DATE)").fetchall()
-    files = sorted(ids.glob("*.parquet")) if ids.exists() else []
-    if files:
-        con.execute(
-            "CREATE TABLE known AS SELECT h, day FROM read_parquet($files)",
-            {"files": [str(f) for f in files]},
-        ).fetchall()
-    else:
-        con.execute("CREATE TABLE known (h UBIGINT, day DATE)").fetchall()
-    return con
+    return sorted(ids.glob("*.parquet")) if ids.exists() else []
 
 
 def _index_batch(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    rows = [
-        f"SELECT (md5_number(event_id) >> 64)::UBIGINT AS h, DATE '{day_of(f)}' AS day "
-        f"FROM read_parquet('{str(f).replace(chr(39), chr(39) * 2)}')"
-        for f in files
-    ]
-    con.execute(
-        f"COPY ({' UNION ALL '.join(rows)}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
-        "(FORMAT parquet)"
-    ).fetchall()
+    con.register("batch_ids", _ids_of_files(files))
+    pq.write_table(con.sql(f"SELECT {_HASH} AS h, day FROM batch_ids").to_arrow_table(), tmp)
+    con.unregister("batch_ids")
     tmp.replace(target)
+
+
+def _repeated(hashes: pa.ChunkedArray) -> list[int]:
+    """The hash values that occur more than once (a radix sort: far cheaper than grouping)."""
+    values = np.sort(hashes.to_numpy())
+    return np.unique(values[1:][values[1:] == values[:-1]]).tolist()  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- lock and recovery
@@ -439,9 +478,26 @@ def _store_lock(base: Path) -> Iterator[None]:
 
 
 def _recover_if_needed(base: Path) -> None:
-    if any(p.name.startswith(_PUBLISH_PREFIX) for p in base.iterdir()):
-        with _store_lock(base):
-            _recover(base)
+    """Recover left-over publishes, unless a writer holds the lock (then they are its own,
+    and a reader must not wait for a long import)."""
+    if not any(p.name.startswith(_PUBLISH_PREFIX) for p in base.iterdir()):
+        return
+    if not _thread_lock.acquire(blocking=False):
+        return
+    try:
+        if getattr(_held, "depth", 0):
+            return  # this thread is the writer
+        with open(base / ".lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            try:
+                _recover(base)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        _thread_lock.release()
 
 
 def _recover(base: Path) -> None:
