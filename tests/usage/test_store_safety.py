@@ -139,3 +139,53 @@ def test_the_index_is_rebuilt_for_another_duckdb_version(monkeypatch: pytest.Mon
     assert append_events(_table(("a", 1, D2), ("b", 1, D2))) == 1
     assert not old.exists() and store.index_dir().name == "duckdb-99.0.0"
     assert len(list(store.index_dir().glob("*.parquet"))) == 2
+
+
+def test_a_reader_neither_waits_for_nor_disturbs_a_running_append() -> None:
+    import threading
+
+    seen: list[list[Path]] = []
+    with Append() as append:
+        append.add_day(date(2026, 5, 1), _table(("a", 1, D1)))
+        reader = threading.Thread(target=lambda: seen.append(event_files()))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive() and seen == [[]]  # not blocked; the staged day not shown
+        assert append.staging.exists()
+    assert _stored() == [("a", "date=2026-05-01")]
+
+
+def test_two_threads_sending_the_same_event_store_it_once() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    batch = _table(*((f"e{i}", 1, D1 + timedelta(seconds=i)) for i in range(200)))
+    with ThreadPoolExecutor(4) as pool:
+        written = list(pool.map(lambda _: append_events(batch), range(4)))
+    assert sorted(written) == [0, 0, 0, 200]
+    assert len(_stored()) == 200
+
+
+APPEND_IN_A_PROCESS = """
+from datetime import UTC, datetime, timedelta
+import pyarrow as pa
+from banso.usage.store import EVENT_SCHEMA, append_events
+start = datetime(2026, 5, 1, 9, tzinfo=UTC)
+rows = [{"event_id": f"e{i}", "account_id": 1, "user_id": "u", "event": "login",
+         "ts": start + timedelta(hours=i), "properties": None} for i in range(500)]
+print(append_events(pa.Table.from_pylist(rows, schema=EVENT_SCHEMA)))
+"""
+
+
+def test_two_processes_sending_the_same_events_store_them_once() -> None:
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.Popen([sys.executable, "-c", APPEND_IN_A_PROCESS], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    assert sorted(int(out) for out, _err in outputs) == [0, 0, 500]
+    assert len(_stored()) == 500
