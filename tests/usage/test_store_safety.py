@@ -189,3 +189,16 @@ def test_two_processes_sending_the_same_events_store_them_once() -> None:
     assert all(run.returncode == 0 for run in runs), outputs
     assert sorted(int(out) for out, _err in outputs) == [0, 0, 500]
     assert len(_stored()) == 500
+
+
+def test_many_small_appends_keep_the_index_to_a_few_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "INDEX_FILES_BEFORE_COMPACTION", 3)
+    for i in range(6):
+        append_events(_table((f"e{i}", 1, D1 + timedelta(minutes=i))))
+    files = list(store.index_dir().glob("*.parquet"))
+    assert 1 <= len(files) <= 3
+    # every batch stays covered (none is indexed again) and every id is still found
+    assert append_events(_table(*((f"e{i}", 1, D2) for i in range(6)))) == 0
+    assert len(_stored()) == 6
+    covered = set().union(*(store._batches_of(f) for f in store.index_dir().glob("*.parquet")))
+    assert covered == {f.stem.removeprefix("part-") for f in event_files()}

@@ -426,10 +426,46 @@ def _index_files(base: Path, con: duckdb.DuckDBPyConnection) -> list[Path]:
     batches: dict[str, list[Path]] = {}
     for f in _readable(sorted(base.glob("date=*/part-*.parquet")), base):
         batches.setdefault(f.stem.removeprefix("part-"), []).append(f)
-    indexed = {f.stem for f in ids.glob("*.parquet")} if ids.exists() else set()
+    files = sorted(ids.glob("*.parquet")) if ids.exists() else []
+    indexed = set().union(*(_batches_of(f) for f in files))
     for batch in sorted(set(batches) - indexed):
         _index_batch(con, batches[batch], ids / f"{batch}.parquet")
-    return sorted(ids.glob("*.parquet")) if ids.exists() else []
+    files = sorted(ids.glob("*.parquet")) if ids.exists() else []
+    if len(files) > INDEX_FILES_BEFORE_COMPACTION:
+        files = [_compact(files, ids)]
+    return files
+
+
+INDEX_FILES_BEFORE_COMPACTION = 64
+"""Every append adds one index file (an API batch, an import); past this many they are merged
+into one, so an append reads a few files, not thousands."""
+
+_COMPACT_PREFIX = "compact-"
+_BATCHES_KEY = b"banso.batches"
+
+
+def _batches_of(index_file: Path) -> set[str]:
+    """The store batches an index file covers: its own name, or for a merged file the list in
+    its metadata."""
+    if not index_file.stem.startswith(_COMPACT_PREFIX):
+        return {index_file.stem}
+    metadata = pq.read_schema(index_file).metadata or {}
+    return set(metadata.get(_BATCHES_KEY, b"").decode().split())
+
+
+def _compact(files: list[Path], ids: Path) -> Path:
+    """Merge index files into one (renamed into place before the others are removed: a crash
+    in between leaves rows twice, which only costs a read)."""
+    covered = sorted(set().union(*(_batches_of(f) for f in files)))
+    table = pq.read_table(files, schema=pa.schema([("h", pa.uint64()), ("day", pa.date32())]))
+    table = table.replace_schema_metadata({_BATCHES_KEY: " ".join(covered).encode()})
+    target = ids / f"{_COMPACT_PREFIX}{uuid.uuid4().hex}.parquet"
+    tmp = target.with_name(f".{target.name}.tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(target)
+    for f in files:
+        f.unlink()
+    return target
 
 
 def _index_batch(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path) -> None:
