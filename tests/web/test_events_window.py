@@ -27,6 +27,14 @@ def test_a_time_outside_the_window_is_422_with_index_and_field(
     assert event_files() == []
 
 
+def test_a_time_with_no_utc_instant_is_422_too(client: TestClient, world: World) -> None:
+    for ts in ("0001-01-01T00:00:00+09:00", "9999-12-31T23:00:00-05:00"):
+        batch = {"events": [_event("edge", world.midori, ts)]}
+        response = client.post("/api/events", json=batch, headers=_token("ops"))
+        assert response.status_code == 422, ts
+        assert response.json()["problems"][0]["field"] == "ts"
+
+
 def test_an_id_sent_again_with_another_day_is_stored_once(client: TestClient, world: World) -> None:
     auth = _token("ops")
     first = {"events": [_event("e-1", world.midori, "2026-04-01T09:30:00+09:00")]}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
 from banso.i18n import _
-from banso.usage.store import EVENT_SCHEMA, EventRejected, append_events
+from banso.usage.store import EVENT_SCHEMA, EventRejected, append_events, window_reason
 from banso.users.models import User
 from banso.web.auth import db_session, require_role
 
@@ -95,13 +95,22 @@ def store_new_events(events: list[EventIn]) -> int:
                 "account_id": e.account_id,
                 "user_id": e.user_id,
                 "event": e.event,
-                "ts": e.ts.astimezone(UTC),
+                "ts": _utc(index, e.ts),
                 "properties": None
                 if e.properties is None
                 else json.dumps(e.properties, ensure_ascii=False, sort_keys=True),
             }
-            for e in events
+            for index, e in enumerate(events)
         ],
         schema=EVENT_SCHEMA,
     )
     return append_events(table)
+
+
+def _utc(index: int, ts: datetime) -> datetime:
+    """``ts`` in UTC; a time at the edge of the calendar (0001-01-01T00:00+09:00) has no UTC
+    instant and is outside the store's window anyway."""
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        raise EventRejected(index, "ts", window_reason()) from None
