@@ -202,3 +202,17 @@ def test_many_small_appends_keep_the_index_to_a_few_files(monkeypatch: pytest.Mo
     assert len(_stored()) == 6
     covered = set().union(*(store._batches_of(f) for f in store.index_dir().glob("*.parquet")))
     assert covered == {f.stem.removeprefix("part-") for f in event_files()}
+
+
+def test_scratch_folders_a_dead_importer_left_go_once_a_day_old() -> None:
+    import os
+    import time
+
+    append_events(_table(("a", 1, D1)))
+    old, fresh = store.scratch_dir(), store.scratch_dir()
+    for folder in (old, fresh):
+        folder.mkdir()
+    day_ago = time.time() - 86_400 - 60
+    os.utime(old, (day_ago, day_ago))
+    append_events(_table(("b", 1, D2)))
+    assert not old.exists() and fresh.exists()

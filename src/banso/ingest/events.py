@@ -12,7 +12,6 @@ properties.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def import_events(
     """Validate every event of the file, then append the new ones to the event store."""
     sink = ProblemSink(source_file.path.name, fields)
     root = store.store_dir()
-    staging = root / f".staging-{uuid.uuid4().hex}"
+    staging = store.scratch_dir(root)
     staged: dict[str, list[Path]] = defaultdict(list)
     account_ids: set[str] = set()
     rows = 0

@@ -65,6 +65,7 @@ statistics let a reader of one account's events (the account 360's usage chart) 
 one or two row groups of each day file instead of scanning the whole day."""
 
 _PUBLISH_PREFIX = ".publish-"
+_SCRATCH_PREFIX = ".staging-"
 _COMMITTED = "COMMITTED"
 _IDS_FILE = "ids.parquet"
 
@@ -357,6 +358,16 @@ class Append:
                 path.unlink()
 
 
+SCRATCH_MAX_AGE = timedelta(days=1)
+
+
+def scratch_dir(root: Path | None = None) -> Path:
+    """A fresh folder beside the store's files for a writer's own temporary files (the
+    importer's validated batches); the caller removes it. Ones left by a dead process are
+    removed once a day old."""
+    return store_dir(root) / f"{_SCRATCH_PREFIX}{uuid.uuid4().hex}"
+
+
 def delete_store(root: Path | None = None) -> None:
     """Remove every event, the id index and the quarantined files (the demo's ``--replace``)."""
     base = store_dir(root)
@@ -545,6 +556,10 @@ def _recover(base: Path) -> None:
             _finish(staging, base)
         else:
             shutil.rmtree(staging, ignore_errors=True)
+    old = (datetime.now(UTC) - SCRATCH_MAX_AGE).timestamp()
+    for scratch in base.glob(f"{_SCRATCH_PREFIX}*"):
+        if scratch.stat().st_mtime < old:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _finish(staging: Path, base: Path) -> None:
