@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+import subprocess
+import sys
+from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from banso import schema
-from banso.accounts.models import Account
+from banso.accounts.models import Account, AccountMerge
 from banso.accounts.service import merge_accounts
+from banso.activities.models import Activity
 from banso.db import session_scope
 from banso.health.models import CsmPulse, HealthOverride
-from banso.playbooks.models import Cta, PlaybookFiring
+from banso.playbooks.models import Cta, OutboxMessage, PlaybookFiring
+from banso.revenue.models import Subscription
+from banso.support.models import Ticket
 
 D = date(2026, 5, 1)
 
@@ -61,3 +66,50 @@ def test_merge_moves_pulses_overrides_ctas_and_firings(any_db: str) -> None:
         }
         firings = sorted((f.playbook, f.account_id) for f in s.scalars(select(PlaybookFiring)))
         assert firings == [("health-red", 1), ("usage-drop", 1)]
+
+
+MERGE_ALONE = """
+import sys
+from banso.accounts.service import merge_accounts
+from banso.db import session_scope
+
+later = [m for m in sys.modules if m.startswith(("banso.health", "banso.playbooks"))]
+assert not later, later  # nothing has imported the domains whose rows must move
+with session_scope() as s:
+    merge_accounts(s, 1, 2)
+"""
+
+
+def test_a_process_that_imported_only_accounts_moves_everything(any_db: str) -> None:
+    schema.upgrade()
+    t = datetime(2026, 5, 1, tzinfo=UTC)
+    with session_scope() as s:
+        s.add_all([Account(id=1, name="Kept", normalized_name="kept"),
+                   Account(id=2, name="Other", normalized_name="other")])  # fmt: skip
+        s.flush()
+        s.add_all(
+            [
+                CsmPulse(account_id=2, rating=2, rated_on=D, expires_on=date(2026, 6, 1)),
+                HealthOverride(account_id=2, score=40, reason="escalation", starts_on=D,
+                               expires_on=date(2026, 6, 1)),
+                _cta(2, "usage-drop", "usage fell"),
+                PlaybookFiring(playbook="usage-drop", account_id=2, day=D, reason="usage fell"),
+                OutboxMessage(idempotency_key="usage-drop/2/2026-05-01/0", playbook="usage-drop",
+                              account_id=2, trigger_day=D, channel="email",
+                              recipient="csm@example.com", payload="{}"),
+                Subscription(account_id=2, source="t", external_id="s2", plan="pro",
+                             start_date=D, amount=1000, currency="JPY", billing_period_months=1),
+                Ticket(account_id=2, source="t", external_id="t2", opened_at=t),
+                Activity(account_id=2, source="t", external_id="a2", kind="call", occurred_at=t),
+            ]
+        )  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", MERGE_ALONE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with session_scope() as s:
+        assert s.get(Account, 2) is None
+        assert s.scalar(select(AccountMerge.kept_account_id)) == 1
+        for model in (CsmPulse, HealthOverride, Cta, PlaybookFiring, OutboxMessage,
+                      Subscription, Ticket, Activity):  # fmt: skip
+            owners = s.scalars(select(model.account_id)).all()  # type: ignore[attr-defined]
+            assert owners == [1], model
+        assert s.scalar(select(func.count()).select_from(Account)) == 1

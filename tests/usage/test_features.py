@@ -23,7 +23,8 @@ def events(rows: list[tuple[int, str | None, str, datetime]]) -> pa.Table:
     return pa.Table.from_pylist(
         [
             {
-                "event_id": f"e{i}",
+                # unique in the store, which keeps one event per id across every append
+                "event_id": f"e{i}-{a}-{ts.isoformat()}",
                 "account_id": a,
                 "user_id": u,
                 "event": e,

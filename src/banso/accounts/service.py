@@ -10,15 +10,16 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
+from banso.accounts.merging import registered_steps
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.accounts.search import search_key
 from banso.activities.models import Activity
 from banso.audit import service as audit
-from banso.db import Base, utcnow
+from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.ingest.bulk import bulk_insert
@@ -255,7 +256,9 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
     """Merge account ``other_id`` into ``keep_id``, keeping all history, and delete ``other_id``.
 
     Identities, contacts, subscriptions, tickets, survey responses and activities move to the
-    kept account; its blank fields are filled from the other. Usage events stay in the
+    kept account, and so does what other domains keep per account (CSM pulses, overrides, CTAs,
+    playbook firings, outbox messages), through the steps they register with
+    ``accounts.merging``; its blank fields are filled from the other. Usage events stay in the
     append-only event store under the old id: the merge is recorded in ``account_merges`` and
     readers map the old id to the kept one (``merged_account_map``).
     """
@@ -280,7 +283,8 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
             update(model).where(model.account_id == other_id).values(account_id=keep_id)
         )
         moved[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    _move_work_items(session, keep_id, other_id)
+    for step in registered_steps().values():
+        step(session, keep_id, other_id)
     for name in ACCOUNT_FIELDS:
         if getattr(keep, name) is None and getattr(other, name) is not None:
             setattr(keep, name, getattr(other, name))
@@ -297,58 +301,6 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
     session.execute(delete(Account).where(Account.id == other_id))
     audit.record(session, "accounts.merge", f"{keep_id}<-{other_id}", **moved)
     return MergeResult(keep_id, other_id, **moved)
-
-
-def _move_work_items(session: Session, keep_id: int, other_id: int) -> None:
-    """Move what later domains keep per account (CSM pulses, overrides, CTAs, playbook firings,
-    outbox messages) without importing them: through their tables by name, each only if
-    present. Where both accounts hold the same thing, the kept account's stands: the other's
-    firing of the same playbook on the same day is dropped, and its open CTA for the same
-    playbook and reason is closed as not needed (CTAs keep their history)."""
-    tables = Base.metadata.tables
-    if "playbook_firings" in tables:
-        firings = tables["playbook_firings"]
-        kept = firings.alias("kept")
-        session.execute(
-            delete(firings).where(
-                firings.c.account_id == other_id,
-                exists().where(
-                    kept.c.account_id == keep_id,
-                    kept.c.playbook == firings.c.playbook,
-                    kept.c.day == firings.c.day,
-                ),
-            )
-        )
-    if "ctas" in tables:
-        ctas = tables["ctas"]
-        kept = ctas.alias("kept")
-        session.execute(
-            update(ctas)
-            .where(
-                ctas.c.account_id == other_id,
-                ctas.c.status == "open",
-                exists().where(
-                    kept.c.account_id == keep_id,
-                    kept.c.status == "open",
-                    kept.c.playbook == ctas.c.playbook,
-                    kept.c.reason == ctas.c.reason,
-                ),
-            )
-            .values(
-                status="closed",
-                outcome="not_needed",
-                outcome_note=f"merged into account {keep_id}, which has the same CTA open",
-                closed_at=utcnow(),
-            )
-        )
-    for name in ("csm_pulses", "health_overrides", "ctas", "playbook_firings", "outbox_messages"):
-        if name in tables:
-            table = tables[name]
-            session.execute(
-                update(table).where(table.c.account_id == other_id).values(account_id=keep_id)
-            )
-    # the other's current health is derived data: it goes with the account (cascade), and the
-    # next scoring gives the kept account its own
 
 
 def merged_account_map(session: Session) -> dict[int, int]:

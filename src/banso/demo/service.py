@@ -36,7 +36,7 @@ from banso.demo.story import AccountStory, add_months, simulate_account
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.usage.index import index_dir
-from banso.usage.store import event_files
+from banso.usage.store import delete_store, event_files
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: ``simulate``, ``write``, ``events``."""
@@ -138,7 +138,7 @@ def generate_world(options: DemoOptions, progress: Progress | None = None) -> De
                 lambda done: report("events", done, days),
             )
     except BaseException:
-        shutil.rmtree(store, ignore_errors=True)
+        delete_store(store)
         raise
     _write_truth(settings.home / "demo" / "truth.parquet", state, months)
     summary.seconds = clock.perf_counter() - started
@@ -203,7 +203,7 @@ def _clear_or_refuse(conn: Connection, store: Path, wipe: bool) -> None:
         return
     for table in _account_owned_tables():
         conn.execute(table.delete())
-    shutil.rmtree(store, ignore_errors=True)
+    delete_store(store)
     shutil.rmtree(index_dir(store), ignore_errors=True)  # summaries of the events just removed
     # health history (snapshots, validation report) describes the world being replaced
     shutil.rmtree(get_settings().home / "health", ignore_errors=True)

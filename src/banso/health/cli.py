@@ -87,6 +87,8 @@ def score(
             last=days[-1],
         )
     )
+    for warning in service.usage_warnings(days):
+        typer.echo(warning, err=True)
 
 
 def _days(as_of: date | None, start: date | None, end: date | None, backfill: bool) -> list[date]:

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,7 +35,9 @@ from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
 from banso.health.scoring import score_rows
 from banso.i18n import _
 from banso.ingest.bulk import bulk_insert
+from banso.usage.metrics import LAST_ACTIVITY_LOOKBACK_DAYS
 from banso.usage.store import days as event_days
+from banso.usage.store import event_files, quarantine_unreadable, quarantined
 
 TREND_POINTS = 5.0
 """A score that moved by at least this many points is trending up or down; else flat."""
@@ -57,11 +60,36 @@ def score_days(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Score every customer on each of ``days`` and write the day snapshots; returns rows.
+
     A day outside the accepted window (``dates.accepted_day``) is refused before anything is
-    written: its snapshot would be ignored by every reader."""
-    ordered = sorted(set(days))
-    for day in ordered:
+    written: its snapshot would be ignored by every reader. An event file the engine cannot read
+    is quarantined by the store and the days are scored without it (``usage_warnings`` names the
+    days whose usage is then incomplete)."""
+    days = sorted(set(days))
+    for day in days:
         check_day(day, _("day to score"))
+    try:
+        return _score_days(session, days, progress)
+    except duckdb.Error:
+        if not quarantine_unreadable(event_files()):
+            raise
+        return _score_days(session, days, progress)
+
+
+def usage_warnings(days: Iterable[date]) -> list[str]:
+    """One sentence per event file set aside as unreadable on a UTC day the usage measures of
+    ``days`` read (their 365-day look-back included)."""
+    ordered = sorted(days)
+    if not ordered:
+        return []
+    first = ordered[0] - timedelta(days=LAST_ACTIVITY_LOOKBACK_DAYS + 1)
+    return [q.message() for q in quarantined(first=first, last=ordered[-1] + timedelta(days=1))]
+
+
+def _score_days(
+    session: Session, days: Iterable[date], progress: Callable[[int], None] | None
+) -> int:
+    ordered = sorted(set(days))
     cards = scorecards()
     inputs = HealthInputs(get_engine())
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}

@@ -1,23 +1,23 @@
 """Usage events: CSV/Excel/Parquet -> the append-only Parquet event store, in Arrow end to end.
 
-The file streams in batches: each batch is parsed and validated, then staged on disk by UTC day
-(Arrow IPC files in a hidden staging directory of the store). Only when the whole file is good
-are the staged days written to the store, each day without the event ids it already holds, so
-re-importing a file adds nothing. Events without an ``event_id`` get a deterministic one: a hash
-of account, user, event, timestamp and properties.
+The file streams in batches: each batch is parsed and validated (times within the store's window
+included), then staged on disk by UTC day (Arrow IPC files in a hidden staging directory of the
+store). Only when the whole file is good are the staged days handed to one ``store.Append``,
+which leaves out the event ids the store already holds on any day and publishes every day at
+once or none, so re-importing a file adds nothing and a failure part-way writes nothing. Events
+without an ``event_id`` get a deterministic one: a hash of account, user, event, timestamp and
+properties.
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
-import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from banso.ingest.readers import SourceFile
@@ -30,7 +30,7 @@ from banso.ingest.service import (
     parse_batch,
     record_batch,
 )
-from banso.usage.store import EVENT_SCHEMA, store_dir, write_partition
+from banso.usage import store
 
 _STAGED = ("event_id", "account_id", "user_id", "event", "ts", "properties")
 
@@ -45,8 +45,8 @@ def import_events(
 ) -> ImportResult:
     """Validate every event of the file, then append the new ones to the event store."""
     sink = ProblemSink(source_file.path.name, fields)
-    root = store_dir()
-    staging = root / f".staging-{uuid.uuid4().hex}"
+    root = store.store_dir()
+    staging = store.scratch_dir(root)
     staged: dict[str, list[Path]] = defaultdict(list)
     account_ids: set[str] = set()
     rows = 0
@@ -56,6 +56,7 @@ def import_events(
             rows += table.num_rows
             if progress:
                 progress(batch.bytes_read, source_file.size)
+            _check_times(table, sink)
             if sink.problems:
                 continue  # keep reading to report every problem; nothing more is staged
             table = _with_event_ids(table.rename_columns({"timestamp": "ts"}))
@@ -66,10 +67,7 @@ def import_events(
         refs = account_refs(
             session, pa.array(sorted(account_ids), pa.string()), None, source, dry_run
         )
-        if not dry_run:
-            inserted = _commit_days(staged, refs.ids, root)
-        else:
-            inserted = sum(_new_rows(files, root, day) for day, files in staged.items())
+        inserted = _append_days(staged, refs.ids, root, publish=not dry_run)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result = ImportResult(
@@ -119,42 +117,26 @@ def _stage_by_day(
         start += count
 
 
-def _commit_days(staged: dict[str, list[Path]], ids: dict[str, int | None], root: Path) -> int:
-    """Write each staged day to the store without the event ids that day already holds."""
+def _check_times(table: pa.Table, sink: ProblemSink) -> None:
+    """Every parsed time outside the store's window is a problem of its row."""
+    bad = store.outside_window(table["timestamp"])
+    if bad:
+        reason = store.window_reason()
+        for index in bad:
+            sink.add(table["_row"][index].as_py(), "timestamp", reason)
+
+
+def _append_days(
+    staged: dict[str, list[Path]], ids: dict[str, int | None], root: Path, publish: bool
+) -> int:
+    """Hand every staged day to one append of the store (all published, or none); returns the
+    events that were new. A dry run (``publish=False``) only counts them."""
     keys = pa.array(list(ids), pa.string())
-    values = pa.array([ids[k] for k in ids], pa.int64())
-    batch = uuid.uuid4().hex
-    written = 0
-    for day in sorted(staged):
-        part = _fresh(staged[day], root, day)
-        if part.num_rows == 0:
-            continue
-        account = values.take(pc.index_in(part["account_id"], value_set=keys))
-        part = part.set_column(1, pa.field("account_id", pa.int64(), nullable=False), account)
-        write_partition(part.cast(EVENT_SCHEMA), day, batch, root)
-        written += part.num_rows
-    return written
-
-
-def _new_rows(files: list[Path], root: Path, day: str) -> int:
-    return _fresh(files, root, day).num_rows
-
-
-def _fresh(files: list[Path], root: Path, day: str) -> pa.Table:
-    """A staged day without repeated event ids and without ids already in the store that day."""
-    part = pa.concat_tables(feather.read_table(f) for f in files)
-    if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
-        part = _first_of_each(part)
-    existing = sorted((root / f"date={day}").glob("part-*.parquet"))
-    if existing:
-        known = pq.read_table(existing, columns=["event_id"])["event_id"]
-        part = part.filter(pc.invert(pc.is_in(part["event_id"], value_set=known)))
-    return part
-
-
-def _first_of_each(part: pa.Table) -> pa.Table:
-    """Keep the first row of each event id (the same event sent twice is one event)."""
-    indexed = part.append_column("_i", pa.array(range(part.num_rows), pa.int64()))
-    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("_i", "min")])
-    keep = firsts["_i_min"]
-    return part.take(keep.take(pc.sort_indices(keep)))
+    values = pa.array([ids[k] or 0 for k in ids], pa.int64())  # None: created by a real run
+    with store.Append(root, publish=publish) as append:
+        for day in sorted(staged):
+            part = pa.concat_tables(feather.read_table(f) for f in staged[day])
+            account = values.take(pc.index_in(part["account_id"], value_set=keys))
+            part = part.set_column(1, pa.field("account_id", pa.int64(), nullable=False), account)
+            append.add_day(day, part)
+    return append.written  # final once the append has ended

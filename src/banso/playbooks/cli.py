@@ -207,6 +207,8 @@ def run(
             )
         )
     typer.echo(_("Health scored for {n} days.", n=len(summary.scored_days)))
+    for warning in summary.usage_warnings:
+        typer.echo(warning, err=True)
     for name, counts in summary.playbooks.items():
         if counts.firings:
             typer.echo(

@@ -44,6 +44,8 @@ class PipelineSummary:
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
+    usage_warnings: list[str] = field(default_factory=list)
+    """Event files set aside as unreadable on days the scores and triggers read."""
 
 
 def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
@@ -58,6 +60,7 @@ def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummar
         summary.scored_days = needed
     with session_scope() as session:
         summary.playbooks = service.run_playbooks(session, day)
+    summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         summary.outbox = outbox.deliver()
     # slow, weekly, and read only by people: after the messages have gone

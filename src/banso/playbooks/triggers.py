@@ -50,7 +50,7 @@ from banso.revenue import contracts
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
-from banso.usage.store import store_dir
+from banso.usage import store as event_store
 
 NPS_RANGES = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
 
@@ -120,6 +120,7 @@ class PlaybookData:
             self.con.register(name, read_arrow(app_db, columns))
         self.app_db = app_db
         self.event_root = event_root
+        self.merges = event_store.merged_accounts(app_db)
         self.health_root = health_root
         self.zone = ZoneInfo(get_settings().timezone)
         self._snapshot_days: tuple[date, date] | None = None
@@ -134,7 +135,14 @@ class PlaybookData:
         self._register_days(wanted)
         self._register_customers(wanted[0] - timedelta(days=1), wanted[-1])
         self._register_snapshots(wanted, playbook.trigger)
-        fired = self._trigger(playbook.trigger, wanted)
+        try:
+            fired = self._trigger(playbook.trigger, wanted)
+        except duckdb.Error:
+            # a damaged page the store's footer check could not see: set the file aside, retry
+            files = event_store.event_files(self.event_root)
+            if not event_store.quarantine_unreadable(files, self.event_root):
+                raise
+            fired = self._trigger(playbook.trigger, wanted)
         self.con.register("fired", fired)
         where, params = _conditions_sql(playbook)
         band = "(SELECT s.band FROM snap s WHERE s.account_id = f.account_id AND s.day = f.day)"
@@ -201,24 +209,11 @@ class PlaybookData:
 
     def _events(self, first: date, last: date, columns: str, where: str = "TRUE") -> str:
         """A FROM-able SQL source of the events of local days ``first..last`` (only the UTC
-        partitions that can hold them are read); empty when the store has none."""
-        base = store_dir(self.event_root)
-        files = []
-        day = first - timedelta(days=1)
-        while day <= last + timedelta(days=1):
-            files += sorted(
-                str(p) for p in (base / f"date={day.isoformat()}").glob("part-*.parquet")
-            )
-            day += timedelta(days=1)
-        if not files:
-            # no rows, but the same columns (``columns`` may compute some from ``ts``)
-            return (
-                f"(SELECT {columns} FROM (SELECT NULL::BIGINT AS account_id, "
-                "NULL::VARCHAR AS user_id, NULL::VARCHAR AS event, NULL::TIMESTAMPTZ AS ts) "
-                "WHERE FALSE)"
-            )
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        return f"(SELECT {columns} FROM read_parquet([{listed}]) WHERE {where})"
+        days that can hold them are read), merged accounts' events under the kept account."""
+        return event_store.duckdb_source(
+            self.con, first - timedelta(days=1), last + timedelta(days=1), columns, where,
+            merges=self.merges, root=self.event_root,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ triggers
 

@@ -18,8 +18,13 @@ import duckdb
 
 from banso.config import get_settings
 from banso.usage.metrics import LOGIN_EVENT
-from banso.usage.service import merged_accounts, resolve_merges
-from banso.usage.store import store_dir
+from banso.usage.store import (
+    event_files,
+    merged_accounts,
+    quarantine_unreadable,
+    quarantined,
+    resolve_merges,
+)
 
 DEFAULT_DAYS = 90
 RECENT_DAYS = 28
@@ -47,6 +52,9 @@ class AccountUsage:
     logins_28d: int
     last_active_day: date | None
     """The latest day of the window with an event, None when there is none."""
+    incomplete: tuple[str, ...] = ()
+    """Why figures are missing: one message per event file of the window's UTC days that could
+    not be read and was quarantined."""
 
     @property
     def has_usage(self) -> bool:
@@ -70,14 +78,24 @@ def account_daily_usage(
     start, end = _utc_bounds(first, last, tz)
     ids = account_ids_of(account_id, merged_accounts() if merges is None else merges)
     files = window_files(start, end, root)
-    counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
+    try:
+        counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
+    except duckdb.Error:
+        if not quarantine_unreadable([Path(f) for f in files], root):
+            raise
+        files = window_files(start, end, root)
+        counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
+    gone = quarantined(root, start.date(), (end - timedelta(microseconds=1)).date())
     recent = counted.pop(None, (0, 0, 0))
     series = [
         DailyUsage(day, *counted.get(day, (0, 0, 0)))
         for day in (first + timedelta(days=i) for i in range(days))
     ]
     active = [d.day for d in series if d.events]
-    return AccountUsage(account_id, series, *recent, active[-1] if active else None)
+    return AccountUsage(
+        account_id, series, *recent, active[-1] if active else None,
+        tuple(q.message() for q in gone),
+    )  # fmt: skip
 
 
 def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
@@ -88,17 +106,9 @@ def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
 
 
 def window_files(start: datetime, end: datetime, root: Path | None = None) -> list[str]:
-    """The store's files of the UTC days from ``start`` up to ``end`` (exclusive), found by
-    listing only those days' folders (the store holds one folder per day of its history)."""
-    base = store_dir(root)
-    day, last = start.date(), (end - timedelta(microseconds=1)).date()
-    files: list[str] = []
-    while day <= last:
-        files.extend(
-            sorted(str(f) for f in (base / f"date={day.isoformat()}").glob("part-*.parquet"))
-        )
-        day += timedelta(days=1)
-    return files
+    """The store's files of the UTC days from ``start`` up to ``end`` (exclusive)."""
+    last = (end - timedelta(microseconds=1)).date()
+    return [str(f) for f in event_files(root, start.date(), last)]
 
 
 def _utc_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -23,7 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from banso.usage.metrics import last_activity
-from banso.usage.store import store_dir
+from banso.usage.store import event_files, store_dir
 
 INDEX_DIR = "event_index"
 STALE_SUMMARY_SECONDS = 600
@@ -36,7 +36,7 @@ def index_dir(root: Path | None = None) -> Path:
 
 def month_files(month: date, root: Path | None = None) -> list[Path]:
     """The store's files of the UTC days of ``month`` (its first day)."""
-    return sorted(store_dir(root).glob(f"date={month:%Y-%m}-*/part-*.parquet"))
+    return event_files(root, month, _next_month(month) - timedelta(days=1))
 
 
 def fingerprint(files: list[Path]) -> str:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import ibis
 import pyarrow as pa
 import yaml
-from sqlalchemy import inspect
 
-from banso.accounts.service import merged_account_map
 from banso.analytics.engines import check_engine, spark_session
 from banso.config import get_settings
-from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.usage.index import last_activity_source
@@ -23,7 +21,14 @@ from banso.usage.metrics import (
     epoch_micros_for,
     usage_features,
 )
-from banso.usage.store import EVENT_SCHEMA, event_files, event_glob
+from banso.usage.store import (
+    EVENT_SCHEMA,
+    event_files,
+    event_glob,
+    merged_accounts,
+    quarantine_unreadable,
+    resolve_merges,
+)
 
 USAGE_CONFIG = "usage.yaml"
 
@@ -44,7 +49,18 @@ def advanced_features(config_dir: Path | None = None) -> tuple[str, ...]:
 
 def compute_features(as_of: date, root: Path | None = None, engine: str = "duckdb") -> pa.Table:
     """Usage features of every account with events up to ``as_of`` (company-local date),
-    straight from the Parquet files of the event store, on DuckDB or Spark."""
+    straight from the Parquet files of the event store, on DuckDB or Spark. A file the engine
+    fails to read is quarantined by the store and the features are computed without it
+    (``store.quarantined`` tells which days are incomplete)."""
+    try:
+        return _compute_features(as_of, root, engine)
+    except duckdb.Error:
+        if not quarantine_unreadable(event_files(root), root):
+            raise
+        return _compute_features(as_of, root, engine)
+
+
+def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
     check_engine(engine)
     if engine == "postgres":
         raise BansoError(
@@ -56,7 +72,7 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
     between = last_activity = None
     if engine == "duckdb":
         # no database needed (nor perhaps present) for a store without events
-        merged = resolve_merges(merged_accounts()) if event_files(root) else {}
+        merged = merged_accounts() if event_files(root) else {}
 
         def between(first: date, last: date) -> ibis.Table:
             name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
@@ -105,12 +121,10 @@ def events_table(
     the accounts they were merged into (the store itself is never rewritten); an empty table of
     the right shape when there are no events. ``days`` keeps only the files of the UTC days
     from ``days[0]`` to ``days[1]``."""
-    files = event_files(root)
-    if days is not None:
-        first, last = (d.isoformat() for d in days)
-        files = [f for f in files if first <= f.parent.name.removeprefix("date=") <= last]
+    files = event_files(root) if days is None else event_files(root, *days)
     if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
+    # Spark reads a glob, not a list (the listing above has set unreadable files aside)
     source = event_glob(root) if days is None else [str(f) for f in files]
     events = con.read_parquet(source, table_name=table_name)
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
@@ -138,24 +152,3 @@ def map_merged_ids(table: ibis.Table, merged: dict[int, int]) -> ibis.Table:
             for name in table.columns
         )
     )
-
-
-def merged_accounts() -> dict[int, int]:
-    """``{merged id: kept id}`` from the app database (empty before ``banso init``)."""
-    engine = get_engine()
-    if not inspect(engine).has_table("account_merges"):
-        return {}
-    with session_scope() as session:
-        return merged_account_map(session)
-
-
-def resolve_merges(merges: dict[int, int]) -> dict[int, int]:
-    """Follow chains (A into B, then B into C) so every merged id maps to the surviving one."""
-    resolved = {}
-    for merged in merges:
-        kept, seen = merges[merged], {merged}
-        while kept in merges and kept not in seen:
-            seen.add(kept)
-            kept = merges[kept]
-        resolved[merged] = kept
-    return resolved

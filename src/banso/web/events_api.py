@@ -1,20 +1,19 @@
 """``POST /api/events``: usage events in batches from the product, appended to the event store.
 
 Each batch is validated whole (every problem reported with its index and field, nothing written
-when any is bad), then the events whose ``event_id`` the store does not hold yet are appended, so
-sending the same batch again stores nothing twice.
+when any is bad), then handed to the event store, which appends the events whose ``event_id`` it
+does not hold yet (on any day), so sending the same batch again stores nothing twice. An event
+time outside the store's window (``BANSO_EVENT_EARLIEST``, ``BANSO_EVENT_FUTURE_DAYS``) is refused
+by the store and answered 422 with its index and field.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
 from banso.i18n import _
-from banso.usage.store import EVENT_SCHEMA, append_events, store_dir
+from banso.usage.store import EVENT_SCHEMA, EventRejected, append_events, window_reason
 from banso.users.models import User
 from banso.web.auth import db_session, require_role
 
@@ -31,9 +30,6 @@ events_api = APIRouter(prefix="/api", tags=["events"])
 
 MAX_BATCH = 10_000
 """Events per request; larger uploads go through ``banso import events``."""
-_store_lock = threading.Lock()
-# One writer at a time inside this process, so two requests carrying the same event id cannot
-# both find it missing and both append it.
 
 
 class EventIn(BaseModel):
@@ -57,7 +53,7 @@ class EventBatchOut(BaseModel):
     """New events written; the rest were already in the store (or repeated in the batch)."""
 
 
-@events_api.post("/events", response_model=EventBatchOut, responses={400: {}})
+@events_api.post("/events", response_model=EventBatchOut, responses={400: {}, 422: {}})
 def post_events(
     batch: EventBatchIn,
     user: Annotated[User, Depends(require_role("admin", "ops"))],
@@ -67,7 +63,12 @@ def post_events(
     problems = batch_problems(session, batch.events)
     if problems:
         return JSONResponse({"detail": _("The batch was not stored."), "problems": problems}, 400)
-    return EventBatchOut(received=len(batch.events), stored=store_new_events(batch.events))
+    try:
+        stored = store_new_events(batch.events)
+    except EventRejected as error:
+        problem = {"index": error.index, "field": error.field, "reason": error.reason}
+        return JSONResponse({"detail": _("The batch was not stored."), "problems": [problem]}, 422)
+    return EventBatchOut(received=len(batch.events), stored=stored)
 
 
 def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, Any]]:
@@ -86,37 +87,30 @@ def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, An
 
 
 def store_new_events(events: list[EventIn]) -> int:
-    """Append the events whose ids are new to the store; returns how many were written."""
-    unique = list({e.event_id: e for e in events}.values())
-    with _store_lock:
-        days = {e.ts.astimezone(UTC).date().isoformat() for e in unique}
-        seen = _stored_ids(days)
-        fresh = [e for e in unique if e.event_id not in seen]
-        table = pa.Table.from_pylist(
-            [
-                {
-                    "event_id": e.event_id,
-                    "account_id": e.account_id,
-                    "user_id": e.user_id,
-                    "event": e.event,
-                    "ts": e.ts.astimezone(UTC),
-                    "properties": None
-                    if e.properties is None
-                    else json.dumps(e.properties, ensure_ascii=False, sort_keys=True),
-                }
-                for e in fresh
-            ],
-            schema=EVENT_SCHEMA,
-        )
-        return append_events(table)
+    """Append the events to the store; returns how many were new (the store drops repeats)."""
+    table = pa.Table.from_pylist(
+        [
+            {
+                "event_id": e.event_id,
+                "account_id": e.account_id,
+                "user_id": e.user_id,
+                "event": e.event,
+                "ts": _utc(index, e.ts),
+                "properties": None
+                if e.properties is None
+                else json.dumps(e.properties, ensure_ascii=False, sort_keys=True),
+            }
+            for index, e in enumerate(events)
+        ],
+        schema=EVENT_SCHEMA,
+    )
+    return append_events(table)
 
 
-def _stored_ids(days: set[str]) -> set[str]:
-    """Event ids the store already holds on these UTC days (ids are unique per day's events)."""
-    ids: set[str] = set()
-    root = store_dir()
-    for day in days:
-        for path in sorted((root / f"date={day}").glob("part-*.parquet")):
-            column = pq.read_table(path, columns=["event_id"])["event_id"]
-            ids.update(pc.unique(column).to_pylist())
-    return ids
+def _utc(index: int, ts: datetime) -> datetime:
+    """``ts`` in UTC; a time at the edge of the calendar (0001-01-01T00:00+09:00) has no UTC
+    instant and is outside the store's window anyway."""
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        raise EventRejected(index, "ts", window_reason()) from None
