@@ -20,8 +20,8 @@ from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
 from banso.playbooks.cli import ctas_app, playbooks_app, run
 from banso.revenue.cli import metrics_app
+from banso.server.cli import serve
 from banso.users.cli import users_app
-from banso.web.cli import serve
 
 app = typer.Typer(
     name="banso",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from banso.errors import BansoError
-from banso.web.cli import _time_of_day
+from banso.server.cli import _time_of_day
 
 
 def test_time_of_day() -> None:

@@ -21,7 +21,7 @@ from banso.web.templating import render
 SESSION_COOKIE = "banso_session"
 SESSION_MAX_AGE = 12 * 60 * 60
 """A browser session lasts a working day (seconds)."""
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parents[1] / "web" / "static"
 VENDOR_FILES = {
     "echarts.min.js": ("echarts", "dist", "echarts.min.js"),
     "htmx.min.js": ("htmx.org", "dist", "htmx.min.js"),

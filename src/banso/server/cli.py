@@ -38,7 +38,7 @@ def serve(
 
     from banso.playbooks.pipeline import start_scheduler
     from banso.revenue import cache as revenue_cache
-    from banso.web.app import create_app
+    from banso.server.app import create_app
 
     if not schema.is_ready():
         raise BansoError(_("The database is not initialised; run `banso init` first."))
@@ -59,7 +59,7 @@ def serve(
             # worker processes start afresh: hand them this process's settings (--home, --lang)
             os.environ.update(_settings_environment(https_only))
             uvicorn.run(
-                "banso.web.app:app_from_environment",
+                "banso.server.app:app_from_environment",
                 factory=True,
                 workers=workers,
                 host=host,
