@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import views_service as views
 from banso.accounts.models import Account
 from banso.config import get_settings
+from banso.health.measures import measure_label
 from banso.i18n import _
 from banso.users.models import User
 from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
@@ -130,6 +131,7 @@ def account_page(
         "today": views.company_today(),
         "can_edit": can_edit_account(user, view.account),
         "kinds": views.LOGGABLE_KINDS,
+        "measure_label": measure_label,
     }
     return render(request, "accounts/detail.html", context)
 
