@@ -7,13 +7,13 @@ from pathlib import Path
 
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
 from banso.accounts.views_service import LOGGABLE_KINDS
+from banso.health.routes import SEGMENT_FIELDS
 from banso.i18n import catalogue
 from banso.ingest.schemas import ImportKind
 from banso.playbooks.models import CTA_PRIORITIES
 from banso.revenue.routes import COHORT_COLUMNS, HEATMAP_MEASURES, MONTH_COLUMNS
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
-from banso.web.health_pages import SEGMENT_FIELDS
 from banso.web.templating import NAV, TEMPLATE_DIRS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "banso"
