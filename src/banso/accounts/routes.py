@@ -18,9 +18,9 @@ from banso.accounts.models import Account
 from banso.config import get_settings
 from banso.health.measures import measure_label
 from banso.i18n import _
+from banso.playbooks.routes import open_ctas
 from banso.users.models import User
 from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
-from banso.web.tasks_pages import open_ctas
 from banso.web.templating import render
 
 accounts_pages = APIRouter(include_in_schema=False)
