@@ -40,12 +40,12 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.accounts.routes import accounts_api, accounts_pages
     from banso.health.routes import health_pages
+    from banso.ingest.api import events_api
+    from banso.ingest.routes import data_pages
     from banso.playbooks.routes import tasks_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.web.dashboard import dashboard_pages
-    from banso.web.data_pages import data_pages
-    from banso.web.events_api import events_api
     from banso.web.routes import pages
     from banso.web.usage_pages import usage_pages
 
