@@ -45,9 +45,9 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.playbooks.routes import tasks_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
+    from banso.usage.routes import usage_pages
     from banso.web.dashboard import dashboard_pages
     from banso.web.routes import pages
-    from banso.web.usage_pages import usage_pages
 
     app = FastAPI(
         title="Banso API",
