@@ -18,6 +18,12 @@ def test_each_template_name_is_held_by_one_package() -> None:
     assert [name for name, count in names.items() if count > 1] == []
 
 
-def test_the_kit_and_the_packages_with_pages_have_template_folders() -> None:
-    packages = {folder.parent.name for folder in TEMPLATE_DIRS}
-    assert {"web", "accounts"} <= packages
+def test_pages_keep_their_templates_in_their_own_package() -> None:
+    holder = {
+        path.name: folder.parent.name for folder in TEMPLATE_DIRS for path in folder.rglob("*.html")
+    }
+    assert holder["base.html"] == "web"
+    assert holder["metrics.html"] == "revenue"
+    assert holder["health.html"] == "health"
+    assert holder["detail.html"] == "account_views"
+    assert holder["dashboard.html"] == "dashboard"

@@ -38,7 +38,8 @@ def app_from_environment() -> FastAPI:
 
 def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
-    from banso.accounts.routes import accounts_api, accounts_pages
+    from banso.account_views.routes import accounts_api, accounts_pages
+    from banso.dashboard.routes import dashboard_pages
     from banso.health.routes import health_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
@@ -46,7 +47,6 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
-    from banso.web.dashboard import dashboard_pages
     from banso.web.routes import pages
 
     app = FastAPI(

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
 from banso.config import get_settings
 from banso.health.measures import measure_label
