@@ -17,7 +17,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from banso.accounts.models import Account
 from banso.config import get_settings
 from banso.db import session_scope
 from banso.users.models import User
@@ -148,17 +147,6 @@ def require_role(*roles: str) -> Callable[..., User]:
         return user
 
     return check
-
-
-def can_edit_account(user: User, account: Account) -> bool:
-    """Admin and ops change any account; a CSM the accounts they own; a viewer none."""
-    if user.role in EDITOR_ROLES:
-        return True
-    return (
-        user.role == "csm"
-        and user.team_member_id is not None
-        and account.owner_id == user.team_member_id
-    )
 
 
 def sign_in(request: Request, user: User) -> None:
