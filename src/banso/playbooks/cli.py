@@ -12,8 +12,9 @@ from rich.table import Table
 from banso.dates import parse_day_option
 from banso.db import session_scope
 from banso.errors import BansoError
+from banso.flows import daily_run as pipeline
 from banso.i18n import _
-from banso.playbooks import ctas, outbox, pipeline, service
+from banso.playbooks import ctas, outbox, service
 
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
 ctas_app = typer.Typer(help="CTAs (calls to action): list, close, assign, complete tasks.")

@@ -36,7 +36,7 @@ def serve(
     """Run the web app and JSON API until interrupted, and the daily pipeline at --run-at."""
     import uvicorn
 
-    from banso.playbooks.pipeline import start_scheduler
+    from banso.flows.daily_run import start_scheduler
     from banso.revenue import cache as revenue_cache
     from banso.server.app import create_app
 
