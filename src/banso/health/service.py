@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
+from banso.bulk import bulk_insert
 from banso.config import get_settings
 from banso.db import get_engine
 from banso.errors import BansoError
@@ -32,7 +33,6 @@ from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
 from banso.health.scoring import score_rows
 from banso.i18n import _
-from banso.ingest.bulk import bulk_insert
 from banso.usage.store import days as event_days
 
 TREND_POINTS = 5.0

@@ -23,11 +23,11 @@ from banso.accounts.identity import company_domain, email_domain
 from banso.accounts.models import Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
+from banso.bulk import bulk_insert, bulk_update
 from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
-from banso.ingest.bulk import bulk_insert, bulk_update
 from banso.ingest.columns import arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile
