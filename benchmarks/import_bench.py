@@ -104,7 +104,7 @@ import json, resource, sys, time
 from pathlib import Path
 started = time.perf_counter()
 from banso.db import session_scope
-from banso.ingest.service import import_file
+from banso.ingest.importer import import_file
 loaded = time.perf_counter()
 with session_scope() as session:
     result = import_file(session, sys.argv[1], Path(sys.argv[2]))

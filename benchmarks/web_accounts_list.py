@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from banso import schema
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
 from banso.db import get_engine, session_scope
 from banso.revenue.models import Subscription

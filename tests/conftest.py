@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 from banso import config, db, i18n
 
 DATA = Path(__file__).resolve().parent / "data"
-"""Copies of the spec's worked examples and public data sets (sources and licences in their READMEs)."""
+"""Copies of the spec's worked examples and public data sets (sources and licences in their
+READMEs)."""
 EXAMPLES = DATA / "metrics" / "examples"
 
 

@@ -22,14 +22,15 @@ from banso.audit.cli import audit_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
+from banso.flows.cli import run
 from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
-from banso.playbooks.cli import ctas_app, playbooks_app, run
+from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.revenue.cli import metrics_app
+from banso.server.cli import serve
 from banso.users.cli import users_app
-from banso.web.cli import serve
 
 app = typer.Typer(
     name="banso",

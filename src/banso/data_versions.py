@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, String, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from banso.db import Base
+from banso.orm import Base
 
 REVENUE = "revenue"
 WATCHED: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""App database: engine, session factory, declarative base with stable constraint names."""
+"""App database: engine and session factory; the declarative base is ``banso.orm.Base``."""
 
 from __future__ import annotations
 
@@ -6,23 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from banso import data_versions
 from banso.config import get_settings
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+from banso.orm import Base as Base  # models import the base from here
 
 
 def utcnow() -> datetime:
@@ -42,8 +32,6 @@ def get_engine(url: str | None = None) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        from banso import data_versions  # imports Base from here
-
         data_versions.install(engine)
         _engines[url] = engine
     return engine

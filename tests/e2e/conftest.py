@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from banso.web.app import create_app
+from banso.server.app import create_app
 from web.world import EMAILS, PASSWORD, World, build_world
 
 CHROMIUM = "/usr/bin/chromium"

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from banso.db import get_engine, session_scope
+from banso.flows.daily_run import run_pipeline
 from banso.health import validation_report
 from banso.health.scorecard import load_scorecards
-from banso.playbooks.pipeline import run_pipeline
+from banso.server.app import create_app
 from banso.users.models import User
-from banso.web.app import create_app
 from health.test_validation import LAST, D, world  # noqa: F401  (the fixture)
 from playbooks.world import build_world as build_playbook_world
 from web.conftest import sign_in_as

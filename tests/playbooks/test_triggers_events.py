@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pyarrow as pa
+from tests.playbooks.world import at, build_world
 
 from banso.accounts.models import Account
 from banso.accounts.service import merge_accounts
@@ -14,8 +15,6 @@ from banso.playbooks.config import Playbook
 from banso.playbooks.triggers import PlaybookData
 from banso.revenue.models import Subscription
 from banso.usage.store import EVENT_SCHEMA, append_events
-
-from .world import at, build_world
 
 
 def _merged_world() -> None:

@@ -7,9 +7,8 @@ import pytest
 from revenue_examples import EXAMPLE_NAMES, insert_subscriptions, load_example
 from sqlalchemy import delete, func, select, text, update
 
-from banso import data_versions
+from banso import bulk, data_versions
 from banso.db import get_engine, session_scope
-from banso.ingest import bulk
 from banso.revenue import cache, service
 from banso.revenue.models import FxRate, Subscription
 

@@ -19,7 +19,7 @@ from revenue_examples import (
 from sqlalchemy import select
 
 from banso import schema
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
 from banso.analytics.engines import connect
 from banso.db import get_engine, session_scope

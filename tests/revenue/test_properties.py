@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from banso import schema
 from banso.db import dispose_engines, session_scope
-from banso.ingest.service import import_file
+from banso.ingest.importer import import_file
 from banso.revenue import service
 
 FIRST_DAY = date(2023, 1, 1)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from banso.web.app import create_app
+from banso.server.app import create_app
 from web.world import EMAILS, PASSWORD, World, build_world
 
 

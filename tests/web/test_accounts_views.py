@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
 from banso.accounts.search import search_key
 from banso.accounts.service import AccountFacts, merge_accounts, resolve_accounts

@@ -5,24 +5,26 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from banso.account_views.service import LOGGABLE_KINDS
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
-from banso.accounts.views_service import LOGGABLE_KINDS
+from banso.health.routes import SEGMENT_FIELDS
 from banso.i18n import catalogue
 from banso.ingest.schemas import ImportKind
 from banso.playbooks.models import CTA_PRIORITIES
+from banso.revenue.routes import COHORT_COLUMNS, HEATMAP_MEASURES, MONTH_COLUMNS
 from banso.support.models import PRIORITIES
 from banso.users.models import ROLES
-from banso.web.health_pages import SEGMENT_FIELDS
-from banso.web.metrics_pages import COHORT_COLUMNS, HEATMAP_MEASURES, MONTH_COLUMNS
-from banso.web.templating import NAV
+from banso.web.templating import NAV, TEMPLATE_DIRS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "banso"
 WEB_FILES = [
     *sorted((SRC / "web").rglob("*.py")),
-    *sorted((SRC / "web" / "templates").rglob("*.html")),
-    *sorted((SRC / "accounts" / "templates").rglob("*.html")),
-    SRC / "accounts" / "routes.py",
-    SRC / "accounts" / "views_service.py",
+    *sorted((SRC / "server").rglob("*.py")),
+    *sorted(path for folder in TEMPLATE_DIRS for path in folder.rglob("*.html")),
+    *sorted(SRC.glob("*/routes.py")),
+    *sorted(SRC.glob("*/api.py")),
+    SRC / "revenue" / "export.py",
+    SRC / "account_views" / "service.py",
     *sorted((SRC / "users").rglob("*.py")),
     *sorted((SRC / "audit").rglob("*.py")),
 ]

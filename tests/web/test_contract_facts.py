@@ -20,15 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from banso import schema
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
+from banso.dashboard.routes import RENEWAL_WINDOW_DAYS, dashboard
 from banso.db import get_engine, session_scope
 from banso.playbooks.config import DEFAULT_PLAYBOOKS, Conditions, Playbook, RenewalIn
 from banso.playbooks.triggers import PlaybookData
 from banso.revenue import contracts
 from banso.revenue import service as revenue
 from banso.revenue.models import FxRate, Subscription
-from banso.web.dashboard import RENEWAL_WINDOW_DAYS, dashboard
 from web.world import World
 
 TODAY = date(2026, 12, 1)

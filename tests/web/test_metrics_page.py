@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from banso.db import session_scope
+from banso.revenue.routes import COHORT_COLUMNS, MONTH_COLUMNS
+from banso.server.app import create_app
 from banso.users.models import User
-from banso.web.app import create_app
-from banso.web.metrics_pages import COHORT_COLUMNS, MONTH_COLUMNS
 from revenue.revenue_examples import assert_matches, expected, load_example
 from web.conftest import sign_in_as
 from web.world import EMAILS, PASSWORD

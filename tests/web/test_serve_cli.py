@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from banso.errors import BansoError
-from banso.web.cli import _time_of_day
+from banso.server.cli import _time_of_day
 
 
 def test_time_of_day() -> None:
@@ -24,7 +24,7 @@ def test_bad_run_at_is_one_sentence(cli) -> None:  # type: ignore[no-untyped-def
 
 
 def test_scheduler_runs_the_pipeline_daily_in_company_time() -> None:
-    from banso.playbooks.pipeline import start_scheduler
+    from banso.flows.daily_run import start_scheduler
 
     scheduler = start_scheduler(hour=6, minute=30)
     try:

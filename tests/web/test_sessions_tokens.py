@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from banso.audit.models import AuditEntry
 from banso.db import session_scope, utcnow
+from banso.server.app import SESSION_COOKIE
 from banso.users import service
 from banso.users.tokens import create_token
-from banso.web.app import SESSION_COOKIE
 from web.conftest import csrf_of, sign_in_as
 from web.world import EMAILS, PASSWORD, World
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pyarrow as pa
 from fastapi.testclient import TestClient
 
+from banso.account_views.service import company_today
 from banso.accounts.models import AccountMerge
-from banso.accounts.views_service import company_today
 from banso.config import get_settings
 from banso.db import session_scope
 from banso.usage.store import EVENT_SCHEMA, append_events

@@ -14,8 +14,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from banso import schema
+from banso.account_views.service import company_today
 from banso.accounts.models import Account, Contact
-from banso.accounts.views_service import company_today
 from banso.activities.models import Activity
 from banso.db import session_scope
 from banso.revenue.models import Subscription

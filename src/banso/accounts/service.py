@@ -19,10 +19,10 @@ from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contac
 from banso.accounts.search import search_key
 from banso.activities.models import Activity
 from banso.audit import service as audit
+from banso.bulk import bulk_insert
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _
-from banso.ingest.bulk import bulk_insert
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse

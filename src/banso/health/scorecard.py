@@ -13,13 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -27,6 +25,7 @@ from pydantic import (
 from banso.errors import ConfigRejected
 from banso.health.measures import MEASURES
 from banso.i18n import _
+from banso.yamlconfig import read_model
 
 DEFAULT_SCORECARD = Path(__file__).parent / "default_scorecard.yaml"
 
@@ -236,25 +235,7 @@ def shared_name_problems(cards: list[Scorecard]) -> list[str]:
 
 
 def load_scorecard_file(path: Path) -> Scorecard:
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise ScorecardError([f"{path}:{line}: {_('not valid YAML')}: {exc}"]) from exc
-    try:
-        return Scorecard.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-            field = ".".join(str(p) for p in loc) or "(scorecard)"
-            line = _line_of(root, loc)
-            reason = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{path}:{line}: {field}: {reason}")
-        raise ScorecardError(problems) from exc
+    return read_model(path, Scorecard, ScorecardError, whole="(scorecard)").model
 
 
 def choose_scorecard(cards: list[Scorecard], account: dict[str, Any]) -> Scorecard | None:
@@ -263,26 +244,3 @@ def choose_scorecard(cards: list[Scorecard], account: dict[str, Any]) -> Scoreca
         if card.applies_to.matches(account):
             return card
     return None
-
-
-def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
-    """1-based line of the YAML node at ``loc`` (the deepest existing one)."""
-    if node is None:
-        return 1
-    line = node.start_mark.line + 1
-    for key in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == str(key):
-                    child = v
-                    line = k.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if key < len(node.value):
-                child = node.value[key]
-                line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line

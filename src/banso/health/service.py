@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
+from banso.bulk import bulk_insert
 from banso.config import get_settings
 from banso.dates import accepted_day, check_day
 from banso.db import get_engine
@@ -34,7 +35,6 @@ from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
 from banso.health.scoring import score_rows
 from banso.i18n import _
-from banso.ingest.bulk import bulk_insert
 from banso.usage.metrics import LAST_ACTIVITY_LOOKBACK_DAYS
 from banso.usage.store import days as event_days
 from banso.usage.store import event_files, quarantine_unreadable, quarantined

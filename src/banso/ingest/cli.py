@@ -1,4 +1,4 @@
-"""``banso import KIND FILE``: parse options, call ``ingest.service.import_file``, print."""
+"""``banso import KIND FILE``: parse options, call ``ingest.importer.import_file``, print."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from banso.db import session_scope
 from banso.errors import ImportRejected
 from banso.i18n import _
-from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult, import_file
+from banso.ingest.importer import import_file
+from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult
 
 import_app = typer.Typer(
     help=(

@@ -1,4 +1,4 @@
-"""``import_file``: read, validate every row, then write all of it in the caller's transaction.
+"""``import_records``: read, validate every row, then write all of it in the caller's transaction.
 
 Nothing is written unless every row is good: parsing and checks run over the whole file first,
 and any problem raises ``ImportRejected`` listing each ``FILE:ROW:COLUMN: reason``. Rows are
@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -25,15 +24,15 @@ from banso.accounts.models import Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.audit import service as audit
+from banso.bulk import bulk_insert, bulk_update
 from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
-from banso.ingest.bulk import bulk_insert, bulk_update
 from banso.ingest.columns import arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
-from banso.ingest.readers import SourceFile, open_source
-from banso.ingest.schemas import FIELDS, ImportKind, load_mapping, match_headers
+from banso.ingest.readers import SourceFile
+from banso.ingest.schemas import FIELDS, ImportKind
 from banso.ingest.values import web_domain
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
@@ -62,27 +61,17 @@ class ImportResult:
     dry_run: bool
 
 
-def import_file(
+def import_records(
     session: Session,
-    kind: str,
-    path: Path,
-    *,
-    source: str = DEFAULT_SOURCE,
-    mapping_path: Path | None = None,
-    dry_run: bool = False,
+    import_kind: ImportKind,
+    source_file: SourceFile,
+    fields: dict[str, str],
+    source: str,
+    dry_run: bool,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import ``path`` as ``kind`` from ``source`` (all-or-nothing; the caller commits)."""
-    import_kind = ImportKind(kind)
-    mapping = load_mapping(mapping_path, import_kind) if mapping_path else None
-    source_file = open_source(path)
-    fields, header_problems = match_headers(import_kind, source_file.headers, mapping)
-    if header_problems:
-        raise rejected([ImportProblem(path.name, 1, c, r) for c, r in header_problems])
-    if import_kind is ImportKind.EVENTS:
-        from banso.ingest.events import import_events
-
-        return import_events(session, source_file, fields, source, dry_run, progress)
+    """Import a file of records (every kind but events) whose headers matched ``fields``."""
+    path = source_file.path
     table = read_validated(source_file, import_kind, fields, progress)
     writer = _WRITERS[import_kind]
     inserted, updated, unchanged, created = writer(

@@ -1,4 +1,4 @@
-"""``banso playbooks …``, ``banso ctas …`` and ``banso run``: parse, call the service, print."""
+"""``banso playbooks …`` and ``banso ctas …``: parse, call the service, print."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from banso.dates import DayOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
-from banso.playbooks import ctas, outbox, pipeline, service
+from banso.playbooks import ctas, outbox, service
 
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
 ctas_app = typer.Typer(help="CTAs (calls to action): list, close, assign, complete tasks.")
@@ -181,64 +181,13 @@ def history(cta_id: Annotated[int, typer.Argument(help="CTA id.")]) -> None:
             typer.echo(f"{e.at.isoformat(timespec='seconds')}  {e.actor}  {e.action}  {e.detail}")
 
 
-def run(
-    as_of: Annotated[
-        date | None,
-        typer.Option(
-            "--as-of",
-            help="Day to run (YYYY-MM-DD); default yesterday.",
-            parser=DayOption("--as-of"),
-        ),
-    ] = None,
-    no_send: Annotated[
-        bool, typer.Option("--no-send", help="Queue messages but do not send the outbox.")
-    ] = False,
-) -> None:
-    """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
-    Safe to repeat for the same day."""
-    summary = pipeline.run_pipeline(as_of, send=not no_send)
-    typer.echo(_("Run for {day}.", day=summary.as_of))
-    if summary.imported or summary.rejected:
-        typer.echo(
-            _(
-                "Inbox: {ok} files imported, {bad} rejected.",
-                ok=len(summary.imported),
-                bad=len(summary.rejected),
-            )
-        )
-    typer.echo(_("Health scored for {n} days.", n=len(summary.scored_days)))
-    for warning in summary.usage_warnings:
-        typer.echo(warning, err=True)
-    for name, counts in summary.playbooks.items():
-        if counts.firings:
-            typer.echo(
-                _(
-                    "{name}: {firings} accounts, {created} CTAs opened, {updated} updated, "
-                    "{messages} messages queued.",
-                    name=name,
-                    firings=counts.firings,
-                    created=counts.ctas_created,
-                    updated=counts.ctas_updated,
-                    messages=counts.messages,
-                )
-            )
-    if summary.outbox is not None:
-        _echo_outbox(summary.outbox)
-        if summary.outbox.busy:
-            typer.echo(_("Another worker is sending; this run left the outbox to it."))
-    if summary.validation_computed:
-        typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
-    if summary.reports_computed:
-        typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
-
-
 @playbooks_app.command("send")
 def send() -> None:
     """Send what is due in the outbox now (retries included)."""
-    _echo_outbox(outbox.deliver())
+    echo_outbox(outbox.deliver())
 
 
-def _echo_outbox(o: outbox.WorkerSummary) -> None:
+def echo_outbox(o: outbox.WorkerSummary) -> None:
     typer.echo(
         _(
             "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "

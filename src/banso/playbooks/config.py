@@ -19,15 +19,14 @@ from typing import Annotated, Any, Literal, get_args
 
 import jinja2
 import jinja2.meta
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES, TOUCH_MODELS
 from banso.errors import ConfigRejected
-from banso.health.scorecard import _line_of
 from banso.i18n import LANGUAGES, _
 from banso.playbooks.models import CTA_PRIORITIES, CTA_TYPES
 from banso.revenue.contracts import RENEWAL_TERM_MONTHS
+from banso.yamlconfig import read_model
 
 DEFAULT_PLAYBOOKS = Path(__file__).parent / "default_playbooks"
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
@@ -332,26 +331,10 @@ def load_playbooks(config_dir: Path | None, bands: set[str] | None = None) -> li
 def load_playbook_file(
     path: Path, templates: list[Path] | None = None, bands: set[str] | None = None
 ) -> Playbook:
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise PlaybookError([f"{path}:{line}: {_('not valid YAML')}: {exc}"]) from exc
-    try:
-        playbook = Playbook.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if not _is_union_tag(p)]
-            field = ".".join(str(p) for p in loc) or "(playbook)"
-            reason = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{path}:{_line_of(root, loc)}: {field}: {reason}")
-        raise PlaybookError(problems) from exc
+    loaded = read_model(path, Playbook, PlaybookError, whole="(playbook)", hidden=_is_union_tag)
+    playbook = loaded.model
     problems = [
-        f"{path}:{_line_of(root, loc)}: {'.'.join(str(p) for p in loc)}: {reason}"
+        loaded.problem(loc, reason)
         for loc, reason in _references(playbook, templates or template_dirs(None), bands)
     ]
     if problems:
@@ -361,7 +344,7 @@ def load_playbook_file(
 
 def _is_union_tag(part: Any) -> bool:
     """Pydantic puts a union member's tag in error locations; the YAML has no such key."""
-    return isinstance(part, str) and (part.startswith("function-") or part in _UNION_TAGS)
+    return isinstance(part, str) and part in _UNION_TAGS
 
 
 _UNION_TAGS = frozenset(

@@ -20,7 +20,6 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from banso.accounts.models import Account
 from banso.audit import service as audit
 from banso.config import get_settings
 from banso.db import session_scope
@@ -161,17 +160,6 @@ def require_role(*roles: str) -> Callable[..., User]:
         return user
 
     return check
-
-
-def can_edit_account(user: User, account: Account) -> bool:
-    """Admin and ops change any account; a CSM the accounts they own; a viewer none."""
-    if user.role in EDITOR_ROLES:
-        return True
-    return (
-        user.role == "csm"
-        and user.team_member_id is not None
-        and account.owner_id == user.team_member_id
-    )
 
 
 def sign_in(request: Request, user: User) -> None:

@@ -14,12 +14,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from banso.config import get_settings
-from banso.health.measures import measure_label
 from banso.i18n import current_language, translate
 from banso.web.auth import csrf_token
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-TEMPLATE_DIRS = [_PACKAGE / "web" / "templates", _PACKAGE / "accounts" / "templates"]
+TEMPLATE_DIRS = sorted(_PACKAGE.glob("*/templates"))
+"""Every package's ``templates/`` folder: its pages' templates stand beside its routes. Names are
+unique across the folders (a test checks), so which folder holds a template never matters."""
 
 NAV = (
     ("/", "Dashboard"),
@@ -62,7 +63,6 @@ def local_time(value: datetime | date | None) -> str:
 _env.globals["_"] = translate
 _env.filters["money"] = money
 _env.filters["local_time"] = local_time
-_env.globals["measure_label"] = measure_label
 
 
 def render(

@@ -28,7 +28,7 @@ from banso.web.templating import render
 SESSION_COOKIE = "banso_session"
 SESSION_MAX_AGE = 12 * 60 * 60
 """A browser session lasts a working day (seconds)."""
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parents[1] / "web" / "static"
 VENDOR_FILES = {
     "echarts.min.js": ("echarts", "dist", "echarts.min.js"),
     "htmx.min.js": ("htmx.org", "dist", "htmx.min.js"),
@@ -45,18 +45,17 @@ def app_from_environment() -> FastAPI:
 
 def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
-    from banso.accounts.routes import accounts_api, accounts_pages
-    from banso.audit.routes import audit_pages
-    from banso.users.routes import users_pages
-    from banso.web.dashboard import dashboard_pages
-    from banso.web.data_pages import data_pages
-    from banso.web.events_api import events_api
-    from banso.web.health_pages import health_pages
-    from banso.web.metrics_api import metrics_api
-    from banso.web.metrics_pages import metrics_pages
+    from banso.account_views.routes import accounts_api, accounts_pages
+    from banso.admin.routes import audit_pages, users_pages
+    from banso.dashboard.routes import dashboard_pages
+    from banso.health.routes import health_pages
+    from banso.ingest.api import events_api
+    from banso.ingest.routes import data_pages
+    from banso.playbooks.routes import tasks_pages
+    from banso.revenue.api import metrics_api
+    from banso.revenue.routes import metrics_pages
+    from banso.usage.routes import usage_pages
     from banso.web.routes import pages
-    from banso.web.tasks_pages import tasks_pages
-    from banso.web.usage_pages import usage_pages
 
     app = FastAPI(
         title="Banso API",

@@ -15,10 +15,10 @@ from banso.errors import BansoError
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
+from banso.revenue.export import FORMATS, Sheet, sheet, sheet_csv, sheet_xlsx
 from banso.revenue.service import CohortReport, RevenueReport, Row
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
-from banso.web.metrics_export import FORMATS, Sheet, sheet, sheet_csv, sheet_xlsx
 from banso.web.templating import render
 
 metrics_pages = APIRouter(include_in_schema=False)

@@ -14,15 +14,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from banso.accounts import views_service as accounts
+from banso.account_views import service as accounts
 from banso.config import get_settings
 from banso.errors import BansoError
+from banso.health.routes import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
-from banso.web.health_pages import HealthOverview, health_overview, latest_scores
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)

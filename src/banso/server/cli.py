@@ -36,9 +36,9 @@ def serve(
     """Run the web app and JSON API until interrupted, and the daily pipeline at --run-at."""
     import uvicorn
 
-    from banso.playbooks.pipeline import start_scheduler
+    from banso.flows.daily_run import start_scheduler
     from banso.revenue import cache as revenue_cache
-    from banso.web.app import create_app
+    from banso.server.app import create_app
 
     if not schema.is_ready():
         raise BansoError(_("The database is not initialised; run `banso init` first."))
@@ -59,7 +59,7 @@ def serve(
             # worker processes start afresh: hand them this process's settings (--home, --lang)
             os.environ.update(_settings_environment(https_only))
             uvicorn.run(
-                "banso.web.app:app_from_environment",
+                "banso.server.app:app_from_environment",
                 factory=True,
                 workers=workers,
                 host=host,

@@ -13,12 +13,13 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from banso.accounts import views_service as views
+from banso.account_views import service as views
 from banso.accounts.models import Account
+from banso.health.measures import measure_label
 from banso.i18n import _
+from banso.playbooks.routes import open_ctas
 from banso.users.models import User
-from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
-from banso.web.tasks_pages import open_ctas
+from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
 from banso.web.templating import render
 
 accounts_pages = APIRouter(include_in_schema=False)
@@ -129,6 +130,7 @@ def account_page(
         "today": views.company_today(),
         "can_edit": can_edit_account(user, view.account),
         "kinds": views.LOGGABLE_KINDS,
+        "measure_label": measure_label,
     }
     return render(request, "accounts/detail.html", context)
 
@@ -356,6 +358,17 @@ def api_health(
     if view is None:
         return None
     return HealthOut.model_validate(view.current, from_attributes=True)
+
+
+def can_edit_account(user: User, account: Account) -> bool:
+    """Admin and ops change any account; a CSM the accounts they own; a viewer none."""
+    if user.role in EDITOR_ROLES:
+        return True
+    return (
+        user.role == "csm"
+        and user.team_member_id is not None
+        and account.owner_id == user.team_member_id
+    )
 
 
 def _check_can_edit(session: Session, user: User, account_id: int) -> None:

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.errors import ImportRejected
+from banso.ingest.importer import import_file
 from banso.ingest.models import ImportBatch
 from banso.ingest.schemas import ImportKind
-from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, import_file
+from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS
 from banso.revenue import cache as revenue_cache
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, current_user, db_session, require_role

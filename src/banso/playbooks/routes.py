@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
-from banso.accounts.views_service import company_today
+from banso.dates import today as company_today
 from banso.playbooks import service as playbooks
 from banso.playbooks.models import Cta, CtaTask
 from banso.team.models import TeamMember

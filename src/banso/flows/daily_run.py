@@ -20,8 +20,8 @@ from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
 from banso.health import snapshots, validation_report
+from banso.ingest.importer import import_file
 from banso.ingest.schemas import ImportKind
-from banso.ingest.service import import_file
 from banso.playbooks import outbox, service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days

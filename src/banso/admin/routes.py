@@ -1,4 +1,6 @@
-"""Admin pages: users and their roles; API tokens (list, create shown once, revoke)."""
+"""Admin pages: users and their roles; API tokens (list, create shown once, revoke); the audit log.
+
+Above the base records (users, audit) and the web kit, so neither of those imports the other."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.audit import service as audit_service
+from banso.audit.cli import parse_since
 from banso.db import utcnow
 from banso.users import service, tokens
 from banso.users.models import ROLES, TOKEN_SCOPES, User
@@ -90,3 +94,28 @@ def _render_tokens(request: Request, session: Session, created: tuple[str, str] 
     response = render(request, "admin_tokens.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+audit_pages = APIRouter(include_in_schema=False)
+PAGE_SIZE = 200
+
+
+@audit_pages.get("/admin/audit")
+def audit_page(
+    request: Request,
+    session: Annotated[Session, Depends(db_session)],
+    _user: Annotated[User, Depends(require_role("admin"))],
+    since: str = "",
+    actor: str = "",
+    action: str = "",
+) -> Response:
+    entries = audit_service.list_entries(
+        session, since=parse_since(since), actor=actor, action=action, limit=PAGE_SIZE
+    )
+    context = {
+        "entries": [audit_service.as_dict(entry) for entry in entries],
+        "actions": audit_service.ACTIONS,
+        "filters": {"since": since, "actor": actor, "action": action},
+        "page_size": PAGE_SIZE,
+    }
+    return render(request, "admin_audit.html", context)
