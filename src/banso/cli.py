@@ -18,6 +18,7 @@ from banso.errors import BansoError
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
+from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app, run
 from banso.revenue.cli import metrics_app
 from banso.users.cli import users_app
@@ -40,6 +41,8 @@ app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.command("run")(run)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -64,7 +67,7 @@ def _global_options(
 def init() -> None:
     """Create the data directory and create or upgrade the app database."""
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     revision = schema.upgrade()
     typer.echo(
         _("Database ready at {url} (revision {revision}).", url=_safe_url(), revision=revision)
