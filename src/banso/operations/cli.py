@@ -23,12 +23,12 @@ def backup(
         summary = service.backup(destination, progress=report)
     typer.echo(
         _(
-            "Backed up {rows} rows in {tables} tables and {files} files ({size:,} bytes) "
+            "Backed up {rows} rows in {tables} tables and {files} files ({size} bytes) "
             "to {path}.",
             rows=f"{sum(summary.rows.values()):,}",
             tables=len(summary.rows),
             files=summary.files,
-            size=summary.bytes,
+            size=f"{summary.bytes:,}",
             path=str(summary.path),
         )
     )
