@@ -119,7 +119,10 @@ def test_acknowledged_writes_survive_neighbours(
             )  # fmt: skip
             write("after banso commands")
             _outside(SQLITE3_CLI, str(database), f".backup '{tmp_path / 'copy.db'}'")
-            write("after the backup")
+            write("after the sqlite3 backup")
+            _outside(BANSO, "--home", str(home), "backup", str(tmp_path / "banso-backup"))
+            backed_up = list(acknowledged)
+            write("after banso backup")
             report_on_new_months()
             write("last")
             listed = {a["id"] for a in api.get("/api/accounts/1/activities").json()}
@@ -141,8 +144,11 @@ def test_acknowledged_writes_survive_neighbours(
         assert check.execute("select count(*) from users").fetchone()[0] == 2
         outside = check.execute("select rate from fx_rates where month = '2019-01'").fetchall()
         assert outside == [(150,)]
-    assert len(acknowledged) == 6
+    assert len(acknowledged) == 7
     assert set(acknowledged) <= stored, f"lost: {sorted(set(acknowledged) - stored)}"
+    with sqlite3.connect(tmp_path / "banso-backup" / "database" / "banso.db") as copy:
+        in_backup = {row[0] for row in copy.execute("select id from activities")}
+    assert set(backed_up) <= in_backup
 
 
 def _env() -> dict[str, str]:
