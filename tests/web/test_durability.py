@@ -9,6 +9,7 @@ and vanished. This runs the server for real and lets neighbours in between the w
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -132,7 +133,8 @@ def test_acknowledged_writes_survive_neighbours(
         server.terminate()
         server.wait(timeout=60)
         log.close()
-    assert server.returncode == 0, (tmp_path / "serve.log").read_text()
+    # stopped, not crashed (uvicorn re-raises the SIGTERM it shut down on)
+    assert server.returncode in (0, -signal.SIGTERM), (tmp_path / "serve.log").read_text()
 
     with sqlite3.connect(database) as check:
         stored = {
