@@ -162,9 +162,11 @@ def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
         else:
             fields.append(name)
     line_format = ",".join("%Q" if kind == "text" else "%s" for kind in kinds)
+    # every line ends with its newline: Arrow reads a bare empty last field at the very end of
+    # the text, after a quoted one, as a quoted '' (not null)
     query = (
-        f"SELECT max(r), CAST(group_concat(line, char(10)) AS BLOB) FROM ("
-        f"SELECT rowid AS r, format('{line_format}', {', '.join(fields)}) AS line "
+        f"SELECT max(r), CAST(group_concat(line, '') AS BLOB) FROM ("
+        f"SELECT rowid AS r, format('{line_format}' || char(10), {', '.join(fields)}) AS line "
         f'FROM "{columns[0].table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?)'
     )
     names = [column.name for column in columns]
