@@ -104,6 +104,14 @@ def test_restore_into_a_fresh_home_gives_back_every_row_and_file(
     again = cli("restore", str(backup))
     assert again.exit_code == 2
     assert "is not empty; restore into a new home, or add --force" in again.stderr
+    if second_database is not None:
+        import shutil
+
+        shutil.rmtree(fresh)
+        refused = cli("restore", str(backup))
+        assert refused.exit_code == 2
+        assert "The app database already has tables; add --force" in refused.stderr
+        fresh.mkdir()
     (fresh / "stray.txt").write_text("left from before")
     forced = cli("restore", str(backup), "--force")
     assert forced.exit_code == 0, forced.stderr
