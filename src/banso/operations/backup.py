@@ -79,6 +79,7 @@ def backup(destination: Path, progress: Progress | None = None) -> BackupSummary
         raise BansoError(_("The database is not initialised; run `banso init` first."))
     report = progress or _no_progress
     _private_dir(destination)
+    destination.chmod(0o700)  # also when it existed, empty
     _private_dir(destination / "database")
     app_db = get_engine()
     if app_db.dialect.name == "sqlite" and app_db.url.database:
@@ -110,9 +111,9 @@ def backup(destination: Path, progress: Progress | None = None) -> BackupSummary
         "database": {"dialect": app_db.dialect.name, "revision": revision, "rows": rows},
         "files": files,
     }
-    manifest_path = destination / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    manifest_path.chmod(0o600)
+    descriptor = os.open(destination / "manifest.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return BackupSummary(
         destination,
         app_db.dialect.name,
@@ -219,8 +220,7 @@ def _copy_private(source: Path, target: Path) -> None:
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as out, source.open("rb") as data:
         shutil.copyfileobj(data, out, 1 << 20)
-    os.chmod(target, 0o600)
-    shutil.copystat(source, target)
+    shutil.copystat(source, target)  # keeps the modification time; the mode is set again below
     os.chmod(target, 0o600)
 
 
