@@ -149,6 +149,26 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(
     assert not fresh.exists()
 
 
+def test_a_sqlite_database_outside_the_home_is_not_replaced_unasked(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").exit_code == 0
+    backup = tmp_path / "backup"
+    assert cli("backup", str(backup)).exit_code == 0
+    elsewhere = tmp_path / "elsewhere.db"
+    elsewhere.write_bytes(b"someone else's data")
+    monkeypatch.setenv("BANSO_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("BANSO_DATABASE_URL", f"sqlite:///{elsewhere}")
+    db.dispose_engines()
+    config.get_settings.cache_clear()
+    refused = cli("restore", str(backup))
+    assert refused.exit_code == 2
+    assert "The app database already has tables; add --force" in refused.stderr
+    assert elsewhere.read_bytes() == b"someone else's data"
+    assert cli("restore", str(backup), "--force").exit_code == 0
+    assert elsewhere.read_bytes()[:16] == b"SQLite format 3\x00"
+
+
 def test_the_database_home_and_backups_are_readable_by_their_owner_only(
     cli, banso_home: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

@@ -168,7 +168,13 @@ def restore(source: Path, *, force: bool = False, progress: Progress | None = No
             )
         )
     dispose_engines()
-    if dialect != "sqlite" and _has_tables(settings.db_url) and not force:
+    if dialect == "sqlite":
+        # a database file outside the home (BANSO_DATABASE_URL) is not replaced unasked either
+        database_file = Path(str(app_url.database))
+        in_use = database_file.exists() and database_file.stat().st_size > 0
+    else:
+        in_use = _has_tables(settings.db_url)
+    if in_use and not force:
         raise BansoError(_("The app database already has tables; add --force to replace them."))
     if occupied:
         for entry in home.iterdir():

@@ -23,8 +23,7 @@ def backup(
         summary = service.backup(destination, progress=report)
     typer.echo(
         _(
-            "Backed up {rows} rows in {tables} tables and {files} files ({size} bytes) "
-            "to {path}.",
+            "Backed up {rows} rows in {tables} tables and {files} files ({size} bytes) to {path}.",
             rows=f"{sum(summary.rows.values()):,}",
             tables=len(summary.rows),
             files=summary.files,
