@@ -27,6 +27,7 @@ from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
+from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
@@ -50,6 +51,8 @@ app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.add_typer(audit_app, name="audit")
 app.command("run")(run)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -93,7 +96,7 @@ def _creatable_directory(value: str) -> Path:
 def init() -> None:
     """Create the data directory and create or upgrade the app database."""
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     revision = schema.upgrade()
     typer.echo(
         _("Database ready at {url} (revision {revision}).", url=_safe_url(), revision=revision)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -29,12 +31,28 @@ def get_engine(url: str | None = None) -> Engine:
     if engine is None:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30})
+            if engine.url.database and not engine.url.database.startswith(":"):
+                _create_private_file(Path(engine.url.database))
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
         data_versions.install(engine)
         _engines[url] = engine
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a missing SQLite database file readable by its owner only (SQLite gives its WAL
+    and shared-memory files the same mode), in folders Banso creates owner-only too."""
+    if path.exists():
+        return
+    missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

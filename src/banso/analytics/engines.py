@@ -19,6 +19,7 @@ import shutil
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import IO, Any
 import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from sqlalchemy import Column, select
@@ -111,11 +113,12 @@ def connect(engine: str, app_db: Engine, tables: TableColumns) -> AnalyticsConne
 def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     """All rows of these columns of one app table as Arrow, typed as the model declares.
 
-    SQLite is read with the ADBC SQLite driver straight into Arrow (300,000 rows in a fifth of a
-    second); other databases through the DBAPI cursor, without SQLAlchemy's per-row processing.
+    SQLite is read through the app's own driver (Python's ``sqlite3``) as CSV text that SQLite
+    writes and Arrow parses, never with a second SQLite library (see :func:`_read_sqlite`);
+    other databases through the DBAPI cursor, without SQLAlchemy's per-row processing.
     """
     if app_db.dialect.name == "sqlite" and app_db.url.database:
-        return _read_sqlite_adbc(app_db.url.database, columns)
+        return _read_sqlite(app_db, columns)
     statement = select(*columns).compile(dialect=app_db.dialect)
     raw = app_db.raw_connection()
     try:
@@ -136,51 +139,99 @@ def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
 
 
-_NULL_TEXT = "\x00"
-_NULL_INT = -(2**63)
-_NULL_REAL = -1e308
+SQLITE_CHUNK_ROWS = 250_000
+"""Rows of a SQLite table read as one text value (about 10 MB at 40 bytes a row)."""
+
+_RAW_TYPES = {"int": pa.int64(), "real": pa.float64(), "text": pa.string(), "clock": pa.string()}
 
 
-def _read_sqlite_adbc(path: str, columns: Sequence[Column[Any]]) -> pa.Table:
-    """One SQLite table's columns via ADBC. ADBC infers a column's type from its first rows, so
-    nulls are read as sentinels (NUL text, the smallest int64, -1e308) and turned back into nulls
-    here; SQLite's ISO date and timestamp text is cast by Arrow."""
-    import adbc_driver_sqlite.dbapi
+def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
+    """One SQLite table's columns, read on a connection of the app's own engine.
 
+    A second SQLite library in the process (the ADBC driver links its own) does not share POSIX
+    locks with Python's: closing its file releases the server's locks, and the next outside
+    process to close the database deletes the WAL under the server, losing acknowledged writes.
+    Fetching rows as Python tuples through ``sqlite3`` is 3-5 times slower than ADBC, so SQLite
+    itself formats each row as a CSV line (``format``: ``%Q`` quotes text, NULL stays bare) and
+    concatenates a chunk of rows into one value that Arrow's multithreaded CSV reader parses.
+    Chunks follow the rowid inside one read transaction, so the table is read as of one moment.
+    """
     kinds = [_sqlite_kind(_arrow_type(column.type)) for column in columns]
-    sentinels = {"int": str(_NULL_INT), "real": repr(_NULL_REAL), "text": "char(0)"}
-    selected = ", ".join(
-        f'ifnull("{column.name}", {sentinels[kind]}) AS "{column.name}"'
-        for column, kind in zip(columns, kinds, strict=True)
-    )
-    query = f'SELECT {selected} FROM "{columns[0].table.name}"'
-    with adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro") as conn:
-        cursor = conn.cursor()
-        cursor.execute(query)
-        data = cursor.fetch_arrow_table()
-        cursor.close()
-    arrays = []
+    fields = []
     for column, kind in zip(columns, kinds, strict=True):
+        name = f'"{column.name}"'
+        if kind == "real":
+            # 17 significant digits give back the same double; NULL must stay bare
+            fields.append(f"iif({name} IS NULL, NULL, format('%!.17g', {name}))")
+        else:
+            fields.append(name)
+    line_format = ",".join("%Q" if kind == "text" else "%s" for kind in kinds)
+    # every line ends with its newline: Arrow reads a bare empty last field at the very end of
+    # the text, after a quoted one, as a quoted '' (not null)
+    query = (
+        f"SELECT max(r), CAST(group_concat(line, '') AS BLOB) FROM ("
+        f"SELECT rowid AS r, format('{line_format}' || char(10), {', '.join(fields)}) AS line "
+        f'FROM "{columns[0].table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?)'
+    )
+    names = [column.name for column in columns]
+    parse = pa_csv.ParseOptions(quote_char="'", double_quote=True, newlines_in_values=True)
+    convert = pa_csv.ConvertOptions(
+        column_types={n: _RAW_TYPES[k] for n, k in zip(names, kinds, strict=True)},
+        null_values=["", "NULL"],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    )
+
+    def parse_chunk(text: bytes) -> pa.Table:
+        return pa_csv.read_csv(
+            pa.py_buffer(text),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=parse,
+            convert_options=convert,
+        )
+
+    # Arrow parses a chunk on another thread while SQLite formats the next (both drop the GIL)
+    chunks: list[Future[pa.Table]] = []
+    raw = app_db.raw_connection()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as parser:
+            cursor = raw.cursor()
+            cursor.execute("BEGIN")
+            after = -(2**63)
+            while True:
+                cursor.execute(query, (after, SQLITE_CHUNK_ROWS))
+                last, text = cursor.fetchone()
+                if last is None:
+                    break
+                chunks.append(parser.submit(parse_chunk, text))
+                after = last
+            cursor.close()
+            parsed = [chunk.result() for chunk in chunks]
+    finally:
+        raw.rollback()
+        raw.close()
+    schema = pa.schema([(n, _RAW_TYPES[k]) for n, k in zip(names, kinds, strict=True)])
+    data = pa.concat_tables(parsed) if parsed else schema.empty_table()
+    arrays = []
+    for column in columns:
         arrow_type = _arrow_type(column.type)
-        raw_type, sentinel = {
-            "int": (pa.int64(), _NULL_INT),
-            "real": (pa.float64(), _NULL_REAL),
-            "text": (pa.string(), _NULL_TEXT),
-        }[kind]
-        values = data.column(column.name).cast(raw_type)
-        values = pc.if_else(pc.equal(values, sentinel), pa.scalar(None, raw_type), values)
+        values = data.column(column.name)
         if pa.types.is_timestamp(arrow_type):
             arrays.append(_utc_timestamps_from_text(values))
         else:
             arrays.append(values.cast(arrow_type))
-    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _sqlite_kind(arrow_type: pa.DataType) -> str:
+    """How a column is written into the CSV text: ``clock`` is a date or timestamp, ISO text
+    that has no comma, quote or newline, so it goes unquoted (an empty field is null)."""
     if pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type):
         return "int"
     if pa.types.is_floating(arrow_type):
         return "real"
+    if pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type):
+        return "clock"
     return "text"
 
 
