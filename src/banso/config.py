@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     config_dir: Path | None = None
     """Directory of YAML config (scorecards, playbooks); default: ``home``/config."""
 
+    max_upload_bytes: int = 200 * 1024 * 1024
+    """Largest file the Data page accepts (bytes); a bigger upload is refused with 413 before
+    it is stored."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Largest body of any other request, event batches included (bytes): 413 beyond."""
+
+    events_rate_per_minute: int = 120
+    """``POST /api/events`` requests per minute per API token (or client address); 429 beyond.
+    0 turns the limit off."""
+
+    event_future_days: int = 2
+    """How far past now an event's timestamp may lie (days); the earliest is 1990-01-01."""
+
     @field_validator("fiscal_year_start")
     @classmethod
     def _month(cls, v: int) -> int:
