@@ -17,6 +17,7 @@ from banso.accounts import views_service as views
 from banso.config import get_settings
 from banso.errors import InvalidValue
 from banso.i18n import _
+from banso.spreadsheet_cells import spreadsheet_row
 from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import Forbidden, can_edit_account, current_user, db_session
@@ -417,7 +418,7 @@ def _csv_lines(header: list[str], rows: list[list[object]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     yield "\ufeff"
     for row in [header, *rows]:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(spreadsheet_row(["" if v is None else v for v in row]))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

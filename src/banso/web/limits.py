@@ -95,11 +95,10 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    megabytes = f"{limit / (1024 * 1024):.1f}".removesuffix(".0")
+    megabytes = format(limit / (1024 * 1024), ".3g")
     if scope["path"] in UPLOAD_PATHS:
         message = _(
-            "The file is larger than the upload limit of {mb} MB; split it, or import it on "
-            "the server with `banso import`.",
+            "The file is over the {mb} MB upload limit; split it, or use `banso import` instead.",
             mb=megabytes,
         )
     else:
