@@ -238,3 +238,34 @@ def test_no_template_has_inline_script() -> None:
             assert not inline_handler.search(text), path
             for tag in re.findall(r"<script\b[^>]*>", text):
                 assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+
+
+def test_openapi_declares_security_schemes_and_the_problem_responses(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["token"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token from `banso users token EMAIL`.",
+    }
+    assert (schemes["session"]["in"], schemes["session"]["name"]) == ("cookie", "banso_session")
+    assert document["security"] == [{"token": []}, {"session": []}]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    events = document["paths"]["/api/events"]["post"]["responses"]
+    assert set(events) == {"200", "400", "401", "403", "413", "422", "429"}
+    assert events["422"]["content"] == {"application/problem+json": {"schema": problem}}
+    one = document["paths"]["/api/accounts/{account_id}"]["get"]["responses"]
+    assert set(one) == {"200", "400", "401", "404", "422"}
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    fields = document["components"]["schemas"]["Problem"]["properties"]
+    assert set(fields) == {"type", "title", "status", "detail", "errors"}
+
+
+def test_problems_speak_the_callers_language(client: TestClient, world: World) -> None:
+    headers = {**_token("viewer"), "Accept-Language": "ja"}
+    bad = client.get("/api/accounts", params={"page": "0", "band": "purple"}, headers=headers)
+    body = bad.json()
+    assert body["title"] == "リクエストの内容が正しくありません"
+    assert ("page", "1 以上の値を指定してください。") in _errors(bad)
+    missing = client.get("/api/accounts/999999", headers=headers).json()
+    assert (missing["title"], missing["detail"]) == ("見つかりません", "ID 999999 の顧客はありません。")
