@@ -268,4 +268,7 @@ def test_problems_speak_the_callers_language(client: TestClient, world: World) -
     assert body["title"] == "リクエストの内容が正しくありません"
     assert ("page", "1 以上の値を指定してください。") in _errors(bad)
     missing = client.get("/api/accounts/999999", headers=headers).json()
-    assert (missing["title"], missing["detail"]) == ("見つかりません", "ID 999999 の顧客はありません。")
+    assert (missing["title"], missing["detail"]) == (
+        "見つかりません",
+        "ID 999999 の顧客はありません。",
+    )
