@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
     config_dir: Path | None = None
     """Directory of YAML config (scorecards, playbooks); default: ``home``/config."""
 
+    event_earliest: date = date(1990, 1, 1)
+    """The event store refuses events before this UTC day (a typo or a fuzzer's year 0001
+    would otherwise become a day folder of its own)."""
+
+    event_future_days: int = Field(default=7, ge=0)
+    """...nor events more than this many days after now (a device clock a little ahead is fine)."""
+
     max_upload_bytes: int = 200 * 1024 * 1024
     """Largest file the Data page accepts (bytes); a bigger upload is refused with 413 before
     it is stored."""
@@ -47,9 +55,6 @@ class Settings(BaseSettings):
     events_rate_per_minute: int = 120
     """``POST /api/events`` requests per minute per API token (or client address); 429 beyond.
     0 turns the limit off."""
-
-    event_future_days: int = 2
-    """How far past now an event's timestamp may lie (days); the earliest is 1990-01-01."""
 
     @field_validator("fiscal_year_start")
     @classmethod

@@ -48,8 +48,8 @@ class EventIn(BaseModel):
     user_id: str | None = Field(default=None, max_length=300)
     event: str = Field(min_length=1, max_length=200, description="What the user did, e.g. login.")
     ts: datetime = Field(
-        description="When it happened, with a time zone (ISO 8601), from 1990-01-01 to "
-        "BANSO_EVENT_FUTURE_DAYS days from now."
+        description="When it happened, with a time zone (ISO 8601), from BANSO_EVENT_EARLIEST "
+        "(1990-01-01) to BANSO_EVENT_FUTURE_DAYS (7) days from now."
     )
     properties: dict[str, Any] | None = None
 
@@ -85,7 +85,8 @@ def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, st
     problems: list[dict[str, str]] = []
     ids = {e.account_id for e in events}
     known = set(session.scalars(select(Account.id).where(Account.id.in_(ids)))) if ids else set()
-    latest = datetime.now(UTC) + timedelta(days=get_settings().event_future_days)
+    settings = get_settings()
+    latest = datetime.now(UTC) + timedelta(days=settings.event_future_days)
     for index, e in enumerate(events):
         if e.account_id not in known:
             reason = _("There is no account with id {id}.", id=e.account_id)
@@ -95,7 +96,7 @@ def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, st
             problems.append({"field": f"events[{index}].ts", "reason": reason})
             continue
         try:
-            check_timestamp(e.ts, latest=latest)
+            check_timestamp(e.ts, latest=latest, earliest_day=settings.event_earliest)
         except ValueError as out_of_range:
             problems.append({"field": f"events[{index}].ts", "reason": str(out_of_range)})
     return problems

@@ -83,12 +83,14 @@ def month_range(start: str | None, end: str | None) -> tuple[str | None, str | N
     return first, last
 
 
-def check_timestamp(value: datetime, *, latest: datetime) -> datetime:
-    """``value`` when it lies from 1990-01-01 (UTC) to ``latest``; ValueError (a pydantic
+def check_timestamp(
+    value: datetime, *, latest: datetime, earliest_day: date = EARLIEST_DAY
+) -> datetime:
+    """``value`` when it lies from ``earliest_day`` (UTC) to ``latest``; ValueError (a pydantic
     field error) otherwise. Years 1 and 9999 are refused before any time-zone arithmetic,
     which would overflow there."""
-    earliest = datetime.combine(EARLIEST_DAY, datetime.min.time(), UTC)
-    if not (EARLIEST_DAY.year <= value.year < 9999 and earliest <= value <= latest):
+    earliest = datetime.combine(earliest_day, datetime.min.time(), UTC)
+    if not (earliest_day.year <= value.year < 9999 and earliest <= value <= latest):
         raise ValueError(
             _(
                 "Give a time from {first} to {last}.",
