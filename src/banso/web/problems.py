@@ -208,7 +208,7 @@ async def _not_signed_in(request: Request, exc: NotSignedIn) -> Response:
 
 
 async def _forbidden(request: Request, exc: Forbidden) -> Response:
-    # the auth branch's Forbidden may carry its own reason (a token's scopes)
+    # a Forbidden may carry its own reason (a token's scopes)
     return _answer(request, 403, str(exc) or _("Your role does not allow this."))
 
 
