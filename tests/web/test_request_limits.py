@@ -272,3 +272,14 @@ def test_problems_speak_the_callers_language(client: TestClient, world: World) -
         "見つかりません",
         "ID 999999 の顧客はありません。",
     )
+
+
+def test_the_api_choices_are_the_lists_of_the_domain() -> None:
+    from typing import get_args
+
+    from banso.accounts import routes, views_service
+
+    assert get_args(routes.SortKey) == views_service.SORTS
+    assert get_args(routes.BandChoice) == ("", *views_service.BANDS, views_service.NOT_SCORED)
+    kind = routes.ActivityIn.model_fields["kind"].annotation
+    assert get_args(kind) == views_service.LOGGABLE_KINDS
