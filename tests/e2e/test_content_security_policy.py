@@ -13,11 +13,11 @@ def test_the_period_picker_submits_without_an_inline_handler(tab: Tab, site: Sit
     sign_in(tab, site, "admin", then="/")
     picker = page.get_by_test_id("period-picker")
     options = picker.locator("option").evaluate_all("els => els.map(e => e.value)")
-    assert len(options) > 1
+    other = next(value for value in options if value != picker.input_value())
     with page.expect_navigation():
-        picker.select_option(options[-1])
-    assert f"period={options[-1]}" in page.url
-    expect(page.get_by_test_id("period-picker")).to_have_value(options[-1])
+        picker.select_option(other)
+    assert f"period={other}" in page.url
+    expect(page.get_by_test_id("period-picker")).to_have_value(other)
     assert tab.errors == []
 
 

@@ -238,6 +238,8 @@ def test_subscriptions_health_and_revenue_metrics(client: TestClient, world: Wor
     assert bad.json()["errors"] == [
         {"field": "end", "reason": "Give a month written YYYY-MM, such as 2024-04."}
     ]
+    year_zero = client.get("/api/metrics/revenue", params={"end": "0000-01"}, headers=auth)
+    assert year_zero.status_code == 422 and year_zero.json()["errors"][0]["field"] == "end"
     early = client.get("/api/metrics/revenue", params={"start": "1989-12"}, headers=auth)
     assert early.status_code == 422 and early.json()["errors"][0]["field"] == "start"
     assert early.json()["errors"][0]["reason"].startswith("Give a month from 1990-01 to ")

@@ -58,9 +58,10 @@ def month_parameter(value: str | None, field: str) -> str | None:
     match = _MONTH.fullmatch(value.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidValue(field, _("Give a month written YYYY-MM, such as 2024-04."))
-    first = date(int(match.group(1)), int(match.group(2)), 1)
     last = latest_day()
-    if not EARLIEST_DAY <= first <= last:
+    year = int(match.group(1))
+    first = date(year, int(match.group(2)), 1) if EARLIEST_DAY.year <= year <= last.year else None
+    if first is None or not EARLIEST_DAY <= first <= last:
         raise InvalidValue(
             field,
             _(
