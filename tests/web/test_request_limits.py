@@ -283,3 +283,23 @@ def test_the_api_choices_are_the_lists_of_the_domain() -> None:
     assert get_args(routes.BandChoice) == ("", *views_service.BANDS, views_service.NOT_SCORED)
     kind = routes.ActivityIn.model_fields["kind"].annotation
     assert get_args(kind) == views_service.LOGGABLE_KINDS
+
+
+def test_an_unexpected_error_is_a_problem_with_the_security_headers(world: World) -> None:
+    from banso.web.app import create_app
+
+    app = create_app()
+
+    @app.get("/api/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/broken")
+    assert response.status_code == 500
+    assert response.json()["detail"] == (
+        "Something went wrong on our side; the error has been logged."
+    )
+    assert "a bug" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from banso.errors import BansoError, InvalidValue, NotFound
 from banso.i18n import _
 from banso.web.auth import CsrfRejected, Forbidden, NotSignedIn
+from banso.web.headers import SECURITY_HEADERS
 from banso.web.templating import render
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -244,6 +245,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     # outside the session and language middleware: no layout, the default language
     message = _("Something went wrong on our side; the error has been logged.")
     if wants_json(request):
-        return problem_response(500, message)
-    page = f"<!doctype html><title>{status_title(500)}</title><p>{escape(message)}</p>"
-    return HTMLResponse(page, status_code=500)
+        response: Response = problem_response(500, message)
+    else:
+        page = f"<!doctype html><title>{status_title(500)}</title><p>{escape(message)}</p>"
+        response = HTMLResponse(page, status_code=500)
+    # answered outside the security-headers middleware too
+    response.headers.update({k.decode(): v.decode() for k, v in SECURITY_HEADERS})
+    return response
