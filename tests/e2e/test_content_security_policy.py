@@ -11,6 +11,8 @@ from e2e.conftest import Site, Tab, sign_in
 def test_the_period_picker_submits_without_an_inline_handler(tab: Tab, site: Site) -> None:
     page = tab.page
     sign_in(tab, site, "admin", then="/")
+    page.wait_for_url(f"{site.url}/")
+    page.wait_for_load_state("load")  # dashboard.js (deferred) has wired the picker
     picker = page.get_by_test_id("period-picker")
     options = picker.locator("option").evaluate_all("els => els.map(e => e.value)")
     other = next(value for value in options if value != picker.input_value())
