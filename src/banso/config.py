@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     event_future_days: int = Field(default=7, ge=0)
     """...nor events more than this many days after now (a device clock a little ahead is fine)."""
 
+    max_upload_bytes: int = 200 * 1024 * 1024
+    """Largest file the Data page accepts (bytes); a bigger upload is refused with 413 before
+    it is stored."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Largest body of any other request, event batches included (bytes): 413 beyond."""
+
+    events_rate_per_minute: int = 120
+    """``POST /api/events`` requests per minute per API token (or client address); 429 beyond.
+    0 turns the limit off."""
+
     @field_validator("fiscal_year_start")
     @classmethod
     def _month(cls, v: int) -> int:

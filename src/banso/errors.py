@@ -37,3 +37,16 @@ class ConfigRejected(BansoError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class NotFound(BansoError):
+    """The record asked for does not exist (the web answers 404)."""
+
+
+class InvalidValue(BansoError):
+    """One input value is malformed or out of bounds; ``field`` names it as the caller wrote
+    it (a query parameter, a form or body field), ``reason`` says what is allowed."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason

@@ -53,7 +53,16 @@ def test_account_360_json(client: TestClient, world: World) -> None:
     assert body["account"]["mrr"] == 130000 and body["mrr_by_currency"] == {"JPY": 130000}
     assert [c["role"] for c in body["contacts"]] == ["champion", "decision_maker"]
     assert {t["kind"] for t in body["timeline"]} == {"activity", "ticket", "survey", "subscription"}
-    assert client.get("/api/accounts/9999", headers=_token("viewer")).status_code == 400
+    missing = client.get("/api/accounts/9999", headers=_token("viewer"))
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json() == {
+        "type": "about:blank",
+        "title": "Not found",
+        "status": 404,
+        "detail": "There is no account with id 9999.",
+        "errors": [],
+    }
 
 
 def test_roles_are_enforced_for_token_callers(client: TestClient, world: World) -> None:
@@ -68,7 +77,10 @@ def test_roles_are_enforced_for_token_callers(client: TestClient, world: World) 
     assert created.status_code == 201 and created.json()["summary"] == "API から記録"
     assert client.post(url_other, json=note, headers=_token("ops")).status_code == 201
     bad = client.post(url_own, json={"kind": "party", "summary": "x"}, headers=_token("admin"))
-    assert bad.status_code == 400 and "note, call, meeting, email" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        {"field": "kind", "reason": "Choose one of: 'note', 'call', 'meeting' or 'email'."}
+    ]
 
 
 def test_cookie_callers_of_the_api_need_the_csrf_header(
@@ -183,12 +195,12 @@ def test_a_bad_event_rejects_the_whole_batch_with_index_and_field(
         ]
     }
     response = client.post("/api/events", json=batch, headers=_token("admin"))
-    assert response.status_code == 400
-    assert response.json()["problems"] == [
-        {"index": 1, "field": "account_id", "reason": "There is no account with id 9999."},
+    assert response.status_code == 422
+    assert response.json()["detail"] == "The batch was not stored."
+    assert response.json()["errors"] == [
+        {"field": "events[1].account_id", "reason": "There is no account with id 9999."},
         {
-            "index": 1,
-            "field": "ts",
+            "field": "events[1].ts",
             "reason": "The time needs a time zone, such as 2026-04-01T09:30:00+09:00.",
         },
     ]
@@ -223,7 +235,15 @@ def test_subscriptions_health_and_revenue_metrics(client: TestClient, world: Wor
     assert revenue["currency"] == "JPY" and len(revenue["months"]) == 12
     assert revenue["months"][-1]["mrr_end"] == 180000.0
     bad = client.get("/api/metrics/revenue", params={"end": "2026-13"}, headers=auth)
-    assert bad.status_code == 400 and "YYYY-MM" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        {"field": "end", "reason": "Give a month written YYYY-MM, such as 2024-04."}
+    ]
+    year_zero = client.get("/api/metrics/revenue", params={"end": "0000-01"}, headers=auth)
+    assert year_zero.status_code == 422 and year_zero.json()["errors"][0]["field"] == "end"
+    early = client.get("/api/metrics/revenue", params={"start": "1989-12"}, headers=auth)
+    assert early.status_code == 422 and early.json()["errors"][0]["field"] == "start"
+    assert early.json()["errors"][0]["reason"].startswith("Give a month from 1990-01 to ")
 
 
 def test_contacts_and_activities_of_an_account(client: TestClient, world: World) -> None:
@@ -243,4 +263,6 @@ def test_contacts_and_activities_of_an_account(client: TestClient, world: World)
         ("call", "更新の確認"),
         ("meeting", "四半期ビジネスレビューを実施"),
     ]
-    assert client.get("/api/accounts/999/contacts", headers=auth).status_code == 400
+    assert client.get("/api/accounts/999/contacts", headers=auth).status_code == 404
+    assert client.get("/api/accounts/999/activities", headers=auth).status_code == 404
+    assert client.get("/api/accounts/999/health", headers=auth).status_code == 404

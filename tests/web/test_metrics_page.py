@@ -258,5 +258,6 @@ def test_export_needs_a_sign_in_and_known_choices(client: TestClient) -> None:
         wrong.text
     )
     bad_month = client.get("/metrics/export", params={"table": "revenue", "end": "2025-13"})
-    assert bad_month.status_code == 400
-    assert "To must be a month written YYYY-MM" in bad_month.text
+    assert bad_month.status_code == 422
+    assert "Give a month written YYYY-MM, such as 2024-04." in bad_month.text
+    assert "<code>end</code>" in bad_month.text

@@ -255,7 +255,8 @@ def test_metrics_page_tables(client: TestClient, sign_in) -> None:  # type: igno
     assert '<td class="num">180,000</td>' in rows  # MRR at the end of this month
     assert "FY" in page[page.index('id="fiscal-periods"') :]
     bad = client.get("/metrics?end=2026-13").text
-    assert "must be a month written YYYY-MM" in bad
+    assert "end: Give a month written YYYY-MM, such as 2024-04." in bad
+    assert "--to" not in bad  # the page's parameter is named, not the command-line flag
 
 
 def test_dashboard_period_picker_takes_fiscal_quarters_and_years(

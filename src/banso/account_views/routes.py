@@ -5,55 +5,91 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from banso.account_views import service as views
 from banso.accounts.models import Account
+from banso.errors import InvalidValue
 from banso.health.measures import measure_label
 from banso.i18n import _
 from banso.playbooks.routes import open_ctas
+from banso.spreadsheet_cells import spreadsheet_row
+from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
+from banso.web.params import MAX_ID, AccountId, UtcDateTime, check_timestamp
 from banso.web.templating import render
 
 accounts_pages = APIRouter(include_in_schema=False)
 accounts_api = APIRouter(prefix="/api", tags=["accounts"])
+MAX_SUMMARY_CHARS = 10_000
+
+
+SortKey = Literal[
+    "name", "kana", "plan", "segment", "owner", "lifecycle", "score", "mrr", "renewal"
+]
+BandChoice = Literal["", "green", "yellow", "red", "none"]
+MAX_PAGE = 1_000_000
+MAX_RENEWAL_DAYS = 3650
+TextFilter = Annotated[str, Query(max_length=200)]
 
 
 def account_filter(
     user: Annotated[User, Depends(current_user)],
-    q: str = "",
-    owner: str = "",
-    plan: str = "",
-    segment: str = "",
-    lifecycle: str = "",
-    renewal: str = "",
-    band: str = "",
-    sort: str = "name",
+    session: Annotated[Session, Depends(db_session)],
+    q: TextFilter = "",
+    owner: Annotated[
+        str,
+        Query(
+            pattern=r"^(me|[0-9]{1,19})?$",
+            description="me (the signed-in CSM), a team member's id, or empty for everyone.",
+        ),
+    ] = "",
+    plan: TextFilter = "",
+    segment: TextFilter = "",
+    lifecycle: TextFilter = "",
+    renewal: Annotated[
+        str,
+        Query(
+            pattern=r"^[0-9]{0,4}$",
+            description=f"Days (0-{MAX_RENEWAL_DAYS}) within which a subscription ends.",
+        ),
+    ] = "",
+    band: Annotated[
+        BandChoice, Query(description="Health band; none for accounts not scored.")
+    ] = "",
+    sort: SortKey = "name",
     desc: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="1-based; a page past the last is empty.")
+    ] = 1,
 ) -> views.AccountFilter:
     """The list's query string as a filter; ``owner=me`` means the signed-in CSM's accounts."""
     owner_id: int | None = None
     if owner == "me":
         owner_id = user.team_member_id if user.team_member_id is not None else -1
-    elif owner.isdigit():
+    elif owner:
         owner_id = int(owner)
+        if not 1 <= owner_id <= MAX_ID or session.get(TeamMember, owner_id) is None:
+            raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    if renewal and int(renewal) > MAX_RENEWAL_DAYS:
+        reason = _("Give a value of at most {limit}.", limit=MAX_RENEWAL_DAYS)
+        raise InvalidValue("renewal", reason)
     return views.AccountFilter(
         q=q,
         owner_id=owner_id,
         plan=plan,
         segment=segment,
         lifecycle=lifecycle,
-        renewal_days=int(renewal) if renewal.isdigit() else None,
-        band=band if band in (*views.BANDS, views.NOT_SCORED) else "",
-        sort=sort if sort in views.SORTS else "name",
+        renewal_days=int(renewal) if renewal else None,
+        band=band,
+        sort=sort,
         descending=desc,
         page=page,
     )
@@ -118,7 +154,7 @@ def accounts_export(
 @accounts_pages.get("/accounts/{account_id}")
 def account_page(
     request: Request,
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
 ) -> Response:
@@ -137,7 +173,7 @@ def account_page(
 
 @accounts_pages.post("/accounts/{account_id}/activities")
 def account_log_activity(
-    account_id: int,
+    account_id: AccountId,
     kind: Annotated[str, Form()],
     summary: Annotated[str, Form()],
     user: Annotated[User, Depends(current_user)],
@@ -152,7 +188,7 @@ def account_log_activity(
 
 @accounts_pages.post("/accounts/{account_id}/pulse")
 def account_set_pulse(
-    account_id: int,
+    account_id: AccountId,
     rating: Annotated[int, Form(ge=1, le=5)],
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
@@ -193,11 +229,11 @@ class ContactOut(BaseModel):
     kana: str | None
     email: str | None
     role: str | None
-    left_at: datetime | None
+    left_at: UtcDateTime | None
 
 
 class TimelineItemOut(BaseModel):
-    at: datetime
+    at: UtcDateTime
     kind: str
     title: str
     detail: str | None
@@ -213,9 +249,18 @@ class Account360Out(BaseModel):
 
 
 class ActivityIn(BaseModel):
-    kind: str = Field(description="note, call, meeting or email.")
-    summary: str = Field(min_length=1)
-    occurred_at: datetime | None = None
+    kind: Literal["note", "call", "meeting", "email"]
+    summary: str = Field(min_length=1, max_length=MAX_SUMMARY_CHARS)
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened, with a time zone; default now."
+    )
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _within_bounds(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            check_timestamp(value, latest=datetime.now(UTC) + timedelta(days=1))
+        return value
 
 
 class ActivityOut(BaseModel):
@@ -223,7 +268,7 @@ class ActivityOut(BaseModel):
     account_id: int
     kind: str
     summary: str | None
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 @accounts_api.get("/accounts", response_model=AccountPageOut)
@@ -242,7 +287,7 @@ def api_accounts(
 
 @accounts_api.get("/accounts/{account_id}", response_model=Account360Out)
 def api_account(
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
 ) -> Account360Out:
@@ -272,7 +317,7 @@ def api_account(
 
 @accounts_api.post("/accounts/{account_id}/activities", response_model=ActivityOut, status_code=201)
 def api_log_activity(
-    account_id: int,
+    account_id: AccountId,
     body: ActivityIn,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
@@ -316,7 +361,7 @@ class HealthOut(BaseModel):
 
 @accounts_api.get("/accounts/{account_id}/subscriptions", response_model=list[SubscriptionOut])
 def api_subscriptions(
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
 ) -> list[SubscriptionOut]:
@@ -327,7 +372,7 @@ def api_subscriptions(
 
 @accounts_api.get("/accounts/{account_id}/contacts", response_model=list[ContactOut])
 def api_contacts(
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
 ) -> list[ContactOut]:
@@ -338,7 +383,7 @@ def api_contacts(
 
 @accounts_api.get("/accounts/{account_id}/activities", response_model=list[ActivityOut])
 def api_activities(
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -350,10 +395,12 @@ def api_activities(
 
 @accounts_api.get("/accounts/{account_id}/health", response_model=HealthOut | None)
 def api_health(
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session)],
 ) -> HealthOut | None:
     """The account's health on its latest scored day (null before any scoring)."""
+    views.existing_account(session, account_id)
     view = views.account_health_view(account_id)
     if view is None:
         return None
@@ -372,8 +419,7 @@ def can_edit_account(user: User, account: Account) -> bool:
 
 
 def _check_can_edit(session: Session, user: User, account_id: int) -> None:
-    account = session.get(Account, account_id)
-    if account is not None and not can_edit_account(user, account):
+    if not can_edit_account(user, views.existing_account(session, account_id)):
         raise Forbidden
 
 
@@ -382,7 +428,7 @@ def _csv_lines(header: list[str], rows: list[list[object]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     yield "\ufeff"
     for row in [header, *rows]:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(spreadsheet_row(["" if v is None else v for v in row]))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

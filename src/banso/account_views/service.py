@@ -22,7 +22,7 @@ from banso.accounts.models import Account, Contact
 from banso.accounts.search import SEPARATOR, fold_for_search
 from banso.activities.models import Activity
 from banso.config import get_settings
-from banso.errors import BansoError
+from banso.errors import BansoError, NotFound
 from banso.health import service as health_service
 from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
@@ -149,9 +149,7 @@ def list_accounts(
         return AccountPage([_row(r, money) for r in found], total, page, page)
     total = session.scalar(_filtered(flt, money, count_only=True)) or 0
     pages = max(1, -(-total // page_size))
-    if page > pages:  # past the end: the last page, as the pager links it
-        page = pages
-        found = _page(session, flt, money, page, page_size)
+    # a page past the last is empty (``found`` is): its number says where the caller asked
     return AccountPage([_row(r, money) for r in found], total, page, pages)
 
 
@@ -248,11 +246,17 @@ def _read_filter_choices(session: Session) -> FilterChoices:
     )
 
 
-def account_360(session: Session, account_id: int, *, timeline_limit: int = 200) -> Account360:
-    """Everything a CSM needs on one page about one account."""
+def existing_account(session: Session, account_id: int) -> Account:
+    """The account with ``account_id``; NotFound when there is none."""
     account = session.get(Account, account_id)
     if account is None:
-        raise BansoError(_("There is no account with id {id}.", id=account_id))
+        raise NotFound(_("There is no account with id {id}.", id=account_id))
+    return account
+
+
+def account_360(session: Session, account_id: int, *, timeline_limit: int = 200) -> Account360:
+    """Everything a CSM needs on one page about one account."""
+    account = existing_account(session, account_id)
     today = company_today()
     subs = list(
         session.scalars(
@@ -298,8 +302,7 @@ def account_360(session: Session, account_id: int, *, timeline_limit: int = 200)
 
 def subscriptions_of(session: Session, account_id: int) -> list[Subscription]:
     """The account's contract lines, oldest first; BansoError for an unknown account."""
-    if session.get(Account, account_id) is None:
-        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    existing_account(session, account_id)
     return list(
         session.scalars(
             select(Subscription)
@@ -311,8 +314,7 @@ def subscriptions_of(session: Session, account_id: int) -> list[Subscription]:
 
 def activities_of(session: Session, account_id: int, *, limit: int) -> list[Activity]:
     """The account's activities, newest first; BansoError for an unknown account."""
-    if session.get(Account, account_id) is None:
-        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    existing_account(session, account_id)
     return list(
         session.scalars(
             select(Activity)
@@ -378,8 +380,7 @@ def log_activity(
     summary = summary.strip()
     if not summary:
         raise BansoError(_("Write what happened before saving."))
-    if session.get(Account, account_id) is None:
-        raise BansoError(_("There is no account with id {id}.", id=account_id))
+    existing_account(session, account_id)
     activity = Activity(
         account_id=account_id,
         member_id=member_id,

@@ -15,6 +15,7 @@ from rich.table import Table
 from banso.accounts import service
 from banso.db import session_scope
 from banso.i18n import _
+from banso.spreadsheet_cells import spreadsheet_row
 
 accounts_app = typer.Typer(
     help="Accounts and their identities in other systems: list them, find duplicates, merge.",
@@ -48,7 +49,9 @@ def list_command(
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["id", "name", "domain", "identities"])
         for r in rows:
-            writer.writerow([r.id, r.name, r.domain or "", _identities_text(r.identities)])
+            writer.writerow(
+                spreadsheet_row([r.id, r.name, r.domain or "", _identities_text(r.identities)])
+            )
         return
     table = Table(title=_("Accounts"))
     for header in (_("ID"), _("Name"), _("Domain"), _("Identities")):
@@ -79,7 +82,9 @@ def duplicates_command(
         writer.writerow(["first_id", "first_name", "second_id", "second_name", "reason", "value"])
         for p in pairs:
             writer.writerow(
-                [p.first_id, p.first_name, p.second_id, p.second_name, p.reason, p.value]
+                spreadsheet_row(
+                    [p.first_id, p.first_name, p.second_id, p.second_name, p.reason, p.value]
+                )
             )
         return
     if not pairs:

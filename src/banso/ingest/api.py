@@ -10,7 +10,7 @@ by the store and answered 422 with its index and field.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -21,10 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
+from banso.config import get_settings
 from banso.i18n import _
 from banso.usage.store import EVENT_SCHEMA, EventRejected, append_events, window_reason
 from banso.users.models import User
 from banso.web.auth import db_session, require_role
+from banso.web.limits import limit_event_posts
+from banso.web.params import MAX_ID, check_timestamp
+from banso.web.problems import problem_response
 
 events_api = APIRouter(prefix="/api", tags=["events"])
 
@@ -36,10 +40,13 @@ class EventIn(BaseModel):
     event_id: str = Field(
         min_length=1, max_length=200, description="Unique id; repeats are ignored."
     )
-    account_id: int = Field(description="Banso's account id.")
+    account_id: int = Field(ge=1, le=MAX_ID, description="Banso's account id.")
     user_id: str | None = Field(default=None, max_length=300)
     event: str = Field(min_length=1, max_length=200, description="What the user did, e.g. login.")
-    ts: datetime = Field(description="When it happened, with a time zone (ISO 8601).")
+    ts: datetime = Field(
+        description="When it happened, with a time zone (ISO 8601), from BANSO_EVENT_EARLIEST "
+        "(1990-01-01) to BANSO_EVENT_FUTURE_DAYS (7) days from now."
+    )
     properties: dict[str, Any] | None = None
 
 
@@ -53,36 +60,51 @@ class EventBatchOut(BaseModel):
     """New events written; the rest were already in the store (or repeated in the batch)."""
 
 
-@events_api.post("/events", response_model=EventBatchOut, responses={400: {}, 422: {}})
+@events_api.post(
+    "/events",
+    response_model=EventBatchOut,
+    responses={422: {}},
+    dependencies=[Depends(limit_event_posts)],
+)
 def post_events(
     batch: EventBatchIn,
     user: Annotated[User, Depends(require_role("admin", "ops"))],
     session: Annotated[Session, Depends(db_session)],
 ) -> EventBatchOut | JSONResponse:
-    """Append a batch of usage events (admin or ops token); idempotent by ``event_id``."""
+    """Append a batch of usage events (admin or ops token); idempotent by ``event_id``.
+
+    A batch with a bad event is answered 422 with every problem (``events[3].ts``) and stores
+    nothing; more than BANSO_EVENTS_RATE_PER_MINUTE batches a minute from one token, 429."""
     problems = batch_problems(session, batch.events)
     if problems:
-        return JSONResponse({"detail": _("The batch was not stored."), "problems": problems}, 400)
+        return problem_response(422, _("The batch was not stored."), problems)
     try:
         stored = store_new_events(batch.events)
     except EventRejected as error:
-        problem = {"index": error.index, "field": error.field, "reason": error.reason}
-        return JSONResponse({"detail": _("The batch was not stored."), "problems": [problem]}, 422)
+        problem = {"field": f"events[{error.index}].{error.field}", "reason": error.reason}
+        return problem_response(422, _("The batch was not stored."), [problem])
     return EventBatchOut(received=len(batch.events), stored=stored)
 
 
-def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, Any]]:
-    """Every reason the batch cannot be stored, as ``{index, field, reason}``."""
-    problems: list[dict[str, Any]] = []
+def batch_problems(session: Session, events: list[EventIn]) -> list[dict[str, str]]:
+    """Every reason the batch cannot be stored, as ``{field: events[i].name, reason}``."""
+    problems: list[dict[str, str]] = []
     ids = {e.account_id for e in events}
     known = set(session.scalars(select(Account.id).where(Account.id.in_(ids)))) if ids else set()
+    settings = get_settings()
+    latest = datetime.now(UTC) + timedelta(days=settings.event_future_days)
     for index, e in enumerate(events):
         if e.account_id not in known:
             reason = _("There is no account with id {id}.", id=e.account_id)
-            problems.append({"index": index, "field": "account_id", "reason": reason})
+            problems.append({"field": f"events[{index}].account_id", "reason": reason})
         if e.ts.tzinfo is None:
             reason = _("The time needs a time zone, such as 2026-04-01T09:30:00+09:00.")
-            problems.append({"index": index, "field": "ts", "reason": reason})
+            problems.append({"field": f"events[{index}].ts", "reason": reason})
+            continue
+        try:
+            check_timestamp(e.ts, latest=latest, earliest_day=settings.event_earliest)
+        except ValueError as out_of_range:
+            problems.append({"field": f"events[{index}].ts", "reason": str(out_of_range)})
     return problems
 
 

@@ -8,12 +8,15 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
-from banso.errors import ImportRejected
+from banso.errors import ImportRejected, InvalidValue
+from banso.i18n import _
 from banso.ingest.importer import import_file
 from banso.ingest.models import ImportBatch
 from banso.ingest.schemas import ImportKind
@@ -22,10 +25,13 @@ from banso.revenue import cache as revenue_cache
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, current_user, db_session, require_role
 from banso.web.templating import render
+from banso.web.uploads import read_upload_form, safe_upload_name
 
 data_pages = APIRouter(include_in_schema=False)
 
 HISTORY_ROWS = 50
+MAX_SOURCE_CHARS = 100
+"""The source system's name is stored in 100 characters (``ImportBatch.source``)."""
 
 
 @data_pages.get("/data")
@@ -38,31 +44,56 @@ def data_page(
 
 
 @data_pages.post("/data")
-def data_upload(
+async def data_upload(
     request: Request,
-    kind: Annotated[str, Form()],
-    file: UploadFile,
     user: Annotated[User, Depends(require_role(*EDITOR_ROLES))],
     session: Annotated[Session, Depends(db_session)],
-    source: Annotated[str, Form()] = DEFAULT_SOURCE,
-    dry_run: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Import the uploaded file (ops/admin); a rejected file changes nothing and lists why."""
-    name = Path(file.filename or "upload.csv").name
+    """Import the uploaded file (ops/admin); a rejected file changes nothing and lists why.
+
+    The form is read only after the role was checked, and its file only after the CSRF token
+    (:func:`banso.web.uploads.read_upload_form`)."""
+    form = await read_upload_form(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidValue("file", _("Choose a file to import."))
+    kind = form.get("kind")
+    if kind not in {k.value for k in ImportKind}:
+        choices = ", ".join(k.value for k in ImportKind)
+        raise InvalidValue("kind", _("Choose one of: {choices}.", choices=choices))
+    source = str(form.get("source") or "").strip()[:MAX_SOURCE_CHARS] or DEFAULT_SOURCE
+    dry_run = form.get("dry_run") in ("true", "on", "1")
+    name = safe_upload_name(upload.filename or "upload.csv")
     with tempfile.TemporaryDirectory(prefix="banso-upload-") as tmp:
         path = Path(tmp) / name
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out)
-        try:
-            result = import_file(
-                session, kind, path, source=source.strip() or DEFAULT_SOURCE, dry_run=dry_run
-            )
-        except ImportRejected as rejected:
-            session.rollback()
-            problems = rejected.problems[:MAX_PRINTED_PROBLEMS]
-            context = {"message": str(rejected), "problems": problems,
-                       "more": len(rejected.problems) - len(problems)}  # fmt: skip
-            return _page(request, session, user, context, status_code=400)
+        await run_in_threadpool(_save, upload, path)
+        return await run_in_threadpool(
+            _import, request, session, user, str(kind), path, source, dry_run
+        )
+
+
+def _save(upload: UploadFile, path: Path) -> None:
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+
+
+def _import(
+    request: Request,
+    session: Session,
+    user: User,
+    kind: str,
+    path: Path,
+    source: str,
+    dry_run: bool,
+) -> Response:
+    try:
+        result = import_file(session, kind, path, source=source, dry_run=dry_run)
+    except ImportRejected as rejected:
+        session.rollback()
+        problems = rejected.problems[:MAX_PRINTED_PROBLEMS]
+        context = {"message": str(rejected), "problems": problems,
+                   "more": len(rejected.problems) - len(problems)}  # fmt: skip
+        return _page(request, session, user, context, status_code=400)
     if dry_run:
         session.rollback()
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -12,8 +12,11 @@ from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.params import month_range
 
 metrics_api = APIRouter(prefix="/api", tags=["metrics"])
+MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
+MONTH_HELP = "A month YYYY-MM from 1990-01 to ten years ahead."
 
 
 class RevenueOut(BaseModel):
@@ -29,9 +32,11 @@ class RevenueOut(BaseModel):
 def api_revenue(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
-    start: str | None = None,
-    end: str | None = None,
+    start: Annotated[str | None, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)] = None,
+    end: Annotated[str | None, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)] = None,
 ) -> RevenueOut:
-    """Monthly revenue KPIs from ``start`` to ``end`` (``YYYY-MM``; default the last 12 months)."""
-    report = revenue_cache.revenue_report(session, start=start, end=end)
+    """Monthly revenue KPIs from ``start`` to ``end`` (``YYYY-MM``; default the last 12 months
+    up to the last month with data)."""
+    first, last = month_range(start, end or revenue.default_last_month(session))
+    report = revenue_cache.revenue_report(session, start=first, end=last)
     return RevenueOut(currency=report.currency, months=[revenue.rounded(r) for r in report.rows])

@@ -19,12 +19,14 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from banso.i18n import _
 from banso.revenue.metrics import COUNT, MONEY, RATE
 from banso.revenue.service import rounded
+from banso.spreadsheet_cells import spreadsheet_cell, spreadsheet_row
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -77,8 +79,8 @@ def sheet_csv(table: Sheet) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([c.header for c in table.columns])
-    writer.writerows([["" if v is None else v for v in row] for row in table.rows])
+    writer.writerow(spreadsheet_row([c.header for c in table.columns]))
+    writer.writerows([spreadsheet_row(["" if v is None else v for v in row]) for row in table.rows])
     return out.getvalue().encode("utf-8")
 
 
@@ -88,12 +90,12 @@ def sheet_xlsx(table: Sheet) -> bytes:
     book = Workbook()
     ws = book.active
     ws.title = _sheet_title(table.title)
-    ws.append([c.header for c in table.columns])
+    ws.append([_xlsx_value(v) for v in (c.header for c in table.columns)])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     formats = [_number_format(c.kind, table.currency) for c in table.columns]
     for row in table.rows:
-        ws.append(row)
+        ws.append([_xlsx_value(v) for v in row])
         for cell, number_format in zip(ws[ws.max_row], formats, strict=True):
             if number_format is not None and cell.value is not None:
                 cell.number_format = number_format
@@ -104,6 +106,14 @@ def sheet_xlsx(table: Sheet) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A cell value openpyxl writes as it is: no formula (:func:`spreadsheet_cell`), and no
+    control characters, which the xlsx format cannot hold."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return spreadsheet_cell(value)
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,7 @@ from banso.revenue.export import FORMATS, Sheet, sheet, sheet_csv, sheet_xlsx
 from banso.revenue.service import CohortReport, RevenueReport, Row
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.params import month_range
 from banso.web.templating import render
 
 metrics_pages = APIRouter(include_in_schema=False)
@@ -123,9 +124,11 @@ def metrics_export(
 def page_months(session: Session, start: str, end: str) -> tuple[str, str]:
     """The page's months (``YYYY-MM``): ``end`` or the last month with data, and ``start`` or
     the 11 months before it, so that the tables, the heatmap and the exports agree."""
-    last = revenue.parse_month(end or revenue.default_last_month(session), _("To"))
-    first = revenue.parse_month(start, _("From")) if start else last - 11
-    return revenue.month_label(first), revenue.month_label(last)
+    first, last = month_range(start, end or revenue.default_last_month(session))
+    assert last is not None  # the default is a month
+    if first is None:
+        first = revenue.month_label(revenue.parse_month(last, "end") - 11)
+    return first, last
 
 
 def revenue_sheet(report: RevenueReport) -> Sheet:

@@ -15,6 +15,7 @@ from banso.i18n import _
 from banso.usage.daily import AccountUsage, account_daily_usage
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.params import AccountId
 from banso.web.templating import render
 
 usage_pages = APIRouter(include_in_schema=False)
@@ -23,7 +24,7 @@ usage_pages = APIRouter(include_in_schema=False)
 @usage_pages.get("/accounts/{account_id}/usage")
 def account_usage_fragment(
     request: Request,
-    account_id: int,
+    account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session)],
 ) -> Response:

@@ -73,3 +73,16 @@
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); }
   else { draw(); }
 })();
+
+// A select marked data-submit-on-change submits its form when a new value is picked (an
+// event listener here, since the content security policy allows no inline onchange=).
+(function () {
+  "use strict";
+  function wire() {
+    document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", wire); }
+  else { wire(); }
+})();
