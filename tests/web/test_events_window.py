@@ -21,9 +21,9 @@ def test_a_time_outside_the_window_is_422_with_index_and_field(
                         _event("old", world.midori, "0001-01-01T00:00:00+00:00")]}  # fmt: skip
     response = client.post("/api/events", json=batch, headers=_token("ops"))
     assert response.status_code == 422
-    [problem] = response.json()["problems"]
-    assert (problem["index"], problem["field"]) == (1, "ts")
-    assert problem["reason"].startswith("The time must lie between 1990-01-01 and ")
+    [problem] = response.json()["errors"]
+    assert problem["field"] == "events[1].ts"
+    assert "1990-01-01" in problem["reason"]
     assert event_files() == []
 
 
@@ -32,7 +32,7 @@ def test_a_time_with_no_utc_instant_is_422_too(client: TestClient, world: World)
         batch = {"events": [_event("edge", world.midori, ts)]}
         response = client.post("/api/events", json=batch, headers=_token("ops"))
         assert response.status_code == 422, ts
-        assert response.json()["problems"][0]["field"] == "ts"
+        assert response.json()["errors"][0]["field"] == "events[0].ts"
 
 
 def test_an_id_sent_again_with_another_day_is_stored_once(client: TestClient, world: World) -> None:

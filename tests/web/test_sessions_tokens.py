@@ -93,7 +93,8 @@ def test_scopes_limit_what_a_token_may_do(client: TestClient, world: World) -> N
     assert client.get("/api/accounts", headers=read).status_code == 200
     refused = client.post(url, json=note, headers=read)
     assert refused.status_code == 403
-    assert refused.json() == {"detail": "This API token's scopes do not allow this request."}
+    assert refused.json()["detail"] == "This API token's scopes do not allow this request."
+    assert refused.json()["status"] == 403
     events = _bearer("ops", ["events"])
     batch = {"events": [{"event_id": "e-1", "account_id": world.yamada, "event": "login",
                          "ts": "2026-04-01T09:30:00+09:00"}]}  # fmt: skip

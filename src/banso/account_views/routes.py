@@ -42,7 +42,7 @@ TextFilter = Annotated[str, Query(max_length=200)]
 
 def account_filter(
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     q: TextFilter = "",
     owner: Annotated[
         str,
@@ -99,7 +99,7 @@ def account_filter(
 def accounts_list(
     request: Request,
     flt: Annotated[views.AccountFilter, Depends(account_filter)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     result = views.list_accounts(session, flt)
     context = {"result": result, "flt": flt, "params": dict(request.query_params)}
@@ -112,7 +112,7 @@ def accounts_list(
 @accounts_pages.get("/accounts/export.csv")
 def accounts_export(
     flt: Annotated[views.AccountFilter, Depends(account_filter)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     """Every account of the current view as CSV (UTF-8 with BOM so Excel reads the kanji)."""
     header = [
@@ -156,7 +156,7 @@ def account_page(
     request: Request,
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     view = views.account_360(session, account_id)
     context = {
@@ -177,7 +177,7 @@ def account_log_activity(
     kind: Annotated[str, Form()],
     summary: Annotated[str, Form()],
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     _check_can_edit(session, user, account_id)
     views.log_activity(
@@ -191,7 +191,7 @@ def account_set_pulse(
     account_id: AccountId,
     rating: Annotated[int, Form(ge=1, le=5)],
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     _check_can_edit(session, user, account_id)
@@ -274,7 +274,7 @@ class ActivityOut(BaseModel):
 @accounts_api.get("/accounts", response_model=AccountPageOut)
 def api_accounts(
     flt: Annotated[views.AccountFilter, Depends(account_filter)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> AccountPageOut:
     """Accounts matching the search and filters, one page of 50.
 
@@ -289,7 +289,7 @@ def api_accounts(
 def api_account(
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Account360Out:
     """One account: header facts, contacts and its timeline."""
     view = views.account_360(session, account_id)
@@ -320,7 +320,7 @@ def api_log_activity(
     account_id: AccountId,
     body: ActivityIn,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> ActivityOut:
     """Log a note, call, meeting or e-mail (admin/ops: any account; CSM: own accounts)."""
     _check_can_edit(session, user, account_id)
@@ -363,7 +363,7 @@ class HealthOut(BaseModel):
 def api_subscriptions(
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> list[SubscriptionOut]:
     """The account's contract lines, oldest first."""
     subs = views.subscriptions_of(session, account_id)
@@ -374,7 +374,7 @@ def api_subscriptions(
 def api_contacts(
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> list[ContactOut]:
     """The account's contacts with their roles; people who left come last."""
     view = views.account_360(session, account_id, timeline_limit=0)
@@ -385,7 +385,7 @@ def api_contacts(
 def api_activities(
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ActivityOut]:
     """The account's CSM activities, newest first."""
@@ -397,7 +397,7 @@ def api_activities(
 def api_health(
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> HealthOut | None:
     """The account's health on its latest scored day (null before any scoring)."""
     views.existing_account(session, account_id)

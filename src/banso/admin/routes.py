@@ -27,7 +27,7 @@ _admin = require_role("admin")
 @users_pages.get("/admin/users")
 def users_page(
     request: Request,
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(_admin)],
 ) -> Response:
     people = list(session.scalars(select(User).order_by(User.email)))
@@ -38,7 +38,7 @@ def users_page(
 def users_set_role(
     user_id: int,
     role: Annotated[str, Form()],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(_admin)],
 ) -> Response:
     """Change the role; the user's sessions end, so it applies at once (the admin's own too)."""
@@ -51,7 +51,7 @@ def users_set_role(
 @users_pages.get("/admin/tokens")
 def tokens_page(
     request: Request,
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(_admin)],
 ) -> Response:
     return _render_tokens(request, session, created=None)
@@ -60,7 +60,7 @@ def tokens_page(
 @users_pages.post("/admin/tokens")
 def tokens_create(
     request: Request,
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(_admin)],
     email: Annotated[str, Form()],
     name: Annotated[str, Form()],
@@ -76,7 +76,7 @@ def tokens_create(
 @users_pages.post("/admin/tokens/{token_id}/revoke")
 def tokens_revoke(
     token_id: int,
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(_admin)],
 ) -> Response:
     tokens.revoke_token(session, token_id)
@@ -103,7 +103,7 @@ PAGE_SIZE = 200
 @audit_pages.get("/admin/audit")
 def audit_page(
     request: Request,
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     _user: Annotated[User, Depends(require_role("admin"))],
     since: str = "",
     actor: str = "",

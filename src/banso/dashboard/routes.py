@@ -62,7 +62,7 @@ class Dashboard:
 def dashboard_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
 ) -> Response:
     try:

@@ -75,7 +75,7 @@ class HealthOverview:
 def health_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     return render(request, "health.html", health_page_context(session))
 

@@ -69,7 +69,7 @@ class EventBatchOut(BaseModel):
 def post_events(
     batch: EventBatchIn,
     user: Annotated[User, Depends(require_role("admin", "ops"))],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> EventBatchOut | JSONResponse:
     """Append a batch of usage events (admin or ops token); idempotent by ``event_id``.
 

@@ -38,7 +38,7 @@ MAX_SOURCE_CHARS = 100
 def data_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     return _page(request, session, user)
 
@@ -47,7 +47,7 @@ def data_page(
 async def data_upload(
     request: Request,
     user: Annotated[User, Depends(require_role(*EDITOR_ROLES))],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     """Import the uploaded file (ops/admin); a rejected file changes nothing and lists why.
 

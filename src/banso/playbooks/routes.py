@@ -43,7 +43,7 @@ class CtaRow:
 def tasks_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     everyone: bool = False,
 ) -> Response:
     mine = user.role == "csm" and not everyone
@@ -59,7 +59,7 @@ def unsubscribe_page(request: Request, token: str) -> Response:
 
 @tasks_pages.post("/unsubscribe/{token}")
 def unsubscribe_confirm(
-    request: Request, token: str, session: Annotated[Session, Depends(db_session)]
+    request: Request, token: str, session: Annotated[Session, Depends(db_session, scope="function")]
 ) -> Response:
     """Suppress further playbook e-mails to the token's address (also RFC 8058 one-click)."""
     email = playbooks.unsubscribe(session, token)

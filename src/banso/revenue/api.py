@@ -31,7 +31,7 @@ class RevenueOut(BaseModel):
 @metrics_api.get("/metrics/revenue", response_model=RevenueOut)
 def api_revenue(
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     start: Annotated[str | None, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)] = None,
     end: Annotated[str | None, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)] = None,
 ) -> RevenueOut:

@@ -61,7 +61,7 @@ EXPORT_TABLES = ("revenue", "cohorts")
 def metrics_page(
     request: Request,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     start: str = "",
     end: str = "",
 ) -> Response:
@@ -91,7 +91,7 @@ def metrics_page(
 @metrics_pages.get("/metrics/export")
 def metrics_export(
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     table: str = "revenue",
     file_format: Annotated[str, Query(alias="format")] = "csv",
     start: str = "",

@@ -26,7 +26,7 @@ def account_usage_fragment(
     request: Request,
     account_id: AccountId,
     user: Annotated[User, Depends(current_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     """Active users and events per company day over the last 90 days, as chart and text."""
     if session.get(Account, account_id) is None:

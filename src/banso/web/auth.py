@@ -88,7 +88,11 @@ def secret_key() -> str:
 
 
 def db_session() -> Iterator[Session]:
-    """The request's unit of work: committed when the route returns, rolled back on error."""
+    """The request's unit of work: committed when the route returns, rolled back on error.
+
+    Always used as ``Depends(db_session, scope="function")``: the commit then happens before the
+    response is sent, so a write is acknowledged only once it is on disk. (FastAPI's default
+    scope commits after the response has gone out: a failed commit was answered 201.)"""
     with session_scope() as session:
         yield session
 
@@ -129,7 +133,9 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfRejected
 
 
-def current_user(request: Request, session: Annotated[Session, Depends(db_session)]) -> User:
+def current_user(
+    request: Request, session: Annotated[Session, Depends(db_session, scope="function")]
+) -> User:
     """The signed-in user (live session) or the API token's owner within the token's scopes;
     else NotSignedIn (or Forbidden for a token whose scopes do not cover the request)."""
     token = _bearer(request)
@@ -151,7 +157,7 @@ def current_user(request: Request, session: Annotated[Session, Depends(db_sessio
 
 
 def optional_user(
-    request: Request, session: Annotated[Session, Depends(db_session)]
+    request: Request, session: Annotated[Session, Depends(db_session, scope="function")]
 ) -> User | None:
     user = _session_user(request, session)
     request.state.user = SignedIn.of(user) if user is not None else None

@@ -55,7 +55,7 @@ def switch_language(
     request: Request,
     lang: Annotated[str, Form()],
     user: Annotated[User | None, Depends(optional_user)],
-    session: Annotated[Session, Depends(db_session)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Show every page in ``lang`` from now on; a signed-in user keeps it as their setting."""
