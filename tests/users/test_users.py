@@ -245,6 +245,9 @@ def test_api_token_is_stored_hashed_scoped_expiring_and_revocable(db: None) -> N
             tokens.token_user(s, token, now=T0 + timedelta(days=90))
         assert tokens.token_status(stored, T0 + timedelta(days=91)) == "expired"
     with session_scope() as s:
+        assert s.scalar(select(ApiToken.last_used_at)) is None  # reading a token writes nothing
+        tokens.record_use(s, token, now=T0)
+    with session_scope() as s:
         assert s.scalar(select(ApiToken.last_used_at)) is not None
         tokens.revoke_token(s, token_id)
     with session_scope() as s:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from banso.db import session_scope
+from banso.revenue.cache import ReportCache
 from banso.users.tokens import create_token
 from web.world import EMAILS, World
 
@@ -266,3 +268,13 @@ def test_contacts_and_activities_of_an_account(client: TestClient, world: World)
     assert client.get("/api/accounts/999/contacts", headers=auth).status_code == 404
     assert client.get("/api/accounts/999/activities", headers=auth).status_code == 404
     assert client.get("/api/accounts/999/health", headers=auth).status_code == 404
+
+
+def test_a_token_request_keeps_the_report_it_computed(client: TestClient, world: World) -> None:
+    """Reading a token writes nothing in the request's transaction, so the report computed for
+    it can be cached from another connection (on SQLite the token's ``last_used_at`` write held
+    the lock: the cache waited 30 s and gave up)."""
+    auth = _token("viewer")
+    assert client.get("/api/metrics/revenue", headers=auth).status_code == 200
+    with session_scope() as s:
+        assert (s.scalar(select(func.count()).select_from(ReportCache)) or 0) > 0

@@ -54,15 +54,20 @@ def test_five_wrong_passwords_slow_the_web_sign_in_down(client: TestClient) -> N
 
 
 def test_sign_in_does_not_redirect_off_site(client: TestClient) -> None:
-    token = csrf_of(client)
-    form = {
-        "email": EMAILS["ops"],
-        "password": "correct-horse-1",
-        "csrf_token": token,
-        "next": "https://evil.example/",
-    }
+    # browsers read a backslash as a slash, and drop tabs and newlines inside a URL
+    for target in ("https://evil.example/", "//evil.example", "/\\evil.example",
+                   "\\\\evil.example", "/\t/evil.example", "/\n/evil.example"):  # fmt: skip
+        form = {
+            "email": EMAILS["ops"],
+            "password": "correct-horse-1",
+            "csrf_token": csrf_of(client),
+            "next": target,
+        }
+        response = client.post("/sign-in", data=form, follow_redirects=False)
+        assert response.headers["location"] == "/", target
+    form = {**form, "csrf_token": csrf_of(client), "next": "/accounts?band=red"}
     response = client.post("/sign-in", data=form, follow_redirects=False)
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/accounts?band=red"
 
 
 def test_sign_in_without_csrf_token_is_rejected(client: TestClient) -> None:

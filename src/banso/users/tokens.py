@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
@@ -23,6 +23,8 @@ from banso.users.service import get_user_by_email
 
 TOKEN_PREFIX = "bns_"
 DEFAULT_LIFETIME = timedelta(days=90)
+USE_RECORDED_EVERY = timedelta(minutes=1)
+"""A token's ``last_used_at`` is at most this old while it is in use."""
 EVENTS_PATH = "/api/events"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -107,18 +109,36 @@ def revoke_token(session: Session, token_id: int) -> ApiToken:
 
 
 def token_user(session: Session, value: str, now: datetime | None = None) -> tuple[User, str]:
-    """The user a live token belongs to and its scopes (recording its use).
+    """The user a live token belongs to and its scopes. Reads only: the caller records the use
+    with ``record_use`` in a short transaction of its own.
 
     Raises ``LookupError`` for an unknown, revoked or expired token."""
     now = now or utcnow()
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(value)))
     if row is None or token_status(row, now) != "active":
         raise LookupError("no live token")
-    row.last_used_at = now
     user = session.get(User, row.user_id)
     if user is None:
         raise LookupError("no live token")
     return user, row.scopes
+
+
+def record_use(session: Session, value: str, now: datetime | None = None) -> None:
+    """Note that the token was used now, at most once a minute (``USE_RECORDED_EVERY``).
+
+    Meant for a transaction of its own: kept in a request's transaction, this write would hold
+    SQLite's write lock for the whole request, and a report that caches its rows from another
+    connection in the meantime waited 30 seconds for it."""
+    now = now or utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(value))
+        .where(
+            (ApiToken.last_used_at.is_(None))
+            | (ApiToken.last_used_at < now - USE_RECORDED_EVERY)
+        )
+        .values(last_used_at=now)
+    )
 
 
 def scope_allows(scopes: str, method: str, path: str) -> bool:

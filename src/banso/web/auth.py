@@ -26,7 +26,7 @@ from banso.db import session_scope
 from banso.i18n import _
 from banso.users.models import User
 from banso.users.sessions import end_session, start_session, user_for_session
-from banso.users.tokens import scope_allows, token_user
+from banso.users.tokens import record_use, scope_allows, token_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -145,6 +145,8 @@ def current_user(
             user, scopes = token_user(session, token)
         except LookupError:
             raise NotSignedIn from None
+        with session_scope() as own:  # a short write of its own; the request's stays read-only
+            record_use(own, token)
         if not scope_allows(scopes, request.method, request.url.path):
             raise Forbidden(_("This API token's scopes do not allow this request."))
     else:

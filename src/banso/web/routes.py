@@ -68,6 +68,9 @@ def switch_language(
 
 def _local(target: str) -> str:
     """Only same-site paths are followed after sign-in (no open redirect)."""
+    # browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" is off-site
+    if any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
