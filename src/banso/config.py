@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     """``POST /api/events`` requests per minute per API token (or client address); 429 beyond.
     0 turns the limit off."""
 
+    trusted_proxies: str = ""
+    """Addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` headers are believed
+    (comma-separated; ``*`` for any). Empty: none, so a client cannot pose as another address
+    to the sign-in throttle."""
+
     @field_validator("fiscal_year_start")
     @classmethod
     def _month(cls, v: int) -> int:

@@ -87,3 +87,15 @@ def test_several_workers_serve_the_home_given_on_the_command_line(tmp_path) -> N
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from banso import config
+    from banso.server.cli import proxy_options
+
+    assert proxy_options() == {"proxy_headers": False}
+    monkeypatch.setenv("BANSO_TRUSTED_PROXIES", "10.0.0.5,10.0.0.6")
+    config.get_settings.cache_clear()
+    assert proxy_options() == {"proxy_headers": True, "forwarded_allow_ips": "10.0.0.5,10.0.0.6"}

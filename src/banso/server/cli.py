@@ -54,7 +54,7 @@ def serve(
     try:
         if workers == 1:
             app = create_app(https_only=https_only)
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            uvicorn.run(app, host=host, port=port, log_level="warning", **proxy_options())
         else:
             # worker processes start afresh: hand them this process's settings (--home, --lang)
             os.environ.update(_settings_environment(https_only))
@@ -65,10 +65,20 @@ def serve(
                 host=host,
                 port=port,
                 log_level="warning",
+                **proxy_options(),
             )
     finally:
         if daily is not None:
             daily.shutdown(wait=False)
+
+
+def proxy_options() -> dict[str, object]:
+    """uvicorn's proxy settings: forwarded headers only from ``BANSO_TRUSTED_PROXIES``
+    (uvicorn's own default believes any local process, which could then pose as any address)."""
+    trusted = get_settings().trusted_proxies.strip()
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def _settings_environment(https_only: bool) -> dict[str, str]:
