@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso import data_versions
 from banso.config import get_settings
+from banso.errors import BansoError
+from banso.i18n import _
 from banso.orm import Base as Base  # models import the base from here
 
 
@@ -47,12 +49,20 @@ def _create_private_file(path: Path) -> None:
     if path.exists():
         return
     missing = [p for p in [path.parent, *path.parent.parents] if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
     try:
+        for directory in reversed(missing):
+            directory.mkdir(mode=0o700, exist_ok=True)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass  # another process created it first
+    except OSError as error:  # a file where a folder should be, no permission, a full disk
+        raise BansoError(
+            _(
+                "The database {path} cannot be created: {reason}.",
+                path=path,
+                reason=error.strerror or error,
+            )
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -207,18 +207,30 @@ def test_the_log_goes_to_the_temporary_folder_when_the_home_is_unusable(
 ) -> None:  # type: ignore[no-untyped-def]
     import tempfile
 
-    from banso.accounts import service
+    from banso import db
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("BANSO_HOME", str(blocker / "home"))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    monkeypatch.setattr(service, "list_accounts", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(db, "get_engine", lambda *a, **k: 1 / 0)
     result = cli("accounts", "list")
     assert result.exit_code == 1
     (log,) = (tmp_path / "tmp" / "banso-logs").glob("banso-*.log")
     assert f"the details are in {log}." in result.stderr
     assert "ZeroDivisionError" in log.read_text(encoding="utf-8")
+
+
+def test_a_home_under_a_file_is_one_sentence(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BANSO_HOME", str(blocker / "home"))
+    result = cli("accounts", "list")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: The database {blocker / 'home' / 'banso.db'} cannot")
+    assert "Traceback" not in result.stderr
 
 
 def test_a_home_that_does_not_exist_yet_asks_for_init(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

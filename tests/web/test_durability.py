@@ -44,7 +44,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     token = subprocess.run(
-        [BANSO, "--home", str(home), "users", "token", "ops@example.com"],
+        [BANSO, "--home", str(home), "users", "tokens", "create", "ops@example.com",
+         "--name", "durability test", "--scope", "read", "--scope", "write"],
         env=env, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
     return home, token

@@ -8,13 +8,14 @@ from fastapi.testclient import TestClient
 
 from banso import config
 from banso.db import session_scope
-from banso.users.service import issue_token
+from banso.users.tokens import create_token
 from web.world import EMAILS, World
 
 
 def _token(role: str) -> dict[str, str]:
     with session_scope() as s:
-        return {"Authorization": f"Bearer {issue_token(s, EMAILS[role], 'test')}"}
+        _row, value = create_token(s, EMAILS[role], "test", ["read", "write"], None)
+        return {"Authorization": f"Bearer {value}"}
 
 
 def _errors(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -277,7 +278,8 @@ def test_problems_speak_the_callers_language(client: TestClient, world: World) -
 def test_the_api_choices_are_the_lists_of_the_domain() -> None:
     from typing import get_args
 
-    from banso.accounts import routes, views_service
+    from banso.account_views import routes
+    from banso.account_views import service as views_service
 
     assert get_args(routes.SortKey) == views_service.SORTS
     assert get_args(routes.BandChoice) == ("", *views_service.BANDS, views_service.NOT_SCORED)
