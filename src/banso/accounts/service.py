@@ -21,7 +21,7 @@ from banso.activities.models import Activity
 from banso.audit import service as audit
 from banso.bulk import bulk_insert
 from banso.db import utcnow
-from banso.errors import BansoError
+from banso.errors import BansoError, NotFound
 from banso.i18n import _
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
@@ -309,6 +309,14 @@ def merged_account_map(session: Session) -> dict[int, int]:
     return dict(
         session.execute(select(AccountMerge.merged_account_id, AccountMerge.kept_account_id)).all()
     )
+
+
+def existing_account(session: Session, account_id: int) -> Account:
+    """The account with ``account_id``; NotFound when there is none."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_("There is no account with id {id}.", id=account_id))
+    return account
 
 
 def count_accounts(session: Session) -> int:

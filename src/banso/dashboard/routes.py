@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from banso.account_views import service as accounts
+from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health.routes import HealthOverview, health_overview, latest_scores
