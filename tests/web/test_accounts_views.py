@@ -12,8 +12,9 @@ from banso.account_views import accounts_list as views
 from banso.accounts import search
 from banso.accounts.models import Account
 from banso.accounts.search import search_key
-from banso.accounts.service import AccountFacts, merge_accounts, resolve_accounts
+from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.db import session_scope
+from banso.flows.merge import merge_accounts
 from banso.health import service as health_service
 from web.world import build_world
 
