@@ -23,7 +23,7 @@ from banso.errors import InvalidValue
 from banso.health import service as health_service
 from banso.health.measures import measure_label
 from banso.i18n import _
-from banso.playbooks.routes import open_ctas
+from banso.playbooks.ctas import open_ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.team.models import TeamMember
 from banso.users.models import User

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.errors import BansoError
-from banso.health.routes import HealthOverview, health_overview, latest_scores
+from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
