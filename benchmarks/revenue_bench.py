@@ -53,6 +53,7 @@ def main() -> None:
 
     from banso.db import session_scope
     from banso.revenue import render, service
+    from banso.revenue.months import data_bounds, default_last_month, month_label, parse_month
 
     db_path = args.home / "banso.db"
     with sqlite3.connect(db_path) as conn:
@@ -60,9 +61,9 @@ def main() -> None:
             "SELECT count(*), count(DISTINCT account_id) FROM subscriptions"
         ).fetchone()
     with session_scope() as session:
-        last = service.default_last_month(session)
-        history_from = service.month_label(service._data_bounds(session)[0])
-    first = service.month_label(service.parse_month(last, "--to") - (args.months - 1))
+        last = default_last_month(session)
+        history_from = month_label(data_bounds(session)[0])
+    first = month_label(parse_month(last, "--to") - (args.months - 1))
     print(
         f"data: {subs} subscriptions of {accounts} accounts from {history_from}; "
         f"report {first}..{last} ({args.months} months)"

@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from banso import schema
-from banso.account_views import service as views
+from banso import dates, schema
+from banso.account_views import accounts_list as views
 from banso.accounts.models import Account
 from banso.db import get_engine, session_scope
 from banso.revenue.models import Subscription
@@ -28,7 +28,7 @@ KANJI = "山田川中村小林佐藤鈴木高橋伊渡辺森松本井上木清�
 
 
 def seed(n: int, rnd: random.Random) -> None:
-    today = views.company_today()
+    today = dates.today()
     with get_engine().begin() as conn:
         conn.execute(
             insert(TeamMember),

@@ -22,7 +22,7 @@ from banso.audit.cli import audit_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
-from banso.flows.cli import run
+from banso.flows.cli import merge_command, run
 from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
@@ -41,6 +41,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(import_app, name="import")
+accounts_app.command("merge")(merge_command)  # a merge moves every domain's rows: a flow
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(demo_app, name="demo")

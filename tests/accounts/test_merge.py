@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from banso import schema
 from banso.accounts.models import Account, AccountMerge
-from banso.accounts.service import merge_accounts
 from banso.activities.models import Activity
 from banso.db import session_scope
+from banso.flows.merge import merge_accounts
 from banso.health.models import CsmPulse, HealthOverride
 from banso.playbooks.models import Cta, OutboxMessage, PlaybookFiring
 from banso.revenue.models import Subscription
@@ -70,7 +70,7 @@ def test_merge_moves_pulses_overrides_ctas_and_firings(any_db: str) -> None:
 
 MERGE_ALONE = """
 import sys
-from banso.accounts.service import merge_accounts
+from banso.flows.merge import merge_accounts
 from banso.db import session_scope
 
 later = [m for m in sys.modules if m.startswith(("banso.health", "banso.playbooks"))]
@@ -80,7 +80,7 @@ with session_scope() as s:
 """
 
 
-def test_a_process_that_imported_only_accounts_moves_everything(any_db: str) -> None:
+def test_a_process_that_imported_only_the_merge_moves_everything(any_db: str) -> None:
     schema.upgrade()
     t = datetime(2026, 5, 1, tzinfo=UTC)
     with session_scope() as s:

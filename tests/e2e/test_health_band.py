@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from banso.account_views.service import company_today
+from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.health import service as health_service
 from e2e.conftest import Site, Tab, sign_in

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from playwright.sync_api import expect
 
-from banso.account_views.service import company_today
 from banso.config import get_settings
+from banso.dates import today as company_today
 from banso.usage.store import EVENT_SCHEMA, append_events
 from e2e.conftest import Site, Tab, sign_in
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from banso import schema
 from banso.accounts.models import Account, Contact
-from banso.accounts.service import merge_accounts
 from banso.activities.models import Activity
 from banso.db import session_scope
+from banso.flows.merge import merge_accounts
 from banso.health import service, snapshots
 from banso.health.models import HealthCurrent
 from banso.revenue.models import Subscription

@@ -9,8 +9,8 @@ import pyarrow as pa
 from tests.playbooks.world import at, build_world
 
 from banso.accounts.models import Account
-from banso.accounts.service import merge_accounts
 from banso.db import get_engine, session_scope
+from banso.flows.merge import merge_accounts
 from banso.playbooks.config import Playbook
 from banso.playbooks.triggers import PlaybookData
 from banso.revenue.models import Subscription

@@ -11,6 +11,7 @@ from banso import bulk, data_versions
 from banso.db import get_engine, session_scope
 from banso.revenue import cache, service
 from banso.revenue.models import FxRate, Subscription
+from banso.revenue.months import MonthRange, default_last_month, month_label, parse_month
 
 
 def _version() -> int:
@@ -72,7 +73,7 @@ def test_every_write_path_raises_the_version_once_per_transaction(any_db: str) -
 def test_cached_report_equals_a_fresh_one_and_follows_the_data(any_db: str) -> None:
     load_example(EXAMPLE_NAMES[0])
     with session_scope() as session:
-        last = service.default_last_month(session)
+        last = default_last_month(session)
         fresh = service.revenue_report(session, end=last)
         first = cache.revenue_report(session, end=last)
         again = cache.revenue_report(session, end=last)
@@ -110,24 +111,24 @@ def test_warm_fills_the_dashboard_and_metrics_defaults_once(any_db: str) -> None
     with session_scope() as session:
         assert cache.warm(session) is True
         assert cache.warm(session) is False  # current already
-        last = service.parse_month(service.default_last_month(session), "month")
+        last = parse_month(default_last_month(session), "month")
         stored = set(session.scalars(select(cache.ReportCache.key)).all())
     months = cache.dashboard_range(last)
     assert months.last - months.first == cache.TREND_MONTHS
     assert stored == {
         *(
-            cache._key("revenue-month", service.MonthRange(m, m), None)
+            cache._key("revenue-month", MonthRange(m, m), None)
             for m in range(months.first, months.last + 1)
         ),
-        cache._key("cohorts", service.MonthRange(last - 11, last), None),
+        cache._key("cohorts", MonthRange(last - 11, last), None),
     }
 
 
 def test_ranges_assembled_from_cached_months_equal_a_fresh_report(any_db: str) -> None:
     load_example(EXAMPLE_NAMES[0])
     with session_scope() as session:
-        last = service.parse_month(service.default_last_month(session), "month")
-        label = service.month_label
+        last = parse_month(default_last_month(session), "month")
+        label = month_label
         cache.revenue_report(session, start=label(last - 4), end=label(last - 2))
         cache.revenue_report(session, start=label(last), end=label(last))
         # cached: last-4..last-2 and last; computed: last-8..last-5 and last-1

@@ -18,8 +18,8 @@ from revenue_examples import (
 )
 from sqlalchemy import select
 
-from banso import schema
-from banso.account_views import service as views
+from banso import dates, schema
+from banso.account_views import accounts_list as views
 from banso.accounts.models import Account
 from banso.analytics.engines import connect
 from banso.db import get_engine, session_scope
@@ -315,7 +315,7 @@ def test_the_accounts_list_on_a_month_end_sums_to_the_examples_mrr_end(
     for month in expected(name, "revenue")[-3:]:
         first = date.fromisoformat(f"{month['month']}-01")
         last = contracts.add_months(first, 1) - timedelta(days=1)
-        monkeypatch.setattr(views, "company_today", lambda last=last: last)
+        monkeypatch.setattr(dates, "today", lambda last=last: last)
         with session_scope() as s:
             listed = [r.mrr or 0 for r in views.iter_accounts(s, views.AccountFilter())]
         # each account's MRR is rounded once to yen, so the sum is within half a yen per account

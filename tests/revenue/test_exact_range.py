@@ -16,6 +16,7 @@ from revenue_examples import insert_subscriptions
 from banso import schema
 from banso.db import session_scope
 from banso.revenue import service
+from banso.revenue.fx import set_fx_rate
 
 ENGINES = [
     "duckdb",
@@ -52,7 +53,7 @@ def _book(*amounts: int) -> None:
     )
     with session_scope() as session:
         for month in ("2024-01", "2024-02", "2024-03"):
-            service.set_fx_rate(session, "USD", month, "2")
+            set_fx_rate(session, "USD", month, "2")
 
 
 def test_two_accounts_at_the_bound_report_exactly(engine: str) -> None:

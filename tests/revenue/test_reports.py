@@ -12,7 +12,7 @@ import pytest
 from revenue_examples import EXAMPLES, insert_subscriptions, load_example
 
 from banso.db import session_scope
-from banso.revenue import service
+from banso.revenue.fx import set_fx_rate
 
 PLAYBOOK = EXAMPLES.parents[1] / "external" / "mrr_playbook" / "subscriptions.csv"
 
@@ -130,7 +130,7 @@ def test_fx_rate_must_be_positive(cli) -> None:  # type: ignore[no-untyped-def]
             f"Error: The FX rate must be a positive number; got '{bad}'.",
         )
     with session_scope() as session:
-        stored = service.set_fx_rate(session, "EUR", "2024-02", Decimal("161.0401"))
+        stored = set_fx_rate(session, "EUR", "2024-02", Decimal("161.0401"))
         assert (stored.currency, stored.month, stored.rate) == (
             "EUR",
             "2024-02",

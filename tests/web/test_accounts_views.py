@@ -6,11 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from banso.account_views import service as views
+from banso import dates
+from banso.account_views import account360
+from banso.account_views import accounts_list as views
+from banso.accounts import search
 from banso.accounts.models import Account
 from banso.accounts.search import search_key
-from banso.accounts.service import AccountFacts, merge_accounts, resolve_accounts
+from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.db import session_scope
+from banso.flows.merge import merge_accounts
 from banso.health import service as health_service
 from web.world import build_world
 
@@ -38,7 +42,7 @@ def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> N
         assert names(renewal_days=180) == ["株式会社山田製作所"]
         page2 = views.list_accounts(s, views.AccountFilter(page=2))
         assert (page2.total, page2.pages, len(page2.rows)) == (60, 2, 10)
-        view = views.account_360(s, world.yamada)
+        view = account360.account_360(s, world.yamada)
         assert view.mrr_by_currency == {"JPY": 130000}
         assert [t.kind for t in view.timeline][:3] == ["survey", "ticket", "activity"]
 
@@ -133,16 +137,16 @@ def test_search_key_folds_width_case_and_kana_and_keeps_each_field_once() -> Non
     )
     assert search_key("Acme Japan K.K.", "acme japan", None, None) == "acme japan k.k."
     assert search_key("北斗運輸", "北斗運輸", "ホクト\nウンユ", None) == "北斗運輸\nほくと うんゆ"
-    assert views.search_terms("Yamada") == ["yamada", "やまだ"]
-    assert views.search_terms("ﾔﾏﾀﾞ") == ["やまだ"]
-    assert views.search_terms("a\nb") == []
+    assert search.search_terms("Yamada") == ["yamada", "やまだ"]
+    assert search.search_terms("ﾔﾏﾀﾞ") == ["やまだ"]
+    assert search.search_terms("a\nb") == []
 
 
 def test_search_variants_cover_hiragana_katakana_and_half_width() -> None:
-    assert views.search_variants("やまだ") == ["やまだ", "ヤマダ"]
-    assert views.search_variants("ﾔﾏﾀﾞ") == ["ヤマダ", "やまだ"]
-    assert views.search_variants("ＡＣＭＥ") == ["ACME"]
-    assert views.search_variants("Yamada") == ["Yamada", "やまだ", "ヤマダ"]
+    assert search.search_variants("やまだ") == ["やまだ", "ヤマダ"]
+    assert search.search_variants("ﾔﾏﾀﾞ") == ["ヤマダ", "やまだ"]
+    assert search.search_variants("ＡＣＭＥ") == ["ACME"]
+    assert search.search_variants("Yamada") == ["Yamada", "やまだ", "ヤマダ"]
 
 
 def test_romaji_is_read_as_kana() -> None:
@@ -155,14 +159,14 @@ def test_romaji_is_read_as_kana() -> None:
         "c123.example": None,
         "acme": None,
     }
-    assert {w: views.romaji_to_hiragana(w) for w in readings} == readings
+    assert {w: search.romaji_to_hiragana(w) for w in readings} == readings
 
 
 def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
     """After scoring, 山田 is healthy (89) and みどり caution (72); the other 58 accounts were not
     customers on the day, so they have no band."""
     world = build_world()
-    yesterday = views.company_today() - timedelta(days=1)
+    yesterday = dates.today() - timedelta(days=1)
     with session_scope() as s:
         assert health_service.score_days(s, [yesterday]) == 2
     with session_scope() as s:
@@ -189,7 +193,7 @@ def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
         assert [(r.name, round(r.health_score or 0)) for r in exported] == [
             ("みどり商事株式会社", 72)
         ]
-        view = views.account_360(s, world.midori)
+        view = account360.account_360(s, world.midori)
         assert view.health is not None and view.health.band == "yellow"
         assert view.health.day == yesterday
 
@@ -220,6 +224,6 @@ def test_timeline_names_onboarding_sessions_in_both_languages() -> None:
     for lang, title in (("en", "Onboarding session"), ("ja", "オンボーディング")):
         i18n.set_language(lang)
         with session_scope() as s:
-            view = views.account_360(s, world.yamada)
+            view = account360.account_360(s, world.yamada)
         assert (view.timeline[0].title, view.timeline[0].detail) == (title, "キックオフ")
     i18n.set_language(None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from banso.account_views.service import LOGGABLE_KINDS
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES
+from banso.activities.service import LOGGABLE_KINDS
 from banso.health.routes import SEGMENT_FIELDS
 from banso.i18n import catalogue
 from banso.ingest.schemas import ImportKind
@@ -24,7 +24,8 @@ WEB_FILES = [
     *sorted(SRC.glob("*/routes.py")),
     *sorted(SRC.glob("*/api.py")),
     SRC / "revenue" / "export.py",
-    SRC / "account_views" / "service.py",
+    *sorted((SRC / "account_views").glob("*.py")),
+    SRC / "activities" / "service.py",
     *sorted((SRC / "users").rglob("*.py")),
     *sorted((SRC / "audit").rglob("*.py")),
 ]

@@ -19,8 +19,9 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from banso import schema
-from banso.account_views import service as views
+from banso import dates, schema
+from banso.account_views import account360
+from banso.account_views import accounts_list as views
 from banso.accounts.models import Account
 from banso.dashboard.routes import RENEWAL_WINDOW_DAYS, dashboard
 from banso.db import get_engine, session_scope
@@ -38,7 +39,7 @@ WINDOW_END = TODAY + timedelta(days=RENEWAL_WINDOW_DAYS)
 @pytest.fixture
 def today(monkeypatch: pytest.MonkeyPatch) -> date:
     """The pages' "today" (company time) fixed at 2026-12-01."""
-    monkeypatch.setattr(views, "company_today", lambda: TODAY)
+    monkeypatch.setattr(dates, "today", lambda: TODAY)
     return TODAY
 
 
@@ -112,12 +113,12 @@ def test_every_page_trigger_and_report_gives_the_same_next_renewal_and_mrr(today
         assert {i: r.mrr for i, r in rows.items()} == want_mrr
         # the 360 header
         for account_id in ids.values():
-            view = views.account_360(s, account_id)
+            view = account360.account_360(s, account_id)
             assert (view.next_renewal, view.mrr) == (
                 want_renewal[account_id],
                 want_mrr[account_id],
             )
-        assert views.account_360(s, ids["two_currencies"]).mrr_by_currency == {
+        assert account360.account_360(s, ids["two_currencies"]).mrr_by_currency == {
             "JPY": 50_000,
             "USD": 10_000,
         }
@@ -176,7 +177,7 @@ def test_the_list_on_a_month_end_sums_to_the_kpis_mrr_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _small_world()
-    monkeypatch.setattr(views, "company_today", lambda: date(2026, 11, 30))
+    monkeypatch.setattr(dates, "today", lambda: date(2026, 11, 30))
     with session_scope() as s:
         listed = sum(r.mrr or 0 for r in views.iter_accounts(s, views.AccountFilter()))
         report = revenue.revenue_report(s, start="2026-11", end="2026-11")
@@ -253,7 +254,7 @@ def test_a_demo_world_agrees_everywhere(cli, today: date) -> None:  # type: igno
         assert {r.id for r in window} == due_in_window
         assert [r.next_renewal for r in window] == sorted(r.next_renewal for r in window)
         for r in window[:10]:
-            view = views.account_360(s, r.id)
+            view = account360.account_360(s, r.id)
             assert (view.next_renewal, view.mrr) == (r.next_renewal, r.mrr)
         board = dashboard(s, None)
         assert [(r.id, r.next_renewal) for r in board.renewals.rows] == [
@@ -295,7 +296,7 @@ def test_a_demo_world_agrees_everywhere(cli, today: date) -> None:  # type: igno
 def test_the_360_page_and_api_show_one_mrr_for_a_yen_and_dollar_account(
     client: TestClient, world: World, sign_in
 ) -> None:  # type: ignore[no-untyped-def]
-    today = views.company_today()
+    today = dates.today()
     with session_scope() as s:
         _line(s, world.yamada, "S-usd", (today - timedelta(days=30)).isoformat(), None,
               120_000, "USD", 12)  # fmt: skip

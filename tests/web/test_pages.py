@@ -268,7 +268,7 @@ def test_dashboard_period_picker_takes_fiscal_quarters_and_years(
     client: TestClient,
     sign_in,  # type: ignore[no-untyped-def]
 ) -> None:
-    from banso.account_views.service import company_today
+    from banso.dates import today as company_today
 
     today = company_today()
     fiscal_year = today.year if today.month >= 4 else today.year - 1

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from banso.account_views.service import company_today
+from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.health import service as health_service
 from banso.health import snapshots

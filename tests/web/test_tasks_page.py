@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from banso.account_views.service import company_today
+from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.playbooks.delivery import unsubscribe_token
 from banso.playbooks.models import Cta, CtaTask, Suppression

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pyarrow as pa
 from fastapi.testclient import TestClient
 
-from banso.account_views.service import company_today
 from banso.accounts.models import AccountMerge
 from banso.config import get_settings
+from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.usage.store import EVENT_SCHEMA, append_events
 from web.world import World

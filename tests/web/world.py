@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from banso import schema
-from banso.account_views.service import company_today
 from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
+from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket

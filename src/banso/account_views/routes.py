@@ -13,12 +13,17 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
-from banso.account_views import service as views
+from banso import dates
+from banso.account_views import account360
+from banso.account_views import accounts_list as views
 from banso.accounts.models import Account
+from banso.accounts.service import existing_account
+from banso.activities import service as activities
 from banso.errors import InvalidValue
+from banso.health import service as health_service
 from banso.health.measures import measure_label
 from banso.i18n import _
-from banso.playbooks.routes import open_ctas
+from banso.playbooks.ctas import open_ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.team.models import TeamMember
 from banso.users.models import User
@@ -158,14 +163,14 @@ def account_page(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
-    view = views.account_360(session, account_id)
+    view = account360.account_360(session, account_id)
     context = {
         "view": view,
-        "health": views.account_health_view(account_id),
+        "health": account360.account_health_view(account_id),
         "rows": open_ctas(session, account_id=account_id),
-        "today": views.company_today(),
+        "today": dates.today(),
         "can_edit": can_edit_account(user, view.account),
-        "kinds": views.LOGGABLE_KINDS,
+        "kinds": activities.LOGGABLE_KINDS,
         "measure_label": measure_label,
     }
     return render(request, "accounts/detail.html", context)
@@ -180,7 +185,7 @@ def account_log_activity(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Response:
     _check_can_edit(session, user, account_id)
-    views.log_activity(
+    activities.log_activity(
         session, account_id, kind=kind, summary=summary, member_id=user.team_member_id
     )
     return RedirectResponse(f"/accounts/{account_id}#timeline", status_code=303)
@@ -195,7 +200,7 @@ def account_set_pulse(
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     _check_can_edit(session, user, account_id)
-    views.set_pulse(
+    health_service.record_pulse(
         session, account_id, rating=rating, comment=comment, member_id=user.team_member_id
     )
     return RedirectResponse(f"/accounts/{account_id}?pulse=saved#health", status_code=303)
@@ -292,7 +297,7 @@ def api_account(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> Account360Out:
     """One account: header facts, contacts and its timeline."""
-    view = views.account_360(session, account_id)
+    view = account360.account_360(session, account_id)
     a = view.account
     return Account360Out(
         account=AccountOut(
@@ -324,7 +329,7 @@ def api_log_activity(
 ) -> ActivityOut:
     """Log a note, call, meeting or e-mail (admin/ops: any account; CSM: own accounts)."""
     _check_can_edit(session, user, account_id)
-    activity = views.log_activity(
+    activity = activities.log_activity(
         session,
         account_id,
         kind=body.kind,
@@ -366,7 +371,7 @@ def api_subscriptions(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> list[SubscriptionOut]:
     """The account's contract lines, oldest first."""
-    subs = views.subscriptions_of(session, account_id)
+    subs = account360.subscriptions_of(session, account_id)
     return [SubscriptionOut.model_validate(s, from_attributes=True) for s in subs]
 
 
@@ -377,7 +382,7 @@ def api_contacts(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> list[ContactOut]:
     """The account's contacts with their roles; people who left come last."""
-    view = views.account_360(session, account_id, timeline_limit=0)
+    view = account360.account_360(session, account_id, timeline_limit=0)
     return [ContactOut.model_validate(c, from_attributes=True) for c in view.contacts]
 
 
@@ -389,7 +394,7 @@ def api_activities(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ActivityOut]:
     """The account's CSM activities, newest first."""
-    found = views.activities_of(session, account_id, limit=limit)
+    found = account360.activities_of(session, account_id, limit=limit)
     return [ActivityOut.model_validate(a, from_attributes=True) for a in found]
 
 
@@ -400,8 +405,8 @@ def api_health(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> HealthOut | None:
     """The account's health on its latest scored day (null before any scoring)."""
-    views.existing_account(session, account_id)
-    view = views.account_health_view(account_id)
+    existing_account(session, account_id)
+    view = account360.account_health_view(account_id)
     if view is None:
         return None
     return HealthOut.model_validate(view.current, from_attributes=True)
@@ -419,7 +424,7 @@ def can_edit_account(user: User, account: Account) -> bool:
 
 
 def _check_can_edit(session: Session, user: User, account_id: int) -> None:
-    if not can_edit_account(user, views.existing_account(session, account_id)):
+    if not can_edit_account(user, existing_account(session, account_id)):
         raise Forbidden
 
 

@@ -1,4 +1,5 @@
-"""``banso accounts``: list, duplicates, merge. Parses options, calls the service, prints."""
+"""``banso accounts``: list, duplicates (``merge`` is the flow's, ``banso.flows.cli``). Parses
+options, calls the service, prints."""
 
 from __future__ import annotations
 
@@ -99,35 +100,6 @@ def duplicates_command(
             reasons[p.reason], p.value,
         )  # fmt: skip
     Console(width=max(120, Console().width)).print(table)
-
-
-@accounts_app.command("merge")
-def merge_command(
-    keep: Annotated[int, typer.Argument(help="Id of the account to keep.", show_default=False)],
-    other: Annotated[
-        int,
-        typer.Argument(help="Id of the account merged into it and removed.", show_default=False),
-    ],
-) -> None:
-    """Merge account OTHER into KEEP: identities, contacts, subscriptions, tickets, surveys and
-    activities move to KEEP; usage events are mapped to KEEP; OTHER is removed."""
-    with session_scope() as session:
-        result = service.merge_accounts(session, keep, other)
-    typer.echo(
-        _(
-            "Merged account {other} into {keep}: {identities} identities, {contacts} contacts,"
-            " {subscriptions} subscriptions, {tickets} tickets, {surveys} survey responses,"
-            " {activities} activities moved.",
-            other=result.merged_id,
-            keep=result.kept_id,
-            identities=result.identities,
-            contacts=result.contacts,
-            subscriptions=result.subscriptions,
-            tickets=result.tickets,
-            surveys=result.surveys,
-            activities=result.activities,
-        )  # fmt: skip
-    )
 
 
 def _identities_text(identities: list[dict[str, str]]) -> str:

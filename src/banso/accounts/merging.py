@@ -1,6 +1,6 @@
 """What other domains move when two accounts merge.
 
-``merge_accounts`` moves what accounts owns and the history tables it reads (identities,
+``flows.merge.merge_accounts`` moves what accounts owns and the history tables it reads (identities,
 contacts, subscriptions, tickets, survey responses, activities); every domain that keeps more per
 account registers a step at import, ``@merge_step("ctas")``, in a module of its own. Which modules
 those are is listed above the domains, as entry points of the ``banso.account_merge`` group in

@@ -1,4 +1,5 @@
-"""Accounts: resolving records to accounts, listing them, finding and merging duplicates.
+"""Accounts: resolving records to accounts, listing them, finding duplicates (merging them is
+``banso.flows.merge``).
 
 Plain functions over a ``Session``; the caller owns the transaction.
 """
@@ -10,22 +11,16 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
-from banso.accounts.merging import registered_steps
-from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
+from banso.accounts.models import Account, AccountIdentity, AccountMerge
 from banso.accounts.search import search_key
-from banso.activities.models import Activity
-from banso.audit import service as audit
 from banso.bulk import bulk_insert
 from banso.db import utcnow
-from banso.errors import BansoError
+from banso.errors import NotFound
 from banso.i18n import _
-from banso.revenue.models import Subscription
-from banso.support.models import Ticket
-from banso.surveys.models import SurveyResponse
 
 ACCOUNT_FIELDS = (
     "name", "kana", "domain", "industry", "employee_count", "plan", "segment", "owner_id",
@@ -238,77 +233,20 @@ def find_duplicates(session: Session) -> list[DuplicateCandidate]:
     return sorted(out, key=lambda d: (d.first_id, d.second_id))
 
 
-@dataclass(frozen=True)
-class MergeResult:
-    """What moved from the merged account to the kept one."""
-
-    kept_id: int
-    merged_id: int
-    identities: int
-    contacts: int
-    subscriptions: int
-    tickets: int
-    surveys: int
-    activities: int
-
-
-def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult:
-    """Merge account ``other_id`` into ``keep_id``, keeping all history, and delete ``other_id``.
-
-    Identities, contacts, subscriptions, tickets, survey responses and activities move to the
-    kept account, and so does what other domains keep per account (CSM pulses, overrides, CTAs,
-    playbook firings, outbox messages), through the steps they register with
-    ``accounts.merging``; its blank fields are filled from the other. Usage events stay in the
-    append-only event store under the old id: the merge is recorded in ``account_merges`` and
-    readers map the old id to the kept one (``merged_account_map``).
-    """
-    if keep_id == other_id:
-        raise BansoError(_("Cannot merge an account into itself ({id}).", id=keep_id))
-    keep = session.get(Account, keep_id)
-    other = session.get(Account, other_id)
-    for account_id, account in ((keep_id, keep), (other_id, other)):
-        if account is None:
-            raise BansoError(_("No account with id {id}.", id=account_id))
-    assert keep is not None and other is not None
-    moved: dict[str, int] = {}
-    for key, model in (
-        ("identities", AccountIdentity),
-        ("contacts", Contact),
-        ("subscriptions", Subscription),
-        ("tickets", Ticket),
-        ("surveys", SurveyResponse),
-        ("activities", Activity),
-    ):
-        result = session.execute(
-            update(model).where(model.account_id == other_id).values(account_id=keep_id)
-        )
-        moved[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    for step in registered_steps().values():
-        step(session, keep_id, other_id)
-    for name in ACCOUNT_FIELDS:
-        if getattr(keep, name) is None and getattr(other, name) is not None:
-            setattr(keep, name, getattr(other, name))
-    # Earlier merges into OTHER now point at KEEP, so the map stays one hop deep.
-    session.execute(
-        update(AccountMerge)
-        .where(AccountMerge.kept_account_id == other_id)
-        .values(kept_account_id=keep_id)
-    )
-    session.add(
-        AccountMerge(merged_account_id=other_id, kept_account_id=keep_id, merged_at=utcnow())
-    )
-    session.flush()
-    session.execute(delete(Account).where(Account.id == other_id))
-    audit.record(session, "accounts.merge", f"{keep_id}<-{other_id}", **moved)
-    return MergeResult(keep_id, other_id, **moved)
-
-
 def merged_account_map(session: Session) -> dict[int, int]:
     """``{merged account id: kept account id}`` for readers of data keyed by old account ids
     (the usage event store, which is append-only and is not rewritten by a merge)."""
     return dict(
         session.execute(select(AccountMerge.merged_account_id, AccountMerge.kept_account_id)).all()
     )
+
+
+def existing_account(session: Session, account_id: int) -> Account:
+    """The account with ``account_id``; NotFound when there is none."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_("There is no account with id {id}.", id=account_id))
+    return account
 
 
 def count_accounts(session: Session) -> int:

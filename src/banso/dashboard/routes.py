@@ -14,13 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from banso.account_views import service as accounts
+from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.errors import BansoError
-from banso.health.routes import HealthOverview, health_overview, latest_scores
+from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
-from banso.revenue import service as revenue
+from banso.revenue.fiscal import fiscal_periods, period_figures
+from banso.revenue.months import MonthRange, default_last_month, month_label, parse_month
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
 from banso.web.templating import money, render
@@ -77,18 +78,18 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
     up to its end. ``period``: ``YYYY-MM``, ``FY2026`` or ``FY2026-Q2`` (fiscal years start in
     BANSO_FISCAL_YEAR_START); default the last month with data. A fiscal period still running is
     cut at the last month with data and compared with the as-long stretch before it."""
-    newest = revenue.parse_month(revenue.default_last_month(session), "month")
+    newest = parse_month(default_last_month(session), "month")
     label, months = _period_months(period, newest)
-    previous = revenue.MonthRange(2 * months.first - months.last - 1, months.first - 1)
+    previous = MonthRange(2 * months.first - months.last - 1, months.first - 1)
     first = min(previous.first, revenue_cache.dashboard_range(months.last).first)
     report = revenue_cache.revenue_report(
-        session, start=revenue.month_label(first), end=revenue.month_label(months.last)
+        session, start=month_label(first), end=month_label(months.last)
     )
-    by_month = {revenue.parse_month(r["month"], "month"): r for r in report.rows}
+    by_month = {parse_month(r["month"], "month"): r for r in report.rows}
 
-    def figures(span: revenue.MonthRange) -> dict[str, Any]:
+    def figures(span: MonthRange) -> dict[str, Any]:
         monthly = [by_month[m] for m in range(span.first, span.last + 1)]
-        return monthly[0] if len(monthly) == 1 else revenue.period_figures(monthly)
+        return monthly[0] if len(monthly) == 1 else period_figures(monthly)
 
     now, before = figures(months), figures(previous)
     rows = [by_month[m] for m in range(months.last - revenue_cache.TREND_MONTHS, months.last + 1)]
@@ -160,32 +161,32 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
     )
 
 
-def _period_months(period: str | None, newest: int) -> tuple[str, revenue.MonthRange]:
+def _period_months(period: str | None, newest: int) -> tuple[str, MonthRange]:
     """The label and months of ``period`` (default: the newest month), cut at ``newest``."""
     if not period:
-        return revenue.month_label(newest), revenue.MonthRange(newest, newest)
+        return month_label(newest), MonthRange(newest, newest)
     match = _FISCAL.match(period.strip())
     if match is None:
-        month = min(revenue.parse_month(period, "period"), newest)
-        return revenue.month_label(month), revenue.MonthRange(month, month)
+        month = min(parse_month(period, "period"), newest)
+        return month_label(month), MonthRange(month, month)
     year, quarter = int(match.group(1)), match.group(2)
     start_month = get_settings().fiscal_year_start
-    label, months = revenue.fiscal_periods(year, int(quarter) if quarter else None, start_month)[
+    label, months = fiscal_periods(year, int(quarter) if quarter else None, start_month)[
         -1 if quarter is None else 0
     ]
     if months.first > newest:
         raise BansoError(_("{period} starts after the last month with data.", period=period))
-    return label, revenue.MonthRange(months.first, min(months.last, newest))
+    return label, MonthRange(months.first, min(months.last, newest))
 
 
 def _picker(newest: int) -> list[tuple[str, str]]:
     """(value, label) choices: the last 24 months, then this and last fiscal year's quarters
     and years."""
-    choices = [(revenue.month_label(m),) * 2 for m in range(newest, newest - 24, -1)]
+    choices = [(month_label(m),) * 2 for m in range(newest, newest - 24, -1)]
     start_month = get_settings().fiscal_year_start
     this_year = (newest - (start_month - 1)) // 12
     for year in (this_year, this_year - 1):
-        for label, months in revenue.fiscal_periods(year, None, start_month):
+        for label, months in fiscal_periods(year, None, start_month):
             if months.first <= newest:
                 value = label.replace(" ", "-")
                 choices.append((value, label))

@@ -1,4 +1,5 @@
-"""``banso run``: the daily run over every domain, one summary line per step."""
+"""``banso run``: the daily run over every domain, one summary line per step; ``banso accounts
+merge`` (registered on the accounts command group by ``banso.cli``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Annotated
 import typer
 
 from banso.dates import DayOption
-from banso.flows import daily_run
+from banso.db import session_scope
+from banso.flows import daily_run, merge
 from banso.i18n import _
 from banso.playbooks.cli import echo_outbox
 
@@ -62,3 +64,31 @@ def run(
         typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
     if summary.reports_computed:
         typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
+
+
+def merge_command(
+    keep: Annotated[int, typer.Argument(help="Id of the account to keep.", show_default=False)],
+    other: Annotated[
+        int,
+        typer.Argument(help="Id of the account merged into it and removed.", show_default=False),
+    ],
+) -> None:
+    """Merge account OTHER into KEEP: identities, contacts, subscriptions, tickets, surveys and
+    activities move to KEEP; usage events are mapped to KEEP; OTHER is removed."""
+    with session_scope() as session:
+        result = merge.merge_accounts(session, keep, other)
+    typer.echo(
+        _(
+            "Merged account {other} into {keep}: {identities} identities, {contacts} contacts,"
+            " {subscriptions} subscriptions, {tickets} tickets, {surveys} survey responses,"
+            " {activities} activities moved.",
+            other=result.merged_id,
+            keep=result.kept_id,
+            identities=result.identities,
+            contacts=result.contacts,
+            subscriptions=result.subscriptions,
+            tickets=result.tickets,
+            surveys=result.surveys,
+            activities=result.activities,
+        )  # fmt: skip
+    )

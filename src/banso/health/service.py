@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from banso import dates
 from banso.accounts.models import Account
 from banso.bulk import bulk_insert
 from banso.config import get_settings
@@ -48,6 +49,9 @@ BATCH_DAYS = 31
 BATCH_ACCOUNT_DAYS = 250_000
 """Account-days per pass: bounds memory on long backfills of large books (each as-of day joins
 the 56 days of events before it, so memory grows with accounts x days in a pass)."""
+
+PULSE_DAYS = 30
+"""How long a CSM pulse set on the account page counts."""
 
 
 def scorecards() -> list[Scorecard]:
@@ -493,6 +497,23 @@ def set_pulse(
     session.add(pulse)
     session.flush()
     return pulse
+
+
+def record_pulse(
+    session: Session, account_id: int, *, rating: int, comment: str, member_id: int | None
+) -> None:
+    """The CSM's own 1-5 reading of the account (from the account page), counted by the health
+    score for ``PULSE_DAYS`` days from today."""
+    today = dates.today()
+    set_pulse(
+        session,
+        account_id,
+        rating,
+        comment.strip() or None,
+        today,
+        today + timedelta(days=PULSE_DAYS),
+        member_id=member_id,
+    )
 
 
 def event_history_days(root: Path | None = None) -> list[date]:

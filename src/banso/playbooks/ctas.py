@@ -1,5 +1,6 @@
 """CTAs (calls to action): open one per account, playbook and reason; update it on a repeat
-trigger; assign, complete tasks, close with an outcome. Every change leaves a ``CtaEvent``."""
+trigger; assign, complete tasks, close with an outcome. Every change leaves a ``CtaEvent``.
+``open_ctas`` lists the open ones (My tasks, the account 360)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import Account
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.playbooks.business_days import add_business_days
 from banso.playbooks.models import CTA_OUTCOMES, AssignmentCursor, Cta, CtaEvent, CtaTask
 from banso.team.models import TeamMember
+
+OPEN_CTA_ROWS = 200
+"""At most this many open CTAs are listed (My tasks, the account 360)."""
 
 
 @dataclass(frozen=True)
@@ -186,3 +191,53 @@ def _audit(session: Session, cta: Cta, actor: str, action: str, detail: dict[str
             detail=json.dumps(detail, ensure_ascii=False, default=str),
         )
     )
+
+
+@dataclass(frozen=True)
+class CtaRow:
+    id: int
+    account_id: int
+    account: str
+    title: str
+    priority: str
+    due_date: date
+    owner: str | None
+    tasks: list[tuple[str, bool]]
+    """(title, done) of each step, in order."""
+
+
+def open_ctas(
+    session: Session,
+    *,
+    owner_id: int | None = None,
+    account_id: int | None = None,
+    limit: int = OPEN_CTA_ROWS,
+) -> list[CtaRow]:
+    """Open CTAs by due date (of one owner or one account when given), with their steps."""
+    query = (
+        select(Cta, Account.name, TeamMember.name)
+        .join(Account, Account.id == Cta.account_id)
+        .outerjoin(TeamMember, TeamMember.id == Cta.owner_id)
+        .where(Cta.status == "open")
+        .order_by(Cta.due_date, Cta.id)
+        .limit(limit)
+    )
+    if owner_id is not None:
+        query = query.where(Cta.owner_id == owner_id)
+    if account_id is not None:
+        query = query.where(Cta.account_id == account_id)
+    found = session.execute(query).all()
+    steps: dict[int, list[tuple[str, bool]]] = {}
+    if found:
+        for task in session.scalars(
+            select(CtaTask)
+            .where(CtaTask.cta_id.in_([c.id for c, _a, _o in found]))
+            .order_by(CtaTask.cta_id, CtaTask.position)
+        ):
+            steps.setdefault(task.cta_id, []).append((task.title, task.done_at is not None))
+    return [
+        CtaRow(
+            c.id, c.account_id, account, c.title, c.priority, c.due_date, owner, steps.get(c.id, [])
+        )  # fmt: skip
+        for c, account, owner in found
+    ]

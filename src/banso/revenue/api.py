@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
+from banso.revenue.months import default_last_month
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
 from banso.web.params import month_range
@@ -37,6 +38,6 @@ def api_revenue(
 ) -> RevenueOut:
     """Monthly revenue KPIs from ``start`` to ``end`` (``YYYY-MM``; default the last 12 months
     up to the last month with data)."""
-    first, last = month_range(start, end or revenue.default_last_month(session))
+    first, last = month_range(start, end or default_last_month(session))
     report = revenue_cache.revenue_report(session, start=first, end=last)
     return RevenueOut(currency=report.currency, months=[revenue.rounded(r) for r in report.rows])

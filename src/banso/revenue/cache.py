@@ -25,8 +25,16 @@ from banso import data_versions
 from banso.config import get_settings
 from banso.db import Base, session_scope, utcnow
 from banso.errors import BansoError
-from banso.revenue import service
-from banso.revenue.service import CohortReport, MonthRange, RevenueReport, Row
+from banso.revenue import fiscal, service
+from banso.revenue.fiscal import PeriodSummary
+from banso.revenue.months import (
+    MonthRange,
+    default_last_month,
+    month_label,
+    parse_month,
+    resolve_range,
+)
+from banso.revenue.service import CohortReport, RevenueReport, Row
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +59,9 @@ def revenue_report(
     A month's rows do not depend on the range asked for, so they are kept per month: the
     dashboard's 13 months, the Metrics page's 12 and a fiscal year's share what they overlap,
     and only the months missing from the cache are computed (as one range)."""
-    months = service._resolve_range(session, start, end, default_span=12)
+    months = resolve_range(session, start, end, default_span=12)
     version = data_versions.current(session, data_versions.REVENUE)
-    keys = {m: _key("revenue-month", service.MonthRange(m, m), by) for m in _span(months)}
+    keys = {m: _key("revenue-month", MonthRange(m, m), by) for m in _span(months)}
     stored = _load_many(session, list(keys.values()), version)
     missing = [m for m in _span(months) if keys[m] not in stored]
     currency = get_settings().reporting_currency
@@ -61,14 +69,14 @@ def revenue_report(
     if missing:
         report = service.revenue_report(
             session,
-            start=service.month_label(missing[0]),
-            end=service.month_label(missing[-1]),
+            start=month_label(missing[0]),
+            end=month_label(missing[-1]),
             by=by,
         )
         currency = report.currency
         fresh: dict[int, list[Row]] = {}
         for row in report.rows:
-            fresh.setdefault(service.parse_month(row["month"], "month"), []).append(row)
+            fresh.setdefault(parse_month(row["month"], "month"), []).append(row)
         _store_many(
             session,
             version,
@@ -83,14 +91,14 @@ def cohort_report(
     session: Session, *, start: str | None = None, end: str | None = None
 ) -> CohortReport:
     """:func:`banso.revenue.service.cohort_report` on DuckDB, from the cache when current."""
-    months = service._resolve_range(session, start, end, default_span=None)
+    months = resolve_range(session, start, end, default_span=None)
     key = _key("cohorts", months, None)
     version = data_versions.current(session, data_versions.REVENUE)
     stored = _load_many(session, [key], version).get(key)
     if stored is not None:
         return CohortReport(months, stored["currency"], _rows(stored["rows"]))
     report = service.cohort_report(
-        session, start=service.month_label(months.first), end=service.month_label(months.last)
+        session, start=month_label(months.first), end=month_label(months.last)
     )
     _store_many(session, version, {key: {"currency": report.currency, "rows": report.rows}})
     return report
@@ -98,9 +106,9 @@ def cohort_report(
 
 def fiscal_summary(
     session: Session, *, fiscal_year: int | None = None, quarter: int | None = None
-) -> list[service.PeriodSummary]:
-    """:func:`banso.revenue.service.fiscal_summary` over the cached monthly report."""
-    return service.fiscal_summary(
+) -> list[PeriodSummary]:
+    """:func:`banso.revenue.fiscal.fiscal_summary` over the cached monthly report."""
+    return fiscal.fiscal_summary(
         session, fiscal_year=fiscal_year, quarter=quarter, reports=revenue_report
     )
 
@@ -114,19 +122,19 @@ def warm(session: Session) -> bool:
     """Compute what the dashboard and the Metrics page show by default (13 months of revenue
     rows, the cohorts of the last 12 months) when the cache lacks it; True when computed."""
     try:
-        last = service.parse_month(service.default_last_month(session), "month")
+        last = parse_month(default_last_month(session), "month")
     except BansoError:
         return False  # nothing to report on yet
     version = data_versions.current(session, data_versions.REVENUE)
     months = dashboard_range(last)
-    cohorts = service.MonthRange(last - 11, last)
-    wanted = [_key("revenue-month", service.MonthRange(m, m), None) for m in _span(months)]
+    cohorts = MonthRange(last - 11, last)
+    wanted = [_key("revenue-month", MonthRange(m, m), None) for m in _span(months)]
     wanted.append(_key("cohorts", cohorts, None))
     if len(_load_many(session, wanted, version)) == len(wanted):
         return False
-    first, end = service.month_label(months.first), service.month_label(months.last)
+    first, end = month_label(months.first), month_label(months.last)
     revenue_report(session, start=first, end=end)
-    cohort_report(session, start=service.month_label(cohorts.first), end=end)
+    cohort_report(session, start=month_label(cohorts.first), end=end)
     return True
 
 
@@ -152,8 +160,8 @@ def _key(kind: str, months: MonthRange, by: str | None) -> str:
     return "|".join(
         [
             kind,
-            service.month_label(months.first),
-            service.month_label(months.last),
+            month_label(months.first),
+            month_label(months.last),
             by or "",
             settings.reporting_currency,
             str(settings.gross_margin),

@@ -12,7 +12,10 @@ from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.revenue import render, service
+from banso.revenue.fiscal import fiscal_summary
+from banso.revenue.fx import reporting_currency, set_fx_rate
 from banso.revenue.metrics import BREAKDOWNS
+from banso.revenue.months import default_last_month
 
 metrics_app = typer.Typer(
     help="Revenue and retention KPIs (MRR movements, churn, NRR/GRR, cohorts).",
@@ -110,10 +113,10 @@ def summary(
     """Fiscal year and quarters: whole-period figures and averages of the monthly rates."""
     _check_format(output, render.SUMMARY_FORMATS)
     with session_scope() as session:
-        periods = service.fiscal_summary(
+        periods = fiscal_summary(
             session, fiscal_year=fiscal_year, quarter=quarter, engine=engine
         )
-        currency = service.reporting_currency()
+        currency = reporting_currency()
     if output == "json":
         typer.echo(render.summary_json(periods))
     else:
@@ -124,7 +127,7 @@ def summary(
 def last_month() -> None:
     """Print the default last month of reports (YYYY-MM): the last month with data."""
     with session_scope() as session:
-        typer.echo(service.default_last_month(session))
+        typer.echo(default_last_month(session))
 
 
 @metrics_app.command("fx-rate")
@@ -135,13 +138,13 @@ def fx_rate(
 ) -> None:
     """Set the FX rate used to convert CURRENCY into the reporting currency for MONTH."""
     with session_scope() as session:
-        stored = service.set_fx_rate(session, currency, month, rate)
+        stored = set_fx_rate(session, currency, month, rate)
         typer.echo(
             _(
                 "FX rate set: 1 {currency} = {rate} {reporting} in {month}.",
                 currency=stored.currency,
                 rate=stored.rate,
-                reporting=service.reporting_currency(),
+                reporting=reporting_currency(),
                 month=stored.month,
             )
         )

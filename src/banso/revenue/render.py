@@ -16,14 +16,9 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from banso.i18n import _, current_language
+from banso.revenue.fiscal import PERIOD_RATES, PeriodSummary
 from banso.revenue.metrics import COHORT_KPIS, COUNT, MONEY, RATE, REVENUE_KPIS, Kpi
-from banso.revenue.service import (
-    PERIOD_RATES,
-    CohortReport,
-    PeriodSummary,
-    RevenueReport,
-    rounded,
-)
+from banso.revenue.service import CohortReport, RevenueReport, rounded
 
 FORMATS = ("json", "csv", "table")
 SUMMARY_FORMATS = ("json", "table")

@@ -1,0 +1,209 @@
+"""One account's 360 view: header, MRR and next renewal, contacts, health and the timeline of
+activities, tickets, surveys and subscriptions.
+
+Plain functions over a ``Session``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso import dates
+from banso.accounts.models import Account, Contact
+from banso.accounts.service import existing_account
+from banso.activities.models import Activity
+from banso.config import get_settings
+from banso.errors import BansoError
+from banso.health import service as health_service
+from banso.health.models import HealthCurrent
+from banso.health.service import AccountHealth, Explanation
+from banso.i18n import _
+from banso.revenue import contracts
+from banso.revenue.models import Subscription
+from banso.support.models import Ticket
+from banso.surveys.models import SurveyResponse
+from banso.team.models import TeamMember
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    """When it happened (aware UTC)."""
+    kind: str
+    """activity, ticket, survey or subscription."""
+    title: str
+    detail: str | None = None
+
+
+@dataclass
+class Account360:
+    account: Account
+    owner: TeamMember | None
+    mrr: int | None
+    """MRR today in minor units of the reporting currency (``revenue.contracts.account_mrr``);
+    None when a line's currency has no FX rate this month (``mrr_problem`` says which)."""
+    mrr_problem: str | None
+    mrr_by_currency: dict[str, int]
+    """MRR today per currency of the lines, minor units of each, rounded from the exact value."""
+    plans: list[str]
+    next_renewal: date | None
+    contacts: list[Contact]
+    health: HealthCurrent | None
+    """Score and band on the newest scored day; None before scoring or when not scored."""
+    timeline: list[TimelineItem] = field(default_factory=list)
+
+
+def account_360(session: Session, account_id: int, *, timeline_limit: int = 200) -> Account360:
+    """Everything a CSM needs on one page about one account."""
+    account = existing_account(session, account_id)
+    today = dates.today()
+    subs = list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.account_id == account_id)
+            .order_by(Subscription.start_date)
+        )
+    )
+    lines = [contracts.Line.of(s) for s in subs]
+    active = [s for s, x in zip(subs, lines, strict=True) if contracts.is_active(x, today)]
+    by_currency: dict[str, Fraction] = {}
+    for s in active:
+        by_currency[s.currency] = by_currency.get(s.currency, Fraction(0)) + Fraction(
+            s.amount, s.billing_period_months
+        )
+    mrr: int | None = None
+    problem: str | None = None
+    if active:
+        try:
+            mrr = contracts.account_mrr(lines, today, contracts.fx_table(session, today))
+        except contracts.MissingFxRate as exc:
+            problem = str(exc)
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account_id)
+            .order_by(Contact.left_at.is_not(None), Contact.role, Contact.name)
+        )
+    )
+    return Account360(
+        account=account,
+        owner=session.get(TeamMember, account.owner_id) if account.owner_id else None,
+        mrr=mrr,
+        mrr_problem=problem,
+        mrr_by_currency={c: round(v) for c, v in sorted(by_currency.items())},
+        plans=sorted({s.plan for s in active if s.plan}),
+        next_renewal=contracts.account_next_renewal(lines, today),
+        contacts=contacts,
+        health=session.get(HealthCurrent, account_id),
+        timeline=_timeline(session, account_id, subs, timeline_limit),
+    )
+
+
+def subscriptions_of(session: Session, account_id: int) -> list[Subscription]:
+    """The account's contract lines, oldest first; BansoError for an unknown account."""
+    existing_account(session, account_id)
+    return list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.account_id == account_id)
+            .order_by(Subscription.start_date, Subscription.id)
+        )
+    )
+
+
+def activities_of(session: Session, account_id: int, *, limit: int) -> list[Activity]:
+    """The account's activities, newest first; BansoError for an unknown account."""
+    existing_account(session, account_id)
+    return list(
+        session.scalars(
+            select(Activity)
+            .where(Activity.account_id == account_id)
+            .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HealthView:
+    """The account's health on its latest scored day and what moved it over 28 days."""
+
+    current: AccountHealth
+    why: Explanation | None
+
+
+def account_health_view(account_id: int) -> HealthView | None:
+    """Health for the 360 header, or None before ``banso health score`` has run for it."""
+    current = health_service.account_health(account_id)
+    if current is None:
+        return None
+    try:
+        why = health_service.explain(
+            account_id, start=current.day - timedelta(days=28), end=current.day
+        )
+    except BansoError:
+        why = None
+    return HealthView(current, why)
+
+
+def _timeline(
+    session: Session, account_id: int, subs: list[Subscription], limit: int
+) -> list[TimelineItem]:
+    items: list[TimelineItem] = []
+    for a in session.scalars(
+        select(Activity)
+        .where(Activity.account_id == account_id)
+        .order_by(Activity.occurred_at.desc())
+        .limit(limit)
+    ):
+        # kinds are single words except this one, which reads badly as an identifier
+        kind = _("Onboarding session") if a.kind == "onboarding_session" else _(a.kind)
+        items.append(TimelineItem(_utc(a.occurred_at), "activity", kind, a.summary))
+    for t in session.scalars(
+        select(Ticket)
+        .where(Ticket.account_id == account_id)
+        .order_by(Ticket.opened_at.desc())
+        .limit(limit)
+    ):
+        title = _("Ticket opened ({priority})", priority=_(t.priority or "normal"))
+        items.append(TimelineItem(_utc(t.opened_at), "ticket", title, t.subject))
+    for s in session.scalars(
+        select(SurveyResponse)
+        .where(SurveyResponse.account_id == account_id)
+        .order_by(SurveyResponse.answered_at.desc())
+        .limit(limit)
+    ):
+        title = _("{survey} answer: {score}", survey=s.survey_type.upper(), score=s.score)
+        items.append(TimelineItem(_utc(s.answered_at), "survey", title, s.comment))
+    for sub in subs:
+        plan = sub.plan or sub.external_id
+        items.append(
+            TimelineItem(
+                _day_start(sub.start_date),
+                "subscription",
+                _("Subscription started: {plan}", plan=plan),
+            )
+        )
+        if sub.end_date is not None and sub.end_date <= dates.today():
+            items.append(
+                TimelineItem(
+                    _day_start(sub.end_date),
+                    "subscription",
+                    _("Subscription ended: {plan}", plan=plan),
+                )
+            )
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=get_settings().tz).astimezone(UTC)
