@@ -278,13 +278,13 @@ def test_problems_speak_the_callers_language(client: TestClient, world: World) -
 def test_the_api_choices_are_the_lists_of_the_domain() -> None:
     from typing import get_args
 
-    from banso.account_views import routes
-    from banso.account_views import service as views_service
+    from banso.account_views import accounts_list, routes
+    from banso.activities.service import LOGGABLE_KINDS
 
-    assert get_args(routes.SortKey) == views_service.SORTS
-    assert get_args(routes.BandChoice) == ("", *views_service.BANDS, views_service.NOT_SCORED)
+    assert get_args(routes.SortKey) == accounts_list.SORTS
+    assert get_args(routes.BandChoice) == ("", *accounts_list.BANDS, accounts_list.NOT_SCORED)
     kind = routes.ActivityIn.model_fields["kind"].annotation
-    assert get_args(kind) == views_service.LOGGABLE_KINDS
+    assert get_args(kind) == LOGGABLE_KINDS
 
 
 def test_an_unexpected_error_is_a_problem_with_the_security_headers(world: World) -> None:
