@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,8 +65,12 @@ def parse_column(
     *,
     tz: ZoneInfo,
     choices: dict[str, str] | None = None,
+    backslash_is_yen: bool = False,
 ) -> tuple[pa.Array, CellProblems]:
-    """``column`` (strings, blanks already null) as ``value_type``; bad cells become problems."""
+    """``column`` (strings, blanks already null) as ``value_type``; bad cells become problems.
+
+    ``backslash_is_yen``: the file was CP932, so an amount written ``\\120,000`` is ¥120,000.
+    """
     if value_type is ValueType.TEXT:
         return column, []
     if value_type is ValueType.DATE:
@@ -77,7 +82,9 @@ def parse_column(
     if value_type in (ValueType.INTEGER, ValueType.AMOUNT):
         ok = pc.match_substring_regex(column, _INTEGER)
         fast = pc.cast(pc.if_else(ok, column, pa.scalar(None, pa.string())), pa.int64())
-        slow = values.parse_integer if value_type is ValueType.INTEGER else values.parse_amount
+        slow: Callable[[str], int] = values.parse_integer
+        if value_type is ValueType.AMOUNT:
+            slow = partial(values.parse_amount, backslash_is_yen=backslash_is_yen)
         return _with_fallback(column, fast, slow, pa.int64())
     if value_type is ValueType.CURRENCY:
         ok = pc.match_substring_regex(column, r"^[A-Z]{3}$")

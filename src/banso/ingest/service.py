@@ -149,8 +149,12 @@ def read_validated(
     """The whole file parsed into typed columns (plus ``_row``), or ``ImportRejected``."""
     sink = ProblemSink(source_file.path.name, fields)
     tables = []
+    backslash_is_yen = source_file.encoding == "cp932"
     for batch in source_file.batches:
-        tables.append(parse_batch(batch.columns, batch.rows, kind, fields, sink))
+        table = parse_batch(
+            batch.columns, batch.rows, kind, fields, sink, backslash_is_yen=backslash_is_yen
+        )
+        tables.append(table)
         if progress:
             progress(batch.bytes_read, source_file.size)
     table = (
@@ -174,8 +178,13 @@ def parse_batch(
     kind: ImportKind,
     fields: dict[str, str],
     sink: ProblemSink,
+    *,
+    backslash_is_yen: bool = False,
 ) -> pa.Table:
-    """Typed columns of one batch; every bad or missing cell is added to ``sink``."""
+    """Typed columns of one batch; every bad or missing cell is added to ``sink``.
+
+    ``backslash_is_yen``: the file was CP932, whose byte 0x5C before an amount is a yen sign.
+    """
     tz = get_settings().tz
     out: dict[str, pa.Array] = {}
     row_numbers: list[int] | None = None
@@ -186,8 +195,9 @@ def parse_batch(
             continue
         text = blank_to_null(columns[header])
         parsed, cell_problems = parse_column(
-            text, spec.value_type, tz=tz, choices=spec.choices or None
-        )
+            text, spec.value_type, tz=tz, choices=spec.choices or None,
+            backslash_is_yen=backslash_is_yen,
+        )  # fmt: skip
         if cell_problems or (spec.required and text.null_count):
             row_numbers = row_numbers or rows.to_pylist()
             for index, reason in cell_problems:

@@ -117,13 +117,18 @@ def parse_integer(value: str) -> int:
     return int(text)
 
 
-def parse_amount(value: str) -> int:
+def parse_amount(value: str, *, backslash_is_yen: bool = False) -> int:
     """Money in the currency's minor unit: ``1,200,000``, ``¥1,200,000``, ``1,200,000円``.
 
     Decimals are refused: the spec stores amounts as integers in the minor unit (yen for JPY,
     cents for USD), so ``12.50`` is a unit mistake the user should see, not round away.
+
+    ``backslash_is_yen`` is for files in CP932, where byte 0x5C is both the backslash and, in
+    every Japanese font, the yen sign: billing exports write ``\\120,000`` for ¥120,000.
     """
     text = clean_text(value).lower().replace(",", "").replace(" ", "")
+    if backslash_is_yen:
+        text = re.sub(r"^([+-]?)\\", r"\1", text)
     for mark in _CURRENCY_MARKS:
         text = text.replace(mark, "")
     if re.fullmatch(r"[+-]?\d+\.\d*", text):
