@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from banso.errors import BansoError, ImportRejected
+from banso.errors import BansoError
 from banso.i18n import _
 
 BATCH_ROWS = 1_000_000
@@ -88,14 +88,13 @@ def detect_encoding(path: Path) -> str:
     with path.open("rb") as fh:
         before = fh.read(offset)
         byte = fh.read(1)
-    raise ImportRejected(
-        [],
+    raise BansoError(
         _(
             "{file}: not UTF-8 or CP932 (byte 0x{byte} at row {row})",
             file=path.name,
             byte=byte.hex().upper(),
             row=before.count(b"\n") + 1,
-        ),
+        )
     )
 
 

@@ -30,6 +30,7 @@ from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
 from banso.ingest.bulk import bulk_insert, bulk_update
 from banso.ingest.columns import arrow_type, blank_to_null, parse_column
+from banso.ingest.lock import hold_import_lock
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile, open_source
 from banso.ingest.schemas import FIELDS, ImportKind, load_mapping, match_headers
@@ -73,6 +74,8 @@ def import_file(
 ) -> ImportResult:
     """Import ``path`` as ``kind`` from ``source`` (all-or-nothing; the caller commits)."""
     import_kind = ImportKind(kind)
+    if not dry_run:  # a dry run writes nothing, so it may check a file while another imports
+        hold_import_lock(session, path.name)
     mapping = load_mapping(mapping_path, import_kind) if mapping_path else None
     source_file = open_source(path)
     fields, header_problems = match_headers(import_kind, source_file.headers, mapping)

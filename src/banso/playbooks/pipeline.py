@@ -20,6 +20,7 @@ from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
 from banso.health import snapshots, validation_report
+from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import ImportKind
 from banso.ingest.service import import_file
 from banso.playbooks import outbox, service
@@ -92,6 +93,8 @@ def _ingest_inbox(summary: PipelineSummary) -> None:
             try:
                 with session_scope() as session:
                     import_file(session, ImportKind(kind).value, path)
+            except ImportBusy:
+                return  # someone is importing by hand: the files wait for the next run
             except BansoError:
                 _move(path, folder / "rejected")
                 summary.rejected.append(f"{kind}/{path.name}")
