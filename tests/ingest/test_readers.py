@@ -185,3 +185,30 @@ def test_rows_of_a_crlf_file_with_a_multiline_value_keep_their_numbers(cli, tmp_
     cli("init")
     result = cli("import", "subscriptions", str(path))
     assert "lines.csv:5:start_date: not a date: yesterday" in result.stderr
+
+
+def test_numbers_and_dates_the_database_cannot_hold_are_problems_not_crashes(
+    cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        f"{SPEC_HEADER}\n"
+        "K1,S1,pro,2024-04-01,,9223372036854775808,JPY,1\n"
+        "K2,S2,pro,0000-01-01,,100,JPY,3000000000\n"
+        "K3,S3,pro,2024-04-01,10000-01-01,-99999999999999999999,JPY,1\n",
+        encoding="utf-8",
+    )
+    cli("init")
+    result = cli("import", "subscriptions", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:5] == [
+        "lines.csv:2:amount: 9223372036854775808 is too large"
+        " (at most 9,223,372,036,854,775,807 either way)",
+        "lines.csv:3:billing_period_months: 3000000000 is too large"
+        " (at most 2,147,483,647 either way)",
+        "lines.csv:3:start_date: not a date: 0000-01-01 (use e.g. 2024-04-01)",
+        "lines.csv:4:amount: -99999999999999999999 is too large"
+        " (at most 9,223,372,036,854,775,807 either way)",
+        "lines.csv:4:end_date: not a date: 10000-01-01 (use e.g. 2024-04-01)",
+    ]
+    assert _count(Subscription) == 0

@@ -140,6 +140,17 @@ def _open_csv(path: Path) -> SourceFile:
 
 
 def _csv_batches(path: Path, headers: list[str], encoding: str, delimiter: str) -> Iterator[Batch]:
+    try:
+        yield from _arrow_csv_batches(path, headers, encoding, delimiter)
+    except pa.ArrowInvalid as exc:  # raised from the first block read as well as later ones
+        raise BansoError(
+            _("Cannot read {path} as CSV: {reason}", path=path.name, reason=str(exc))
+        ) from None
+
+
+def _arrow_csv_batches(
+    path: Path, headers: list[str], encoding: str, delimiter: str
+) -> Iterator[Batch]:
     names = [f"c{i}" for i in range(len(headers))]
     reader = pacsv.open_csv(
         path,
@@ -163,18 +174,13 @@ def _csv_batches(path: Path, headers: list[str], encoding: str, delimiter: str) 
     next_record = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    try:
-        for record_batch in reader:
-            pending.append(record_batch)
-            pending_rows += record_batch.num_rows
-            if pending_rows >= BATCH_ROWS:
-                yield _csv_batch(pending, headers, starts, next_record, _position(path, reader))
-                next_record += pending_rows
-                pending, pending_rows = [], 0
-    except pa.ArrowInvalid as exc:
-        raise BansoError(
-            _("Cannot read {path} as CSV: {reason}", path=path.name, reason=str(exc))
-        ) from None
+    for record_batch in reader:
+        pending.append(record_batch)
+        pending_rows += record_batch.num_rows
+        if pending_rows >= BATCH_ROWS:
+            yield _csv_batch(pending, headers, starts, next_record, _position(path, reader))
+            next_record += pending_rows
+            pending, pending_rows = [], 0
     if pending_rows:
         yield _csv_batch(pending, headers, starts, next_record, path.stat().st_size)
 

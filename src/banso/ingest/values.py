@@ -40,6 +40,10 @@ _TIME = re.compile(
 )
 _DATE_TIME_T = re.compile(r"(?<=\d)t(?=\d)")
 _CURRENCY_MARKS = ("¥", "円", "$", "€", "£", "jpy", "usd", "eur")
+INTEGER_LIMIT = 2**31 - 1
+"""Largest whole number the database's integer columns hold (counts, scores, periods)."""
+AMOUNT_LIMIT = 2**63 - 1
+"""Largest amount in minor units the database's 64-bit amount columns hold."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -104,9 +108,10 @@ def parse_datetime(value: str, tz: ZoneInfo) -> datetime:
         if zone:
             offset = _offset(zone)
     local = datetime.combine(day, clock)
-    if offset is not None:
-        return local.replace(tzinfo=offset).astimezone(UTC)
-    return local.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        return local.replace(tzinfo=offset or tz).astimezone(UTC)
+    except OverflowError:  # within a day of year 1 or 9999, where UTC falls off the calendar
+        raise ValueError(_("date out of range: {value}", value=value)) from None
 
 
 def parse_integer(value: str) -> int:
@@ -114,7 +119,7 @@ def parse_integer(value: str) -> int:
     text = clean_text(value).replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(_("not a whole number: {value}", value=value))
-    return int(text)
+    return _within(int(text), INTEGER_LIMIT, value)
 
 
 def parse_amount(value: str, *, backslash_is_yen: bool = False) -> int:
@@ -140,7 +145,15 @@ def parse_amount(value: str, *, backslash_is_yen: bool = False) -> int:
         )
     if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(_("not an amount of money: {value}", value=value))
-    return int(text)
+    return _within(int(text), AMOUNT_LIMIT, value)
+
+
+def _within(number: int, limit: int, value: str) -> int:
+    if -limit <= number <= limit:
+        return number
+    raise ValueError(
+        _("{value} is too large (at most {limit:,} either way)", value=value, limit=limit)
+    )
 
 
 def parse_currency(value: str) -> str:
