@@ -212,3 +212,19 @@ def test_numbers_and_dates_the_database_cannot_hold_are_problems_not_crashes(
         "lines.csv:4:end_date: not a date: 10000-01-01 (use e.g. 2024-04-01)",
     ]
     assert _count(Subscription) == 0
+
+
+def test_an_xlsx_with_a_damaged_sheet_is_refused_with_a_reason(cli, tmp_path: Path) -> None:
+    good = stale_xlsx(tmp_path / "good.xlsx", [SPEC_HEADER.split(","), ["K1", "S1"]], "A1:H2")
+    path = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 2 // 3]  # cut off mid-row, as a broken download is
+            out.writestr(item, data)
+    cli("init")
+    result = cli("import", "subscriptions", str(path))
+    assert result.exit_code == 2
+    assert "Error: Cannot read damaged.xlsx as Excel: " in result.stderr
+    assert "Traceback" not in result.stderr

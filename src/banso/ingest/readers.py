@@ -260,7 +260,7 @@ def _open_excel(path: Path) -> SourceFile:
     # than Excel often leave stale (rows appended later were silently dropped): forget it and
     # walk every row the sheet holds.
     sheet.reset_dimensions()
-    rows = sheet.iter_rows(values_only=True)
+    rows = _readable_rows(sheet.iter_rows(values_only=True), path)
     header_row = 1
     headers: list[str] = []
     for header_row, cells in enumerate(rows, start=1):  # noqa: B007 - header_row is used below
@@ -299,6 +299,16 @@ def _excel_batches(workbook, rows, headers: list[str], header_row: int, path: Pa
         rows=pa.array(numbers, pa.int64()),
         bytes_read=path.stat().st_size,
     )
+
+
+def _readable_rows(rows: Iterator[tuple[object, ...]], path: Path) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows, parsed as they are read; damaged sheet XML is refused, not a crash."""
+    try:
+        yield from rows
+    except Exception as exc:  # openpyxl passes on its XML parser's and zipfile's errors
+        raise BansoError(
+            _("Cannot read {path} as Excel: {reason}", path=path.name, reason=str(exc))
+        ) from None
 
 
 def _excel_text(value: object) -> str | None:
