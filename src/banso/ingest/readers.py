@@ -105,6 +105,9 @@ def _first_undecodable(path: Path, encoding: str) -> int | None:
     with path.open("rb") as fh:
         while chunk := fh.read(_DECODE_CHUNK):
             pending = len(decoder.getstate()[0])
+            if not pending and chunk.isascii():  # most exports: ASCII decodes alike in both
+                position += len(chunk)
+                continue
             try:
                 decoder.decode(chunk, final=False)
             except UnicodeDecodeError as exc:
