@@ -222,7 +222,7 @@ def _has_multiline_records_or_blank_lines(path: Path) -> bool:
                 return b'"' in carry
             if b"\n\n" in text or b"\n\r\n" in text:
                 return True
-            if b'"' in text and any(line.count(b'"') % 2 for line in text.split(b"\n")):
+            if _line_with_odd_quotes(text):
                 return True
     return carry.count(b'"') % 2 == 1
 
@@ -230,6 +230,20 @@ def _has_multiline_records_or_blank_lines(path: Path) -> bool:
 def _position(path: Path, reader: pacsv.CSVStreamingReader) -> int:
     stats = getattr(reader, "stats", None)
     return int(getattr(stats, "num_bytes", 0) or 0) or path.stat().st_size // 2
+
+
+def _line_with_odd_quotes(text: bytes) -> bool:
+    """Whether a line of ``text`` holds an odd number of quotes (a value that goes on to the next
+    line), looking only at lines with a quote: exports often quote just their header."""
+    quote = text.find(b'"')
+    while quote != -1:
+        start = text.rfind(b"\n", 0, quote) + 1
+        end = text.find(b"\n", quote)
+        end = len(text) if end == -1 else end
+        if text.count(b'"', start, end) % 2:
+            return True
+        quote = text.find(b'"', end)
+    return False
 
 
 def _csv_batch(
