@@ -1,4 +1,4 @@
-"""An upload while another import runs is refused with a sentence, and then goes through."""
+"""Uploads refused whole with a sentence: while another import runs, or in another encoding."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ def test_an_upload_during_another_import_says_so_and_changes_nothing(
     done = client.post("/data", data=data, files={"file": ("subs.csv", GOOD, "text/csv")})
     assert done.status_code == 200
     assert "subs.csv: 2 rows of subscriptions: 2 new, 0 updated, 0 unchanged." in done.text
+
+
+def test_a_latin1_upload_is_refused_naming_the_byte_not_a_server_error(
+    client: TestClient,
+    sign_in,  # type: ignore[no-untyped-def]
+) -> None:
+    token = sign_in("ops")
+    body = (HEADER + "K01,S01,caf\xe9,2024-04-01,,10000,JPY,1\n").encode("latin-1")
+    data = {"kind": "subscriptions", "source": "billing", "csrf_token": token}
+    response = client.post("/data", data=data, files={"file": ("export.csv", body, "text/csv")})
+    assert response.status_code == 400
+    assert "export.csv: not UTF-8 or CP932 (byte 0xE9 at row 2)" in response.text
