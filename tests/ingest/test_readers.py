@@ -228,3 +228,22 @@ def test_an_xlsx_with_a_damaged_sheet_is_refused_with_a_reason(cli, tmp_path: Pa
     assert result.exit_code == 2
     assert "Error: Cannot read damaged.xlsx as Excel: " in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rows_with_too_many_or_too_few_cells_are_each_listed_by_line(cli, tmp_path: Path) -> None:
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        f"{SPEC_HEADER}\n"
+        "K1,S1,pro,2024-04-01,,100,JPY,1\n"
+        'K2,S2,"pro,\nplus",2024-04-01,,100,JPY,1,extra\n'
+        "K3,S3,pro,2024-04-01,,100\n",
+        encoding="utf-8",
+    )
+    cli("init")
+    result = cli("import", "subscriptions", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "lines.csv:3:column 9: this row has 9 cells for 8 columns",
+        "lines.csv:5:currency: this row has 6 cells for 8 columns",
+        "Error: lines.csv: 2 problem(s) found; nothing was imported.",
+    ]

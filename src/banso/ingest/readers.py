@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from banso.errors import BansoError
+from banso.errors import BansoError, ImportProblem, ImportRejected
 from banso.i18n import _
 
 BATCH_ROWS = 1_000_000
@@ -146,9 +146,53 @@ def _csv_batches(path: Path, headers: list[str], encoding: str, delimiter: str) 
     try:
         yield from _arrow_csv_batches(path, headers, encoding, delimiter)
     except pa.ArrowInvalid as exc:  # raised from the first block read as well as later ones
+        if "columns, got" in str(exc):
+            problems = _cell_count_problems(path, headers, encoding, delimiter)
+            if problems:
+                raise ImportRejected(
+                    problems,
+                    _(
+                        "{file}: {count} problem(s) found; nothing was imported.",
+                        file=path.name,
+                        count=len(problems),
+                    ),
+                ) from None
         raise BansoError(
             _("Cannot read {path} as CSV: {reason}", path=path.name, reason=str(exc))
         ) from None
+
+
+def _cell_count_problems(
+    path: Path, headers: list[str], encoding: str, delimiter: str
+) -> list[ImportProblem]:
+    """Every record with more or fewer cells than the header, by the line it starts on (Arrow
+    stops at the first and cannot say where it is); named by the first missing or extra column."""
+    problems: list[ImportProblem] = []
+    previous_end = 0
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            for number, record in enumerate(reader):
+                if number and record and len(record) != len(headers):
+                    column = (
+                        headers[len(record)]
+                        if len(record) < len(headers)
+                        else _("column {number}", number=len(headers) + 1)
+                    )
+                    reason = _(
+                        "this row has {cells} cells for {columns} columns",
+                        cells=len(record),
+                        columns=len(headers),
+                    )
+                    problems.append(ImportProblem(path.name, previous_end + 1, column, reason))
+                previous_end = reader.line_num
+    except csv.Error:
+        return problems
+    finally:
+        csv.field_size_limit(limit)
+    return problems
 
 
 def _arrow_csv_batches(
