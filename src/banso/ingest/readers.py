@@ -168,31 +168,42 @@ def _cell_count_problems(
     """Every record with more or fewer cells than the header, by the line it starts on (Arrow
     stops at the first and cannot say where it is); named by the first missing or extra column."""
     problems: list[ImportProblem] = []
-    previous_end = 0
+    for line, record in _records_by_line(path, encoding, delimiter):
+        if len(record) != len(headers):
+            column = (
+                headers[len(record)]
+                if len(record) < len(headers)
+                else _("column {number}", number=len(headers) + 1)
+            )
+            reason = _(
+                "this row has {cells} cells for {columns} columns",
+                cells=len(record),
+                columns=len(headers),
+            )
+            problems.append(ImportProblem(path.name, line, column, reason))
+    return problems
+
+
+def _records_by_line(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each record after the header with the line it starts on, read by Python's csv module
+    the way Arrow reads it (blank lines skipped); stops quietly where csv finds the text
+    unreadable, as Arrow then refuses it too."""
+    previous_end = 1
     limit = csv.field_size_limit()
     csv.field_size_limit(1 << 30)
     try:
         with path.open(encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
-            for number, record in enumerate(reader):
-                if number and record and len(record) != len(headers):
-                    column = (
-                        headers[len(record)]
-                        if len(record) < len(headers)
-                        else _("column {number}", number=len(headers) + 1)
-                    )
-                    reason = _(
-                        "this row has {cells} cells for {columns} columns",
-                        cells=len(record),
-                        columns=len(headers),
-                    )
-                    problems.append(ImportProblem(path.name, previous_end + 1, column, reason))
+            next(reader, None)
+            previous_end = reader.line_num
+            for record in reader:
+                if record:  # the csv module reads a blank line as []
+                    yield previous_end + 1, record
                 previous_end = reader.line_num
     except csv.Error:
-        return problems
+        return
     finally:
         csv.field_size_limit(limit)
-    return problems
 
 
 def _arrow_csv_batches(
@@ -237,22 +248,7 @@ def _record_start_lines(path: Path, encoding: str, delimiter: str) -> list[int] 
     starts on line ``i + 2``: no line holds an odd number of quotes and none is blank."""
     if not _has_multiline_records_or_blank_lines(path):
         return None
-    starts: list[int] = []
-    previous_end = 0
-    limit = csv.field_size_limit()
-    csv.field_size_limit(1 << 30)
-    try:
-        with path.open(encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            for number, record in enumerate(reader):
-                if number and record:  # the csv module reads a blank line as [], Arrow skips it
-                    starts.append(previous_end + 1)
-                previous_end = reader.line_num
-    except csv.Error:
-        return starts  # Arrow refuses the same text; later records keep counting from here
-    finally:
-        csv.field_size_limit(limit)
-    return starts
+    return [line for line, _record in _records_by_line(path, encoding, delimiter)]
 
 
 def _has_multiline_records_or_blank_lines(path: Path) -> bool:
