@@ -6,6 +6,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -247,3 +248,25 @@ def test_rows_with_too_many_or_too_few_cells_are_each_listed_by_line(cli, tmp_pa
         "lines.csv:5:currency: this row has 6 cells for 8 columns",
         "Error: lines.csv: 2 problem(s) found; nothing was imported.",
     ]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_value_longer_than_its_column_is_a_problem_on_every_engine(
+    cli, tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    if engine == "postgres":
+        request.getfixturevalue("pg_url")
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        f"{SPEC_HEADER}\nK1,S1,{'p' * 201},2024-04-01,,100,JPY,1\n"
+        f"{'K' * 301},S2,,2024-04-01,,1,,\n",
+        encoding="utf-8",
+    )
+    cli("init")
+    result = cli("import", "subscriptions", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == [
+        "lines.csv:2:plan: longer than 200 characters (201)",
+        "lines.csv:3:account_id: longer than 300 characters (301)",
+    ]
+    assert _count(Subscription) == 0

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import company_domain, email_domain
-from banso.accounts.models import Contact
+from banso.accounts.models import Account, AccountIdentity, Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.config import get_settings
@@ -29,7 +30,7 @@ from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
 from banso.ingest.bulk import bulk_insert, bulk_update
-from banso.ingest.columns import arrow_type, blank_to_null, parse_column
+from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_column
 from banso.ingest.lock import hold_import_lock
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile, open_source
@@ -212,7 +213,39 @@ def parse_batch(
     out["_row"] = rows
     table = pa.table(out)
     _ROW_CHECKS.get(kind, _no_checks)(table, sink)
+    for field, limit in text_limits(kind).items():
+        _flag(table, pc.greater(pc.utf8_length(table[field]), limit), sink, field,
+              lambda r, f=field, n=limit: _("longer than {limit} characters ({length})",
+                                             limit=n, length=len(r[f])))  # fmt: skip
     return table
+
+
+@cache
+def text_limits(kind: ImportKind) -> dict[str, int]:
+    """Field -> the most characters of the database column it is stored in: PostgreSQL refuses
+    longer text (SQLite would keep it), so a long cell is the row's problem, not a crash."""
+    stored_in = _STORED_IN.get(kind)
+    identity = AccountIdentity.__table__.c.external_id.type
+    limits: dict[str, int] = {}
+    for spec in FIELDS[kind]:
+        if spec.value_type not in (ValueType.TEXT, ValueType.EMAIL):
+            continue
+        if spec.name == "account_id":
+            column_type = identity
+        elif spec.name == "account_name":
+            column_type = Account.__table__.c.name.type
+        elif stored_in is None:
+            continue
+        elif spec.name == _UNIQUE_KEYS.get(kind) and "external_id" in stored_in.c:
+            column_type = stored_in.c.external_id.type
+        elif spec.name in stored_in.c:
+            column_type = stored_in.c[spec.name].type
+        else:
+            continue
+        length = getattr(column_type, "length", None)
+        if length:
+            limits[spec.name] = int(length)
+    return limits
 
 
 def check_unique(table: pa.Table, kind: ImportKind, sink: ProblemSink) -> None:
@@ -235,6 +268,17 @@ def check_unique(table: pa.Table, kind: ImportKind, sink: ProblemSink) -> None:
                 _("{value} appears twice: also on row {row}", value=value, row=first[value]),
             )
 
+
+_STORED_IN: dict[ImportKind, Table] = {
+    ImportKind.ACCOUNTS: Account.__table__,
+    ImportKind.CONTACTS: Contact.__table__,
+    ImportKind.SUBSCRIPTIONS: Subscription.__table__,
+    ImportKind.TICKETS: Ticket.__table__,
+    ImportKind.SURVEYS: SurveyResponse.__table__,
+    ImportKind.ACTIVITIES: Activity.__table__,
+    ImportKind.TEAM: TeamMember.__table__,
+}
+"""The table each kind's rows are written to (events go to the Parquet store)."""
 
 _UNIQUE_KEYS = {
     ImportKind.ACCOUNTS: "account_id",
