@@ -109,10 +109,23 @@ def _state() -> tuple[dict[str, int], list[tuple[str, int]]]:
 
 @pytest.mark.parametrize("kind", list(ImportKind), ids=lambda k: k.value)
 def test_any_file_is_imported_whole_or_refused_whole(kind: ImportKind, tmp_path: Path) -> None:
+    check_any_file(kind, tmp_path, EXAMPLES_PER_KIND)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", list(ImportKind), ids=lambda k: k.value)
+def test_on_postgresql_any_file_is_imported_whole_or_refused_whole(
+    kind: ImportKind, tmp_path: Path, pg_url: str
+) -> None:
+    """PostgreSQL checks what SQLite lets through (text lengths, NUL characters)."""
+    check_any_file(kind, tmp_path, EXAMPLES_PER_KIND // 4)
+
+
+def check_any_file(kind: ImportKind, tmp_path: Path, examples: int) -> None:
     schema.upgrade()
 
     @settings(
-        max_examples=EXAMPLES_PER_KIND,
+        max_examples=examples,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

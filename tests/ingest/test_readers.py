@@ -270,3 +270,17 @@ def test_a_value_longer_than_its_column_is_a_problem_on_every_engine(
         "lines.csv:3:account_id: longer than 300 characters (301)",
     ]
     assert _count(Subscription) == 0
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_nul_character_in_a_cell_is_a_problem_on_every_engine(
+    cli, tmp_path: Path, engine: str, request: pytest.FixtureRequest
+) -> None:
+    if engine == "postgres":
+        request.getfixturevalue("pg_url")
+    path = tmp_path / "lines.csv"
+    path.write_bytes(f"{SPEC_HEADER}\nK1,S1,pro\x00,2024-04-01,,100,JPY,1\n".encode())
+    cli("init")
+    result = cli("import", "subscriptions", str(path))
+    assert result.exit_code == 2
+    assert "lines.csv:2:plan: contains a NUL character (byte 0x00)" in result.stderr

@@ -217,6 +217,10 @@ def parse_batch(
         _flag(table, pc.greater(pc.utf8_length(table[field]), limit), sink, field,
               lambda r, f=field, n=limit: _("longer than {limit} characters ({length})",
                                              limit=n, length=len(r[f])))  # fmt: skip
+    for spec in FIELDS[kind]:
+        if pa.types.is_string(table[spec.name].type):  # PostgreSQL text cannot hold NUL
+            _flag(table, pc.match_substring(table[spec.name], "\x00"), sink, spec.name,
+                  lambda r: _("contains a NUL character (byte 0x00)"))  # fmt: skip
     return table
 
 
