@@ -27,7 +27,7 @@ from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.config import get_settings
 from banso.db import utcnow
-from banso.errors import ImportProblem, ImportRejected
+from banso.errors import BansoError, ImportProblem, ImportRejected
 from banso.i18n import _
 from banso.ingest.bulk import bulk_insert, bulk_update
 from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_column
@@ -43,6 +43,8 @@ from banso.team.models import TeamMember
 
 DEFAULT_SOURCE = "import"
 MAX_PRINTED_PROBLEMS = 50
+MAX_SOURCE_CHARS = 100
+"""The longest source system name the identity and record tables hold."""
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read, file size) as the file streams in."""
@@ -74,6 +76,13 @@ def import_file(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` from ``source`` (all-or-nothing; the caller commits)."""
+    if kind not in {k.value for k in ImportKind}:
+        allowed = ", ".join(k.value for k in ImportKind)
+        raise BansoError(_("Unknown kind of import {kind} (one of: {allowed})", kind=kind,
+                           allowed=allowed))  # fmt: skip
+    if not source.strip() or len(source) > MAX_SOURCE_CHARS:
+        raise BansoError(_("The source system's name must be 1-{limit} characters.",
+                           limit=MAX_SOURCE_CHARS))  # fmt: skip
     import_kind = ImportKind(kind)
     if not dry_run:  # a dry run writes nothing, so it may check a file while another imports
         hold_import_lock(session, path.name)
