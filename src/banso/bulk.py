@@ -8,12 +8,17 @@ PostgreSQL goes through SQLAlchemy's batched ``insertmanyvalues``, which is alre
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, func, insert, select, update
+from sqlalchemy import Connection, Date, DateTime, Table, func, insert, select, update
 from sqlalchemy.orm import Session
+
+REBUILD_INDEXES_FROM = 100_000
+"""Rows from which a SQLite insert builds the table's secondary indexes afterwards."""
 
 
 def bulk_insert(
@@ -46,7 +51,8 @@ def bulk_insert(
     )
     data = _columns(rows, columns, convert)
     params = list(zip(ids, *data, strict=True) if returning_ids else zip(*data, strict=True))
-    conn.exec_driver_sql(sql, params)
+    with _sqlite_indexes_built_after(conn, table.name, len(params)):
+        conn.exec_driver_sql(sql, params)
     return ids
 
 
@@ -72,6 +78,39 @@ def bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     sql = f'UPDATE "{table.name}" SET {", ".join(f"{c} = ?" for c in columns)} WHERE id = ?'
     data = _columns(rows, [*columns, "id"], [*convert, None])
     conn.exec_driver_sql(sql, list(zip(*data, strict=True)))
+
+
+@contextmanager
+def _sqlite_indexes_built_after(conn: Connection, table: str, count: int) -> Iterator[None]:
+    """Build ``table``'s secondary indexes after a big insert instead of row by row.
+
+    Inserting a million rows into indexes on unsorted columns (the subscriptions' start and end
+    dates) touches index pages all over the file, more than SQLite's page cache holds: it made
+    the 1,000,000-line import 1.5 times slower. Dropping those indexes and creating them again
+    afterwards sorts each once. Only when the insert at least doubles the table, and only inside
+    the caller's transaction, so a failed import rolls the indexes back with its rows. Unique
+    indexes stay: they are constraints the insert must be checked against.
+    """
+    dbapi = conn.connection.dbapi_connection
+    if count < REBUILD_INDEXES_FROM or not getattr(dbapi, "in_transaction", False):
+        yield
+        return
+    existing = conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar_one()
+    if existing > count:
+        yield
+        return
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
+        (table,),
+    ).all()
+    for name, _sql in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        for _name, sql in indexes:
+            conn.exec_driver_sql(sql)
 
 
 def _sqlite_converters(table: Table, columns: list[str]) -> list[Any]:

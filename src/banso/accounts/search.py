@@ -20,10 +20,13 @@ SEPARATOR = "\n"
 """Between the key's fields, so no term matches across two of them (terms are one line)."""
 
 
+_KATAKANA_TO_HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}
+
+
 def fold_for_search(text: str) -> str:
     """``text`` as the search compares it: NFKC, case folded, katakana as hiragana."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in folded)
+    # translate, not a character loop: an import of 200,000 new accounts folds 400,000 texts
+    return unicodedata.normalize("NFKC", text).casefold().translate(_KATAKANA_TO_HIRAGANA)
 
 
 def search_key(

@@ -21,6 +21,7 @@ from banso.errors import BansoError
 from banso.health import service as health
 from banso.health import snapshots, validation_report
 from banso.ingest.importer import import_file
+from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import ImportKind
 from banso.playbooks import outbox, service
 from banso.playbooks.actions import ActionCounts
@@ -95,6 +96,8 @@ def _ingest_inbox(summary: PipelineSummary) -> None:
             try:
                 with session_scope() as session:
                     import_file(session, ImportKind(kind).value, path)
+            except ImportBusy:
+                return  # someone is importing by hand: the files wait for the next run
             except BansoError:
                 _move(path, folder / "rejected")
                 summary.rejected.append(f"{kind}/{path.name}")

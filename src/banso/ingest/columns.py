@@ -9,7 +9,9 @@ null in the result, so one pass reports every bad cell of the file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +49,10 @@ _ARROW_TYPES: dict[ValueType, pa.DataType] = {
     ValueType.JSON: pa.string(),
     ValueType.CHOICE: pa.string(),
 }
-_INTEGER = r"^[+-]?[0-9]+$"
+# Up to 9 (18) digits always fit the database's 32-bit integers (64-bit amounts); longer ones go
+# to the Python parsers, which check the range.
+_INTEGER = r"^[+-]?[0-9]{1,9}$"
+_AMOUNT = r"^[+-]?[0-9]{1,18}$"
 _ISO_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$"
 _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?$"
 
@@ -64,20 +69,29 @@ def parse_column(
     *,
     tz: ZoneInfo,
     choices: dict[str, str] | None = None,
+    backslash_is_yen: bool = False,
 ) -> tuple[pa.Array, CellProblems]:
-    """``column`` (strings, blanks already null) as ``value_type``; bad cells become problems."""
+    """``column`` (strings, blanks already null) as ``value_type``; bad cells become problems.
+
+    ``backslash_is_yen``: the file was CP932, so an amount written ``\\120,000`` is ¥120,000.
+    """
     if value_type is ValueType.TEXT:
         return column, []
     if value_type is ValueType.DATE:
         iso = pc.match_substring_regex(column, r"^\d{4}-\d{2}-\d{2}$")
         fast = _strict_cast(pc.if_else(iso, column, pa.scalar(None, pa.string())), pa.date32())
+        fast = pc.if_else(_within_calendar(fast), fast, pa.scalar(None, pa.date32()))
         return _with_fallback(column, fast, values.parse_date, pa.date32())
     if value_type is ValueType.DATETIME:
         return _parse_timestamps(column, tz)
     if value_type in (ValueType.INTEGER, ValueType.AMOUNT):
-        ok = pc.match_substring_regex(column, _INTEGER)
+        ok = pc.match_substring_regex(
+            column, _INTEGER if value_type is ValueType.INTEGER else _AMOUNT
+        )
         fast = pc.cast(pc.if_else(ok, column, pa.scalar(None, pa.string())), pa.int64())
-        slow = values.parse_integer if value_type is ValueType.INTEGER else values.parse_amount
+        slow: Callable[[str], int] = values.parse_integer
+        if value_type is ValueType.AMOUNT:
+            slow = partial(values.parse_amount, backslash_is_yen=backslash_is_yen)
         return _with_fallback(column, fast, slow, pa.int64())
     if value_type is ValueType.CURRENCY:
         ok = pc.match_substring_regex(column, r"^[A-Z]{3}$")
@@ -100,6 +114,21 @@ def parse_column(
 
 def arrow_type(value_type: ValueType) -> pa.DataType:
     return _ARROW_TYPES[value_type]
+
+
+def _within_calendar(column: pa.Array) -> pa.Array:
+    """Whether each date or timestamp lies in years 1-9999, the only ones Python (and so the
+    database drivers) can hold; Arrow also reads year 0 or 10000, which the slow parsers refuse
+    with a reason. A day of margin keeps time-zone conversions inside too."""
+    if pa.types.is_timestamp(column.type):
+        low = pa.scalar(datetime(1, 1, 2), pa.timestamp("us")).cast(column.type)
+        high = pa.scalar(datetime(9999, 12, 30), pa.timestamp("us")).cast(column.type)
+    else:
+        low, high = (
+            pa.scalar(date(1, 1, 2), column.type),
+            pa.scalar(date(9999, 12, 30), column.type),
+        )
+    return pc.and_kleene(pc.greater_equal(column, low), pc.less_equal(column, high))
 
 
 def _strict_cast(column: pa.Array, out_type: pa.DataType) -> pa.Array:
@@ -151,9 +180,12 @@ def _python_column(
 def _parse_timestamps(column: pa.Array, tz: ZoneInfo) -> tuple[pa.Array, CellProblems]:
     out_type = pa.timestamp("us", tz="UTC")
     try:
-        return pc.cast(column, out_type), []
+        clean = pc.cast(column, out_type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass  # not all clean ISO: the cell-by-cell path below parses and reports each cell
+    else:
+        if pc.all(_within_calendar(clean)).as_py() is not False:
+            return clean, []
     null = pa.scalar(None, pa.string())
     with_offset = pc.match_substring_regex(column, _ISO_OFFSET)
     naive = pc.match_substring_regex(column, _ISO_NAIVE)
@@ -165,6 +197,7 @@ def _parse_timestamps(column: pa.Array, tz: ZoneInfo) -> tuple[pa.Array, CellPro
         nonexistent="earliest",
     )
     fast = pc.coalesce(aware, pc.cast(local, out_type))
+    fast = pc.if_else(_within_calendar(fast), fast, pa.scalar(None, out_type))
 
     def slow(text: str) -> Any:
         return values.parse_datetime(text, tz)

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from banso.errors import ImportProblem
+from banso.errors import BansoError, ImportProblem
+from banso.i18n import _
 from banso.ingest.events import import_events
+from banso.ingest.lock import hold_import_lock
 from banso.ingest.readers import open_source
 from banso.ingest.schemas import ImportKind, load_mapping, match_headers
 from banso.ingest.service import (
     DEFAULT_SOURCE,
+    MAX_SOURCE_CHARS,
     ImportResult,
     Progress,
     import_records,
@@ -36,7 +39,16 @@ def import_file(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` from ``source`` (all-or-nothing; the caller commits)."""
+    if kind not in {k.value for k in ImportKind}:
+        allowed = ", ".join(k.value for k in ImportKind)
+        raise BansoError(_("Unknown kind of import {kind} (one of: {allowed})", kind=kind,
+                           allowed=allowed))  # fmt: skip
+    if not source.strip() or len(source) > MAX_SOURCE_CHARS:
+        raise BansoError(_("The source system's name must be 1-{limit} characters.",
+                           limit=MAX_SOURCE_CHARS))  # fmt: skip
     import_kind = ImportKind(kind)
+    if not dry_run:  # a dry run writes nothing, so it may check a file while another imports
+        hold_import_lock(session, path.name)
     mapping = load_mapping(mapping_path, import_kind) if mapping_path else None
     source_file = open_source(path)
     fields, header_problems = match_headers(import_kind, source_file.headers, mapping)

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -20,7 +21,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import company_domain, email_domain
-from banso.accounts.models import Contact
+from banso.accounts.models import Account, AccountIdentity, Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.audit import service as audit
@@ -29,7 +30,7 @@ from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _
-from banso.ingest.columns import arrow_type, blank_to_null, parse_column
+from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile
 from banso.ingest.schemas import FIELDS, ImportKind
@@ -41,6 +42,8 @@ from banso.team.models import TeamMember
 
 DEFAULT_SOURCE = "import"
 MAX_PRINTED_PROBLEMS = 50
+MAX_SOURCE_CHARS = 100
+"""The longest source system name the identity and record tables hold."""
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read, file size) as the file streams in."""
@@ -141,8 +144,12 @@ def read_validated(
     """The whole file parsed into typed columns (plus ``_row``), or ``ImportRejected``."""
     sink = ProblemSink(source_file.path.name, fields)
     tables = []
+    backslash_is_yen = source_file.encoding == "cp932"
     for batch in source_file.batches:
-        tables.append(parse_batch(batch.columns, batch.rows, kind, fields, sink))
+        table = parse_batch(
+            batch.columns, batch.rows, kind, fields, sink, backslash_is_yen=backslash_is_yen
+        )
+        tables.append(table)
         if progress:
             progress(batch.bytes_read, source_file.size)
     table = (
@@ -166,8 +173,13 @@ def parse_batch(
     kind: ImportKind,
     fields: dict[str, str],
     sink: ProblemSink,
+    *,
+    backslash_is_yen: bool = False,
 ) -> pa.Table:
-    """Typed columns of one batch; every bad or missing cell is added to ``sink``."""
+    """Typed columns of one batch; every bad or missing cell is added to ``sink``.
+
+    ``backslash_is_yen``: the file was CP932, whose byte 0x5C before an amount is a yen sign.
+    """
     tz = get_settings().tz
     out: dict[str, pa.Array] = {}
     row_numbers: list[int] | None = None
@@ -178,8 +190,9 @@ def parse_batch(
             continue
         text = blank_to_null(columns[header])
         parsed, cell_problems = parse_column(
-            text, spec.value_type, tz=tz, choices=spec.choices or None
-        )
+            text, spec.value_type, tz=tz, choices=spec.choices or None,
+            backslash_is_yen=backslash_is_yen,
+        )  # fmt: skip
         if cell_problems or (spec.required and text.null_count):
             row_numbers = row_numbers or rows.to_pylist()
             for index, reason in cell_problems:
@@ -191,7 +204,43 @@ def parse_batch(
     out["_row"] = rows
     table = pa.table(out)
     _ROW_CHECKS.get(kind, _no_checks)(table, sink)
+    for field, limit in text_limits(kind).items():
+        _flag(table, pc.greater(pc.utf8_length(table[field]), limit), sink, field,
+              lambda r, f=field, n=limit: _("longer than {limit} characters ({length})",
+                                             limit=n, length=len(r[f])))  # fmt: skip
+    for spec in FIELDS[kind]:
+        if pa.types.is_string(table[spec.name].type):  # PostgreSQL text cannot hold NUL
+            _flag(table, pc.match_substring(table[spec.name], "\x00"), sink, spec.name,
+                  lambda r: _("contains a NUL character (byte 0x00)"))  # fmt: skip
     return table
+
+
+@cache
+def text_limits(kind: ImportKind) -> dict[str, int]:
+    """Field -> the most characters of the database column it is stored in: PostgreSQL refuses
+    longer text (SQLite would keep it), so a long cell is the row's problem, not a crash."""
+    stored_in = _STORED_IN.get(kind)
+    identity = AccountIdentity.__table__.c.external_id.type
+    limits: dict[str, int] = {}
+    for spec in FIELDS[kind]:
+        if spec.value_type not in (ValueType.TEXT, ValueType.EMAIL):
+            continue
+        if spec.name == "account_id":
+            column_type = identity
+        elif spec.name == "account_name":
+            column_type = Account.__table__.c.name.type
+        elif stored_in is None:
+            continue
+        elif spec.name == _UNIQUE_KEYS.get(kind) and "external_id" in stored_in.c:
+            column_type = stored_in.c.external_id.type
+        elif spec.name in stored_in.c:
+            column_type = stored_in.c[spec.name].type
+        else:
+            continue
+        length = getattr(column_type, "length", None)
+        if length:
+            limits[spec.name] = int(length)
+    return limits
 
 
 def check_unique(table: pa.Table, kind: ImportKind, sink: ProblemSink) -> None:
@@ -214,6 +263,17 @@ def check_unique(table: pa.Table, kind: ImportKind, sink: ProblemSink) -> None:
                 _("{value} appears twice: also on row {row}", value=value, row=first[value]),
             )
 
+
+_STORED_IN: dict[ImportKind, Table] = {
+    ImportKind.ACCOUNTS: Account.__table__,
+    ImportKind.CONTACTS: Contact.__table__,
+    ImportKind.SUBSCRIPTIONS: Subscription.__table__,
+    ImportKind.TICKETS: Ticket.__table__,
+    ImportKind.SURVEYS: SurveyResponse.__table__,
+    ImportKind.ACTIVITIES: Activity.__table__,
+    ImportKind.TEAM: TeamMember.__table__,
+}
+"""The table each kind's rows are written to (events go to the Parquet store)."""
 
 _UNIQUE_KEYS = {
     ImportKind.ACCOUNTS: "account_id",

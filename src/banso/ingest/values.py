@@ -40,6 +40,10 @@ _TIME = re.compile(
 )
 _DATE_TIME_T = re.compile(r"(?<=\d)t(?=\d)")
 _CURRENCY_MARKS = ("¥", "円", "$", "€", "£", "jpy", "usd", "eur")
+INTEGER_LIMIT = 2**31 - 1
+"""Largest whole number the database's integer columns hold (counts, scores, periods)."""
+AMOUNT_LIMIT = 2**63 - 1
+"""Largest amount in minor units the database's 64-bit amount columns hold."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -104,9 +108,10 @@ def parse_datetime(value: str, tz: ZoneInfo) -> datetime:
         if zone:
             offset = _offset(zone)
     local = datetime.combine(day, clock)
-    if offset is not None:
-        return local.replace(tzinfo=offset).astimezone(UTC)
-    return local.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        return local.replace(tzinfo=offset or tz).astimezone(UTC)
+    except OverflowError:  # within a day of year 1 or 9999, where UTC falls off the calendar
+        raise ValueError(_("date out of range: {value}", value=value)) from None
 
 
 def parse_integer(value: str) -> int:
@@ -114,16 +119,21 @@ def parse_integer(value: str) -> int:
     text = clean_text(value).replace(",", "").replace(" ", "")
     if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(_("not a whole number: {value}", value=value))
-    return int(text)
+    return _within(int(text), INTEGER_LIMIT, value)
 
 
-def parse_amount(value: str) -> int:
+def parse_amount(value: str, *, backslash_is_yen: bool = False) -> int:
     """Money in the currency's minor unit: ``1,200,000``, ``¥1,200,000``, ``1,200,000円``.
 
     Decimals are refused: the spec stores amounts as integers in the minor unit (yen for JPY,
     cents for USD), so ``12.50`` is a unit mistake the user should see, not round away.
+
+    ``backslash_is_yen`` is for files in CP932, where byte 0x5C is both the backslash and, in
+    every Japanese font, the yen sign: billing exports write ``\\120,000`` for ¥120,000.
     """
     text = clean_text(value).lower().replace(",", "").replace(" ", "")
+    if backslash_is_yen:
+        text = re.sub(r"^([+-]?)\\", r"\1", text)
     for mark in _CURRENCY_MARKS:
         text = text.replace(mark, "")
     if re.fullmatch(r"[+-]?\d+\.\d*", text):
@@ -135,7 +145,15 @@ def parse_amount(value: str) -> int:
         )
     if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(_("not an amount of money: {value}", value=value))
-    return int(text)
+    return _within(int(text), AMOUNT_LIMIT, value)
+
+
+def _within(number: int, limit: int, value: str) -> int:
+    if -limit <= number <= limit:
+        return number
+    raise ValueError(
+        _("{value} is too large (at most {limit:,} either way)", value=value, limit=limit)
+    )
 
 
 def parse_currency(value: str) -> str:
