@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from banso import db
-from banso.ingest import bulk
+from banso import bulk
 from banso.revenue.models import Subscription
 
 SPEC_HEADER = (
