@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from banso import db
-from banso import bulk
+from banso import bulk, db
 from banso.revenue.models import Subscription
 
 SPEC_HEADER = (

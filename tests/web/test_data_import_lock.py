@@ -60,5 +60,5 @@ def test_an_unknown_kind_or_an_overlong_source_is_a_4xx_not_a_server_error(
         "/data", data={"kind": "subscriptions", "source": "x" * 101, "csrf_token": token},
         files=files,
     )  # fmt: skip
-    assert long_source.status_code == 400
+    assert long_source.status_code == 422
     assert "The source system&#39;s name must be 1-100 characters." in long_source.text

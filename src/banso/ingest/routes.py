@@ -61,7 +61,12 @@ async def data_upload(
     if kind not in {k.value for k in ImportKind}:
         choices = ", ".join(k.value for k in ImportKind)
         raise InvalidValue("kind", _("Choose one of: {choices}.", choices=choices))
-    source = str(form.get("source") or "").strip()[:MAX_SOURCE_CHARS] or DEFAULT_SOURCE
+    source = str(form.get("source") or "").strip() or DEFAULT_SOURCE
+    if len(source) > MAX_SOURCE_CHARS:  # refused, never cut: a cut name is another system
+        raise InvalidValue(
+            "source",
+            _("The source system's name must be 1-{limit} characters.", limit=MAX_SOURCE_CHARS),
+        )
     dry_run = form.get("dry_run") in ("true", "on", "1")
     name = safe_upload_name(upload.filename or "upload.csv")
     with tempfile.TemporaryDirectory(prefix="banso-upload-") as tmp:
