@@ -14,8 +14,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from banso.db import session_scope
 from banso.errors import ImportRejected
 from banso.i18n import _
+from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult
 from banso.ingest.importer import import_file
-from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult
 
 import_app = typer.Typer(
     help=(

@@ -20,9 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 from sqlalchemy.orm import Session
 
-from banso.ingest.readers import SourceFile
-from banso.ingest.schemas import ImportKind
-from banso.ingest.service import (
+from banso.ingest.batches import (
     ImportResult,
     ProblemSink,
     Progress,
@@ -30,6 +28,8 @@ from banso.ingest.service import (
     parse_batch,
     record_batch,
 )
+from banso.ingest.readers import SourceFile
+from banso.ingest.schemas import ImportKind
 from banso.usage import store
 
 _STAGED = ("event_id", "account_id", "user_id", "event", "ts", "properties")

@@ -1,8 +1,8 @@
 """``import_file``: the one entry point of ``banso import``, the Data page and ``banso run``.
 
 It matches the file's headers to the kind's fields, then hands the file to the events importer
-(``events.py``, the Parquet event store) or to the records importer (``service.py``, the app
-database). Both build on ``service.py``'s batches, problems and results, so the choice is made
+(``events.py``, the Parquet event store) or to the records importer (``records.py``, the app
+database). Both build on ``batches.py``'s batches, problems and results, so the choice is made
 here, above them both.
 """
 
@@ -14,18 +14,18 @@ from sqlalchemy.orm import Session
 
 from banso.errors import BansoError, ImportProblem
 from banso.i18n import _
-from banso.ingest.events import import_events
-from banso.ingest.lock import hold_import_lock
-from banso.ingest.readers import open_source
-from banso.ingest.schemas import ImportKind, load_mapping, match_headers
-from banso.ingest.service import (
+from banso.ingest.batches import (
     DEFAULT_SOURCE,
     MAX_SOURCE_CHARS,
     ImportResult,
     Progress,
-    import_records,
     rejected,
 )
+from banso.ingest.events import import_events
+from banso.ingest.lock import hold_import_lock
+from banso.ingest.readers import open_source
+from banso.ingest.records import import_records
+from banso.ingest.schemas import ImportKind, load_mapping, match_headers
 
 
 def import_file(

@@ -17,10 +17,10 @@ from starlette.datastructures import UploadFile
 
 from banso.errors import ImportRejected, InvalidValue
 from banso.i18n import _
+from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS
 from banso.ingest.importer import import_file
 from banso.ingest.models import ImportBatch
 from banso.ingest.schemas import ImportKind
-from banso.ingest.service import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS
 from banso.revenue import cache as revenue_cache
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, current_user, db_session, require_role
