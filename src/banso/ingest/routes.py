@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from banso.errors import ImportRejected, InvalidValue
 from banso.i18n import _
-from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS
+from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, MAX_SOURCE_CHARS
 from banso.ingest.importer import import_file
 from banso.ingest.models import ImportBatch
 from banso.ingest.schemas import ImportKind
@@ -30,8 +30,6 @@ from banso.web.uploads import read_upload_form, safe_upload_name
 data_pages = APIRouter(include_in_schema=False)
 
 HISTORY_ROWS = 50
-MAX_SOURCE_CHARS = 100
-"""The source system's name is stored in 100 characters (``ImportBatch.source``)."""
 
 
 @data_pages.get("/data")
