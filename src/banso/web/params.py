@@ -13,16 +13,12 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import AfterValidator
 
-from banso.dates import today
+from banso.dates import EARLIEST_DAY, latest_day
 from banso.errors import InvalidValue
 from banso.i18n import _
 
 MAX_ID = 2**63 - 1
 """Largest id a database column holds (signed 64-bit)."""
-EARLIEST_DAY = date(1990, 1, 1)
-"""No customer data predates this; earlier dates are typing mistakes."""
-YEARS_AHEAD = 10
-"""Dates may lie this many years after today (contract ends, planned renewals)."""
 
 AccountId = Annotated[
     int, Path(ge=1, le=MAX_ID, description="Banso's account id (a positive 64-bit integer).")
@@ -36,15 +32,6 @@ def as_utc(value: datetime) -> datetime:
 
 UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 """A date-time the API returns: aware UTC (ISO 8601 with ``Z``)."""
-
-
-def latest_day() -> date:
-    """The last date accepted: today ten years on (28 Feb for a 29 Feb today)."""
-    now = today()
-    try:
-        return now.replace(year=now.year + YEARS_AHEAD)
-    except ValueError:
-        return now.replace(year=now.year + YEARS_AHEAD, day=28)
 
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
