@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from banso import data_versions
 from banso.accounts.models import Account
 from banso.analytics.engines import (
     AnalyticsConnection,
@@ -292,27 +293,7 @@ def _check_fits_64_bits(
     only and a 12-month lcm, about 7.7 × 10**17 yen of monthly lines per account; each decimal
     place of the FX rates and of the largest minor unit (cents) divides that by ten.
     """
-    per_account = (
-        select(
-            Subscription.currency,
-            Subscription.billing_period_months,
-            func.sum(func.abs(Subscription.amount)).label("total"),
-        )
-        .group_by(
-            Subscription.account_id, Subscription.currency, Subscription.billing_period_months
-        )
-        .subquery()
-    )
-    try:
-        largest = session.execute(
-            select(per_account.c.currency, per_account.c.billing_period_months,
-                   func.max(per_account.c.total))
-            .group_by(per_account.c.currency, per_account.c.billing_period_months)
-        ).all()  # fmt: skip
-    except DBAPIError as exc:  # SQLite's SUM stops at 2**63 - 1 with "integer overflow"
-        if "overflow" not in str(exc).lower():
-            raise
-        largest = [(reporting, 1, INT64_MAX + 1)]
+    largest = _largest_totals(session, reporting)
     bound = sum(
         int(total) * (scale.period_lcm // bpm) * largest_factor.get(currency, 1)
         for currency, bpm, total in largest
@@ -330,5 +311,50 @@ def _check_fits_64_bits(
                 limit=INT64_MAX,
             )
         )
+
+
+def _largest_totals(session: Session, reporting: str) -> list[tuple[str, int, int | None]]:
+    """Per currency and billing period, the largest Σ |amount| of one account's lines.
+
+    A pass over every subscription (0.13 s at 234,000 lines), so the answer is kept until the
+    revenue data version changes (any write to subscriptions, FX rates or accounts)."""
+    key = (
+        session.get_bind().url.render_as_string(hide_password=True),
+        data_versions.current(session, data_versions.REVENUE),
+    )
+    found = _LARGEST.get(key)
+    if found is None:
+        found = _read_largest_totals(session, reporting)
+        _LARGEST.clear()  # only the newest state of one database is worth keeping
+        _LARGEST[key] = found
+    return found
+
+
+_LARGEST: dict[tuple[str, int], list[tuple[str, int, int | None]]] = {}
+
+
+def _read_largest_totals(session: Session, reporting: str) -> list[tuple[str, int, int | None]]:
+    per_account = (
+        select(
+            Subscription.currency,
+            Subscription.billing_period_months,
+            func.sum(func.abs(Subscription.amount)).label("total"),
+        )
+        .group_by(
+            Subscription.account_id, Subscription.currency, Subscription.billing_period_months
+        )
+        .subquery()
+    )
+    try:
+        rows = session.execute(
+            select(per_account.c.currency, per_account.c.billing_period_months,
+                   func.max(per_account.c.total))
+            .group_by(per_account.c.currency, per_account.c.billing_period_months)
+        ).all()  # fmt: skip
+    except DBAPIError as exc:  # SQLite's SUM stops at 2**63 - 1 with "integer overflow"
+        if "overflow" not in str(exc).lower():
+            raise
+        return [(reporting, 1, INT64_MAX + 1)]
+    return [(currency, bpm, total) for currency, bpm, total in rows]
 
 
