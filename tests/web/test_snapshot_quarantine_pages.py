@@ -34,8 +34,9 @@ def test_a_corrupt_day_leaves_the_360_health_and_dashboard_working(
         assert client.get(url).status_code == 200, url
     assert not bad.exists()
     assert [q.day for q in snapshots.take_quarantined()] == [yesterday]
-    notice = client.get("/health").text.split('data-testid="incomplete-days">', 1)[1]
-    assert notice.startswith(f"The scores of {yesterday} are incomplete: their snapshot files")
+    for page in ("/health", f"/accounts/{world.yamada}"):
+        notice = client.get(page).text.split('data-testid="incomplete-days">', 1)[1]
+        assert notice.startswith(f"The scores of {yesterday} are incomplete: their snapshot files")
     # the week-old day is now the newest readable one
     api = client.get(f"/api/accounts/{world.midori}/health").json()
     assert api["day"] == str(week_ago)

@@ -21,6 +21,7 @@ from banso.accounts.service import existing_account
 from banso.activities import service as activities
 from banso.errors import InvalidValue
 from banso.health import service as health_service
+from banso.health import snapshots
 from banso.health.measures import measure_label
 from banso.i18n import _
 from banso.playbooks.ctas import open_ctas
@@ -167,6 +168,7 @@ def account_page(
     context = {
         "view": view,
         "health": account360.account_health_view(account_id),
+        "incomplete_days": snapshots.incomplete_days(),
         "rows": open_ctas(session, account_id=account_id),
         "today": dates.today(),
         "can_edit": can_edit_account(user, view.account),
