@@ -6,15 +6,12 @@ scripts/setup), headless and offline.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from tests.servers import app_in_thread
 
 from banso.server.app import create_app
 from web.world import EMAILS, PASSWORD, World, build_world
@@ -50,22 +47,8 @@ def browser() -> Iterator[Browser]:
 def site() -> Iterator[Site]:
     """The small world in this test's database, served on a free port until the test ends."""
     world = build_world()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield Site(f"http://127.0.0.1:{port}", world)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app()) as port:
+        yield Site(f"http://127.0.0.1:{port}", world)
 
 
 @dataclass

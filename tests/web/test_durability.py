@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.servers import BANSO, banso_serve
 
 pytestmark = pytest.mark.slow
-
-BANSO = str(Path(sys.executable).parent / "banso")
 
 
 @pytest.fixture(scope="module")
@@ -61,23 +58,15 @@ def test_acknowledged_writes_survive_neighbours(
     shutil.copytree(world[0], home)
     token = world[1]
     database = home / "banso.db"
-    env = _env()
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [BANSO, "--home", str(home), "serve", "--port", str(port), "--workers", str(workers),
-         "--no-scheduler"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
     acknowledged: list[int] = []
-    try:
+    with (
+        (tmp_path / "serve.log").open("w") as log,
+        banso_serve(home, env=_env(), cwd=tmp_path, workers=workers, output=log) as (base, server),
+    ):
         with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
         ) as api:
-            _wait_until_up(api, server, tmp_path / "serve.log")
-            browser = _signed_in(f"http://127.0.0.1:{port}")
+            browser = _signed_in(base)
             # a month missing from the report cache is computed from the app tables read for
             # analytics, in whichever worker answers (in parallel, so that every worker does)
             uncached = iter([f"{y}-{m:02d}" for y in (2024, 2023, 2022) for m in range(1, 13)])
@@ -128,10 +117,6 @@ def test_acknowledged_writes_survive_neighbours(
             listed = {a["id"] for a in api.get("/api/accounts/1/activities").json()}
             assert set(acknowledged) <= listed
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
     # stopped, not crashed (uvicorn re-raises the SIGTERM it shut down on)
     assert server.returncode in (0, -signal.SIGTERM), (tmp_path / "serve.log").read_text()
 
@@ -158,27 +143,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(api: httpx.Client, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            api.get("/sign-in", timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    raise AssertionError("banso serve did not answer within 60 s")
-
-
 def _signed_in(base: str) -> httpx.Client:
-    """A browser session (a token request that misses the report cache waits 30 s on SQLite:
-    its session holds the write lock of the token's last use while the cache writes apart)."""
+    """A signed-in browser session, as a person reading the reports would have."""
     import re
 
     client = httpx.Client(base_url=base, timeout=60)

@@ -39,54 +39,34 @@ def test_several_workers_serve_the_home_given_on_the_command_line(tmp_path) -> N
     """``--home`` is an in-process setting; worker processes must still open that home."""
     import os
     import re
-    import socket
     import subprocess
-    import sys
-    import time
-    from pathlib import Path
 
     import httpx
+    from tests.servers import BANSO, banso_serve
 
-    banso = str(Path(sys.executable).parent / "banso")
     home = tmp_path / "served-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANSO_")}
-    subprocess.run([banso, "--home", str(home), "init"], env=env, check=True)
+    subprocess.run([BANSO, "--home", str(home), "init"], env=env, check=True)
     subprocess.run(
-        [banso, "--home", str(home), "users", "create", "w@example.com", "--role", "viewer",
+        [BANSO, "--home", str(home), "users", "create", "w@example.com", "--role", "viewer",
          "--name", "Worker test", "--password", "workers-2026"],
         env=env, check=True, capture_output=True,
     )  # fmt: skip
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [banso, "--home", str(home), "serve", "--port", str(port), "--workers", "2",
-         "--no-scheduler"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                httpx.get(f"{base}/sign-in", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        with httpx.Client(base_url=base) as client:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)
-            assert token is not None
-            signed_in = client.post(
-                "/sign-in",
-                data={"csrf_token": token.group(1), "email": "w@example.com",
-                      "password": "workers-2026", "next": "/accounts"},
-            )  # fmt: skip
-            assert signed_in.status_code == 303
-            assert signed_in.headers["location"] == "/accounts"
-            pages = [client.get("/accounts").status_code for _ in range(6)]
-        assert pages == [200] * 6
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with (
+        banso_serve(home, env=env, cwd=tmp_path, workers=2, wait_seconds=30) as (base, _server),
+        httpx.Client(base_url=base) as client,
+    ):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)
+        assert token is not None
+        signed_in = client.post(
+            "/sign-in",
+            data={"csrf_token": token.group(1), "email": "w@example.com",
+                  "password": "workers-2026", "next": "/accounts"},
+        )  # fmt: skip
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == "/accounts"
+        pages = [client.get("/accounts").status_code for _ in range(6)]
+    assert pages == [200] * 6
 
 
 def test_forwarded_headers_are_believed_only_from_trusted_proxies(

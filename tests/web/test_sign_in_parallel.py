@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.servers import BANSO, banso_serve
 
 EMAIL = "admin@example.com"
 PASSWORD = "right-password-2026"
@@ -24,7 +23,7 @@ GUESSES = 40
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Base URL of ``banso serve --workers 2`` over a fresh home (and database) with one admin."""
-    banso = str(Path(sys.executable).parent / "banso")
+    banso = BANSO
     home = tmp_path / "served-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANSO_")}
     if request.param == "postgres":
@@ -35,26 +34,8 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
          "--password", PASSWORD],
         env=env, check=True, capture_output=True,
     )  # fmt: skip
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [banso, "--home", str(home), "serve", "--port", str(port), "--workers", "2",
-         "--no-scheduler"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                httpx.get(f"{base}/sign-in", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.25)
+    with banso_serve(home, env=env, cwd=tmp_path, workers=2) as (base, _server):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _csrf(client: httpx.Client) -> str:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from starlette.datastructures import Headers
+from tests.servers import app_in_thread
 
 from banso import config
 from banso.errors import InvalidValue
@@ -31,21 +29,8 @@ MB = 1024 * 1024
 @pytest.fixture
 def live(world: World) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port (a real HTTP server)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_in_thread(create_app()) as port:
+        yield f"127.0.0.1:{port}"
 
 
 def _multipart_head(csrf: str = "") -> bytes:
