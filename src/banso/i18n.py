@@ -1,8 +1,14 @@
-"""Messages in Japanese and English.
+"""Messages, numbers and percentages in Japanese and English.
 
 English text is the message id (gettext style); Japanese lives in the Babel catalogue
-``locales/ja/LC_MESSAGES/messages.po``. ``_("...")`` translates into the current language,
-``format`` arguments are applied after translation.
+``locales/ja/LC_MESSAGES/messages.po``, compiled by Babel into a gettext catalogue when first
+used. ``_("...")`` translates into the current language, ``ngettext`` picks the plural form,
+``pgettext`` tells apart one English word used in two meanings (a message context). ``format``
+arguments are applied after translation; plural messages get the count as ``{n}``, already
+formatted with the language's digit grouping.
+
+Numbers and percentages go through :func:`number` and :func:`percent` only, so one kind of figure
+reads the same on every page and in every command.
 """
 
 from __future__ import annotations
@@ -11,10 +17,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from functools import lru_cache
+from gettext import NullTranslations
+from io import BytesIO
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
 
 LANGUAGES = ("en", "ja")
 _LOCALES = Path(__file__).parent / "locales"
@@ -38,20 +50,84 @@ def set_language(lang: str | None) -> None:
     _current.set(lang if lang in LANGUAGES else None)
 
 
+def _po_path(lang: str) -> Path:
+    return _LOCALES / lang / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=4)
+def translations(lang: str) -> NullTranslations:
+    """The compiled gettext catalogue of ``lang`` (English: the message ids themselves)."""
+    path = _po_path(lang)
+    if lang == "en" or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=lang)
+    compiled = BytesIO()
+    write_mo(compiled, cat, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
 @lru_cache(maxsize=4)
 def catalogue(lang: str) -> dict[str, str]:
-    path = _LOCALES / lang / "LC_MESSAGES" / "messages.po"
+    """Singular messages without context: English id -> translation (for checks and tests)."""
+    path = _po_path(lang)
     if not path.exists():
         return {}
     with path.open("rb") as fh:
         cat = read_po(fh, locale=lang)
-    return {str(m.id): str(m.string) for m in cat if m.id and m.string}
+    return {
+        str(m.id): str(m.string)
+        for m in cat
+        if m.id and isinstance(m.id, str) and m.string and not m.context
+    }
+
+
+def _apply(text: str, kwargs: dict[str, object]) -> str:
+    return text.format(**kwargs) if kwargs else text
 
 
 def translate_to(lang: str, msgid: str, /, **kwargs: object) -> str:
     """``msgid`` (English) in ``lang``, with ``kwargs`` formatted in."""
-    text = catalogue(lang).get(msgid, msgid) if lang != "en" else msgid
-    return text.format(**kwargs) if kwargs else text
+    return _apply(translations(lang).gettext(msgid), kwargs)
+
+
+def ngettext(singular: str, plural: str, n: int, /, **kwargs: object) -> str:
+    """The plural form for ``n`` in the current language; ``{n}`` is ``n`` with digit grouping."""
+    text = translations(current_language()).ngettext(singular, plural, n)
+    return _apply(text, {"n": number(n), **kwargs})
+
+
+def pgettext(context: str, msgid: str, /, **kwargs: object) -> str:
+    """``msgid`` in the meaning ``context`` (e.g. a lifecycle stage, not a report heading)."""
+    return _apply(translations(current_language()).pgettext(context, msgid), kwargs)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int, /, **kwargs: object) -> str:
+    """:func:`ngettext` with a message context."""
+    text = translations(current_language()).npgettext(context, singular, plural, n)
+    return _apply(text, {"n": number(n), **kwargs})
+
+
+def number(value: int | float | Decimal | None, digits: int | None = None) -> str:
+    """A count or measure with the language's digit grouping: ``124,649``; ``digits`` fixes the
+    decimals (``1.5`` with 1); without it, integers have none and other values up to 2."""
+    if value is None:
+        return "—"
+    if digits is None:
+        pattern = "#,##0" if isinstance(value, int) or float(value).is_integer() else "#,##0.##"
+    else:
+        pattern = "#,##0." + "0" * digits if digits > 0 else "#,##0"
+    return format_decimal(value, pattern, locale=current_language())
+
+
+def percent(fraction: int | float | Decimal | None, digits: int = 1) -> str:
+    """A rate (0.123) as the language writes a percentage: ``12.3%``; one decimal everywhere
+    unless a page needs a finer figure (revenue reports use 2)."""
+    if fraction is None:
+        return "—"
+    pattern = "#,##0." + "0" * digits + "%" if digits > 0 else "#,##0%"
+    return format_percent(fraction, pattern, locale=current_language())
 
 
 def translate(msgid: str, /, **kwargs: object) -> str:

@@ -14,7 +14,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from banso.config import get_settings
-from banso.i18n import current_language, translate
+from banso.i18n import current_language, ngettext, npgettext, number, percent, pgettext, translate
+from banso.labels import label
 from banso.web.auth import csrf_token
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -35,6 +36,7 @@ NAV = (
 _env = Environment(
     loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
     autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -60,7 +62,15 @@ def local_time(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+# jinja2.ext.i18n with Banso's own callables (old style: they format ``{name}`` arguments
+# themselves, as in Python code): ``_``/``gettext``, ``ngettext``, ``pgettext``, ``npgettext``.
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    translate, ngettext, newstyle=False, pgettext=pgettext, npgettext=npgettext
+)
 _env.globals["_"] = translate
+_env.filters["label"] = label
+_env.filters["number"] = number
+_env.filters["percent"] = percent
 _env.filters["money"] = money
 _env.filters["local_time"] = local_time
 
