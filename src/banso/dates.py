@@ -35,6 +35,14 @@ def yesterday() -> date:
     return today() - timedelta(days=1)
 
 
+def last_complete_month(day: date | None = None) -> date:
+    """The first day of the last month that is over on ``day`` (default today): on 2026-12-01,
+    2026-11-01. Pages and commands report this month by default; a month not yet over is shown
+    only when asked, labelled "to date"."""
+    first_of_this = (day or today()).replace(day=1)
+    return (first_of_this - timedelta(days=1)).replace(day=1)
+
+
 def latest_day() -> date:
     """The last day Banso accepts: ``YEARS_AHEAD`` years after today (28 Feb for 29 Feb)."""
     now = today()
