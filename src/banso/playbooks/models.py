@@ -20,11 +20,29 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 CTA_TYPES = ("risk", "opportunity", "lifecycle", "activity")
 CTA_PRIORITIES = ("low", "medium", "high", "urgent")
 CTA_STATUSES = ("open", "closed")
 CTA_OUTCOMES = ("resolved", "churned", "expanded", "renewed", "not_needed", "no_response")
+register(
+    "cta_type",
+    {"risk": "Risk", "opportunity": "Opportunity", "lifecycle": "Lifecycle", "activity": "Activity"},
+)
+register("cta_priority", {"low": "Low", "medium": "Medium", "high": "High", "urgent": "Urgent"})
+register("cta_status", {"open": "Open", "closed": "Closed"})
+register(
+    "cta_outcome",
+    {
+        "resolved": "Resolved",
+        "churned": "Churned",
+        "expanded": "Expanded",
+        "renewed": "Renewed",
+        "not_needed": "Not needed",
+        "no_response": "No response",
+    },
+)
 OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "suppressed")
 
 
@@ -54,6 +72,9 @@ class Cta(Base):
     type: Mapped[str] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
+    """The title as typed, or in the language of the run that opened it (rows before 0011)."""
+    title_texts: Mapped[str | None] = mapped_column(Text)
+    """JSON ``{"en": ..., "ja": ...}`` of a playbook's title: shown in the reader's language."""
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"), index=True)
     due_date: Mapped[date] = mapped_column(Date)
@@ -68,6 +89,8 @@ class Cta(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    """An open CTA leaves the queue until this company-local day."""
 
 
 class CtaTask(Base):
@@ -79,6 +102,8 @@ class CtaTask(Base):
     cta_id: Mapped[int] = mapped_column(ForeignKey("ctas.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
+    title_texts: Mapped[str | None] = mapped_column(Text)
+    """JSON ``{"en": ..., "ja": ...}`` when the step comes from a template."""
     due_date: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_by: Mapped[str | None] = mapped_column(String(320))
@@ -94,7 +119,8 @@ class CtaEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(32))
-    """created, retriggered, assigned, task_done, closed."""
+    """created, retriggered, assigned, task_done, task_undone, commented, snoozed, updated,
+    closed."""
     detail: Mapped[str | None] = mapped_column(Text)
     """JSON object with what changed."""
 
