@@ -110,4 +110,4 @@ def test_check_config_command_lists_problems_and_exits_2(banso_home: Path, cli) 
 def test_check_config_command_accepts_the_defaults(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("playbooks", "check-config")
     assert result.exit_code == 0, result.stderr
-    assert "health-red: trigger health_band_changed, 1 actions — OK" in result.stdout
+    assert "health-red: trigger in_health_band, 1 actions — OK" in result.stdout

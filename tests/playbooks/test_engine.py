@@ -55,8 +55,9 @@ def test_replay_needs_health_scores_for_health_playbooks(cli) -> None:  # type: 
     build_world()
     result = cli("playbooks", "replay", "health-red", "--from", "2025-06-01", "--to", "2025-06-30")
     assert result.exit_code == 2
-    assert "31 days of health scores between 2025-05-31 and 2025-06-30 are missing" in result.stderr
-    assert "banso health score --from 2025-05-31 --to 2025-06-30" in result.stderr
+    # "is red" reads the days themselves, with no look-back day
+    assert "30 days of health scores between 2025-06-01 and 2025-06-30 are missing" in result.stderr
+    assert "banso health score --from 2025-06-01 --to 2025-06-30" in result.stderr
 
 
 def test_a_run_opens_one_cta_and_a_repeat_trigger_updates_it(banso_home: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,9 @@ def apply(
         ).all()
     )
     actor = f"playbook:{playbook.name}"
+    resting = _cooling_down(session, playbook, fired, days)
     for row in fired.to_pylist():
-        if (row["account_id"], row["day"]) in done:
+        if (row["account_id"], row["day"]) in done or row["account_id"] in resting:
             continue
         account = context.accounts.get(row["account_id"])
         if account is None:
@@ -158,6 +159,32 @@ def apply(
     return counts
 
 
+def _cooling_down(
+    session: Session, playbook: Playbook, fired: pa.Table, days: list[date]
+) -> set[int]:
+    """Accounts a trigger with a cool-down must leave alone now: the playbook's CTA for them is
+    open or closed less than ``cooldown_days`` ago (without a CTA action: it fired for them
+    less than ``cooldown_days`` ago). One day at a time (the daily run)."""
+    cooldown = playbook.cooldown_days
+    if cooldown is None:
+        return set()
+    ids = sorted(set(fired["account_id"].to_pylist()))
+    day = days[-1]
+    if any(a.cta is not None for a in playbook.actions):
+        return ctas.cooling_down(session, playbook.name, ids, day, cooldown)
+    since = day - timedelta(days=cooldown)
+    return set(
+        session.scalars(
+            select(PlaybookFiring.account_id).where(
+                PlaybookFiring.playbook == playbook.name,
+                PlaybookFiring.account_id.in_(ids),
+                PlaybookFiring.day > since,
+                PlaybookFiring.day < day,
+            )
+        )
+    )
+
+
 def _reason(playbook: Playbook) -> str:
     for action in playbook.actions:
         if action.cta is not None and action.cta.reason:
@@ -176,6 +203,8 @@ def cta_spec(playbook: Playbook, action: Action, lang: str) -> ctas.CtaSpec:
         title=_text(a.title, lang),
         due_in_business_days=a.due_in_business_days,
         tasks=tuple((_text(t.title, lang), t.due_in_business_days) for t in a.tasks),
+        title_texts=dict(a.title),
+        task_texts=tuple(dict(t.title) for t in a.tasks),
     )
 
 

@@ -60,6 +60,17 @@ class HealthBandChanged(_Strict):
     from_: list[str] | None = Field(default=None, alias="from")
 
 
+class InHealthBand(_Strict):
+    """The account is in band ``band`` that day — whether it just turned so or has been there
+    for months. Fires again on later days while it stays in the band, but not while a CTA the
+    playbook opened for the account is open, nor within ``cooldown_days`` days after the last
+    one closed (a playbook without a CTA action: within ``cooldown_days`` of its last firing)."""
+
+    type: Literal["in_health_band"]
+    band: str
+    cooldown_days: int = Field(default=30, ge=0, le=365)
+
+
 class ScoreDropped(_Strict):
     """The health score fell by at least ``points`` over the last ``days`` days (first day)."""
 
@@ -139,6 +150,7 @@ class SubscriptionContracted(_Strict):
 
 Trigger = Annotated[
     HealthBandChanged
+    | InHealthBand
     | ScoreDropped
     | NoActivity
     | UsageDropped
@@ -152,7 +164,7 @@ Trigger = Annotated[
     Field(discriminator="type"),
 ]
 
-HEALTH_TRIGGERS = ("health_band_changed", "score_dropped")
+HEALTH_TRIGGERS = ("health_band_changed", "in_health_band", "score_dropped")
 
 
 # ---------------------------------------------------------------- conditions
@@ -292,6 +304,12 @@ class Playbook(_Strict):
     actions: list[Action] = Field(min_length=1)
 
     @property
+    def cooldown_days(self) -> int | None:
+        """Days after a CTA closes (or a firing) before the trigger may act again for the same
+        account; None for triggers that fire only when their state begins."""
+        return getattr(self.trigger, "cooldown_days", None)
+
+    @property
     def uses_health(self) -> bool:
         return self.trigger.type in HEALTH_TRIGGERS or self.conditions.band is not None
 
@@ -367,6 +385,8 @@ def _references(
         if isinstance(trigger, HealthBandChanged):
             for key, names in (("to", [trigger.to]), ("from", trigger.from_ or [])):
                 out += [(["trigger", key], f"unknown band {b!r}") for b in names if b not in bands]
+        if isinstance(trigger, InHealthBand) and trigger.band not in bands:
+            out.append((["trigger", "band"], f"unknown band {trigger.band!r}"))
         for b in playbook.conditions.band or []:
             if b not in bands:
                 out.append((["conditions", "band"], f"unknown band {b!r}"))

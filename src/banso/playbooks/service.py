@@ -183,8 +183,18 @@ def _simulate(
     totals = ActionCounts()
     per_day: dict[date, ActionCounts] = {}
     open_ctas: set[tuple[int, str]] = set()
+    opens_cta = any(a.cta is not None for a in playbook.actions)
+    last_fired: dict[int, date] = {}
     for row in fired.to_pylist():
         day, account = row["day"], row["account_id"]
+        cooldown = playbook.cooldown_days
+        if cooldown is not None:  # CTAs a replay opens stay open: one firing per account
+            if opens_cta and account in last_fired:
+                continue
+            if not opens_cta and account in last_fired:
+                if (day - last_fired[account]).days < cooldown:
+                    continue
+            last_fired[account] = day
         counts = per_day.setdefault(day, ActionCounts())
         counts.firings += 1
         for action in playbook.actions:

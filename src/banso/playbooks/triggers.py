@@ -7,7 +7,10 @@ which customers it fires for on which day. The same code serves the daily run (o
 ``replay`` (months of days at once); nothing here writes anything.
 
 Triggers fire on the first day their state holds ("turned red", "7 days without use"), not on
-every day it stays true, so a daily run and a replay of the same days agree. Only customers (a
+every day it stays true, so a daily run and a replay of the same days agree. The exception is
+``in_health_band`` ("is red"), true every day the account stays in the band; its cool-down
+(no CTA while the playbook's CTA is open or recently closed) is applied where the CTAs are,
+in ``actions.apply``. Only customers (a
 paid line active on the day) are considered.
 """
 
@@ -34,6 +37,7 @@ from banso.i18n import _
 from banso.playbooks.config import (
     ChampionLeft,
     HealthBandChanged,
+    InHealthBand,
     NewAccount,
     NoActivity,
     NpsAnswered,
@@ -235,6 +239,17 @@ class PlaybookData:
               AND ($any_from OR list_contains($from, y.band))
             """,
             {"to": t.to, "any_from": allowed is None, "from": allowed or []},
+        )
+
+    def _fire_in_health_band(self, t: InHealthBand, days: list[date]) -> pa.Table:
+        return self._sql(
+            """
+            SELECT n.account_id, n.day,
+                   json_object('band', n.band, 'score', round(n.score, 1))::VARCHAR AS detail
+            FROM snap n JOIN eval_days d ON d.day = n.day
+            WHERE n.band = $band
+            """,
+            {"band": t.band},
         )
 
     def _fire_score_dropped(self, t: ScoreDropped, days: list[date]) -> pa.Table:
