@@ -78,7 +78,8 @@ def test_a_csm_sees_own_open_ctas_and_can_look_at_everyones(
     sign_in("csm")
     mine = client.get("/tasks").text
     assert mine.count('data-testid="cta"') == 1
-    assert "更新準備のミーティングを設定" in mine and "☐ 議題を送る" in mine
+    assert "更新準備のミーティングを設定" in mine and "議題を送る" in mine
+    assert mine.count('data-testid="task-toggle" aria-pressed="false"') == 2
     everyone = client.get("/tasks?everyone=true").text
     assert everyone.count('data-testid="cta"') == 2
     assert everyone.index("Kick-off follow-up") < everyone.index("更新準備")  # overdue first

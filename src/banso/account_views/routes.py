@@ -24,7 +24,7 @@ from banso.health import service as health_service
 from banso.health import snapshots
 from banso.health.measures import measure_label
 from banso.i18n import _
-from banso.playbooks.ctas import open_ctas
+from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.team.models import TeamMember
 from banso.users.models import User
@@ -169,7 +169,9 @@ def account_page(
         "view": view,
         "health": account360.account_health_view(account_id),
         "incomplete_days": snapshots.incomplete_days(),
-        "rows": open_ctas(session, account_id=account_id),
+        "section": ctas.cta_section(session, view="account", account_id=account_id),
+        "writer": ctas.Writer.of(user, EDITOR_ROLES),
+        "account_owner_id": view.account.owner_id,
         "today": dates.today(),
         "can_edit": can_edit_account(user, view.account),
         "kinds": activities.LOGGABLE_KINDS,

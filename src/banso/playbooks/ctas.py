@@ -26,7 +26,7 @@ from banso.config import get_settings
 from banso.dates import EARLIEST_DAY, latest_day
 from banso.dates import today as company_today
 from banso.db import utcnow
-from banso.errors import BansoError, InvalidValue, NotFound
+from banso.errors import BansoError, ConfigRejected, InvalidValue, NotFound
 from banso.i18n import _, current_language, ngettext
 from banso.playbooks.business_days import add_business_days
 from banso.playbooks.config import load_playbooks
@@ -391,13 +391,15 @@ def update(
 ) -> Cta:
     """Change an open CTA's priority and/or due date."""
     cta = _writable(session, writer, cta_id)
+    if priority is not None:
+        _check_choice("priority", priority, CTA_PRIORITIES)
+    if due_date is not None:
+        _check_day("due_date", due_date)
     changed: dict[str, Any] = {}
     if priority is not None and priority != cta.priority:
-        _check_choice("priority", priority, CTA_PRIORITIES)
         changed["priority"] = {"from": cta.priority, "to": priority}
         cta.priority = priority
     if due_date is not None and due_date != cta.due_date:
-        _check_day("due_date", due_date)
         changed["due_date"] = {"from": cta.due_date.isoformat(), "to": due_date.isoformat()}
         cta.due_date = due_date
     if changed:
@@ -480,6 +482,11 @@ def find_person(session: Session, who: str) -> TeamMember:
         _("No team member or user linked to a team member is called {who!r} (give the team "
           "e-mail, the sign-in e-mail or the name).", who=who)
     )  # fmt: skip
+
+
+def account_owner(session: Session, account_id: int) -> int | None:
+    """The team member who owns the account (None: nobody, or no such account)."""
+    return session.scalar(select(Account.owner_id).where(Account.id == account_id))
 
 
 def _writable(session: Session, writer: Writer, cta_id: int, open_only: bool = True) -> Cta:
@@ -839,3 +846,61 @@ def _local_day(moment: datetime) -> date:
     zone = get_settings().tz
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone).date()
+
+
+# ---------------------------------------------------------------- the pages' CTA section
+
+
+@dataclass(frozen=True)
+class CtaSection:
+    """What My tasks (``view="tasks"``) and the account 360 (``view="account"``) show of CTAs:
+    the queue (the 360 also lists snoozed ones), its counts, and the choices of the forms."""
+
+    view: str
+    rows: list[CtaRow]
+    counts: CtaCounts
+    members: list[tuple[int, str]]
+    templates: list[CtaTemplate]
+    account_id: int | None = None
+    owner_id: int | None = None
+    everyone: bool = False
+    types: tuple[str, ...] = CTA_TYPES
+    priorities: tuple[str, ...] = CTA_PRIORITIES
+    outcomes: tuple[str, ...] = CTA_OUTCOMES
+
+    @property
+    def counts_text(self) -> str:
+        return describe_counts(self.counts)
+
+
+def cta_section(
+    session: Session,
+    *,
+    view: str,
+    owner_id: int | None = None,
+    account_id: int | None = None,
+    everyone: bool = False,
+) -> CtaSection:
+    rows = open_ctas(
+        session, owner_id=owner_id, account_id=account_id, include_snoozed=view == "account"
+    )
+    members = [
+        (member_id, name)
+        for member_id, name in session.execute(
+            select(TeamMember.id, TeamMember.name).order_by(TeamMember.name, TeamMember.id)
+        )
+    ]
+    try:
+        templates = cta_templates()
+    except ConfigRejected:  # `banso playbooks check-config` says what is wrong
+        templates = []
+    return CtaSection(
+        view=view,
+        rows=rows,
+        counts=queue_counts(session, owner_id=owner_id, account_id=account_id),
+        members=members,
+        templates=templates,
+        account_id=account_id,
+        owner_id=owner_id,
+        everyone=everyone,
+    )
