@@ -14,6 +14,7 @@ from banso.dates import DayOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.labels import label as code_label
 from banso.playbooks import ctas, outbox, service
 
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
@@ -114,25 +115,41 @@ def effect(
 @ctas_app.command("list")
 def list_ctas(
     status: Annotated[str | None, typer.Option("--status", help="open or closed.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Owner's email.")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="The owner: team e-mail, sign-in e-mail or name."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
-    """CTAs by due date."""
+    """CTAs by due date, titles in your language."""
     _format(fmt)
     with session_scope() as session:
-        rows = service.list_ctas(session, status, owner)
+        person = ctas.find_person(session, owner) if owner is not None else None
+        rows = service.list_ctas(session, status, person.email if person else None)
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        if person is not None:
+            typer.echo(_("{name} ({email}) has no CTAs.", name=person.name, email=person.email)
+                       if status is None else
+                       _("{name} ({email}) has no {status} CTAs.", name=person.name,
+                         email=person.email, status=code_label(status, "cta_status")))  # fmt: skip
+        else:
+            typer.echo(_("No CTAs."))
         return
     table = Table()
     for column in (_("id"), _("account"), _("playbook"), _("type"), _("priority"), _("title"),
                    _("owner"), _("due"), _("status")):  # fmt: skip
         table.add_column(column)
     for r in rows:
-        state = r["status"] + (f" ({r['outcome']})" if r["outcome"] else "")
+        state = code_label(r["status"], "cta_status") + (
+            f" ({code_label(r['outcome'], 'cta_outcome')})" if r["outcome"] else ""
+        )
         table.add_row(
-            str(r["id"]), r["account"], r["playbook"], r["type"], r["priority"], r["title"],
-            r["owner"] or "-", r["due_date"], state,
+            str(r["id"]), r["account"], r["playbook"], code_label(r["type"], "cta_type"),
+            code_label(r["priority"], "cta_priority"), r["title"], r["owner"] or "-", r["due_date"],
+            state,
         )  # fmt: skip
     console.print(table)
 

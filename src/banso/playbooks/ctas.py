@@ -310,8 +310,14 @@ def create(
                 due_date=min(add_business_days(today, due_in), max(due_date, today)),
             )
         )
-    detail = {"account_id": account.id, "owner_id": owner_id, "type": type,
-              "priority": priority, "due_date": due_date.isoformat(), "template": template}  # fmt: skip
+    detail = {
+        "account_id": account.id,
+        "owner_id": owner_id,
+        "type": type,
+        "priority": priority,
+        "due_date": due_date.isoformat(),
+        "template": template,
+    }
     _audit(session, cta, writer.email, "created", detail)
     audit.record(session, "cta.create", f"cta:{cta.id}", actor=writer.email, title=cta.title,
                  **detail)  # fmt: skip

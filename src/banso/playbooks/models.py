@@ -28,7 +28,12 @@ CTA_STATUSES = ("open", "closed")
 CTA_OUTCOMES = ("resolved", "churned", "expanded", "renewed", "not_needed", "no_response")
 register(
     "cta_type",
-    {"risk": "Risk", "opportunity": "Opportunity", "lifecycle": "Lifecycle", "activity": "Activity"},
+    {
+        "risk": "Risk",
+        "opportunity": "Opportunity",
+        "lifecycle": "Lifecycle",
+        "activity": "Activity",
+    },
 )
 register("cta_priority", {"low": "Low", "medium": "Medium", "high": "High", "urgent": "Urgent"})
 register("cta_status", {"open": "Open", "closed": "Closed"})

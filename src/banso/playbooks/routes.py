@@ -221,9 +221,7 @@ def _act(
     card = render(request, "_cta_gone.html" if gone else "_cta_card.html",
                   {**context, "message": gone})  # fmt: skip
     counts = render(request, "_cta_counts_oob.html", context)
-    return Response(
-        bytes(card.body) + bytes(counts.body), media_type="text/html; charset=utf-8"
-    )
+    return Response(bytes(card.body) + bytes(counts.body), media_type="text/html; charset=utf-8")
 
 
 def _htmx(request: Request) -> bool:

@@ -30,7 +30,7 @@ from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.scorecard import load_scorecards
 from banso.i18n import _
-from banso.playbooks import actions, delivery
+from banso.playbooks import actions, ctas, delivery
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.config import Playbook, load_playbooks, template_dirs
 from banso.playbooks.models import Cta, PlaybookFiring, Suppression
@@ -410,7 +410,7 @@ def list_ctas(
             "reason": cta.reason,
             "type": cta.type,
             "priority": cta.priority,
-            "title": cta.title,
+            "title": ctas.localized(cta.title, cta.title_texts),
             "status": cta.status,
             "owner": email,
             "due_date": cta.due_date.isoformat(),
@@ -418,6 +418,7 @@ def list_ctas(
             "last_triggered_on": cta.last_triggered_on.isoformat(),
             "trigger_count": cta.trigger_count,
             "outcome": cta.outcome,
+            "snoozed_until": cta.snoozed_until.isoformat() if cta.snoozed_until else None,
         }
         for cta, account, email in session.execute(query).all()
     ]
