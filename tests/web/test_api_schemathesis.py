@@ -24,8 +24,9 @@ from web.conftest import sign_in_as
 from web.world import EMAILS, World
 
 EXAMPLES_PER_OPERATION = 130
-"""16 operations x 130 = 2,080 generated requests (the CTA operations included); 9 x 230 took 33 s of CPU, 2 minutes of wall time on the
-2-core machine shared with seven other test runs (1 December 2026)."""
+"""16 operations x 130 = 2,080 generated requests, the CTA operations included (9 x 230 took
+33 s of CPU, 2 minutes of wall time on the 2-core machine shared with seven other test runs,
+1 December 2026)."""
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
