@@ -263,7 +263,7 @@ def create(
     the due date to the template's business days from today, else 3 business days."""
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound(_("There is no account with id {id}.", id=account_id))
+        raise InvalidValue("account_id", _("There is no account with id {id}.", id=account_id))
     if not writer.may_change(owner_id, account.owner_id):
         raise NotAllowed(_("You may create CTAs only on the accounts you own."))
     chosen = _template(template) if template else None
