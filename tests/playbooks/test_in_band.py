@@ -18,7 +18,6 @@ from banso.playbooks.config import template_dirs
 from banso.playbooks.models import Cta, CtaTask, PlaybookFiring
 from banso.playbooks.triggers import FIRING_SCHEMA
 
-
 FIRST = date(2025, 6, 2)
 
 
@@ -46,7 +45,9 @@ def test_cool_down_after_close_then_a_new_cta(banso_home) -> None:  # type: igno
         cta = s.scalars(select(Cta)).one()
         assert s.scalar(select(func.count()).select_from(PlaybookFiring)) == 1
         # stored in both languages, shown in the reader's
-        assert ctas.localized(cta.title, cta.title_texts, "ja") == "ヘルススコアが要注意: 原因を確認"
+        assert (
+            ctas.localized(cta.title, cta.title_texts, "ja") == "ヘルススコアが要注意: 原因を確認"
+        )
         assert ctas.localized(cta.title, cta.title_texts, "en") == "Health is red: find out why"
         task = s.scalars(select(CtaTask).order_by(CtaTask.position)).first()
         assert task is not None
