@@ -76,3 +76,27 @@ def test_replay_counts_one_firing_per_red_account(cli) -> None:  # type: ignore[
     [replay] = json.loads(result.stdout)
     totals = replay["totals"]
     assert totals["firings"] == totals["ctas_created"] and totals["ctas_updated"] == 0
+
+
+def test_ctas_list_owner_takes_sign_in_email_or_name_and_says_when_none(
+    cli,  # type: ignore[no-untyped-def]
+    banso_home,  # type: ignore[no-untyped-def]
+) -> None:
+    build_world()
+    made = cli("users", "create", "hanako@signin.example", "--role", "csm", "--name", "Hanako",
+               "--password", "correct-horse-1", "--member", "sato@vendor.example")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert _run(FIRST) == 1
+    for who in ("hanako@signin.example", "佐藤 花子", "SATO@vendor.example", "Hanako"):
+        listed = cli("ctas", "list", "--owner", who, "--format", "json")
+        assert listed.exit_code == 0, listed.stderr
+        assert [r["owner"] for r in json.loads(listed.stdout)] == ["sato@vendor.example"], who
+    table = cli("ctas", "list", "--owner", "hanako@signin.example")
+    assert "Health" in table.stdout and "High" in table.stdout  # priority as a word
+    none = cli("ctas", "list", "--owner", "Ken Ito")
+    assert (none.exit_code, none.stdout.strip()) == (0, "Ken Ito (ito@vendor.example) has no CTAs.")
+    unknown = cli("ctas", "list", "--owner", "nobody@x.example")
+    assert unknown.exit_code == 2
+    assert "No team member or user linked to a team member is called 'nobody@x.example'" in (
+        unknown.stderr
+    )
