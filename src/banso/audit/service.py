@@ -34,6 +34,11 @@ ACTIONS = (
     "token.revoke",
     "data.import",
     "accounts.merge",
+    "cta.create",
+    "cta.update",
+    "cta.task",
+    "cta.comment",
+    "cta.close",
 )
 
 
