@@ -20,12 +20,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 CTA_TYPES = ("risk", "opportunity", "lifecycle", "activity")
 CTA_PRIORITIES = ("low", "medium", "high", "urgent")
 CTA_STATUSES = ("open", "closed")
 CTA_OUTCOMES = ("resolved", "churned", "expanded", "renewed", "not_needed", "no_response")
 OUTBOX_STATUSES = ("pending", "claimed", "sent", "failed", "suppressed")
+register("cta_type", {
+    "risk": "Risk", "opportunity": "Opportunity", "lifecycle": "Lifecycle", "activity": "Activity",
+})  # fmt: skip
+register("cta_priority", {"low": "Low", "medium": "Medium", "high": "High", "urgent": "Urgent"})
+register("cta_status", {"open": "Open", "closed": "Closed"})
+register("cta_outcome", {
+    "resolved": "Resolved", "churned": "Churned", "expanded": "Expanded", "renewed": "Renewed",
+    "not_needed": "Not needed", "no_response": "No response",
+})  # fmt: skip
 
 
 class Cta(Base):
