@@ -121,12 +121,17 @@ def number(value: int | float | Decimal | None, digits: int | None = None) -> st
     return format_decimal(value, pattern, locale=current_language())
 
 
-def percent(fraction: int | float | Decimal | None, digits: int = 1) -> str:
+def percent(
+    fraction: int | float | Decimal | None, digits: int = 1, *, signed: bool = False
+) -> str:
     """A rate (0.123) as the language writes a percentage: ``12.3%``; one decimal everywhere
-    unless a page needs a finer figure (revenue reports use 2)."""
+    unless a page needs a finer figure (revenue reports use 2). ``signed``: a difference of
+    rates, ``+1.5%`` / ``-0.3%``."""
     if fraction is None:
         return "—"
     pattern = "#,##0." + "0" * digits + "%" if digits > 0 else "#,##0%"
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
     return format_percent(fraction, pattern, locale=current_language())
 
 

@@ -33,7 +33,7 @@ def test_health_score_names_the_unreadable_file_and_scores_without_it(
     broken.write_bytes(b"not parquet at all")
     result = cli("health", "score", "--as-of", D.isoformat())
     assert result.exit_code == 0, result.stderr
-    assert "Scored 2 account-days over 1 days" in result.stdout
+    assert "Scored 2 account-days over 1 day" in result.stdout
     assert score([D])[1]["raw__active_days_28d"] == 9  # of 10: one day's file is set aside
     day = D - timedelta(days=2)
     assert f"Usage for {day} is incomplete: the event file {broken} could not be read" in (

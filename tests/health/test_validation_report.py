@@ -83,7 +83,7 @@ def test_cli_validate_stores_the_report_and_every_role_sees_its_figures(
     assert (
         "検証レポート" in ja
         and "<td>最新の NPS</td>" in ja
-        and "解約・縮小した MRR のうち要注意の割合" in ja
+        and "解約・縮小した MRR のうち危険の割合" in ja
     )
 
 

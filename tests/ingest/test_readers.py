@@ -56,7 +56,7 @@ def test_xlsx_with_a_stale_dimension_imports_every_row(cli, tmp_path: Path) -> N
     cli("init")
     result = cli("import", "subscriptions", str(path))
     assert result.exit_code == 0, result.stderr
-    assert "5 rows of subscriptions" in result.stdout and "5 new" in result.stdout
+    assert "(Subscriptions from import): 5 rows" in result.stdout and "5 new" in result.stdout
     with db.session_scope() as session:
         amounts = session.scalars(select(Subscription.amount).order_by(Subscription.amount)).all()
     assert amounts == [1000, 2000, 3000, 4000, 5000]
@@ -246,7 +246,7 @@ def test_rows_with_too_many_or_too_few_cells_are_each_listed_by_line(cli, tmp_pa
     assert result.stderr.splitlines() == [
         "lines.csv:3:column 9: this row has 9 cells for 8 columns",
         "lines.csv:5:currency: this row has 6 cells for 8 columns",
-        "Error: lines.csv: 2 problem(s) found; nothing was imported.",
+        "Error: lines.csv: 2 problems found; nothing was imported.",
     ]
 
 

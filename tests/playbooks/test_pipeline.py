@@ -17,7 +17,7 @@ def test_run_twice_for_a_day_scores_health_and_acts_once(banso_home: Path, cli) 
     build_world()
     first = cli("run", "--as-of", "2025-06-17", "--no-send")
     assert first.exit_code == 0, first.stderr
-    assert "usage-inactive: 1 accounts, 1 CTAs opened, 0 updated, 0 messages queued." in (
+    assert "usage-inactive: 1 account, 1 CTA opened, 0 updated, 0 messages queued." in (
         first.stdout
     )
     again = cli("run", "--as-of", "2025-06-17", "--no-send")
@@ -43,7 +43,7 @@ def test_run_imports_the_inbox_and_moves_files(banso_home: Path, cli) -> None:  
     (inbox / "broken.csv").write_text("nothing,useful\n1,2\n")
     result = cli("run", "--as-of", "2025-06-18", "--no-send")
     assert result.exit_code == 0, result.stderr
-    assert "Inbox: 1 files imported, 1 rejected." in result.stdout
+    assert "Inbox: 1 file imported, 1 rejected." in result.stdout
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 2
     assert (inbox / "done" / "nps.csv").exists() and (inbox / "rejected" / "broken.csv").exists()

@@ -284,12 +284,12 @@ def test_users_cli_create_set_password_role_and_tokens(cli) -> None:  # type: ig
         "first-pass",
     )
     assert created.exit_code == 0, created.stderr
-    assert "Created user aoi@example.jp (viewer)." in created.stdout
+    assert "Created user aoi@example.jp (Viewer)." in created.stdout
     changed = cli("users", "set-password", "aoi@example.jp", "--password", "second-pass")
     assert "Password changed for aoi@example.jp." in changed.stdout
     assert service.sign_in("aoi@example.jp", "second-pass", address=None).name == "Aoi"
     role = cli("users", "set-role", "aoi@example.jp", "ops")
-    assert role.exit_code == 0 and "aoi@example.jp is now ops." in role.stdout
+    assert role.exit_code == 0 and "aoi@example.jp is now CS operations." in role.stdout
     issued = cli("users", "tokens", "create", "aoi@example.jp", "--name", "bi", "--scope", "read",
                  "--scope", "events", "--days", "30")  # fmt: skip
     assert issued.exit_code == 0, issued.stderr
@@ -305,7 +305,7 @@ def test_users_cli_create_set_password_role_and_tokens(cli) -> None:  # type: ig
     revoked = cli("users", "tokens", "revoke", str(item["id"]))
     assert f"Revoked API token {item['id']} (bi)." in revoked.stdout
     assert "No API tokens." in cli("users", "tokens", "list").stdout
-    assert "revoked" in cli("users", "tokens", "list", "--all").stdout
+    assert "  Revoked\n" in cli("users", "tokens", "list", "--all").stdout
     assert cli("users", "tokens", "revoke", "999").exit_code == 2
     bad = cli("users", "create", "x@example.jp", "--role", "owner", "--password", "long-enough")
     assert bad.exit_code == 2

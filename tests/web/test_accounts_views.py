@@ -221,7 +221,7 @@ def test_timeline_names_onboarding_sessions_in_both_languages() -> None:
             Activity(account_id=world.yamada, source="crm", external_id="A-onb",
                      kind="onboarding_session", occurred_at=datetime.now(UTC), summary="キックオフ")
         )  # fmt: skip
-    for lang, title in (("en", "Onboarding session"), ("ja", "オンボーディング")):
+    for lang, title in (("en", "Onboarding session"), ("ja", "オンボーディング支援")):
         i18n.set_language(lang)
         with session_scope() as s:
             view = account360.account_360(s, world.yamada)

@@ -32,7 +32,7 @@ def test_an_upload_during_another_import_says_so_and_changes_nothing(
     assert "Traceback" not in busy.text
     done = client.post("/data", data=data, files={"file": ("subs.csv", GOOD, "text/csv")})
     assert done.status_code == 200
-    assert "subs.csv: 2 rows of subscriptions: 2 new, 0 updated, 0 unchanged." in done.text
+    assert "subs.csv (Subscriptions): 2 rows: 2 new, 0 updated, 0 unchanged." in done.text
 
 
 def test_a_latin1_upload_is_refused_naming_the_byte_not_a_server_error(

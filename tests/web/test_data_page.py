@@ -35,7 +35,7 @@ def test_ops_imports_a_good_file_and_it_shows_in_the_history(
     assert "Checked only; nothing was written." in checked.text and _subscriptions() == before
     done = _upload(client, token, GOOD)
     assert done.status_code == 200
-    assert "subs.csv: 2 rows of subscriptions: 2 new, 0 updated, 0 unchanged." in done.text
+    assert "subs.csv (Subscriptions): 2 rows: 2 new, 0 updated, 0 unchanged." in done.text
     assert _subscriptions() == before + 2
     history = client.get("/data").text
     assert history.count("<td>subs.csv</td>") == 1 and "<td>billing</td>" in history
@@ -49,7 +49,7 @@ def test_a_bad_row_is_shown_with_its_row_and_column_and_nothing_is_written(
     token = sign_in("admin")
     response = _upload(client, token, BAD)
     assert response.status_code == 400
-    assert "subs.csv: 1 problem(s) found; nothing was imported." in response.text
+    assert "subs.csv: 1 problem found; nothing was imported." in response.text
     assert (
         '<td class="num">3</td><td>amount</td><td>not an amount of money: lots</td>'
         in response.text

@@ -136,7 +136,7 @@ def test_every_role_sees_the_scorecards_with_normalised_weights_and_the_yaml(
         "Product usage", "100.0%", "Days since last activity days_since_last_activity", "1",
         "33.3%", "33.3%", "first that holds: ≤ 3 → 100; 4–7 → 70; otherwise → 0",
     ]  # fmt: skip
-    assert "<dd>Segment: Enterprise; Touch model: high</dd>" in text
+    assert "<dd>Segment: Enterprise; Touch model: High touch</dd>" in text
     assert "<dd>At risk 0–49 · Caution 50–74 · Healthy 75–100</dd>" in text
     assert f"<code>{folder / 'enterprise.yaml'}</code>" in text
     assert (
@@ -147,7 +147,8 @@ def test_every_role_sees_the_scorecards_with_normalised_weights_and_the_yaml(
     assert _measure_cells(ja, "active_days_28d")[:3] == [
         "利用状況", "100.0%", "利用日数（28日） active_days_28d",
     ]  # fmt: skip
-    assert "エンタープライズ" in ja and "<dd>セグメント: Enterprise; タッチモデル: high</dd>" in ja
+    assert "エンタープライズ" in ja
+    assert "<dd>セグメント: Enterprise; タッチモデル: ハイタッチ</dd>" in ja
 
 
 def test_without_config_the_packaged_default_is_shown(

@@ -119,7 +119,7 @@ def test_account_360_shows_header_contacts_and_timeline(
     sign_in("viewer")
     page = client.get(f"/accounts/{world.yamada}").text
     assert "¥130,000" in page and "佐藤 花子" in page and "Add-on, Pro" in page
-    assert "山田 太郎" in page and "champion" in page
+    assert "山田 太郎" in page and "<td>Champion</td>" in page
     assert "四半期ビジネスレビューを実施" in page
     assert "CSV export is slow" in page and "NPS answer: 9" in page
     assert "Subscription started: Pro" in page

@@ -144,7 +144,7 @@ def test_a_forged_form_is_refused_and_a_good_one_imports(
     no_token = client.post("/data", data={"kind": "subscriptions"}, files=files)
     assert no_token.status_code == 403
     ok = client.post("/data", data={"kind": "subscriptions", "csrf_token": token}, files=files)
-    assert ok.status_code == 200 and "subs.csv: 2 rows of subscriptions" in ok.text
+    assert ok.status_code == 200 and "subs.csv (Subscriptions): 2 rows" in ok.text
 
 
 @pytest.mark.parametrize("name", [".", "..", "/", "", "a/..", "\\..\\"])
@@ -184,4 +184,4 @@ def test_upload_names_are_the_base_name_normalised_and_capped(
         files={"file": ("x" * 300 + ".csv", GOOD, "text/csv")},
     )
     assert response.status_code == 200
-    assert f"{'x' * 196}.csv: 2 rows of subscriptions" in response.text
+    assert f"{'x' * 196}.csv (Subscriptions): 2 rows" in response.text

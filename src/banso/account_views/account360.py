@@ -23,6 +23,7 @@ from banso.health import service as health_service
 from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
 from banso.i18n import _
+from banso.labels import label
 from banso.revenue import contracts
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
@@ -161,8 +162,7 @@ def _timeline(
         .order_by(Activity.occurred_at.desc())
         .limit(limit)
     ):
-        # kinds are single words except this one, which reads badly as an identifier
-        kind = _("Onboarding session") if a.kind == "onboarding_session" else _(a.kind)
+        kind = label(a.kind, "activity_kind")
         items.append(TimelineItem(_utc(a.occurred_at), "activity", kind, a.summary))
     for t in session.scalars(
         select(Ticket)
@@ -170,7 +170,9 @@ def _timeline(
         .order_by(Ticket.opened_at.desc())
         .limit(limit)
     ):
-        title = _("Ticket opened ({priority})", priority=_(t.priority or "normal"))
+        title = _(
+            "Ticket opened ({priority})", priority=label(t.priority or "normal", "ticket_priority")
+        )
         items.append(TimelineItem(_utc(t.opened_at), "ticket", title, t.subject))
     for s in session.scalars(
         select(SurveyResponse)
@@ -178,7 +180,9 @@ def _timeline(
         .order_by(SurveyResponse.answered_at.desc())
         .limit(limit)
     ):
-        title = _("{survey} answer: {score}", survey=s.survey_type.upper(), score=s.score)
+        title = _(
+            "{survey} answer: {score}", survey=label(s.survey_type, "survey_type"), score=s.score
+        )
         items.append(TimelineItem(_utc(s.answered_at), "survey", title, s.comment))
     for sub in subs:
         plan = sub.plan or sub.external_id

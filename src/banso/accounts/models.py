@@ -12,10 +12,24 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from banso.accounts.search import search_key
 from banso.db import Base, utcnow
+from banso.labels import register
 
 CONTACT_ROLES = ("champion", "decision_maker", "admin", "user")
 LIFECYCLE_STAGES = ("onboarding", "adoption", "renewal", "expansion", "churned")
 TOUCH_MODELS = ("high", "low", "tech")
+register("contact_role", {
+    "champion": "Champion", "decision_maker": "Decision maker", "admin": "Administrator",
+    "user": "End user",
+})  # fmt: skip
+register("lifecycle_stage", {
+    "onboarding": "Onboarding", "adoption": "Adoption", "renewal": "Renewal",
+    "expansion": "Expansion", "churned": "Churned",
+})  # fmt: skip
+register("touch_model", {"high": "High touch", "low": "Low touch", "tech": "Tech touch"})
+# Segments and tiers are free text from the CRM: the values the demo and the packaged scorecards
+# use have labels; any other value is shown as it is stored.
+register("segment", {"enterprise": "Enterprise", "mid": "Mid-market", "smb": "SMB"})
+register("tier", {"tier1": "Tier 1", "tier2": "Tier 2", "tier3": "Tier 3"})
 
 
 def _search_key_default(context: DefaultExecutionContext) -> str:

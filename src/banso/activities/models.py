@@ -8,8 +8,13 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 ACTIVITY_KINDS = ("meeting", "call", "email", "note", "onboarding_session")
+register("activity_kind", {
+    "meeting": "Meeting", "call": "Call", "email": "E-mail", "note": "Note",
+    "onboarding_session": "Onboarding session",
+})  # fmt: skip
 
 
 class Activity(Base):

@@ -11,7 +11,7 @@ import typer
 from banso.dates import DayOption
 from banso.db import session_scope
 from banso.flows import daily_run, merge
-from banso.i18n import _
+from banso.i18n import _, ngettext, number
 from banso.playbooks.cli import echo_outbox
 
 
@@ -34,26 +34,30 @@ def run(
     typer.echo(_("Run for {day}.", day=summary.as_of))
     if summary.imported or summary.rejected:
         typer.echo(
-            _(
-                "Inbox: {ok} files imported, {bad} rejected.",
-                ok=len(summary.imported),
-                bad=len(summary.rejected),
+            ngettext(
+                "Inbox: {n} file imported, {bad} rejected.",
+                "Inbox: {n} files imported, {bad} rejected.",
+                len(summary.imported),
+                bad=number(len(summary.rejected)),
             )
         )
-    typer.echo(_("Health scored for {n} days.", n=len(summary.scored_days)))
+    typer.echo(
+        ngettext(
+            "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)
+        )
+    )
     for warning in summary.usage_warnings:
         typer.echo(warning, err=True)
     for name, counts in summary.playbooks.items():
         if counts.firings:
             typer.echo(
                 _(
-                    "{name}: {firings} accounts, {created} CTAs opened, {updated} updated, "
-                    "{messages} messages queued.",
+                    "{name}: {accounts}, {created} opened, {updated} updated, {messages} queued.",
                     name=name,
-                    firings=counts.firings,
-                    created=counts.ctas_created,
-                    updated=counts.ctas_updated,
-                    messages=counts.messages,
+                    accounts=ngettext("{n} account", "{n} accounts", counts.firings),
+                    created=ngettext("{n} CTA", "{n} CTAs", counts.ctas_created),
+                    updated=number(counts.ctas_updated),
+                    messages=ngettext("{n} message", "{n} messages", counts.messages),
                 )
             )
     if summary.outbox is not None:

@@ -16,7 +16,8 @@ from banso.dates import DayOption, today, yesterday
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.health import service
-from banso.i18n import _
+from banso.i18n import _, ngettext, number, percent
+from banso.labels import label
 
 health_app = typer.Typer(
     help="Health scores: scorecards, daily scores, explanations, overrides.",
@@ -80,9 +81,9 @@ def score(
         rows = service.score_days(session, days, lambda n: progress.advance(task, n))
     typer.echo(
         _(
-            "Scored {rows} account-days over {days} days ({first} to {last}).",
-            rows=rows,
-            days=len(days),
+            "Scored {rows} over {days} ({first} to {last}).",
+            rows=ngettext("{n} account-day", "{n} account-days", rows),
+            days=ngettext("{n} day", "{n} days", len(days)),
             first=days[0],
             last=days[-1],
         )
@@ -309,12 +310,14 @@ def _print_validation(report: dict, horizon: int) -> None:  # type: ignore[type-
 
     console.print(
         _(
-            "{n} scored account-days of {a} accounts, {first} to {last}; horizon {h} days.",
-            n=report["observations"],
-            a=report["accounts"],
+            "{observations} of {accounts}, {first} to {last}; horizon {days}.",
+            observations=ngettext(
+                "{n} scored account-day", "{n} scored account-days", report["observations"]
+            ),
+            accounts=ngettext("{n} account", "{n} accounts", report["accounts"]),
             first=report["first_day"],
             last=report["last_day"],
-            h=horizon,
+            days=ngettext("{n} day", "{n} days", horizon),
         )
     )
     console.print(
@@ -337,8 +340,8 @@ def _print_validation(report: dict, horizon: int) -> None:  # type: ignore[type-
     )
     for b in report["bands"]:
         table.add_row(
-            b["band"],
-            str(b["accounts"]),
+            label(b["band"], "health_band"),
+            number(b["accounts"]),
             *(
                 _pct(b[k])
                 for k in (
@@ -359,7 +362,7 @@ def _print_validation(report: dict, horizon: int) -> None:  # type: ignore[type-
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
+    return percent(value)
 
 
 @health_app.command()

@@ -27,6 +27,7 @@ from banso.health.scorecard import (
     shared_name_problems,
 )
 from banso.i18n import _, current_language
+from banso.labels import label
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
 from banso.web.templating import render
@@ -121,9 +122,17 @@ SEGMENT_FIELDS = (
 """Fields of a scorecard's ``applies_to``, with their English names for people."""
 
 
+_LABELLED_FIELDS = {"segment", "touch_model", "tier"}
+"""``applies_to`` fields whose values are codes with labels (plan and industry are free text)."""
+
+
 def _segment_rule(card: Scorecard) -> list[tuple[str, list[str]]]:
     rule = card.applies_to
-    return [(_(label), getattr(rule, f)) for f, label in SEGMENT_FIELDS if getattr(rule, f)]
+    return [
+        (_(name), [label(v, f) if f in _LABELLED_FIELDS else v for v in getattr(rule, f)])
+        for f, name in SEGMENT_FIELDS
+        if getattr(rule, f)
+    ]
 
 
 def _bands(card: Scorecard) -> list[tuple[str, int, int]]:
@@ -179,8 +188,7 @@ def _localised(labels: dict[str, str], fallback: str) -> str:
 
 
 def _band_name(band: str) -> str:
-    names = {"green": _("Healthy"), "yellow": _("Caution"), "red": _("At risk")}
-    return names.get(band, band)
+    return label(band, "health_band")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pydantic import (
 from banso.errors import ConfigRejected
 from banso.health.measures import MEASURES
 from banso.i18n import _
+from banso.labels import register
 from banso.yamlconfig import read_model
 
 DEFAULT_SCORECARD = Path(__file__).parent / "default_scorecard.yaml"
@@ -132,8 +133,13 @@ class AppliesTo(_Strict):
         return True
 
 
+register("health_band", {"green": "Healthy", "yellow": "Caution", "red": "At risk"})
+"""The bands' words where a page shows the band itself (a scorecard may name its bands
+otherwise; the bands are always green, yellow and red)."""
+register("health_trend", {"up": "Rising", "down": "Falling", "flat": "Steady"})
+
 DEFAULT_BANDS = (
-    Band(name="red", min=0, max=49, label={"en": "At risk", "ja": "要注意"}),
+    Band(name="red", min=0, max=49, label={"en": "At risk", "ja": "危険"}),
     Band(name="yellow", min=50, max=74, label={"en": "Caution", "ja": "注意"}),
     Band(name="green", min=75, max=100, label={"en": "Healthy", "ja": "良好"}),
 )

@@ -20,7 +20,7 @@ from banso.activities.models import Activity
 from banso.audit import service as audit
 from banso.config import get_settings
 from banso.errors import ImportProblem, ImportRejected
-from banso.i18n import _
+from banso.i18n import _, ngettext
 from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile
@@ -76,10 +76,11 @@ def rejected(problems: list[ImportProblem]) -> ImportRejected:
     problems = sorted(problems, key=lambda p: (p.row, p.column))
     return ImportRejected(
         problems,
-        _(
-            "{file}: {count} problem(s) found; nothing was imported.",
+        ngettext(
+            "{file}: {n} problem found; nothing was imported.",
+            "{file}: {n} problems found; nothing was imported.",
+            len(problems),
             file=problems[0].file if problems else "",
-            count=len(problems),
         ),
     )
 

@@ -13,9 +13,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from banso.db import session_scope
 from banso.errors import ImportRejected
-from banso.i18n import _
+from banso.i18n import _, ngettext, number
 from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult
 from banso.ingest.importer import import_file
+from banso.labels import label
 
 import_app = typer.Typer(
     help=(
@@ -66,7 +67,11 @@ def _run(kind: str, file: Path, source: str, mapping: Path | None, dry_run: bool
             console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         if len(exc.problems) > MAX_PRINTED_PROBLEMS:
             console.print(
-                _("... and {count} more problems", count=len(exc.problems) - MAX_PRINTED_PROBLEMS),
+                ngettext(
+                    "... and {n} more problem",
+                    "... and {n} more problems",
+                    len(exc.problems) - MAX_PRINTED_PROBLEMS,
+                ),
                 markup=False,
             )
         raise
@@ -74,13 +79,17 @@ def _run(kind: str, file: Path, source: str, mapping: Path | None, dry_run: bool
 
 
 def _summary(result: ImportResult) -> str:
-    text = _(
-        "{file}: {rows} rows of {kind} from {source}: {inserted} new, {updated} updated,"
-        " {unchanged} unchanged; {accounts} accounts created.",
-        file=result.file, rows=result.rows, kind=result.kind, source=result.source,
-        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-        accounts=result.accounts_created,
+    text = ngettext(
+        "{file} ({kind} from {source}): {n} row: {inserted} new, {updated} updated,"
+        " {unchanged} unchanged;",
+        "{file} ({kind} from {source}): {n} rows: {inserted} new, {updated} updated,"
+        " {unchanged} unchanged;",
+        result.rows,
+        file=result.file, kind=label(result.kind, "import_kind"), source=result.source,
+        inserted=number(result.inserted), updated=number(result.updated),
+        unchanged=number(result.unchanged),
     )  # fmt: skip
+    text += " " + ngettext("{n} account created.", "{n} accounts created.", result.accounts_created)
     if result.dry_run:
         text += " " + _("Dry run: nothing was written.")
     return text

@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from banso.errors import BansoError, ImportProblem, ImportRejected
-from banso.i18n import _
+from banso.i18n import _, ngettext
 
 BATCH_ROWS = 1_000_000
 """Rows per batch handed to the parsers: big enough for the vectorised kernels, small enough
@@ -151,10 +151,11 @@ def _csv_batches(path: Path, headers: list[str], encoding: str, delimiter: str) 
             if problems:
                 raise ImportRejected(
                     problems,
-                    _(
-                        "{file}: {count} problem(s) found; nothing was imported.",
+                    ngettext(
+                        "{file}: {n} problem found; nothing was imported.",
+                        "{file}: {n} problems found; nothing was imported.",
+                        len(problems),
                         file=path.name,
-                        count=len(problems),
                     ),
                 ) from None
         raise BansoError(

@@ -22,6 +22,7 @@ from banso.errors import BansoError
 from banso.i18n import _
 from banso.ingest.columns import ValueType
 from banso.ingest.values import choice_key
+from banso.labels import register
 
 
 class ImportKind(StrEnum):
@@ -33,6 +34,13 @@ class ImportKind(StrEnum):
     SURVEYS = "surveys"
     ACTIVITIES = "activities"
     TEAM = "team"
+
+
+register("import_kind", {
+    "accounts": "Accounts", "contacts": "Contacts", "subscriptions": "Subscriptions",
+    "events": "Usage events", "tickets": "Support tickets", "surveys": "Survey answers",
+    "activities": "Activities", "team": "Team members",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from rich.table import Table
 from banso.dates import DayOption
 from banso.db import session_scope
 from banso.errors import BansoError
-from banso.i18n import _
-from banso.labels import label as code_label
+from banso.i18n import _, ngettext, percent
+from banso.labels import label
 from banso.playbooks import ctas, outbox, service
 
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
@@ -98,16 +98,20 @@ def effect(
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     typer.echo(result["summary"])
-    for label, key in ((_("churn"), "churn"), (_("expansion"), "expansion")):
+    for heading, key in ((_("churn"), "churn"), (_("expansion"), "expansion")):
         part = result.get(key)
         if part and part.get("difference") is not None:
             typer.echo(
                 _(
-                    "{label}: treated {t:.1%} (n={nt}), untreated {c:.1%} (n={nc}), "
-                    "difference {d:+.1%}, 95% CI {low:+.1%} to {high:+.1%}",
-                    label=label, t=part["treated_rate"], nt=part["treated"],
-                    c=part["control_rate"], nc=part["controls"], d=part["difference"],
-                    low=part["ci95"][0], high=part["ci95"][1],
+                    "{label}: treated {t} ({nt}), untreated {c} ({nc}), "
+                    "difference {d}, 95% CI {low} to {high}",
+                    label=heading, t=percent(part["treated_rate"]),
+                    nt=ngettext("{n} account", "{n} accounts", part["treated"]),
+                    c=percent(part["control_rate"]),
+                    nc=ngettext("{n} account-day", "{n} account-days", part["controls"]),
+                    d=percent(part["difference"], signed=True),
+                    low=percent(part["ci95"][0], signed=True),
+                    high=percent(part["ci95"][1], signed=True),
                 )
             )  # fmt: skip
 
@@ -134,7 +138,7 @@ def list_ctas(
             typer.echo(_("{name} ({email}) has no CTAs.", name=person.name, email=person.email)
                        if status is None else
                        _("{name} ({email}) has no {status} CTAs.", name=person.name,
-                         email=person.email, status=code_label(status, "cta_status")))  # fmt: skip
+                         email=person.email, status=label(status, "cta_status")))  # fmt: skip
         else:
             typer.echo(_("No CTAs."))
         return
@@ -143,13 +147,13 @@ def list_ctas(
                    _("owner"), _("due"), _("status")):  # fmt: skip
         table.add_column(column)
     for r in rows:
-        state = code_label(r["status"], "cta_status") + (
-            f" ({code_label(r['outcome'], 'cta_outcome')})" if r["outcome"] else ""
-        )
+        state = label(r["status"], "cta_status")
+        if r["outcome"]:
+            state += f" ({label(r['outcome'], 'cta_outcome')})"
         table.add_row(
-            str(r["id"]), r["account"], r["playbook"], code_label(r["type"], "cta_type"),
-            code_label(r["priority"], "cta_priority"), r["title"], r["owner"] or "-", r["due_date"],
-            state,
+            str(r["id"]), r["account"], r["playbook"], label(r["type"], "cta_type"),
+            label(r["priority"], "cta_priority"), r["title"],
+            r["owner"] or "-", r["due_date"], state,
         )  # fmt: skip
     console.print(table)
 
@@ -164,7 +168,9 @@ def close(
     """Close a CTA with an outcome (recorded in its audit trail)."""
     with session_scope() as session:
         cta = ctas.close(session, cta_id, outcome, by, note)
-        typer.echo(_("CTA {id} closed: {outcome}.", id=cta.id, outcome=outcome))
+        typer.echo(
+            _("CTA {id} closed: {outcome}.", id=cta.id, outcome=label(outcome, "cta_outcome"))
+        )
 
 
 @ctas_app.command()

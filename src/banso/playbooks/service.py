@@ -29,7 +29,7 @@ from banso.db import get_engine
 from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.scorecard import load_scorecards
-from banso.i18n import _
+from banso.i18n import _, ngettext, percent
 from banso.playbooks import actions, ctas, delivery
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.config import Playbook, load_playbooks, template_dirs
@@ -366,17 +366,21 @@ def _effect_sentence(result: dict[str, Any]) -> str:
     else:
         verdict = _("treated accounts churned more; the interval excludes zero")
     return _(
-        "Churn within {days} days: {t:.1%} of {nt} treated vs {c:.1%} of {nc} similar untreated "
-        "accounts; difference {d:+.1%} (95% CI {low:+.1%} to {high:+.1%}): {verdict}. Accounts "
-        "were not assigned at random, so this is an association, not proof.",
-        days=result["horizon_days"],
-        t=churn["treated_rate"],
-        nt=churn["treated"],
-        c=churn["control_rate"],
-        nc=churn["controls"],
-        d=churn["difference"],
-        low=low,
-        high=high,
+        "Churn within {days}: {t} of {nt} vs {c} of {nc}; difference {d} (95% CI {low} to "
+        "{high}): {verdict}. Accounts were not assigned at random, so this is an association, "
+        "not proof.",
+        days=ngettext("{n} day", "{n} days", result["horizon_days"]),
+        t=percent(churn["treated_rate"]),
+        nt=ngettext("{n} treated account", "{n} treated accounts", churn["treated"]),
+        c=percent(churn["control_rate"]),
+        nc=ngettext(
+            "{n} account-day of similar untreated accounts",
+            "{n} account-days of similar untreated accounts",
+            churn["controls"],
+        ),
+        d=percent(churn["difference"], signed=True),
+        low=percent(low, signed=True),
+        high=percent(high, signed=True),
         verdict=verdict,
     )
 

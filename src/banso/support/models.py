@@ -8,9 +8,14 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("open", "pending", "solved", "closed")
+register("ticket_priority", {"low": "Low", "normal": "Normal", "high": "High", "urgent": "Urgent"})
+register("ticket_status", {
+    "open": "Open", "pending": "Pending", "solved": "Solved", "closed": "Closed",
+})  # fmt: skip
 
 
 class Ticket(Base):

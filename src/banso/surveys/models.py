@@ -8,8 +8,10 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 SURVEY_TYPES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+register("survey_type", {"nps": "NPS", "csat": "CSAT", "ces": "CES"})
 
 
 class SurveyResponse(Base):

@@ -12,6 +12,7 @@ from banso import schema
 from banso.db import session_scope, utcnow
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.labels import label
 from banso.users import service, tokens
 
 users_app = typer.Typer(help="People who sign in to the web app, and API tokens.")
@@ -48,7 +49,13 @@ def create(
             language=language,
             member_email=member,
         )
-        typer.echo(_("Created user {email} ({role}).", email=user.email, role=user.role))
+        typer.echo(
+            _(
+                "Created user {email} ({role}).",
+                email=user.email,
+                role=label(user.role, "user_role"),
+            )
+        )
 
 
 @users_app.command("set-password")
@@ -75,7 +82,9 @@ def set_role(
     _require_database()
     with session_scope() as session:
         user = service.set_role(session, email, role)
-        typer.echo(_("{email} is now {role}.", email=user.email, role=user.role))
+        typer.echo(
+            _("{email} is now {role}.", email=user.email, role=label(user.role, "user_role"))
+        )
 
 
 @tokens_app.command("create")
@@ -133,7 +142,8 @@ def tokens_list(
     for row in rows:
         typer.echo(
             f"{row['id']:>4}  {row['user']}  {row['name']}  {row['hint']}  [{row['scopes']}]  "
-            f"{_('expires')} {row['expires_at'] or _('never')}  {_(str(row['status']))}"
+            f"{_('expires')} {row['expires_at'] or _('never')}  "
+            + label(str(row["status"]), "token_status")
         )
 
 

@@ -8,10 +8,14 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 ROLES = ("admin", "ops", "csm", "viewer")
 """admin: everything incl. users; ops: edit any account and import data; csm: edit the accounts
 they own, read everything; viewer: read only."""
+register("user_role", {
+    "admin": "Administrator", "ops": "CS operations", "csm": "CSM", "viewer": "Viewer",
+})  # fmt: skip
 
 
 class User(Base):
@@ -38,6 +42,8 @@ class User(Base):
 
 TOKEN_SCOPES = ("read", "write", "events")
 """read: GET/HEAD only; write: any change (events included); events: only ``POST /api/events``."""
+register("token_scope", {"read": "Read", "write": "Write", "events": "Usage events"})
+register("token_status", {"active": "Active", "expired": "Expired", "revoked": "Revoked"})
 
 
 class ApiToken(Base):
