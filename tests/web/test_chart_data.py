@@ -20,7 +20,7 @@ def _dashboard_data(client: TestClient, lang: str) -> dict[str, Any]:
     return data
 
 
-def test_trend_series_keep_their_key_and_order_in_both_languages(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+def test_trend_series_keep_key_and_order_in_both_languages(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
     sign_in("viewer")
     english = _dashboard_data(client, "en")
     client.cookies.clear()
