@@ -199,12 +199,19 @@ def test_page_shows_the_heatmap_as_text_tables_and_export_links(client: TestClie
     revenue_at = page.index('id="cohort-revenue-retention"')
     logo = page[page.index('id="cohort-logo-retention"') : revenue_at]
     assert "<caption>Logo retention by cohort and months since start</caption>" in logo
-    assert logo.count('<tr><th scope="row">') == 3
-    assert '<th scope="row">2024-04</th><td class="num">4</td>' in logo
-    assert '<td class="num heat-5">50.00%</td>' in logo  # April cohort at 8 months
+    assert logo.count('<tr><th scope="row" class="date">') == 3
+    assert '<th scope="row" class="date">2024-04</th><td class="num">4</td>' in logo
+    # shaded on the scale of the figures themselves (as the heatmap), not 0-100 %:
+    # logo retention spans 50 %..100 %, revenue retention 30.84 %..183.61 %
+    assert heatmap_of(page)["measures"]["logo_retention"]["range"] == [0.5, 1.0]
+    assert '<td class="num heat-0">50.00%</td>' in logo  # April cohort at 8 months, the lowest
+    assert '<td class="num heat-5">75.00%</td>' in logo
+    assert '<td class="num heat-10">100.00%</td>' in logo
     revenue = page[revenue_at:]
+    assert heatmap_of(page)["measures"]["revenue_retention"]["range"] == [0.308368, 1.83612]
     assert '<td class="num heat-10">183.61%</td>' in revenue
-    assert '<td class="num heat-3">30.84%</td>' in revenue
+    assert '<td class="num heat-5">107.75%</td>' in revenue
+    assert '<td class="num heat-0">30.84%</td>' in revenue
     for table in ("revenue", "cohorts"):
         for fmt in ("csv", "xlsx"):
             link = (

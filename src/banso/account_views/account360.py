@@ -6,7 +6,7 @@ Plain functions over a ``Session``; the caller owns the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 
@@ -131,15 +131,65 @@ def activities_of(session: Session, account_id: int, *, limit: int) -> list[Acti
 
 
 @dataclass(frozen=True)
+class Sparkline:
+    """The account's score over the last days as an SVG polyline (drawn on the server: no
+    script, nothing to load): x 0-``WIDTH`` across the days, y 0-100 from the top over the
+    scores' own range (``low``..``high`` padded by 5 points)."""
+
+    WIDTH = 300
+
+    segments: list[str]
+    """``points`` of each polyline: a run of scored days (a gap where a day was not scored)."""
+    first: tuple[date, float]
+    last: tuple[date, float]
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, points: list[tuple[date, float | None]], end: date, days: int) -> Sparkline | None:
+        scored = [(d, s) for d, s in points if s is not None]
+        if len(scored) < 2:
+            return None
+        start = end - timedelta(days=days - 1)
+        scores = [s for _d, s in scored]
+        # the line spans the account's own range (padded), so a move of a few points shows;
+        # the caption says the range
+        low, high = max(0.0, min(scores) - 5), min(100.0, max(scores) + 5)
+        height = high - low or 1.0
+        segments: list[list[str]] = [[]]
+        step = min((b - a).days for (a, _s), (b, _t) in zip(points, points[1:], strict=False))
+        previous: date | None = None
+        for day, score in points:
+            if score is None or (previous is not None and (day - previous).days > step):
+                segments.append([])
+            if score is not None:
+                x = (day - start).days / max(1, days - 1) * cls.WIDTH
+                y = (high - score) / height * 100
+                segments[-1].append(f"{x:.1f},{y:.1f}")
+                previous = day
+        return cls(
+            [" ".join(p) for p in segments if len(p) > 1],
+            scored[0],
+            scored[-1],
+            min(scores),
+            max(scores),
+        )
+
+
+@dataclass(frozen=True)
 class HealthView:
-    """The account's health on its latest scored day and what moved it over 28 days."""
+    """The account's health on its latest scored day, what moved it over 28 days, and its
+    score over the last 90 days."""
 
     current: AccountHealth
     why: Explanation | None
+    trend: Sparkline | None = None
 
 
 def account_health_view(account_id: int) -> HealthView | None:
-    """Health for the 360 header, or None before ``banso health score`` has run for it."""
+    """Health for the 360 header, or None before ``banso health score`` has run for it.
+    "Why it changed" lists only the measures that moved the score by at least 0.05 points
+    (what reads as +0.0 tells the reader nothing)."""
     current = health_service.account_health(account_id)
     if current is None:
         return None
@@ -149,7 +199,19 @@ def account_health_view(account_id: int) -> HealthView | None:
         )
     except BansoError:
         why = None
-    return HealthView(current, why)
+    if why is not None:
+        why = replace(why, changes=[c for c in why.changes if abs(c.points) >= MOVED_POINTS])
+    trend = Sparkline.of(
+        health_service.score_trend(account_id, current.day),
+        current.day,
+        health_service.TREND_DAYS,
+    )
+    return HealthView(current, why, trend)
+
+
+MOVED_POINTS = 0.05
+"""The smallest change of a measure's contribution that "why it changed" lists (it reads as
+0.1 point once rounded)."""
 
 
 def _timeline(

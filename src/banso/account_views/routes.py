@@ -22,7 +22,7 @@ from banso.activities import service as activities
 from banso.errors import InvalidValue
 from banso.health import service as health_service
 from banso.health import snapshots
-from banso.health.measures import measure_label
+from banso.health.measures import format_measure, measure_label
 from banso.i18n import _
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
@@ -176,6 +176,8 @@ def account_page(
         "can_edit": can_edit_account(user, view.account),
         "kinds": activities.LOGGABLE_KINDS,
         "measure_label": measure_label,
+        "format_measure": format_measure,
+        "pulse": health_service.current_pulse(session, account_id, dates.today()),
     }
     return render(request, "accounts/detail.html", context)
 

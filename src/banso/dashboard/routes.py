@@ -136,21 +136,26 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
                 _draw(now["mrr_end"]),
             ],
         },
+        # series are lists keyed by the figure, not objects keyed by the translated name:
+        # tojson sorts object keys, so the order (and the colours) would follow the language
         "retention": {
             "title": _("NRR and GRR (12 months)"),
             "months": [r["month"] for r in trend],
-            "series": {
-                _("NRR"): [_draw(r["nrr_12m"]) for r in trend],
-                _("GRR"): [_draw(r["grr_12m"]) for r in trend],
-            },
+            "series": [
+                _series(key, name, [_draw(r[key]) for r in trend])
+                for key, name in (("nrr_12m", _("NRR")), ("grr_12m", _("GRR")))
+            ],
         },
         "churn": {
             "title": _("Churn rates"),
             "months": [r["month"] for r in trend],
-            "series": {
-                _("Monthly MRR churn rate"): [_draw(r["mrr_churn_rate"]) for r in trend],
-                _("Monthly renewal churn rate"): [_draw(r["renewal_churn_rate"]) for r in trend],
-            },
+            "series": [
+                _series(key, name, [_draw(r[key]) for r in trend])
+                for key, name in (
+                    ("mrr_churn_rate", _("Monthly MRR churn rate")),
+                    ("renewal_churn_rate", _("Monthly renewal churn rate")),
+                )
+            ],
         },
     }
     renewals = accounts.renewals_due(session, RENEWAL_WINDOW_DAYS, limit=20)
@@ -229,6 +234,12 @@ def _rate_tile(
 def _hundredths(value: Fraction) -> Decimal:
     """``value`` rounded half-even to two decimals, exactly (no binary float on the way)."""
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"))
+
+
+def _series(key: str, name: str, data: list[float | None]) -> dict[str, Any]:
+    """One line of a trend chart: ``key`` (the report's figure) picks its colour in
+    dashboard.js, ``name`` is its legend in the reader's language."""
+    return {"key": key, "name": name, "data": data}
 
 
 def _draw(value: Fraction | int | None) -> float | None:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from banso.i18n import _
+from banso.i18n import _, npgettext, number, percent, pgettext
 from banso.usage.metrics import FEATURES, TRENDED
+
+UNITS = ("count", "days", "ratio", "change", "mean", "yes_no")
+"""How a measure's raw value reads: a whole ``count`` (also ratings and NPS answers), a number
+of ``days``, a ``ratio`` (0-1, as a percentage), a ``change`` against a prior period (a
+fraction, as a signed percentage), a ``mean`` (one decimal), or ``yes_no`` (1 or 0)."""
 
 
 @dataclass(frozen=True)
@@ -17,13 +22,28 @@ class Measure:
     name: str
     category: str
     meaning: str
+    unit: str = "count"
+    """One of :data:`UNITS`, from the measure's definition."""
+
+
+_USAGE_UNITS = {
+    "active_days_7d": "days",
+    "active_days_28d": "days",
+    "days_since_last_activity": "days",
+    "wau_mau": "ratio",
+    "events_per_active_user_28d": "mean",
+}
+"""Units of the usage features that are not counts."""
 
 
 def _usage() -> dict[str, Measure]:
-    out = {n: Measure(n, "usage", m) for n, m in FEATURES.items()}
+    out = {n: Measure(n, "usage", m, _USAGE_UNITS.get(n, "count")) for n, m in FEATURES.items()}
     for n in TRENDED:
         out[f"{n}_trend"] = Measure(
-            f"{n}_trend", "usage", f"change of {n} against the prior 28 days, as a fraction"
+            f"{n}_trend",
+            "usage",
+            f"change of {n} against the prior 28 days, as a fraction",
+            "change",
         )
     return out
 
@@ -42,22 +62,28 @@ MEASURES: dict[str, Measure] = {
         "the SLA of their priority",
     ),
     "ticket_csat_90d": Measure(
-        "ticket_csat_90d", "support", "mean ticket CSAT (1-5) of tickets opened in 90 days"
+        "ticket_csat_90d", "support", "mean ticket CSAT (1-5) of tickets opened in 90 days", "mean"
     ),
     "latest_nps": Measure("latest_nps", "surveys", "the latest NPS answer (0-10) in 365 days"),
     "latest_csat": Measure("latest_csat", "surveys", "the latest CSAT answer (1-5) in 365 days"),
     "days_to_renewal": Measure(
-        "days_to_renewal", "contract", "days to the next renewal date of an active line"
+        "days_to_renewal", "contract", "days to the next renewal date of an active line", "days"
     ),
     "recent_downgrade": Measure(
-        "recent_downgrade", "contract", "1 when MRR is lower than 90 days ago (still > 0), else 0"
+        "recent_downgrade",
+        "contract",
+        "1 when MRR is lower than 90 days ago (still > 0), else 0",
+        "yes_no",
     ),
     "meetings_90d": Measure("meetings_90d", "engagement", "meetings with the CSM in 90 days"),
     "onboarding_sessions_90d": Measure(
         "onboarding_sessions_90d", "engagement", "onboarding sessions in the last 90 days"
     ),
     "champion_present": Measure(
-        "champion_present", "engagement", "1 when a champion contact is still at the customer"
+        "champion_present",
+        "engagement",
+        "1 when a champion contact is still at the customer",
+        "yes_no",
     ),
     "csm_pulse": Measure(
         "csm_pulse", "pulse", "the CSM's own rating 1-5, while it has not expired"
@@ -101,3 +127,24 @@ def measure_label(name: str) -> str:
         base = _(LABELS[name.removesuffix("_trend")])
         return _("{label}, change vs the prior 28 days", label=base)
     return _(LABELS[name]) if name in LABELS else name
+
+
+def format_measure(name: str, value: float | None) -> str:
+    """A measure's raw value as people read it, by its unit: ``365 days`` / ``365日``, ``12``,
+    ``45.0%``, ``+12.5%``, ``4.2``, ``Yes`` / ``はい``; ``—`` without a value."""
+    if value is None:
+        return "—"
+    measure = MEASURES.get(name)
+    unit = measure.unit if measure else "mean"
+    if unit == "yes_no":
+        return pgettext("yes or no", "Yes") if value >= 0.5 else pgettext("yes or no", "No")
+    if unit == "days":
+        n = round(value)
+        return npgettext("measure value", "{n} day", "{n} days", n)
+    if unit == "ratio":
+        return percent(value)
+    if unit == "change":
+        return ("+" if value > 0 else "") + percent(value)
+    if unit == "mean":
+        return number(value, 1)
+    return number(round(value))

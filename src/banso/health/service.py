@@ -271,6 +271,39 @@ def history(account_id: int, start: date | None = None, end: date | None = None)
     return table.to_pylist() if table.num_rows else []
 
 
+TREND_DAYS = 90
+TREND_STEP_DAYS = 3
+"""The 360's health sparkline: the last 90 days, one point every 3 days (30 files, not 90: the
+page stays fast at 100,000 accounts, and a line 30 points long looks the same)."""
+
+
+def score_trend(
+    account_id: int, end: date, days: int = TREND_DAYS, step: int = TREND_STEP_DAYS
+) -> list[tuple[date, float | None]]:
+    """(day, score) of the account over the ``days`` days up to ``end``, every ``step`` days
+    counted back from ``end``; scored days only (a day not scored is left out)."""
+    wanted = [end - timedelta(days=back) for back in range(0, days, step)]
+    table = snapshots.read(
+        account_id=account_id, only_days=wanted, columns="day, score", common_columns=True
+    )
+    return [(r["day"], r["score"]) for r in table.to_pylist()] if table.num_rows else []
+
+
+def current_pulse(session: Session, account_id: int, day: date) -> CsmPulse | None:
+    """The CSM pulse that counts for the account on ``day`` (given on or before it and not yet
+    expired; the newest when several do), as the health score reads it."""
+    return session.scalars(
+        select(CsmPulse)
+        .where(
+            CsmPulse.account_id == account_id,
+            CsmPulse.rated_on <= day,
+            CsmPulse.expires_on > day,
+        )
+        .order_by(CsmPulse.created_at.desc(), CsmPulse.id.desc())
+        .limit(1)
+    ).first()
+
+
 def account_health(account_id: int, as_of: date | None = None) -> AccountHealth | None:
     """Score, band, trend and per-measure breakdown of one account on its latest scored day."""
     days = [d for d in snapshots.scored_days() if as_of is None or d <= as_of]

@@ -80,9 +80,13 @@ def read(
     end: date | None = None,
     columns: str = "*",
     only_days: Iterable[date] | None = None,
+    *,
+    common_columns: bool = False,
 ) -> pa.Table:
     """Snapshots (all columns of every scorecard, by name) filtered by account and day range,
-    or of the scored days among ``only_days``."""
+    or of the scored days among ``only_days``. ``common_columns``: ``columns`` are ones every
+    day's file has (``day``, ``score``, ``band``...), so the files' schemas need not be merged,
+    which makes reading many days of one account several times faster."""
     wanted = set(only_days) if only_days is not None else None
     days = [
         d
@@ -95,8 +99,9 @@ def read(
         return pa.table({})
     files = [str(snapshot_dir(root) / f"date={d.isoformat()}" / "scores.parquet") for d in days]
     where = f"WHERE account_id = {int(account_id)}" if account_id is not None else ""
+    union = "false" if common_columns else "true"
     query = (
-        f"SELECT {columns} FROM read_parquet($files, union_by_name = true) {where} "
+        f"SELECT {columns} FROM read_parquet($files, union_by_name = {union}) {where} "
         "ORDER BY day, account_id"
     )
     try:

@@ -83,6 +83,8 @@ def metrics_page(
         "grid": grid,
         "measures": HEATMAP_MEASURES,
         "heatmap": heatmap_data(grid),
+        "ranges": {key: value_range(grid, key) for key, _label in HEATMAP_MEASURES},
+        "heat_level": heat_level,
         "start": first,
         "end": last,
     }
@@ -159,9 +161,31 @@ def cohort_grid(rows: Sequence[Row]) -> dict[str, Any]:
     return {"ages": list(range(oldest)), "cohorts": list(lines.values())}
 
 
+def value_range(grid: dict[str, Any], key: str) -> tuple[float, float] | None:
+    """The lowest and highest figure of measure ``key`` in the grid (None without any): the
+    heatmap's colour scale spans the data, so 84-100 % does not all come out one colour."""
+    values = [v for line in grid["cohorts"] for v in line[key] if v is not None]
+    return (float(min(values)), float(max(values))) if values else None
+
+
+HEAT_LEVELS = 10
+"""The shades of the cohort tables: ``heat-0`` (the lowest figure) to ``heat-10`` (the highest)."""
+
+
+def heat_level(value: float, span: tuple[float, float] | None) -> int:
+    """The shade (0-10) of ``value`` on the scale ``span`` of its measure, as the heatmap."""
+    if span is None:
+        return HEAT_LEVELS
+    low, high = span
+    if high <= low:
+        return HEAT_LEVELS
+    return max(0, min(HEAT_LEVELS, round((float(value) - low) / (high - low) * HEAT_LEVELS)))
+
+
 def heatmap_data(grid: dict[str, Any]) -> dict[str, Any]:
     """What metrics.js draws: axis names, cohorts and ages, and per measure its translated
-    label and its cells ``[age, cohort position, value]`` (no cell beyond the report's end)."""
+    label, the range of its figures (the colour scale) and its cells
+    ``[age, cohort position, value]`` (no cell beyond the report's end)."""
     cohorts = grid["cohorts"]
     return {
         "x_name": _("Months since start"),
@@ -171,6 +195,7 @@ def heatmap_data(grid: dict[str, Any]) -> dict[str, Any]:
         "measures": {
             key: {
                 "label": _(label),
+                "range": value_range(grid, key),
                 "cells": [
                     [age, position, value]
                     for position, line in enumerate(cohorts)

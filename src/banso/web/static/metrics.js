@@ -3,11 +3,23 @@
 (function () {
   "use strict";
   var colours = ["#f7fbff", "#93c3df", "#276aa0", "#08306b"];
-  function percent(v) { return (v * 100).toFixed(1) + "%"; }
+  var lang = document.documentElement.lang || "en";
+  var percentFormat = new Intl.NumberFormat(lang, { style: "percent", minimumFractionDigits: 1,
+                                                    maximumFractionDigits: 1 });
+  function percent(v) { return percentFormat.format(v); }
 
-  function option(data, key) {
+  // The colour scale spans the measure's own figures (its range from the server), so that
+  // cohorts between 84 % and 100 % do not all come out one colour.
+  function scale(measure) {
+    var low = measure.range ? measure.range[0] : 0, high = measure.range ? measure.range[1] : 1;
+    return high > low ? [low, high] : [high - 0.01, high];
+  }
+
+  function option(data, key, width) {
     var measure = data.measures[key];
-    var highest = measure.cells.reduce(function (m, c) { return Math.max(m, c[2]); }, 1);
+    var span = scale(measure);
+    // a cell's figure is written in it only where a cell is wide enough to hold it
+    var cellWidth = (width - 100) / Math.max(1, data.ages.length);
     return {
       tooltip: {
         formatter: function (p) {
@@ -20,12 +32,13 @@
                nameGap: 28, splitArea: { show: true } },
       yAxis: { type: "category", data: data.cohorts, name: data.y_name, nameLocation: "start",
                inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max: highest, calculable: false, orient: "horizontal", left: "center",
-                   bottom: 0, itemHeight: 160, text: [percent(highest), "0%"],
-                   inRange: { color: colours } },
+      visualMap: { min: span[0], max: span[1], calculable: false, orient: "horizontal",
+                   left: "center", bottom: 0, itemHeight: 160,
+                   text: [percent(span[1]), percent(span[0])], inRange: { color: colours } },
       series: [{
         name: measure.label, type: "heatmap", data: measure.cells,
-        label: { show: true, fontSize: 11, formatter: function (p) { return percent(p.value[2]); } },
+        label: { show: cellWidth >= 44, fontSize: 11,
+                 formatter: function (p) { return percent(p.value[2]); } },
         emphasis: { itemStyle: { borderColor: "#1d2430", borderWidth: 1 } }
       }]
     };
@@ -38,15 +51,20 @@
     var data = JSON.parse(source.textContent);
     target.style.height = Math.max(260, 135 + 34 * data.cohorts.length) + "px";
     var chart = echarts.init(target, null, { renderer: "canvas" });
-    chart.setOption(option(data, "logo_retention"));
+    var current = "logo_retention";
+    chart.setOption(option(data, current, chart.getWidth()));
     var choice = document.getElementById("heatmap-measure");
     if (choice) {
       choice.hidden = false;
       choice.addEventListener("change", function (event) {
-        chart.setOption(option(data, event.target.value), { replaceMerge: ["series"] });
+        current = event.target.value;
+        chart.setOption(option(data, current, chart.getWidth()), { replaceMerge: ["series"] });
       });
     }
-    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("resize", function () {
+      chart.resize();
+      chart.setOption(option(data, current, chart.getWidth()), { replaceMerge: ["series"] });
+    });
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", draw); }
   else { draw(); }
