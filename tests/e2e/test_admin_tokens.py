@@ -28,9 +28,9 @@ def test_admin_creates_uses_and_revokes_a_token(tab: Tab, site: Site) -> None:
     page.goto(f"{site.url}/admin/tokens")  # shown once: a fresh load no longer has it
     expect(page.locator("[data-testid=new-token]")).to_have_count(0)
     row = page.locator("tr", has_text="BI export")
-    expect(row).to_contain_text("active")
+    expect(row).to_contain_text("Active")
     row.locator("text=Revoke").click()
-    expect(page.locator("tr", has_text="BI export")).to_contain_text("revoked")
+    expect(page.locator("tr", has_text="BI export")).to_contain_text("Revoked")
     assert httpx.get(f"{site.url}/api/accounts", headers=auth).status_code == 401
     page.click("nav >> text=Audit log")
     expect(page.locator("tbody")).to_contain_text("token.revoke")

@@ -19,7 +19,7 @@ def test_sign_in_and_sign_out(tab: Tab, site: Site) -> None:
     expect(page).to_have_url(f"{site.url}/sign-in?next=%2Faccounts")
     sign_in(tab, site, "csm")
     expect(page).to_have_url(f"{site.url}/accounts")
-    expect(page.locator(".who")).to_have_text("Csm (csm)")
+    expect(page.locator(".who")).to_have_text("Csm (CSM)")
     page.click("text=Sign out")
     expect(page).to_have_url(f"{site.url}/sign-in")
     page.goto(f"{site.url}/accounts")
@@ -58,7 +58,7 @@ def test_log_a_note_and_see_it_in_the_timeline(tab: Tab, site: Site) -> None:
     page.get_by_test_id("activity-summary").fill("契約更新の意向を確認した")
     page.click("text=Save to timeline")
     first = page.locator("ol.timeline li").first
-    expect(first).to_contain_text("note")
+    expect(first).to_contain_text("Note")
     expect(first).to_contain_text("契約更新の意向を確認した")
     assert tab.errors == []
 
