@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.exc import OperationalError
 
 import banso.models  # noqa: F401  (registers every table on Base.metadata)
-from banso import schema
+from banso import dates, schema
 from banso.config import get_settings
 from banso.db import Base, get_engine
 from banso.demo.events import UsageInputs, write_usage_events
@@ -94,9 +94,8 @@ class DemoSummary:
 
 
 def default_end() -> date:
-    """The first day of the current month in the company time zone."""
-    today = datetime.now(get_settings().tz).date()
-    return today.replace(day=1)
+    """The first day of the current month in the company time zone (``BANSO_TODAY`` when set)."""
+    return dates.today().replace(day=1)
 
 
 def generate_world(options: DemoOptions, progress: Progress | None = None) -> DemoSummary:
