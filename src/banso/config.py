@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     (comma-separated; ``*`` for any). Empty: none, so a client cannot pose as another address
     to the sign-in throttle."""
 
+    progress_seconds: float = Field(default=10.0, ge=0)
+    """Off a terminal (a log, a pipe), long commands write a progress line at most this often
+    (seconds); on a terminal they draw a bar instead."""
+
     today: date | None = None
     """A fixed "today" (``YYYY-MM-DD``) instead of the clock's, for tests and demos: pages and
     commands then behave as on that day in the company time zone. Leave unset in production."""
