@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Settings(BaseSettings):
@@ -60,6 +63,29 @@ class Settings(BaseSettings):
     """Addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` headers are believed
     (comma-separated; ``*`` for any). Empty: none, so a client cannot pose as another address
     to the sign-in throttle."""
+
+    progress_seconds: float = Field(default=10.0, ge=0)
+    """Off a terminal (a log, a pipe), long commands write a progress line at most this often
+    (seconds); on a terminal they draw a bar instead."""
+
+    today: date | None = None
+    """A fixed "today" (``YYYY-MM-DD``) instead of the clock's, for tests and demos: pages and
+    commands then behave as on that day in the company time zone. Leave unset in production."""
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _day(cls, v: object) -> object:
+        if v is None or isinstance(v, date):
+            return v
+        text = str(v).strip()
+        if not text:
+            return None
+        if not _DAY.match(text):
+            raise ValueError(f"BANSO_TODAY must be a day written YYYY-MM-DD, not {text!r}")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"BANSO_TODAY is not a real day: {text!r}") from None
 
     @field_validator("fiscal_year_start")
     @classmethod

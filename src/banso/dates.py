@@ -26,8 +26,10 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def today() -> date:
-    """Today in the company time zone."""
-    return datetime.now(get_settings().tz).date()
+    """Today in the company time zone, or ``BANSO_TODAY`` when set (a fixed day for tests and
+    demos: every page and command then behaves as on that day)."""
+    settings = get_settings()
+    return settings.today or datetime.now(settings.tz).date()
 
 
 def yesterday() -> date:
@@ -41,6 +43,12 @@ def last_complete_month(day: date | None = None) -> date:
     only when asked, labelled "to date"."""
     first_of_this = (day or today()).replace(day=1)
     return (first_of_this - timedelta(days=1)).replace(day=1)
+
+
+def month_over(month: date, day: date | None = None) -> bool:
+    """Whether the month of ``month`` is over on ``day`` (default today): a month not over is
+    shown only when asked, labelled "to date"."""
+    return month.replace(day=1) <= last_complete_month(day)
 
 
 def latest_day() -> date:

@@ -275,3 +275,76 @@ def test_low_usage_and_low_nps_accounts_churn_far_more_in_the_next_90_days(
     assert nps_low >= 2 * nps_high
     overall = con.execute("SELECT avg(CAST(churned_in_90_days AS INT)) FROM snapshots").fetchone()
     assert 0.02 <= overall[0] <= 0.15  # churn happens, but most customers stay
+
+
+def test_the_import_history_records_what_the_demo_loaded(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The Data page's import history and the audit log show the demo's data, one batch per
+    kind and source system, with the rows it wrote."""
+    from sqlalchemy import func
+
+    home = tmp_path / "h"
+    _generate(cli, home, *SMALL)
+    config.set_overrides(home=home)
+    tables = Base.metadata.tables
+    with get_engine().connect() as conn:
+        batches = tables["import_batches"]
+        got = {
+            (kind, source): (rows, inserted, name)
+            for kind, source, rows, inserted, name in conn.execute(
+                select(batches.c.kind, batches.c.source, batches.c.rows, batches.c.inserted,
+                       batches.c.file_name)
+            )
+        }  # fmt: skip
+
+        def count(table: str, source: str | None = None) -> int:
+            t = tables[table]
+            query = select(func.count()).select_from(t)
+            if source is not None:
+                query = query.where(t.c.source == source)
+            return int(conn.execute(query).scalar_one())
+
+        audit = tables["audit_log"]
+        counted = {t: count(t) for t in ("team_members", "subscriptions", "tickets", "contacts",
+                                         "survey_responses", "activities")}  # fmt: skip
+        imports = conn.execute(
+            select(func.count()).select_from(audit).where(audit.c.action == "data.import")
+        ).scalar_one()
+    db.dispose_engines()
+    config._overrides.clear()
+    name = "banso demo generate --seed 7"
+    assert got[("accounts", "crm")] == (60, 60, name)
+    team = counted["team_members"]
+    assert got[("team", "import")] == (team, team, name)
+    assert got[("subscriptions", "billing")][0] == counted["subscriptions"] > 60
+    assert got[("tickets", "support")][0] == counted["tickets"]
+    assert sum(r for (k, _s), (r, _i, _n) in got.items() if k == "contacts") == counted["contacts"]
+    assert (
+        sum(r for (k, _s), (r, _i, _n) in got.items() if k == "surveys")
+        == counted["survey_responses"]
+    )
+    assert (
+        sum(r for (k, _s), (r, _i, _n) in got.items() if k == "activities") == counted["activities"]
+    )
+    assert got[("events", "import")][0] > 0
+    assert {k for k, _s in got} == {
+        "team", "accounts", "contacts", "subscriptions", "tickets", "surveys", "activities",
+        "events",
+    }  # fmt: skip
+    assert imports == len(got)
+
+
+def test_the_demo_scripts_history_is_enough_for_the_validation_report(
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """scripts/demo scores the 181 days before the end: the first of them then has its complete
+    90-day outcome, so the daily run computes the report the Health page shows."""
+    home = tmp_path / "h"
+    _generate(cli, home, "--accounts", "60", "--months", "8", "--end", "2026-05-01")
+    scored = cli(
+        "--home", str(home), "health", "score", "--from", "2025-11-01", "--to", "2026-04-30"
+    )
+    assert scored.exit_code == 0, scored.stderr
+    run = cli("--home", str(home), "run", "--as-of", "2026-04-30", "--no-send")
+    assert run.exit_code == 0, run.stderr
+    assert "Health validation report recomputed" in run.stdout

@@ -274,11 +274,14 @@ def test_dashboard_period_picker_takes_fiscal_quarters_and_years(
     fiscal_year = today.year if today.month >= 4 else today.year - 1
     sign_in("viewer")
     year = client.get(f"/?period=FY{fiscal_year}").text
-    assert f'<option value="FY{fiscal_year}" selected>FY{fiscal_year}</option>' in year
-    assert f"MRR movements in FY{fiscal_year}" in year
+    # the running fiscal year is not over: marked "to date" in the picker and the chart title
+    label = f"FY{fiscal_year} (to date)"
+    assert f'<option value="FY{fiscal_year}" selected>{label}</option>' in year
+    assert f"MRR movements in {label}" in year
+    assert 'data-testid="to-date-note"' in year
     assert "¥180,000" in year  # MRR at the end of the period so far
     quarter = (today.month - 4) % 12 // 3 + 1
     q = client.get(f"/?period=FY{fiscal_year}-Q{quarter}").text
-    assert f"MRR movements in FY{fiscal_year} Q{quarter}" in q
+    assert f"MRR movements in FY{fiscal_year} Q{quarter} (to date)" in q
     future = client.get(f"/?period=FY{fiscal_year + 5}").text
     assert f"FY{fiscal_year + 5} starts after the last month with data." in future

@@ -21,7 +21,15 @@ from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue.fiscal import fiscal_periods, period_figures
-from banso.revenue.months import MonthRange, default_last_month, month_label, parse_month
+from banso.revenue.months import (
+    MonthRange,
+    data_months,
+    month_complete,
+    month_label,
+    month_text,
+    parse_month,
+    to_date,
+)
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
 from banso.web.templating import money, render
@@ -47,7 +55,12 @@ class Tile:
 @dataclass(frozen=True)
 class Dashboard:
     period: str
-    """The period shown: ``2026-04``, ``FY2026 Q1`` or ``FY2026``."""
+    """The period shown: ``2026-04``, ``FY2026 Q1`` or ``FY2026``, marked "to date" when it
+    runs into a month not yet over."""
+    value: str
+    """The picker's value of the period shown (``2026-04``, ``FY2026-Q1``)."""
+    complete: bool
+    """Whether every month of the period is over."""
     choices: list[tuple[str, str]]
     """(value, label) the period picker offers: months newest first, then fiscal periods."""
     tiles: list[Tile]
@@ -76,10 +89,14 @@ def dashboard_page(
 def dashboard(session: Session, period: str | None) -> Dashboard:
     """KPIs of ``period`` against the period before it, and the monthly trends of the 12 months
     up to its end. ``period``: ``YYYY-MM``, ``FY2026`` or ``FY2026-Q2`` (fiscal years start in
-    BANSO_FISCAL_YEAR_START); default the last month with data. A fiscal period still running is
-    cut at the last month with data and compared with the as-long stretch before it."""
-    newest = parse_month(default_last_month(session), "month")
-    label, months = _period_months(period, newest)
+    BANSO_FISCAL_YEAR_START); default the last complete month with data. The current month is
+    shown only when asked for, labelled "to date". A fiscal period still running is cut at the
+    last complete month with data (at the current month when none of it is over) and compared
+    with the as-long stretch before it."""
+    data = data_months(session)
+    value, label, months, complete = _period_months(period, data.default, data.newest)
+    if not complete:
+        label = to_date(label)
     previous = MonthRange(2 * months.first - months.last - 1, months.first - 1)
     first = min(previous.first, revenue_cache.dashboard_range(months.last).first)
     report = revenue_cache.revenue_report(
@@ -140,7 +157,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
         # tojson sorts object keys, so the order (and the colours) would follow the language
         "retention": {
             "title": _("NRR and GRR (12 months)"),
-            "months": [r["month"] for r in trend],
+            "months": [month_text(r["month"]) for r in trend],
             "series": [
                 _series(key, name, [_draw(r[key]) for r in trend])
                 for key, name in (("nrr_12m", _("NRR")), ("grr_12m", _("GRR")))
@@ -148,7 +165,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
         },
         "churn": {
             "title": _("Churn rates"),
-            "months": [r["month"] for r in trend],
+            "months": [month_text(r["month"]) for r in trend],
             "series": [
                 _series(key, name, [_draw(r[key]) for r in trend])
                 for key, name in (
@@ -159,21 +176,35 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
         },
     }
     renewals = accounts.renewals_due(session, RENEWAL_WINDOW_DAYS, limit=20)
-    picker = _picker(newest)
+    picker = _picker(data.newest)
     renewal_health = latest_scores({r.id for r in renewals.rows})
     return Dashboard(
-        label, picker, tiles, charts, renewals, renewal_health, health_overview(session)
+        label,
+        value,
+        complete,
+        picker,
+        tiles,
+        charts,
+        renewals,
+        renewal_health,
+        health_overview(session),
     )
 
 
-def _period_months(period: str | None, newest: int) -> tuple[str, MonthRange]:
-    """The label and months of ``period`` (default: the newest month), cut at ``newest``."""
+def _period_months(
+    period: str | None, default: int, newest: int
+) -> tuple[str, str, MonthRange, bool]:
+    """The picker value, label and months of ``period``, and whether it is over: default the
+    month ``default`` (the last complete month with data); a month is cut at ``newest`` (the
+    current month at most), a fiscal period at ``default`` (at ``newest`` when it has no
+    complete month)."""
     if not period:
-        return month_label(newest), MonthRange(newest, newest)
+        return month_label(default), month_label(default), MonthRange(default, default), True
     match = _FISCAL.match(period.strip())
     if match is None:
         month = min(parse_month(period, "period"), newest)
-        return month_label(month), MonthRange(month, month)
+        single = MonthRange(month, month)
+        return month_label(month), month_label(month), single, month_complete(month)
     year, quarter = int(match.group(1)), match.group(2)
     start_month = get_settings().fiscal_year_start
     label, months = fiscal_periods(year, int(quarter) if quarter else None, start_month)[
@@ -181,20 +212,22 @@ def _period_months(period: str | None, newest: int) -> tuple[str, MonthRange]:
     ]
     if months.first > newest:
         raise BansoError(_("{period} starts after the last month with data.", period=period))
-    return label, MonthRange(months.first, min(months.last, newest))
+    cut = default if months.first <= default else newest
+    shown = MonthRange(months.first, min(months.last, cut))
+    return label.replace(" ", "-"), label, shown, month_complete(months.last)
 
 
 def _picker(newest: int) -> list[tuple[str, str]]:
-    """(value, label) choices: the last 24 months, then this and last fiscal year's quarters
-    and years."""
-    choices = [(month_label(m),) * 2 for m in range(newest, newest - 24, -1)]
+    """(value, label) choices: the last 24 months (the current one marked "to date"), then this
+    and last fiscal year's quarters and years (marked "to date" while not over)."""
+    choices = [(month_label(m), month_text(month_label(m))) for m in range(newest, newest - 24, -1)]
     start_month = get_settings().fiscal_year_start
     this_year = (newest - (start_month - 1)) // 12
     for year in (this_year, this_year - 1):
         for label, months in fiscal_periods(year, None, start_month):
             if months.first <= newest:
                 value = label.replace(" ", "-")
-                choices.append((value, label))
+                choices.append((value, label if month_complete(months.last) else to_date(label)))
     return choices
 
 

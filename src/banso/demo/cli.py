@@ -6,12 +6,11 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from banso.dates import DayOption
 from banso.demo.service import DemoOptions, generate_world
 from banso.i18n import _
+from banso.progress import progress
 
 demo_app = typer.Typer(
     help="Deterministic synthetic SaaS company for demos, tests, benchmarks.", no_args_is_help=True
@@ -73,24 +72,8 @@ def generate(
         "write": _("Writing accounts"),
         "events": _("Writing usage events (days)"),
     }
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(labels[stage], total=total)
-            bar.update(tasks[stage], completed=done)
-
-        summary = generate_world(options, progress)
+    with progress() as shown:
+        summary = generate_world(options, shown.reporter(labels))
     typer.echo(
         _(
             "Demo world (seed {seed}): {first} to {end}, generated in {seconds:.1f} s.",

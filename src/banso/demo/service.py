@@ -24,9 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 import banso.models  # noqa: F401  (registers every table on Base.metadata)
-from banso import schema
+from banso import dates, schema
 from banso.config import get_settings
 from banso.db import Base, get_engine
 from banso.demo.events import UsageInputs, write_usage_events
@@ -35,6 +36,7 @@ from banso.demo.records import IdCounter, Profile, Row, account_rows, profile_of
 from banso.demo.story import AccountStory, add_months, simulate_account
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.ingest.batches import DEFAULT_SOURCE, ImportResult, record_batch
 from banso.usage.index import index_dir
 from banso.usage.store import delete_store, event_files
 
@@ -94,9 +96,8 @@ class DemoSummary:
 
 
 def default_end() -> date:
-    """The first day of the current month in the company time zone."""
-    today = datetime.now(get_settings().tz).date()
-    return today.replace(day=1)
+    """The first day of the current month in the company time zone (``BANSO_TODAY`` when set)."""
+    return dates.today().replace(day=1)
 
 
 def generate_world(options: DemoOptions, progress: Progress | None = None) -> DemoSummary:
@@ -137,6 +138,7 @@ def generate_world(options: DemoOptions, progress: Progress | None = None) -> De
                 store,
                 lambda done: report("events", done, days),
             )
+            _record_imports(conn, options, summary)
     except BaseException:
         delete_store(store)
         raise
@@ -411,6 +413,47 @@ def _second_pass(
         summary.activities += len(batch["activities"])
         report("write", summary.accounts, n)
     summary.mrr = round(mrr)
+
+
+IMPORTED_TABLES = (
+    ("contacts", "contacts"),
+    ("subscriptions", "subscriptions"),
+    ("tickets", "tickets"),
+    ("surveys", "survey_responses"),
+    ("activities", "activities"),
+)
+"""(import kind, table) of the demo's records that carry the source system they came from."""
+
+
+def _record_imports(conn: Connection, options: DemoOptions, summary: DemoSummary) -> None:
+    """Record what the demo wrote as ``banso import`` records a file (``record_batch``): one
+    import batch per kind and source system, each with its audit entry, so the Data page's
+    import history shows what the demo loaded."""
+    tables = Base.metadata.tables
+    name = f"banso demo generate --seed {options.seed}"
+    batches: list[tuple[str, str, int]] = [
+        ("team", DEFAULT_SOURCE, summary.team_members),
+        ("accounts", "crm", summary.accounts),  # the CRM's ids; billing and support ids with them
+    ]
+    for kind, table_name in IMPORTED_TABLES:
+        table = tables[table_name]
+        counts = conn.execute(
+            select(table.c.source, func.count()).group_by(table.c.source).order_by(table.c.source)
+        )
+        batches.extend((kind, source, int(rows)) for source, rows in counts)
+    if summary.events:
+        batches.append(("events", DEFAULT_SOURCE, summary.events))
+    with Session(bind=conn) as session:
+        for kind, source, rows in batches:
+            record_batch(
+                session,
+                ImportResult(
+                    kind=kind, file=name, source=source, rows=rows, inserted=rows, updated=0,
+                    unchanged=0, accounts_created=rows if kind == "accounts" else 0,
+                    dry_run=False,
+                ),
+            )  # fmt: skip
+        session.commit()  # joins the demo's transaction: written when that commits
 
 
 def _write_truth(path: Path, state: _WorldState, months: list[date]) -> None:

@@ -13,6 +13,7 @@ from banso.db import session_scope
 from banso.flows import daily_run, merge
 from banso.i18n import _, ngettext, number
 from banso.playbooks.cli import echo_outbox
+from banso.progress import progress
 
 
 def run(
@@ -30,7 +31,8 @@ def run(
 ) -> None:
     """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
     Safe to repeat for the same day."""
-    summary = daily_run.run_pipeline(as_of, send=not no_send)
+    with progress() as shown:
+        summary = daily_run.run_pipeline(as_of, send=not no_send, shown=shown)
     typer.echo(_("Run for {day}.", day=summary.as_of))
     if summary.imported or summary.rejected:
         typer.echo(

@@ -20,12 +20,14 @@ from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
 from banso.health import snapshots, validation_report
+from banso.i18n import _
 from banso.ingest.importer import import_file
 from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import ImportKind
 from banso.playbooks import outbox, service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
+from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
@@ -49,25 +51,33 @@ class PipelineSummary:
     """Event files set aside as unreadable on days the scores and triggers read."""
 
 
-def run_pipeline(as_of: date | None = None, send: bool = True) -> PipelineSummary:
-    """Run every step for ``as_of`` (default: yesterday); each step commits on its own."""
+def run_pipeline(
+    as_of: date | None = None, send: bool = True, shown: ProgressDisplay | None = None
+) -> PipelineSummary:
+    """Run every step for ``as_of`` (default: yesterday); each step commits on its own.
+    ``shown`` reports each step as it starts and ends (``banso run``); default: nothing."""
     day = check_day(as_of, "--as-of") if as_of is not None else yesterday()
+    shown = shown or ProgressDisplay(quiet=True)
     summary = PipelineSummary(day)
-    _ingest_inbox(summary)
+    with shown.step(_("Importing the inbox")):
+        _ingest_inbox(summary)
     with session_scope() as session:
         needed = _days_to_score(day)
         if needed:
-            health.score_days(session, needed)
+            with shown.step(_("Scoring days"), len(needed)) as advance:
+                health.score_days(session, needed, advance)
         summary.scored_days = needed
-    with session_scope() as session:
+    with session_scope() as session, shown.step(_("Running playbooks")):
         summary.playbooks = service.run_playbooks(session, day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
-        summary.outbox = outbox.deliver()
+        with shown.step(_("Sending the outbox")):
+            summary.outbox = outbox.deliver()
     # slow, weekly, and read only by people: after the messages have gone
-    refreshed = validation_report.refresh_if_stale(get_engine(), health.scorecards())
+    with shown.step(_("Checking the health validation report")):
+        refreshed = validation_report.refresh_if_stale(get_engine(), health.scorecards())
     summary.validation_computed = refreshed is not None
-    with session_scope() as session:
+    with session_scope() as session, shown.step(_("Computing the dashboard's revenue figures")):
         summary.reports_computed = revenue_cache.warm(session)
     return summary
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from sqlalchemy import select
 
 from banso.accounts.models import Account
@@ -18,13 +17,13 @@ from banso.errors import BansoError
 from banso.health import service
 from banso.i18n import _, ngettext, number, percent
 from banso.labels import label
+from banso.progress import progress
 
 health_app = typer.Typer(
     help="Health scores: scorecards, daily scores, explanations, overrides.",
     no_args_is_help=True,
 )
 console = Console()
-err = Console(stderr=True)
 
 
 def _account_id(account: str) -> int:
@@ -76,9 +75,8 @@ def score(
 ) -> None:
     """Compute daily health snapshots (overall, per group, per measure, with raw values)."""
     days = _days(as_of, start, end, backfill)
-    with session_scope() as session, Progress(console=err, transient=True) as progress:
-        task = progress.add_task(_("Scoring days"), total=len(days))
-        rows = service.score_days(session, days, lambda n: progress.advance(task, n))
+    with session_scope() as session, progress() as shown:
+        rows = service.score_days(session, days, shown.counter(_("Scoring days"), len(days)))
     typer.echo(
         _(
             "Scored {rows} over {days} ({first} to {last}).",

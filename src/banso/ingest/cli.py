@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from banso.db import session_scope
 from banso.errors import ImportRejected
@@ -17,6 +16,7 @@ from banso.i18n import _, ngettext, number
 from banso.ingest.batches import DEFAULT_SOURCE, MAX_PRINTED_PROBLEMS, ImportResult
 from banso.ingest.importer import import_file
 from banso.labels import label
+from banso.progress import progress
 
 import_app = typer.Typer(
     help=(
@@ -55,7 +55,7 @@ DryRunOpt = Annotated[
 def _run(kind: str, file: Path, source: str, mapping: Path | None, dry_run: bool) -> None:
     console = Console(stderr=True)
     try:
-        with _progress(console, file) as advance, session_scope() as session:
+        with _progress(file) as advance, session_scope() as session:
             result = import_file(
                 session, kind, file, source=source, mapping_path=mapping, dry_run=dry_run,
                 progress=advance,
@@ -96,22 +96,21 @@ def _summary(result: ImportResult) -> str:
 
 
 @contextmanager
-def _progress(console: Console, file: Path) -> Iterator[object]:
-    """A progress bar for files big enough to take a while (over 32 MB); silent otherwise."""
+def _progress(file: Path) -> Iterator[Callable[[int, int], None] | None]:
+    """Progress of files big enough to take a while (over 32 MB): a bar on a terminal, a line
+    now and then in a log; silent for smaller files."""
     size = file.stat().st_size if file.is_file() else 0
-    if size < 32 << 20 or not console.is_terminal:
+    if size < 32 << 20:
         yield None
         return
-    with Progress(
-        *Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=console, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task(_("Importing {file}", file=file.name), total=size)
+    label = _("Importing {file}", file=file.name)
+    with progress() as shown:
 
         def advance(done: int, total: int) -> None:
-            bar.update(task, completed=min(done, total), total=total)
+            shown.update(label, min(done, total), total, size=True)
 
         yield advance
+        shown.finish(label)
 
 
 def _command(kind: str, help_text: str) -> None:

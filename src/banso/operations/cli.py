@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from banso.i18n import _
 from banso.operations import backup as service
+from banso.progress import progress
 
 
 def backup(
@@ -50,21 +49,6 @@ def restore(
 
 @contextmanager
 def _progress() -> Iterator[service.Progress]:
-    """A progress bar per step on stderr (nothing when stderr is not a terminal)."""
-    console = Console(stderr=True)
-    tasks: dict[str, TaskID] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bars:
-
-        def report(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bars.add_task(step, total=total or None)
-            bars.update(tasks[step], completed=done, total=total or None)
-
-        yield report
+    """Progress per step on stderr: bars on a terminal, a line now and then in a log."""
+    with progress() as shown:
+        yield shown.reporter()

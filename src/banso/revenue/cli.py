@@ -15,7 +15,7 @@ from banso.revenue import render, service
 from banso.revenue.fiscal import fiscal_summary
 from banso.revenue.fx import reporting_currency, set_fx_rate
 from banso.revenue.metrics import BREAKDOWNS
-from banso.revenue.months import default_last_month
+from banso.revenue.months import MonthRange, default_last_month, month_complete, month_label
 
 metrics_app = typer.Typer(
     help="Revenue and retention KPIs (MRR movements, churn, NRR/GRR, cohorts).",
@@ -32,7 +32,7 @@ ToOption = Annotated[
     str | None,
     typer.Option(
         "--to",
-        help="Last month, YYYY-MM (default: last month with data).",
+        help="Last month, YYYY-MM (default: the last complete month with data).",
         show_default=False,
         parser=MonthOption("--to"),
     ),
@@ -65,6 +65,7 @@ def revenue(
         )
     with session_scope() as session:
         report = service.revenue_report(session, start=start, end=end, engine=engine, by=by)
+    _note_to_date(report.months)
     if output == "json":
         typer.echo(render.revenue_json(report))
     elif output == "csv":
@@ -84,6 +85,7 @@ def cohorts(
     _check_format(output, render.FORMATS)
     with session_scope() as session:
         report = service.cohort_report(session, start=start, end=end, engine=engine)
+    _note_to_date(report.months)
     if output == "json":
         typer.echo(render.cohorts_json(report))
     elif output == "csv":
@@ -113,9 +115,7 @@ def summary(
     """Fiscal year and quarters: whole-period figures and averages of the monthly rates."""
     _check_format(output, render.SUMMARY_FORMATS)
     with session_scope() as session:
-        periods = fiscal_summary(
-            session, fiscal_year=fiscal_year, quarter=quarter, engine=engine
-        )
+        periods = fiscal_summary(session, fiscal_year=fiscal_year, quarter=quarter, engine=engine)
         currency = reporting_currency()
     if output == "json":
         typer.echo(render.summary_json(periods))
@@ -125,7 +125,7 @@ def summary(
 
 @metrics_app.command("last-month")
 def last_month() -> None:
-    """Print the default last month of reports (YYYY-MM): the last month with data."""
+    """Print the default last month of reports (YYYY-MM): the last complete month with data."""
     with session_scope() as session:
         typer.echo(default_last_month(session))
 
@@ -147,6 +147,18 @@ def fx_rate(
                 reporting=reporting_currency(),
                 month=stored.month,
             )
+        )
+
+
+def _note_to_date(months: MonthRange) -> None:
+    """Say on stderr (the output stays the report) when the last month is not over yet."""
+    if not month_complete(months.last):
+        typer.echo(
+            _(
+                "Note: {month} is not over yet; its figures are to date.",
+                month=month_label(months.last),
+            ),
+            err=True,
         )
 
 

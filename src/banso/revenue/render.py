@@ -18,6 +18,7 @@ from rich.table import Table
 from banso.i18n import _, current_language
 from banso.revenue.fiscal import PERIOD_RATES, PeriodSummary
 from banso.revenue.metrics import COHORT_KPIS, COUNT, MONEY, RATE, REVENUE_KPIS, Kpi
+from banso.revenue.months import month_text, with_completeness
 from banso.revenue.service import CohortReport, RevenueReport, rounded
 
 FORMATS = ("json", "csv", "table")
@@ -25,8 +26,9 @@ SUMMARY_FORMATS = ("json", "table")
 
 
 def revenue_json(report: RevenueReport) -> str:
-    """The revenue report as the JSON array of spec §9 (plus the ``--by`` key when split)."""
-    return _json([rounded(row) for row in report.rows])
+    """The revenue report as the JSON array of spec §9 (plus the ``--by`` key when split); the
+    row of a month not yet over, there only when ``--to`` asks for it, has ``"complete": false``."""
+    return _json([with_completeness(rounded(row)) for row in report.rows])
 
 
 def cohorts_json(report: CohortReport) -> str:
@@ -55,7 +57,9 @@ def print_revenue_table(report: RevenueReport, console: Console) -> None:
     """KPIs as rows, months (and keys) as columns: money with thousands separators, rates as
     percentages, headers in the current language."""
     columns = [
-        row["month"] if report.by is None else f"{row['month']}\n{row[report.by] or '-'}"
+        month_text(row["month"])
+        if report.by is None
+        else f"{month_text(row['month'])}\n{row[report.by] or '-'}"
         for row in report.rows
     ]
     table = Table(title=_("Revenue KPIs ({currency})", currency=report.currency))

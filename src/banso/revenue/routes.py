@@ -16,7 +16,13 @@ from banso.i18n import _
 from banso.revenue import cache as revenue_cache
 from banso.revenue import service as revenue
 from banso.revenue.export import FORMATS, Sheet, sheet, sheet_csv, sheet_xlsx
-from banso.revenue.months import default_last_month, month_label, parse_month
+from banso.revenue.months import (
+    default_last_month,
+    month_complete,
+    month_label,
+    month_text,
+    parse_month,
+)
 from banso.revenue.service import CohortReport, RevenueReport, Row
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
@@ -76,6 +82,8 @@ def metrics_page(
     grid = cohort_grid(cohorts.rows)
     context: dict[str, Any] = {
         "message": None,
+        "complete": month_complete(parse_month(last, "end")),
+        "month_names": {r["month"]: month_text(r["month"]) for r in report.rows},
         "currency": report.currency,
         "columns": MONTH_COLUMNS,
         "rows": [revenue.rounded(r) for r in report.rows],
@@ -125,8 +133,8 @@ def metrics_export(
 
 
 def page_months(session: Session, start: str, end: str) -> tuple[str, str]:
-    """The page's months (``YYYY-MM``): ``end`` or the last month with data, and ``start`` or
-    the 11 months before it, so that the tables, the heatmap and the exports agree."""
+    """The page's months (``YYYY-MM``): ``end`` or the last complete month with data, and
+    ``start`` or the 11 months before it, so that the tables, the heatmap and the exports agree."""
     first, last = month_range(start, end or default_last_month(session))
     assert last is not None  # the default is a month
     if first is None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from banso import dates
 from banso.config import get_settings
 from banso.usage.metrics import LOGIN_EVENT
 from banso.usage.store import (
@@ -72,7 +73,7 @@ def account_daily_usage(
     """Active users, events and logins of ``account_id`` (and the accounts merged into it) on
     each of the ``days`` company-local days ending ``today`` (company today by default)."""
     tz = get_settings().tz
-    last = today or datetime.now(tz).date()
+    last = today or dates.today()
     first = last - timedelta(days=days - 1)
     recent_from = max(first, last - timedelta(days=RECENT_DAYS - 1))
     start, end = _utc_bounds(first, last, tz)
