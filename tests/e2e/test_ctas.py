@@ -23,7 +23,7 @@ TEXTS = {
            "closed": "Not needed", "zero": "0 open CTAs"},
     "ja": {"counts1": "未完了の CTA 1 件", "counts2": "未完了の CTA 2 件",
            "snoozed": "スヌーズ中 1 件",
-           "title": "ヘルススコアが要注意: 原因を確認", "done": "3 件中 3 件完了",
+           "title": "ヘルススコアが危険: 原因を確認", "done": "3 件中 3 件完了",
            "closed": "対応不要", "zero": "未完了の CTA 0 件"},
 }  # fmt: skip
 

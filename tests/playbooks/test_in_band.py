@@ -46,7 +46,7 @@ def test_cool_down_after_close_then_a_new_cta(banso_home) -> None:  # type: igno
         assert s.scalar(select(func.count()).select_from(PlaybookFiring)) == 1
         # stored in both languages, shown in the reader's
         assert (
-            ctas.localized(cta.title, cta.title_texts, "ja") == "ヘルススコアが要注意: 原因を確認"
+            ctas.localized(cta.title, cta.title_texts, "ja") == "ヘルススコアが危険: 原因を確認"
         )
         assert ctas.localized(cta.title, cta.title_texts, "en") == "Health is red: find out why"
         task = s.scalars(select(CtaTask).order_by(CtaTask.position)).first()

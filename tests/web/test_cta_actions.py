@@ -25,9 +25,9 @@ def _playbook_cta(world: World, owner: int, account: int) -> tuple[int, list[int
     with session_scope() as s:
         cta = Cta(
             account_id=account, playbook="health-red", reason="health_red", type="risk",
-            priority="high", title="ヘルススコアが要注意: 原因を確認",
+            priority="high", title="ヘルススコアが危険: 原因を確認",
             title_texts=json.dumps({"en": "Health is red: find out why",
-                                    "ja": "ヘルススコアが要注意: 原因を確認"}),
+                                    "ja": "ヘルススコアが危険: 原因を確認"}),
             status="open", owner_id=owner, due_date=today, first_triggered_on=today,
             last_triggered_on=today, trigger_count=1,
         )  # fmt: skip
@@ -182,10 +182,10 @@ def test_the_api_lists_filters_pages_and_changes_ctas_in_the_callers_language(
     [item] = en["items"]
     assert item["title"] == "Health is red: find out why"
     assert item["title_texts"] == {"en": "Health is red: find out why",
-                                   "ja": "ヘルススコアが要注意: 原因を確認"}  # fmt: skip
+                                   "ja": "ヘルススコアが危険: 原因を確認"}  # fmt: skip
     assert [t["title"] for t in item["tasks"]] == ["Call the champion", "Agree a recovery plan"]
     ja = client.get(f"/api/ctas/{cta_id}", headers={**auth, "Accept-Language": "ja"}).json()
-    assert ja["title"] == "ヘルススコアが要注意: 原因を確認" and ja["priority_label"] == "高"
+    assert ja["title"] == "ヘルススコアが危険: 原因を確認" and ja["priority_label"] == "高"
     assert client.get("/api/ctas?priority=low", headers=auth).json()["total"] == 0
     assert client.get("/api/ctas?page=2", headers=auth).json()["items"] == []
     assert client.get("/api/ctas?owner=999999", headers=auth).status_code == 422
