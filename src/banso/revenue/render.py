@@ -154,8 +154,9 @@ def _summary_kpis() -> list[Kpi]:
 
 
 def _cell(kpi: Kpi, value: Any, currency: str) -> str:
-    """Money with the currency's digits and thousands separators, rates in percent (the quick
-    ratio, a multiple, as a plain number), ``-`` for null."""
+    """Money with the currency's digits and thousands separators, rates in percent with two
+    decimals on every row so a column reads evenly (the quick ratio, a multiple, as a plain
+    number), ``-`` for null."""
     if value is None:
         return "-"
     kind = kpi.kind
@@ -165,7 +166,7 @@ def _cell(kpi: Kpi, value: Any, currency: str) -> str:
     if kind == MONEY:
         return format_currency(_decimal(value, 2), currency, locale=locale, currency_digits=True)
     if kind == RATE:
-        return format_percent(_decimal(value, 6), "#,##0.0#%", locale=locale)
+        return format_percent(_decimal(value, 6), "#,##0.00%", locale=locale)
     if kind == COUNT:
         return format_decimal(value, locale=locale)
     return str(value)
