@@ -29,19 +29,24 @@ def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> N
 
         assert names(q="やまだ") == ["株式会社山田製作所"]
         assert names(q="ミドリ") == ["みどり商事株式会社"]
-        assert names(q="acme") == ["Acme Japan K.K."]
+        # Acme's only line ended 135 days ago: churned, listed only when asked for
+        assert names(q="acme") == []
+        assert names(q="acme", include_churned=True) == ["Acme Japan K.K."]
         assert names(q="YAMADA-SS") == ["株式会社山田製作所"]
         assert names(q="Yamada") == ["株式会社山田製作所"]  # romaji read as ヤマダ
         assert names(q="midori shouji") == ["みどり商事株式会社"]
-        top = views.list_accounts(s, views.AccountFilter(sort="mrr", descending=True)).rows[:3]
+        by_mrr = views.AccountFilter(sort="mrr", descending=True, include_churned=True)
+        top = views.list_accounts(s, by_mrr).rows[:3]
         assert [(r.name, r.mrr) for r in top] == [
             ("株式会社山田製作所", 130000),
             ("みどり商事株式会社", 50000),
             ("Acme Japan K.K.", None),  # no MRR: last, then by id
         ]
         assert names(renewal_days=180) == ["株式会社山田製作所"]
-        page2 = views.list_accounts(s, views.AccountFilter(page=2))
+        page2 = views.list_accounts(s, views.AccountFilter(page=2, include_churned=True))
         assert (page2.total, page2.pages, len(page2.rows)) == (60, 2, 10)
+        page2 = views.list_accounts(s, views.AccountFilter(page=2))
+        assert (page2.total, page2.pages, len(page2.rows)) == (59, 2, 9)
         view = account360.account_360(s, world.yamada)
         assert view.mrr_by_currency == {"JPY": 130000}
         assert [t.kind for t in view.timeline][:3] == ["survey", "ticket", "activity"]
@@ -54,7 +59,8 @@ def test_search_finds_kanji_kana_romaji_domain_and_any_case_on_every_database(
     with session_scope() as s:
 
         def names(q: str) -> list[str]:
-            return [r.name for r in views.list_accounts(s, views.AccountFilter(q=q)).rows]
+            flt = views.AccountFilter(q=q, include_churned=True)
+            return [r.name for r in views.list_accounts(s, flt).rows]
 
         yamada = ["株式会社山田製作所"]
         for q in (
@@ -178,10 +184,13 @@ def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
         assert names(band="green") == ["株式会社山田製作所"]
         assert names(band="yellow") == ["みどり商事株式会社"]
         assert names(band="red") == []
-        unscored = views.list_accounts(s, views.AccountFilter(band="none"))
+        unscored = views.list_accounts(s, views.AccountFilter(band="none", include_churned=True))
         assert unscored.total == 58 and "Acme Japan K.K." in [r.name for r in unscored.rows]
+        assert names(band="at_risk") == ["みどり商事株式会社"]
         assert views.list_accounts(s, views.AccountFilter(band="green", plan="Basic")).total == 0
-        by_score = views.list_accounts(s, views.AccountFilter(sort="score", descending=True))
+        by_score = views.list_accounts(
+            s, views.AccountFilter(sort="score", descending=True, include_churned=True)
+        )
         assert [(r.name, round(r.health_score or 0), r.health_band) for r in by_score.rows[:3]] == [
             ("株式会社山田製作所", 89, "green"),
             ("みどり商事株式会社", 72, "yellow"),

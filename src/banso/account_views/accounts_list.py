@@ -1,5 +1,5 @@
 """The accounts list: search, filters, order and pages, its CSV rows, the filter menus and the
-dashboard's renewals due.
+dashboard's renewals due; My book reads its accounts at risk and renewals from it too.
 
 Plain functions over a ``Session``; the caller owns the transaction. The list is one query for the
 page plus one count, whatever the page size, so it stays fast at 100,000 accounts.
@@ -8,8 +8,8 @@ page plus one count, whatever the page size, so it stays fast at 100,000 account
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from banso import data_versions, dates
 from banso.accounts.models import Account
 from banso.accounts.search import search_terms
+from banso.activities.service import last_touches
 from banso.health.models import HealthCurrent
+from banso.playbooks.ctas import NextCta, next_open_ctas
 from banso.revenue import contracts
 from banso.team.models import TeamMember
 
@@ -29,6 +31,8 @@ BANDS = ("green", "yellow", "red")
 NOT_SCORED = "none"
 """Band filter value for accounts without a band on the newest scored day (not customers then,
 or no measure had data)."""
+AT_RISK = "at_risk"
+"""Band filter value for accounts in the red or yellow band (My book's accounts at risk)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,10 @@ class AccountFilter:
     renewal_days: int | None = None
     """Only accounts whose next renewal (``revenue.contracts``) is within this many days."""
     band: str = ""
-    """Health band on the newest scored day: green, yellow, red or ``NOT_SCORED``."""
+    """Health band on the newest scored day: green, yellow, red, ``AT_RISK`` or ``NOT_SCORED``."""
+    include_churned: bool = False
+    """Also the accounts that have churned (``revenue.contracts.churned_sql`` today); they are
+    left out by default."""
     sort: str = "name"
     descending: bool = False
     page: int = 1
@@ -66,6 +73,11 @@ class AccountRow:
     """MRR today in minor units of the reporting currency, every line converted at this month's
     FX rate (``revenue.contracts``); None without active lines or when a rate is missing."""
     next_renewal: date | None
+    last_touch: datetime | None = None
+    """When the newest activity on the account took place (``activities.service.last_touches``);
+    filled for the rows of a page, not for the CSV export."""
+    open_cta: NextCta | None = None
+    """The account's open CTA due first (``playbooks.ctas.next_open_ctas``); page rows only."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +109,22 @@ def list_accounts(
     page = max(1, flt.page)
     money = _money(session)
     found = _page(session, flt, money, page, page_size)
+    rows = _with_touch_and_cta(session, [_row(r, money) for r in found])
     if (found and len(found) < page_size) or (not found and page == 1):
         total = (page - 1) * page_size + len(found)
-        return AccountPage([_row(r, money) for r in found], total, page, page)
+        return AccountPage(rows, total, page, page)
     total = session.scalar(_filtered(flt, money, count_only=True)) or 0
     pages = max(1, -(-total // page_size))
     # a page past the last is empty (``found`` is): its number says where the caller asked
-    return AccountPage([_row(r, money) for r in found], total, page, pages)
+    return AccountPage(rows, total, page, pages)
+
+
+def _with_touch_and_cta(session: Session, rows: list[AccountRow]) -> list[AccountRow]:
+    """The page's rows with their last touch and next open CTA (two indexed look-ups)."""
+    ids = [r.id for r in rows]
+    touches = last_touches(session, ids)
+    ctas = next_open_ctas(session, ids)
+    return [replace(r, last_touch=touches.get(r.id), open_cta=ctas.get(r.id)) for r in rows]
 
 
 def _page(
@@ -213,8 +234,14 @@ def _filtered(
     so the list, the 360, the dashboard and the KPIs agree."""
     today = money_on.today
     last = None if flt.renewal_days is None else today + timedelta(days=flt.renewal_days)
+    # one owner's accounts (My book, "Mine"): their figures only, not every account's
+    scope = (
+        select(Account.id).where(Account.owner_id == flt.owner_id)
+        if flt.owner_id is not None and only_ids is None
+        else None
+    )
     money = contracts.account_facts_sql(
-        today, money_on.factors, account_ids=only_ids, renewing_by=last
+        today, money_on.factors, account_ids=only_ids, scope=scope, renewing_by=last
     )
     per_account = money.subquery("per_account")
     needs_money = flt.sort in ("mrr", "renewal") or flt.renewal_days is not None
@@ -268,8 +295,12 @@ def _filtered(
         stmt = stmt.where(Account.lifecycle_stage == flt.lifecycle)
     if flt.band == NOT_SCORED:
         stmt = stmt.where(HealthCurrent.band.is_(None))
+    elif flt.band == AT_RISK:
+        stmt = stmt.where(HealthCurrent.band.in_(("red", "yellow")))
     elif flt.band:
         stmt = stmt.where(HealthCurrent.band == flt.band)
+    if not flt.include_churned and only_ids is None:
+        stmt = stmt.where(~contracts.churned_sql(Account.id, today))
     if flt.renewal_days is not None:
         last = today + timedelta(days=flt.renewal_days)
         stmt = stmt.where(

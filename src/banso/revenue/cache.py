@@ -52,16 +52,24 @@ class ReportCache(Base):
 
 
 def revenue_report(
-    session: Session, *, start: str | None = None, end: str | None = None, by: str | None = None
+    session: Session,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    by: str | None = None,
+    owner_id: int | None = None,
 ) -> RevenueReport:
     """:func:`banso.revenue.service.revenue_report` on DuckDB, from the cache when current.
 
     A month's rows do not depend on the range asked for, so they are kept per month: the
     dashboard's 13 months, the Metrics page's 12 and a fiscal year's share what they overlap,
-    and only the months missing from the cache are computed (as one range)."""
+    and only the months missing from the cache are computed (as one range). ``owner_id``: one
+    team member's book (kept apart per member; a change of owner is a write to the accounts,
+    which moves the revenue data version on)."""
     months = resolve_range(session, start, end, default_span=12)
     version = data_versions.current(session, data_versions.REVENUE)
-    keys = {m: _key("revenue-month", MonthRange(m, m), by) for m in _span(months)}
+    kind = "revenue-month" if owner_id is None else f"revenue-month-owner-{owner_id}"
+    keys = {m: _key(kind, MonthRange(m, m), by) for m in _span(months)}
     stored = _load_many(session, list(keys.values()), version)
     missing = [m for m in _span(months) if keys[m] not in stored]
     currency = get_settings().reporting_currency
@@ -72,6 +80,7 @@ def revenue_report(
             start=month_label(missing[0]),
             end=month_label(missing[-1]),
             by=by,
+            owner_id=owner_id,
         )
         currency = report.currency
         fresh: dict[int, list[Row]] = {}

@@ -25,6 +25,7 @@ unique across the folders (a test checks), so which folder holds a template neve
 
 NAV = (
     ("/", "Dashboard"),
+    ("/book", "My book"),
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
     ("/metrics", "Metrics"),
