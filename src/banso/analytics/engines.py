@@ -130,10 +130,14 @@ def read_arrow(
     """
     if app_db.dialect.name == "sqlite" and app_db.url.database:
         return _read_sqlite(app_db, columns, where)
-    query = select(*columns)
-    if where is not None:
-        query = query.where(where)
-    statement = query.compile(dialect=app_db.dialect)
+    if where is None:
+        statement = select(*columns).compile(dialect=app_db.dialect)
+    else:  # values inline, as on SQLite: the cursor below passes positional parameters
+        statement = (
+            select(*columns)
+            .where(where)
+            .compile(dialect=app_db.dialect, compile_kwargs={"literal_binds": True})
+        )
     raw = app_db.raw_connection()
     try:
         cursor = raw.cursor()

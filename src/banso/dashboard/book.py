@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from babel.numbers import get_currency_precision
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from banso import dates
 from banso.account_views import accounts_list as accounts
 from banso.errors import BansoError
+from banso.i18n import percent
 from banso.playbooks.ctas import TaskDue, tasks_due
 from banso.revenue import cache as revenue_cache
 from banso.team.models import TeamMember
@@ -41,6 +43,21 @@ class BookKpis:
     nrr_12m: Fraction | None
     mrr_churn_rate: Fraction | None
     """Monthly MRR churn rate (churned MRR over the month's starting MRR)."""
+
+    @property
+    def nrr_percent(self) -> str:
+        return percent(_decimal(self.nrr_12m))
+
+    @property
+    def churn_percent(self) -> str:
+        return percent(_decimal(self.mrr_churn_rate))
+
+
+def _decimal(rate: Fraction | None) -> Decimal | None:
+    """The exact rate as a Decimal for formatting (Babel does not take a Fraction)."""
+    if rate is None:
+        return None
+    return Decimal(rate.numerator) / Decimal(rate.denominator)
 
 
 @dataclass(frozen=True)
