@@ -236,3 +236,57 @@ def test_timeline_names_onboarding_sessions_in_both_languages() -> None:
             view = account360.account_360(s, world.yamada)
         assert (view.timeline[0].title, view.timeline[0].detail) == (title, "キックオフ")
     i18n.set_language(None)
+
+
+def test_churned_accounts_are_hidden_unless_asked_for_on_every_database(any_db: str) -> None:
+    """The list leaves out exactly the accounts ``contracts.is_churned`` says have churned today,
+    counted with or without other filters."""
+    from banso.revenue import contracts
+    from banso.revenue.models import Subscription
+
+    build_world()
+    today = dates.today()
+    with session_scope() as s:
+        cases = {
+            # between two contracts: churned until the next starts
+            "間隔株式会社": [(-400, -30), (30, None)],
+            "予定株式会社": [(10, None)],  # first contract starts later: not churned
+            "無償株式会社": [(-400, -30, 0)],  # never paid: not churned
+            "継続株式会社": [(-400, 0), (0, None)],  # renewed today: a customer
+            "終了株式会社": [(-400, 0)],  # ends today (exclusive): churned
+        }
+        for n, (name, lines) in enumerate(cases.items()):
+            account = Account(name=name, normalized_name=name, plan="Basic")
+            s.add(account)
+            s.flush()
+            for k, line in enumerate(lines):
+                start, end, *amount = line
+                s.add(
+                    Subscription(
+                        account_id=account.id,
+                        source="billing",
+                        external_id=f"C-{n}-{k}",
+                        start_date=today + timedelta(days=start),
+                        end_date=None if end is None else today + timedelta(days=end),
+                        amount=amount[0] if amount else 10_000,
+                        currency="JPY",
+                        billing_period_months=1,
+                    )
+                )
+    with session_scope() as s:
+        every = views.list_accounts(
+            s, views.AccountFilter(include_churned=True), page_size=1000
+        ).rows
+        lines = {r.id: [] for r in every}  # type: dict[int, list[contracts.Line]]
+        for sub in s.scalars(select(Subscription)):
+            lines[sub.account_id].append(contracts.Line.of(sub))
+        churned = {r.name for r in every if contracts.is_churned(lines[r.id], today)}
+        assert churned == {"Acme Japan K.K.", "間隔株式会社", "終了株式会社"}
+        shown = views.list_accounts(s, views.AccountFilter(), page_size=1000).rows
+        assert {r.name for r in every} - {r.name for r in shown} == churned
+        # page 1 is full, so the totals are counted: without a filter, and with one
+        assert views.list_accounts(s, views.AccountFilter()).total == 65 - 3
+        basic = views.list_accounts(s, views.AccountFilter(plan="Basic"))
+        assert basic.total == 58 + 5 - 2
+        everyone = views.list_accounts(s, views.AccountFilter(plan="Basic", include_churned=True))
+        assert everyone.total == 58 + 5

@@ -317,22 +317,21 @@ def active_sql(day: date) -> ColumnElement[bool]:
     return and_(s.start_date <= day, or_(s.end_date.is_(None), s.end_date > day))
 
 
-def churned_sql(account_id: ColumnElement[int], day: date) -> ColumnElement[bool]:
-    """The account ``account_id`` (a column of the outer query) has churned by ``day``
-    (:func:`is_churned`): two probes of the ``subscriptions.account_id`` index per account."""
+def churned_accounts_sql(day: date) -> Select[Any]:
+    """The ids of the accounts that have churned by ``day`` (:func:`is_churned`): one pass over
+    ``subscriptions`` grouped by account."""
     s = Subscription
-    paid = and_(s.account_id == account_id, s.amount > 0)
-    was = (
-        select(s.id)
-        .where(
-            paid,
-            s.start_date < day,
-            or_(s.end_date.is_(None), s.end_date > s.start_date),
+    paid = s.amount > 0
+    was = and_(paid, s.start_date < day, or_(s.end_date.is_(None), s.end_date > s.start_date))
+    still = and_(paid, active_sql(day))
+    return (
+        select(s.account_id)
+        .group_by(s.account_id)
+        .having(
+            func.max(case((was, 1), else_=0)) == 1,
+            func.max(case((still, 1), else_=0)) == 0,
         )
-        .exists()
     )
-    still = select(s.id).where(paid, active_sql(day)).exists()
-    return and_(was, ~still)
 
 
 def day_number(day: date) -> int:
