@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso import dates
@@ -261,3 +262,22 @@ def test_csm_without_a_team_member_is_told_why(
     assert "Your sign-in stranger@example.jp is not linked to a team member" in en.text
     ja = client.get("/book", headers={"Accept-Language": "ja"}).text
     assert "stranger@example.jp はチームメンバーに紐づいておらず" in ja
+
+
+def test_books_warmed_from_one_report_by_owner_equal_each_book_alone(any_db: str) -> None:
+    from banso.revenue import cache as revenue_cache
+
+    world = build_world()
+    ids = _book_world(world)
+    month = dates.last_complete_month().strftime("%Y-%m")
+    with session_scope() as s:
+        assert revenue_cache.warm_books(s) is True
+        assert revenue_cache.warm_books(s) is False  # kept until the data changes
+    with session_scope() as s:
+        stored = set(s.scalars(select(revenue_cache.ReportCache.key)))
+        for member in (ids["member"], world.sato_member, world.tanaka_member):
+            assert any(k.startswith(f"revenue-month-owner-{member}|{month}|") for k in stored)
+            alone = revenue_service.revenue_report(s, start=month, end=month, owner_id=member)
+            kept = revenue_cache.revenue_report(s, start=month, end=month, owner_id=member)
+            assert kept.rows == alone.rows, member
+        assert alone.rows[0]["nrr_12m"] is None  # 田中 had no customer 12 months before
