@@ -29,6 +29,16 @@ from pathlib import Path
 import httpx
 
 BANSO = str(Path(sys.executable).parent / "banso")
+KINDS = (
+    "accounts list (page 1)",
+    "accounts list (random page)",
+    "accounts search (kana)",
+    "account 360",
+    "account 360 usage chart",
+    "my book (first visit)",
+    "my book (again)",
+    "dashboard",
+)
 EMAIL, PASSWORD = "loadtest@bench.banso.example", "load-test-2026"
 
 
@@ -39,6 +49,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120, help="time limit per page kind")
     parser.add_argument("--workers", type=int, default=2, help="banso serve --workers")
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only the kinds containing this text"
+    )
     args = parser.parse_args()
     env = {**os.environ, "BANSO_HOME": str(args.home)}
     subprocess.run(
@@ -75,7 +88,8 @@ def main() -> None:
         _wait(base)
         cookies = _sign_in(base)
         ids = _account_ids(base, cookies)
-        members = _member_ids(base, cookies)
+        wanted = [name for name in KINDS if not args.only or any(t in name for t in args.only)]
+        members = _member_ids(base, cookies) if any("my book" in n for n in wanted) else [0]
         rng = random.Random(7)
         fresh = iter(rng.sample(members, len(members)))
         regulars = rng.sample(members, min(10, len(members)))
@@ -91,7 +105,9 @@ def main() -> None:
             "my book (again)": lambda: f"/book?owner={rng.choice(regulars)}",
             "dashboard": lambda: "/",
         }
-        for name, path in pages.items():
+        assert tuple(pages) == KINDS
+        for name in wanted:
+            path = pages[name]
             print(
                 _measure(base, cookies, name, path, args.requests, args.clients, args.seconds),
                 flush=True,
