@@ -178,6 +178,18 @@ def _money(session: Session, *, churned: bool = False) -> _Money:
     return _Money(today, factors, contracts.mrr_divisor(factors), _id_set(session, ids), len(ids))
 
 
+def _json_ids(ids: list[int]) -> str:
+    """``ids`` as a JSON array, written once per list of ids (22,000 ids take ~2 ms)."""
+    kept_ids, text = _JSON[0]
+    if kept_ids is not ids:
+        text = json.dumps(ids)
+        _JSON[0] = (ids, text)  # one assignment: threads see the old pair or the new one
+    return text
+
+
+_JSON: list[tuple[list[int] | None, str]] = [(None, "[]")]
+
+
 def churned_ids(session: Session, today: date) -> list[int]:
     """The accounts churned by ``today`` (``revenue.contracts.churned_accounts_sql``), kept per
     database, day and revenue data version: finding them is a pass over every subscription
@@ -205,7 +217,7 @@ def _id_set(session: Session, ids: list[int]) -> Select:  # type: ignore[type-ar
     indexes the set once per statement."""
     if session.get_bind().dialect.name == "postgresql":
         return select(func.unnest(bindparam("churned_ids", ids, type_=ARRAY(BigInteger))))
-    values = func.json_each(bindparam("churned_ids", json.dumps(ids))).table_valued("value")
+    values = func.json_each(bindparam("churned_ids", _json_ids(ids))).table_valued("value")
     return select(values.c.value)
 
 
