@@ -317,13 +317,9 @@ def _connect_postgres(
     conn = AnalyticsConnection("postgres", backend)
     for name, columns in tables.items():
         if name in where:
-            # the rows meeting the condition, as a query Ibis reads like a table
-            query = (
-                select(*columns)
-                .where(where[name])
-                .compile(dialect=app_db.dialect, compile_kwargs={"literal_binds": True})
-            )
-            conn.tables[name] = backend.sql(str(query))
+            # the few rows meeting the condition, copied into a temporary table of the session
+            rows = read_arrow(app_db, columns, where[name])
+            conn.tables[name] = backend.create_table(f"{name}_selected", rows, temp=True)
         else:
             conn.tables[name] = backend.table(name).select(*(c.name for c in columns))
     return conn
