@@ -1,9 +1,13 @@
-"""Load test of the web app on loopback: accounts list, account 360 and dashboard latencies.
+"""Load test of the web app on loopback: accounts list, account 360, My book and dashboard
+latencies.
 
 Starts ``banso serve`` on a free port against an existing BANSO_HOME (e.g. the 100,000-account
 world of ``benchmarks/generate_big.py``), signs in as an admin created for the run, and sends a
 bounded number of requests per page from ``--clients`` concurrent clients, printing p50/p95/max.
-Targets (issue 6): list and 360 p95 <= 200 ms, dashboard p95 <= 500 ms.
+Targets (issues 6 and 13): list, 360 and My book p95 <= 200 ms, dashboard p95 <= 500 ms.
+My book is measured twice: each request a team member not asked for before in this run (the
+first visit after a data change, which computes the book's revenue figures), then the books of
+ten members again and again (later visits, figures kept until the data changes).
 
     .venv/bin/python benchmarks/web_load.py --home benchmarks/data/big --requests 100
 """
@@ -25,6 +29,16 @@ from pathlib import Path
 import httpx
 
 BANSO = str(Path(sys.executable).parent / "banso")
+KINDS = (
+    "accounts list (page 1)",
+    "accounts list (random page)",
+    "accounts search (kana)",
+    "account 360",
+    "account 360 usage chart",
+    "my book (first visit)",
+    "my book (again)",
+    "dashboard",
+)
 EMAIL, PASSWORD = "loadtest@bench.banso.example", "load-test-2026"
 
 
@@ -35,6 +49,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=120, help="time limit per page kind")
     parser.add_argument("--workers", type=int, default=2, help="banso serve --workers")
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only the kinds containing this text"
+    )
     args = parser.parse_args()
     env = {**os.environ, "BANSO_HOME": str(args.home)}
     subprocess.run(
@@ -71,7 +88,11 @@ def main() -> None:
         _wait(base)
         cookies = _sign_in(base)
         ids = _account_ids(base, cookies)
+        wanted = [name for name in KINDS if not args.only or any(t in name for t in args.only)]
+        members = _member_ids(base, cookies) if any("my book" in n for n in wanted) else [0]
         rng = random.Random(7)
+        fresh = iter(rng.sample(members, len(members)))
+        regulars = rng.sample(members, min(10, len(members)))
         pages = {
             "accounts list (page 1)": lambda: "/accounts",
             "accounts list (random page)": lambda: f"/accounts?page={rng.randint(1, 500)}",
@@ -80,9 +101,13 @@ def main() -> None:
             ),
             "account 360": lambda: f"/accounts/{rng.choice(ids)}",
             "account 360 usage chart": lambda: f"/accounts/{rng.choice(ids)}/usage",
+            "my book (first visit)": lambda: f"/book?owner={next(fresh)}",
+            "my book (again)": lambda: f"/book?owner={rng.choice(regulars)}",
             "dashboard": lambda: "/",
         }
-        for name, path in pages.items():
+        assert tuple(pages) == KINDS
+        for name in wanted:
+            path = pages[name]
             print(
                 _measure(base, cookies, name, path, args.requests, args.clients, args.seconds),
                 flush=True,
@@ -148,6 +173,19 @@ def _account_ids(base: str, cookies: httpx.Cookies) -> list[int]:
     if not ids:
         raise SystemExit("no accounts on the list page")
     return ids
+
+
+def _member_ids(base: str, cookies: httpx.Cookies) -> list[int]:
+    """The team members My book's picker offers."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+        html = client.get("/book").text
+    picker = html[html.index('data-testid="book-picker"') :]
+    members = [
+        int(i) for i in re.findall(r'<option value="(\d+)"', picker[: picker.index("</select>")])
+    ]
+    if not members:
+        raise SystemExit("no team members in My book's picker")
+    return members
 
 
 if __name__ == "__main__":

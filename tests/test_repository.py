@@ -33,3 +33,13 @@ def test_no_code_test_or_script_reads_a_path_outside_the_repository() -> None:
     ]
     assert len(runnable) > 100
     assert offenders == []
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    """Test folders are not packages, so pytest imports each file by its bare name: a second
+    ``test_book.py`` in another folder stops the whole run with "import file mismatch"."""
+    names: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert len(names) > 50
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}

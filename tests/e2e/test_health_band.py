@@ -28,7 +28,11 @@ def test_filter_by_band_and_sort_by_score(tab: Tab, site: Site) -> None:
     colour = cell.locator("span").evaluate("e => getComputedStyle(e).color")
     assert colour != page.locator("h1").evaluate("e => getComputedStyle(e).color")
     page.get_by_test_id("band-filter").select_option("")
+    expect(page.get_by_test_id("account-count")).to_have_text("59 accounts")  # Acme churned
+    page.get_by_test_id("show-churned").check()
     expect(page.get_by_test_id("account-count")).to_have_text("60 accounts")
+    page.get_by_test_id("show-churned").uncheck()
+    expect(page.get_by_test_id("account-count")).to_have_text("59 accounts")
     page.click("#accounts thead >> text=Health")
     first = page.locator("#accounts tbody tr").first
     expect(first).to_contain_text("みどり商事株式会社")  # lowest score first

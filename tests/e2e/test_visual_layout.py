@@ -46,6 +46,7 @@ SIGNED_OUT = {"/sign-in": "/sign-in"}
 """Pages visited before signing in."""
 
 NOT_PAGES = {
+    "/dashboard": "the page / shows every role but a CSM (visited there)",
     "/accounts/export.csv": "a CSV download",
     "/metrics/export": "a CSV or Excel download",
     "/accounts/{account_id}/usage": "an htmx fragment of the 360 (visited with it)",

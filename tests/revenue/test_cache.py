@@ -7,7 +7,7 @@ import pytest
 from revenue_examples import EXAMPLE_NAMES, insert_subscriptions, load_example
 from sqlalchemy import delete, func, select, text, update
 
-from banso import bulk, data_versions
+from banso import bulk, data_versions, dates
 from banso.db import get_engine, session_scope
 from banso.revenue import cache, service
 from banso.revenue.models import FxRate, Subscription
@@ -113,6 +113,7 @@ def test_warm_fills_the_dashboard_and_metrics_defaults_once(any_db: str) -> None
         assert cache.warm(session) is False  # current already
         last = parse_month(default_last_month(session), "month")
         stored = set(session.scalars(select(cache.ReportCache.key)).all())
+    book = parse_month(dates.last_complete_month().strftime("%Y-%m"), "month")
     months = cache.dashboard_range(last)
     assert months.last - months.first == cache.TREND_MONTHS
     assert stored == {
@@ -121,6 +122,10 @@ def test_warm_fills_the_dashboard_and_metrics_defaults_once(any_db: str) -> None
             for m in range(months.first, months.last + 1)
         ),
         cache._key("cohorts", MonthRange(last - 11, last), None),
+        # My book: the last complete month by owner, whose rows (none here: the example's
+        # accounts have no owner) are kept per member, and the mark that it was done
+        cache._key("revenue-month", MonthRange(book, book), "owner"),
+        cache._key("books-warmed", MonthRange(book, book), None),
     }
 
 
@@ -159,4 +164,5 @@ def test_daily_run_recomputes_the_dashboard_report_only_after_a_change(cli) -> N
     assert "Dashboard revenue figures recomputed for the changed data." in first.stdout
     again = cli("run", "--as-of", "2024-06-30", "--no-send")
     assert "Dashboard revenue figures recomputed" not in again.stdout
-    assert _cached_rows() == cache.TREND_MONTHS + 2  # 13 months and the cohorts
+    # 13 months, the cohorts, the last complete month by owner and its mark (My book)
+    assert _cached_rows() == cache.TREND_MONTHS + 2 + 2

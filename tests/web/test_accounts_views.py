@@ -29,19 +29,24 @@ def test_list_search_sort_and_renewal_window_on_every_database(any_db: str) -> N
 
         assert names(q="やまだ") == ["株式会社山田製作所"]
         assert names(q="ミドリ") == ["みどり商事株式会社"]
-        assert names(q="acme") == ["Acme Japan K.K."]
+        # Acme's only line ended 135 days ago: churned, listed only when asked for
+        assert names(q="acme") == []
+        assert names(q="acme", include_churned=True) == ["Acme Japan K.K."]
         assert names(q="YAMADA-SS") == ["株式会社山田製作所"]
         assert names(q="Yamada") == ["株式会社山田製作所"]  # romaji read as ヤマダ
         assert names(q="midori shouji") == ["みどり商事株式会社"]
-        top = views.list_accounts(s, views.AccountFilter(sort="mrr", descending=True)).rows[:3]
+        by_mrr = views.AccountFilter(sort="mrr", descending=True, include_churned=True)
+        top = views.list_accounts(s, by_mrr).rows[:3]
         assert [(r.name, r.mrr) for r in top] == [
             ("株式会社山田製作所", 130000),
             ("みどり商事株式会社", 50000),
             ("Acme Japan K.K.", None),  # no MRR: last, then by id
         ]
         assert names(renewal_days=180) == ["株式会社山田製作所"]
-        page2 = views.list_accounts(s, views.AccountFilter(page=2))
+        page2 = views.list_accounts(s, views.AccountFilter(page=2, include_churned=True))
         assert (page2.total, page2.pages, len(page2.rows)) == (60, 2, 10)
+        page2 = views.list_accounts(s, views.AccountFilter(page=2))
+        assert (page2.total, page2.pages, len(page2.rows)) == (59, 2, 9)
         view = account360.account_360(s, world.yamada)
         assert view.mrr_by_currency == {"JPY": 130000}
         assert [t.kind for t in view.timeline][:3] == ["survey", "ticket", "activity"]
@@ -54,7 +59,8 @@ def test_search_finds_kanji_kana_romaji_domain_and_any_case_on_every_database(
     with session_scope() as s:
 
         def names(q: str) -> list[str]:
-            return [r.name for r in views.list_accounts(s, views.AccountFilter(q=q)).rows]
+            flt = views.AccountFilter(q=q, include_churned=True)
+            return [r.name for r in views.list_accounts(s, flt).rows]
 
         yamada = ["株式会社山田製作所"]
         for q in (
@@ -178,10 +184,13 @@ def test_band_filter_and_score_sort_on_every_database(any_db: str) -> None:
         assert names(band="green") == ["株式会社山田製作所"]
         assert names(band="yellow") == ["みどり商事株式会社"]
         assert names(band="red") == []
-        unscored = views.list_accounts(s, views.AccountFilter(band="none"))
+        unscored = views.list_accounts(s, views.AccountFilter(band="none", include_churned=True))
         assert unscored.total == 58 and "Acme Japan K.K." in [r.name for r in unscored.rows]
+        assert names(band="at_risk") == ["みどり商事株式会社"]
         assert views.list_accounts(s, views.AccountFilter(band="green", plan="Basic")).total == 0
-        by_score = views.list_accounts(s, views.AccountFilter(sort="score", descending=True))
+        by_score = views.list_accounts(
+            s, views.AccountFilter(sort="score", descending=True, include_churned=True)
+        )
         assert [(r.name, round(r.health_score or 0), r.health_band) for r in by_score.rows[:3]] == [
             ("株式会社山田製作所", 89, "green"),
             ("みどり商事株式会社", 72, "yellow"),
@@ -227,3 +236,57 @@ def test_timeline_names_onboarding_sessions_in_both_languages() -> None:
             view = account360.account_360(s, world.yamada)
         assert (view.timeline[0].title, view.timeline[0].detail) == (title, "キックオフ")
     i18n.set_language(None)
+
+
+def test_churned_accounts_are_hidden_unless_asked_for_on_every_database(any_db: str) -> None:
+    """The list leaves out exactly the accounts ``contracts.is_churned`` says have churned today,
+    counted with or without other filters."""
+    from banso.revenue import contracts
+    from banso.revenue.models import Subscription
+
+    build_world()
+    today = dates.today()
+    with session_scope() as s:
+        cases = {
+            # between two contracts: churned until the next starts
+            "間隔株式会社": [(-400, -30), (30, None)],
+            "予定株式会社": [(10, None)],  # first contract starts later: not churned
+            "無償株式会社": [(-400, -30, 0)],  # never paid: not churned
+            "継続株式会社": [(-400, 0), (0, None)],  # renewed today: a customer
+            "終了株式会社": [(-400, 0)],  # ends today (exclusive): churned
+        }
+        for n, (name, lines) in enumerate(cases.items()):
+            account = Account(name=name, normalized_name=name, plan="Basic")
+            s.add(account)
+            s.flush()
+            for k, line in enumerate(lines):
+                start, end, *amount = line
+                s.add(
+                    Subscription(
+                        account_id=account.id,
+                        source="billing",
+                        external_id=f"C-{n}-{k}",
+                        start_date=today + timedelta(days=start),
+                        end_date=None if end is None else today + timedelta(days=end),
+                        amount=amount[0] if amount else 10_000,
+                        currency="JPY",
+                        billing_period_months=1,
+                    )
+                )
+    with session_scope() as s:
+        every = views.list_accounts(
+            s, views.AccountFilter(include_churned=True), page_size=1000
+        ).rows
+        lines = {r.id: [] for r in every}  # type: dict[int, list[contracts.Line]]
+        for sub in s.scalars(select(Subscription)):
+            lines[sub.account_id].append(contracts.Line.of(sub))
+        churned = {r.name for r in every if contracts.is_churned(lines[r.id], today)}
+        assert churned == {"Acme Japan K.K.", "間隔株式会社", "終了株式会社"}
+        shown = views.list_accounts(s, views.AccountFilter(), page_size=1000).rows
+        assert {r.name for r in every} - {r.name for r in shown} == churned
+        # page 1 is full, so the totals are counted: without a filter, and with one
+        assert views.list_accounts(s, views.AccountFilter()).total == 65 - 3
+        basic = views.list_accounts(s, views.AccountFilter(plan="Basic"))
+        assert basic.total == 58 + 5 - 2
+        everyone = views.list_accounts(s, views.AccountFilter(plan="Basic", include_churned=True))
+        assert everyone.total == 58 + 5

@@ -23,7 +23,7 @@ def test_api_needs_a_session_or_a_valid_token(client: TestClient) -> None:
     assert anonymous.headers["www-authenticate"] == "Bearer"
     forged = client.get("/api/accounts", headers={"Authorization": "Bearer bns_nope"})
     assert forged.status_code == 401
-    assert client.get("/api/accounts", headers=_token("viewer")).json()["total"] == 60
+    assert client.get("/api/accounts", headers=_token("viewer")).json()["total"] == 59
 
 
 def test_search_by_kana_kanji_romaji_domain(client: TestClient) -> None:
@@ -38,13 +38,18 @@ def test_search_by_kana_kanji_romaji_domain(client: TestClient) -> None:
     assert names("ミドリ") == ["みどり商事株式会社"]  # katakana finds hiragana kana
     assert names("山田製作") == ["株式会社山田製作所"]
     assert names("midori-shoji") == ["みどり商事株式会社"]
-    assert names("ACME") == ["Acme Japan K.K."]
+    assert names("ACME") == []  # churned: listed only with churned=true
+    churned = client.get("/api/accounts", params={"q": "ACME", "churned": "true"}, headers=auth)
+    assert [item["name"] for item in churned.json()["items"]] == ["Acme Japan K.K."]
     assert names("100%") == []
 
 
 def test_filters_owner_and_renewal_window(client: TestClient, world: World) -> None:
     auth = _token("viewer")
     mine = client.get("/api/accounts", params={"owner": world.sato_member}, headers=auth).json()
+    assert [i["name"] for i in mine["items"]] == ["株式会社山田製作所"]
+    params = {"owner": world.sato_member, "churned": "true"}
+    mine = client.get("/api/accounts", params=params, headers=auth).json()
     assert [i["name"] for i in mine["items"]] == ["Acme Japan K.K.", "株式会社山田製作所"]
     soon = client.get("/api/accounts", params={"renewal": 180}, headers=auth).json()
     assert [(i["name"], i["mrr"]) for i in soon["items"]] == [("株式会社山田製作所", 130000)]

@@ -242,7 +242,13 @@ def test_a_demo_world_agrees_everywhere(cli, today: date) -> None:  # type: igno
         }
         assert open_ended, "the demo world should renew open-ended annual contracts"
 
-        listed = {r.id: r for r in views.iter_accounts(s, views.AccountFilter())}
+        listed = {
+            r.id: r for r in views.iter_accounts(s, views.AccountFilter(include_churned=True))
+        }
+        # the list leaves out by default exactly the accounts churned by the spec's definition
+        shown = {r.id for r in views.iter_accounts(s, views.AccountFilter())}
+        churned = {a for a, own in lines.items() if contracts.is_churned(own, TODAY)}
+        assert churned and set(listed) - shown == churned
         for account_id, (renewal, mrr) in want.items():
             row = listed[account_id]
             assert (row.next_renewal, row.mrr or 0) == (renewal, mrr)

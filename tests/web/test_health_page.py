@@ -72,10 +72,11 @@ def test_accounts_list_filters_and_sorts_by_health_in_both_languages(
     yellow = client.get("/accounts?band=yellow", headers={"Accept-Language": "ja"}).text
     assert '<span class="band-yellow">72 注意</span>' in yellow
     assert '<option value="none" >スコアなし</option>' in yellow
-    by_score = client.get("/accounts?sort=score&desc=true").text
+    by_score = client.get("/accounts?sort=score&desc=true&churned=true").text
     assert by_score.index("株式会社山田製作所") < by_score.index("みどり商事株式会社")
     assert by_score.index("みどり商事株式会社") < by_score.index("Acme Japan K.K.")
-    assert "58 accounts" in client.get("/accounts?band=none").text
+    assert "58 accounts" in client.get("/accounts?band=none&churned=true").text
+    assert "57 accounts" in client.get("/accounts?band=none").text  # Acme has churned
     api = client.get("/api/accounts", params={"band": "yellow"}).json()
     assert [(i["name"], round(i["health_score"]), i["health_band"]) for i in api["items"]] == [
         ("みどり商事株式会社", 72, "yellow")

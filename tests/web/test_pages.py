@@ -88,21 +88,23 @@ def test_sign_out_ends_the_session(client: TestClient, sign_in) -> None:  # type
 def test_accounts_list_pages_sorts_and_counts(client: TestClient, sign_in, world: World) -> None:  # type: ignore[no-untyped-def]
     sign_in("viewer")
     first = client.get("/accounts")
-    assert "60 accounts" in first.text and "Page 1 of 2" in first.text
+    # Acme has churned: left out unless asked for
+    assert "59 accounts" in first.text and "Page 1 of 2" in first.text
+    assert "60 accounts" in client.get("/accounts?churned=true").text
     by_mrr = client.get("/accounts?sort=mrr&desc=true")
     assert by_mrr.text.index("株式会社山田製作所") < by_mrr.text.index("みどり商事株式会社")
     assert "¥130,000" in by_mrr.text and "¥50,000" in by_mrr.text
     partial = client.get("/accounts?plan=Pro", headers={"HX-Request": "true"})
-    assert "<html" not in partial.text and "2 accounts" in partial.text
+    assert "<html" not in partial.text and "1 account" in partial.text  # Acme has churned
     owner = client.get(f"/accounts?owner={world.sato_member}").text
     assert f'<option value="{world.sato_member}" selected>佐藤 花子</option>' in owner
     assert f'<option value="{world.tanaka_member}">田中 一郎</option>' in owner
-    assert "3 accounts" not in owner and "2 accounts" in owner
+    assert "1 account" in owner  # 山田; Acme has churned
 
 
 def test_csv_export_is_the_current_view(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
     sign_in("viewer")
-    response = client.get("/accounts/export.csv?plan=Pro&sort=mrr&desc=true")
+    response = client.get("/accounts/export.csv?plan=Pro&sort=mrr&desc=true&churned=true")
     assert response.text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert rows[0][:3] == ["Account", "Kana", "Domain"]

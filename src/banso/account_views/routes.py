@@ -40,7 +40,7 @@ MAX_SUMMARY_CHARS = 10_000
 SortKey = Literal[
     "name", "kana", "plan", "segment", "owner", "lifecycle", "score", "mrr", "renewal"
 ]
-BandChoice = Literal["", "green", "yellow", "red", "none"]
+BandChoice = Literal["", "green", "yellow", "red", "at_risk", "none"]
 MAX_PAGE = 1_000_000
 MAX_RENEWAL_DAYS = 3650
 TextFilter = Annotated[str, Query(max_length=200)]
@@ -68,8 +68,16 @@ def account_filter(
         ),
     ] = "",
     band: Annotated[
-        BandChoice, Query(description="Health band; none for accounts not scored.")
+        BandChoice,
+        Query(description="Health band; at_risk for red or yellow, none for accounts not scored."),
     ] = "",
+    churned: Annotated[
+        bool,
+        Query(
+            description="Also list the accounts that have churned (were customers before today, "
+            "are not today); left out by default."
+        ),
+    ] = False,
     sort: SortKey = "name",
     desc: bool = False,
     page: Annotated[
@@ -95,6 +103,7 @@ def account_filter(
         lifecycle=lifecycle,
         renewal_days=int(renewal) if renewal else None,
         band=band,
+        include_churned=churned,
         sort=sort,
         descending=desc,
         page=page,

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
-from sqlalchemy import Column, select
+from sqlalchemy import Column, ColumnElement, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql.sqltypes import BigInteger, Boolean, Date, DateTime, Float, Integer, String
 
@@ -99,27 +99,45 @@ def check_engine(engine: str) -> str:
 TableColumns = Mapping[str, Sequence[Column[Any]]]
 """App table name -> the columns of it an analysis reads (model columns, e.g. ``Account.plan``)."""
 
+RowFilters = Mapping[str, ColumnElement[bool]]
+"""App table name -> a condition on its columns: only those rows are read (``connect``)."""
 
-def connect(engine: str, app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
-    """An Ibis connection of kind ``engine`` exposing ``tables`` of the app database ``app_db``."""
+
+def connect(
+    engine: str, app_db: Engine, tables: TableColumns, where: RowFilters | None = None
+) -> AnalyticsConnection:
+    """An Ibis connection of kind ``engine`` exposing ``tables`` of the app database ``app_db``;
+    of a table named in ``where``, only the rows meeting its condition (read so, not filtered
+    after reading: a report on a few accounts reads only their rows)."""
     check_engine(engine)
+    where = where or {}
     if engine == "duckdb":
-        return _connect_duckdb(app_db, tables)
+        return _connect_duckdb(app_db, tables, where)
     if engine == "postgres":
-        return _connect_postgres(app_db, tables)
-    return _connect_spark(app_db, tables)
+        return _connect_postgres(app_db, tables, where)
+    return _connect_spark(app_db, tables, where)
 
 
-def read_arrow(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
-    """All rows of these columns of one app table as Arrow, typed as the model declares.
+def read_arrow(
+    app_db: Engine, columns: Sequence[Column[Any]], where: ColumnElement[bool] | None = None
+) -> pa.Table:
+    """All rows (those meeting ``where`` when given) of these columns of one app table as Arrow,
+    typed as the model declares.
 
     SQLite is read through the app's own driver (Python's ``sqlite3``) as CSV text that SQLite
     writes and Arrow parses, never with a second SQLite library (see :func:`_read_sqlite`);
     other databases through the DBAPI cursor, without SQLAlchemy's per-row processing.
     """
     if app_db.dialect.name == "sqlite" and app_db.url.database:
-        return _read_sqlite(app_db, columns)
-    statement = select(*columns).compile(dialect=app_db.dialect)
+        return _read_sqlite(app_db, columns, where)
+    if where is None:
+        statement = select(*columns).compile(dialect=app_db.dialect)
+    else:  # values inline, as on SQLite: the cursor below passes positional parameters
+        statement = (
+            select(*columns)
+            .where(where)
+            .compile(dialect=app_db.dialect, compile_kwargs={"literal_binds": True})
+        )
     raw = app_db.raw_connection()
     try:
         cursor = raw.cursor()
@@ -145,7 +163,9 @@ SQLITE_CHUNK_ROWS = 250_000
 _RAW_TYPES = {"int": pa.int64(), "real": pa.float64(), "text": pa.string(), "clock": pa.string()}
 
 
-def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
+def _read_sqlite(
+    app_db: Engine, columns: Sequence[Column[Any]], where: ColumnElement[bool] | None = None
+) -> pa.Table:
     """One SQLite table's columns, read on a connection of the app's own engine.
 
     A second SQLite library in the process (the ADBC driver links its own) does not share POSIX
@@ -155,6 +175,7 @@ def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     itself formats each row as a CSV line (``format``: ``%Q`` quotes text, NULL stays bare) and
     concatenates a chunk of rows into one value that Arrow's multithreaded CSV reader parses.
     Chunks follow the rowid inside one read transaction, so the table is read as of one moment.
+    ``where`` is compiled with its values inline (the query's only parameters are the chunk's).
     """
     kinds = [_sqlite_kind(_arrow_type(column.type)) for column in columns]
     fields = []
@@ -171,7 +192,8 @@ def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     query = (
         f"SELECT max(r), CAST(group_concat(line, '') AS BLOB) FROM ("
         f"SELECT rowid AS r, format('{line_format}' || char(10), {', '.join(fields)}) AS line "
-        f'FROM "{columns[0].table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?)'
+        f'FROM "{columns[0].table.name}" WHERE rowid > ?{_sqlite_condition(app_db, where)} '
+        "ORDER BY rowid LIMIT ?)"
     )
     names = [column.name for column in columns]
     parse = pa_csv.ParseOptions(quote_char="'", double_quote=True, newlines_in_values=True)
@@ -223,6 +245,13 @@ def _read_sqlite(app_db: Engine, columns: Sequence[Column[Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _sqlite_condition(app_db: Engine, where: ColumnElement[bool] | None) -> str:
+    if where is None:
+        return ""
+    compiled = where.compile(dialect=app_db.dialect, compile_kwargs={"literal_binds": True})
+    return f" AND ({compiled})"
+
+
 def _sqlite_kind(arrow_type: pa.DataType) -> str:
     """How a column is written into the CSV text: ``clock`` is a date or timestamp, ISO text
     that has no comma, quote or newline, so it goes unquoted (an empty field is null)."""
@@ -258,16 +287,18 @@ def _arrow_type(sa_type: Any) -> pa.DataType:
     raise TypeError(f"no Arrow type for {sa_type!r}")
 
 
-def _connect_duckdb(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+def _connect_duckdb(app_db: Engine, tables: TableColumns, where: RowFilters) -> AnalyticsConnection:
     backend = ibis.duckdb.connect()
     conn = AnalyticsConnection("duckdb", backend)
     for name, columns in tables.items():
-        backend.con.register(name, read_arrow(app_db, columns))
+        backend.con.register(name, read_arrow(app_db, columns, where.get(name)))
         conn.tables[name] = backend.table(name)
     return conn
 
 
-def _connect_postgres(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+def _connect_postgres(
+    app_db: Engine, tables: TableColumns, where: RowFilters
+) -> AnalyticsConnection:
     if app_db.dialect.name != "postgresql":
         raise BansoError(
             _(
@@ -285,7 +316,12 @@ def _connect_postgres(app_db: Engine, tables: TableColumns) -> AnalyticsConnecti
     )
     conn = AnalyticsConnection("postgres", backend)
     for name, columns in tables.items():
-        conn.tables[name] = backend.table(name).select(*(c.name for c in columns))
+        if name in where:
+            # the few rows meeting the condition, copied into a temporary table of the session
+            rows = read_arrow(app_db, columns, where[name])
+            conn.tables[name] = backend.create_table(f"{name}_selected", rows, temp=True)
+        else:
+            conn.tables[name] = backend.table(name).select(*(c.name for c in columns))
     return conn
 
 
@@ -317,7 +353,7 @@ def spark_session() -> Any:
     return _spark_session
 
 
-def _connect_spark(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
+def _connect_spark(app_db: Engine, tables: TableColumns, where: RowFilters) -> AnalyticsConnection:
     export = SparkExport.create(get_settings().home / "analytics" / "spark")
     session = spark_session()
     backend = ibis.pyspark.connect(session)
@@ -325,7 +361,7 @@ def _connect_spark(app_db: Engine, tables: TableColumns) -> AnalyticsConnection:
     # the folder lives as long as the connection whose tables read it
     weakref.finalize(conn, export.release)
     for name, columns in tables.items():
-        path = export_parquet(app_db, name, columns, export.path)
+        path = export_parquet(app_db, name, columns, export.path, where.get(name))
         conn.tables[name] = backend.read_parquet(str(path), table_name=name)
     return conn
 
@@ -381,11 +417,16 @@ def remove_abandoned_exports(root: Path) -> list[Path]:
 
 
 def export_parquet(
-    app_db: Engine, name: str, columns: Sequence[Column[Any]], directory: Path
+    app_db: Engine,
+    name: str,
+    columns: Sequence[Column[Any]],
+    directory: Path,
+    where: ColumnElement[bool] | None = None,
 ) -> Path:
-    """Write these columns of app table ``name`` to ``directory/<name>.parquet``."""
+    """Write these columns of app table ``name`` (its rows meeting ``where``) to
+    ``directory/<name>.parquet``."""
     path = directory / f"{name}.parquet"
-    pq.write_table(read_arrow(app_db, columns), path)
+    pq.write_table(read_arrow(app_db, columns, where), path)
     return path
 
 

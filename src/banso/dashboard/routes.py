@@ -1,5 +1,6 @@
-"""The leaders' home page: revenue KPI tiles against last month, MRR movements, trends, and the
-renewals due soon. Figures come from :mod:`banso.revenue.service`, defined once there."""
+"""The home page: My book for a CSM (:mod:`banso.dashboard.book`); for leaders the dashboard of
+revenue KPI tiles against last month, MRR movements, trends, and the renewals due soon. Figures
+come from :mod:`banso.revenue.service`, defined once there. ``/book`` opens any member's book."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from babel.numbers import get_currency_precision
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
-from banso.errors import BansoError
+from banso.dashboard import book as my_book
+from banso.errors import BansoError, InvalidValue
 from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
@@ -30,8 +32,10 @@ from banso.revenue.months import (
     parse_month,
     to_date,
 )
+from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
+from banso.web.params import MAX_ID
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
@@ -79,11 +83,59 @@ def dashboard_page(
     session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
 ) -> Response:
+    """The home page: a CSM's own book, everyone else's company dashboard."""
+    if user.role == "csm":
+        return _book_page(request, session, user, None)
+    return company_dashboard_page(request, user, session, period)
+
+
+@dashboard_pages.get("/dashboard")
+def company_dashboard_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    period: str = "",
+) -> Response:
+    """The company dashboard for every role (a CSM's home is their book; this is one click away)."""
     try:
         view = dashboard(session, period or None)
     except BansoError as no_data:
         return render(request, "dashboard.html", {"view": None, "message": str(no_data)})
     return render(request, "dashboard.html", {"view": view, "message": None})
+
+
+@dashboard_pages.get("/book")
+def book_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    owner: Annotated[
+        str, Query(pattern=r"^[0-9]{0,19}$", description="A team member's id; default: mine.")
+    ] = "",
+) -> Response:
+    """A team member's book: the signed-in user's own by default; anyone may read another's
+    (every role reads every account)."""
+    member = None
+    if owner:
+        member = session.get(TeamMember, int(owner)) if int(owner) <= MAX_ID else None
+        if member is None:
+            raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    return _book_page(request, session, user, member)
+
+
+def _book_page(
+    request: Request, session: Session, user: User, member: TeamMember | None
+) -> Response:
+    mine = member is None
+    member = member or my_book.member_of(session, user)
+    view = my_book.book(session, member) if member is not None else None
+    context = {
+        "view": view,
+        "mine": mine or (member is not None and member.id == user.team_member_id),
+        "members": accounts.filter_choices(session).owners,
+        "email": user.email,
+    }
+    return render(request, "book.html", context)
 
 
 def dashboard(session: Session, period: str | None) -> Dashboard:

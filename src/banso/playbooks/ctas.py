@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -910,3 +910,79 @@ def cta_section(
         owner_id=owner_id,
         everyone=everyone,
     )
+
+
+@dataclass(frozen=True)
+class NextCta:
+    """An account's most urgent open CTA (earliest due) and how many it has open."""
+
+    id: int
+    title: str
+    due_date: date
+    open_count: int
+
+
+def next_open_ctas(session: Session, account_ids: Collection[int]) -> dict[int, NextCta]:
+    """Per account of ``account_ids`` with an open CTA, the one due first (then the oldest), for
+    the accounts list and My book; accounts without one are absent."""
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(Cta.id, Cta.account_id, Cta.title, Cta.title_texts, Cta.due_date)
+        .where(Cta.account_id.in_(list(account_ids)), Cta.status == "open")
+        .order_by(Cta.account_id, Cta.due_date, Cta.id)
+    ).all()
+    found: dict[int, NextCta] = {}
+    counts: dict[int, int] = {}
+    for cta_id, account_id, title, texts, due in rows:
+        counts[account_id] = counts.get(account_id, 0) + 1
+        if account_id not in found:
+            found[account_id] = NextCta(cta_id, localized(title, texts), due, 0)
+    return {a: NextCta(c.id, c.title, c.due_date, counts[a]) for a, c in found.items()}
+
+
+@dataclass(frozen=True)
+class TaskDue:
+    """A step of an open CTA, not done, due on or before a day."""
+
+    id: int
+    title: str
+    due_date: date
+    cta_id: int
+    cta_title: str
+    account_id: int
+    account: str
+
+
+def tasks_due(
+    session: Session, owner_id: int, by: date, *, limit: int = OPEN_CTA_ROWS
+) -> list[TaskDue]:
+    """The steps not done of ``owner_id``'s open CTAs that are due on or before ``by`` (overdue
+    first), at most ``limit``; a CTA snoozed past ``by`` is left out, as in the queue. Titles in
+    the reader's language."""
+    rows = session.execute(
+        select(CtaTask, Cta.title, Cta.title_texts, Cta.account_id, Account.name)
+        .join(Cta, Cta.id == CtaTask.cta_id)
+        .join(Account, Account.id == Cta.account_id)
+        .where(
+            Cta.owner_id == owner_id,
+            Cta.status == "open",
+            CtaTask.done_at.is_(None),
+            CtaTask.due_date <= by,
+            or_(Cta.snoozed_until.is_(None), Cta.snoozed_until <= by),
+        )
+        .order_by(CtaTask.due_date, CtaTask.cta_id, CtaTask.position)
+        .limit(limit)
+    ).all()
+    return [
+        TaskDue(
+            t.id,
+            localized(t.title, t.title_texts),
+            t.due_date,
+            t.cta_id,
+            localized(title, texts),
+            account_id,
+            account,
+        )
+        for t, title, texts, account_id, account in rows
+    ]

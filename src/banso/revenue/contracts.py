@@ -16,7 +16,9 @@ Definitions:
 
 - A line is **active on day d** iff ``start_date <= d < end_date`` (no end date: ``start_date <=
   d``). An account is a **customer on d** iff its MRR on d is > 0, i.e. (amounts >= 0, rates > 0)
-  one of its lines with ``amount > 0`` is active on d.
+  one of its lines with ``amount > 0`` is active on d. It has **churned by d** iff it is not a
+  customer on d but was one before d (a line with ``amount > 0`` started before d); an account
+  that never paid, or whose first paid line starts later, has not churned.
 - **MRR of a line** = ``amount / billing_period_months``; an **account's MRR on d** is the sum
   over its lines active on d, each converted at the FX rate of d's month exactly as the KPIs do
   (reporting-currency units per unit of the line's currency), rounded once, half to even, to
@@ -138,6 +140,23 @@ def renewals_between(line: Line, first: date, last: date) -> list[date]:
         dates.append(b)
         b = next_renewal(line, b + timedelta(days=1))
     return dates
+
+
+def is_customer(lines: Iterable[Line], day: date) -> bool:
+    """The account is a customer on ``day``: one of its paid lines is active then."""
+    return any(line.amount > 0 and is_active(line, day) for line in lines)
+
+
+def is_churned(lines: Iterable[Line], day: date) -> bool:
+    """The account was a customer before ``day`` and is not one on ``day``."""
+    lines = list(lines)
+    was = any(
+        line.amount > 0
+        and line.start_date < day
+        and (line.end_date is None or line.end_date > line.start_date)
+        for line in lines
+    )
+    return was and not is_customer(lines, day)
 
 
 def account_next_renewal(
@@ -298,6 +317,23 @@ def active_sql(day: date) -> ColumnElement[bool]:
     return and_(s.start_date <= day, or_(s.end_date.is_(None), s.end_date > day))
 
 
+def churned_accounts_sql(day: date) -> Select[Any]:
+    """The ids of the accounts that have churned by ``day`` (:func:`is_churned`): one pass over
+    ``subscriptions`` grouped by account."""
+    s = Subscription
+    paid = s.amount > 0
+    was = and_(paid, s.start_date < day, or_(s.end_date.is_(None), s.end_date > s.start_date))
+    still = and_(paid, active_sql(day))
+    return (
+        select(s.account_id)
+        .group_by(s.account_id)
+        .having(
+            func.max(case((was, 1), else_=0)) == 1,
+            func.max(case((still, 1), else_=0)) == 0,
+        )
+    )
+
+
 def day_number(day: date) -> int:
     """``day`` as the number ``YYYYMMDD`` that :func:`account_facts_sql` gives."""
     return day.year * 10000 + day.month * 100 + day.day
@@ -316,10 +352,12 @@ def account_facts_sql(
     factors: Mapping[str, Fraction],
     *,
     account_ids: Iterable[int] | None = None,
+    scope: Select[Any] | None = None,
     renewing_by: date | None = None,
     term_months: int = RENEWAL_TERM_MONTHS,
 ) -> Select[Any]:
-    """Per account with a line active or renewing on ``on`` (only ``account_ids`` when given):
+    """Per account with a line active or renewing on ``on`` (only ``account_ids`` when given,
+    only the accounts whose ids the one-column ``scope`` query returns when given):
     ``mrr_scaled``, its MRR on ``on`` times :func:`mrr_divisor` (NULL when a line's currency has
     no rate that month), and ``next_renewal`` (:func:`account_next_renewal`, a ``YYYYMMDD``
     number). With ``renewing_by``, only the accounts whose next renewal is on or before it.
@@ -347,6 +385,8 @@ def account_facts_sql(
     ).where(current)
     if account_ids is not None:
         parts = parts.where(s.account_id.in_(list(account_ids)))
+    if scope is not None:
+        parts = parts.where(s.account_id.in_(scope))
     p = parts.offset(0).subquery("contract_line_parts")
     months = (
         select(

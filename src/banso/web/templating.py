@@ -24,14 +24,16 @@ TEMPLATE_DIRS = sorted(_PACKAGE.glob("*/templates"))
 unique across the folders (a test checks), so which folder holds a template never matters."""
 
 NAV = (
-    ("/", "Dashboard"),
+    ("/dashboard", "Dashboard"),
+    ("/book", "My book"),
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
 )
-"""Top navigation: (path, English label); the label is translated when rendered."""
+"""Top navigation: (path, English label); the label is translated when rendered. ``/`` is the
+home page: a CSM's book, everyone else's dashboard (base.html marks the matching link)."""
 
 _env = Environment(
     loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS]),
