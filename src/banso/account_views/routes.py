@@ -26,10 +26,9 @@ from banso.health.measures import format_measure, measure_label
 from banso.i18n import _
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
-from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
-from banso.web.params import MAX_ID, AccountId, UtcDateTime, check_timestamp
+from banso.web.params import AccountId, UtcDateTime, check_timestamp, owner_parameter
 from banso.web.templating import render
 
 accounts_pages = APIRouter(include_in_schema=False)
@@ -85,13 +84,7 @@ def account_filter(
     ] = 1,
 ) -> views.AccountFilter:
     """The list's query string as a filter; ``owner=me`` means the signed-in CSM's accounts."""
-    owner_id: int | None = None
-    if owner == "me":
-        owner_id = user.team_member_id if user.team_member_id is not None else -1
-    elif owner:
-        owner_id = int(owner)
-        if not 1 <= owner_id <= MAX_ID or session.get(TeamMember, owner_id) is None:
-            raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    owner_id = owner_parameter(session, user, owner)
     if renewal and int(renewal) > MAX_RENEWAL_DAYS:
         reason = _("Give a value of at most {limit}.", limit=MAX_RENEWAL_DAYS)
         raise InvalidValue("renewal", reason)

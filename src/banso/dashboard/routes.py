@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.dashboard import book as my_book
-from banso.errors import BansoError, InvalidValue
+from banso.errors import BansoError
 from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
@@ -35,7 +35,7 @@ from banso.revenue.months import (
 from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
-from banso.web.params import MAX_ID
+from banso.web.params import owner_parameter
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
@@ -115,11 +115,8 @@ def book_page(
 ) -> Response:
     """A team member's book: the signed-in user's own by default; anyone may read another's
     (every role reads every account)."""
-    member = None
-    if owner:
-        member = session.get(TeamMember, int(owner)) if int(owner) <= MAX_ID else None
-        if member is None:
-            raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    owner_id = owner_parameter(session, user, owner)
+    member = session.get(TeamMember, owner_id) if owner_id is not None else None
     return _book_page(request, session, user, member)
 
 

@@ -18,10 +18,9 @@ from banso.i18n import _, current_language
 from banso.labels import label
 from banso.playbooks import ctas
 from banso.playbooks.models import Cta, CtaTask
-from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
-from banso.web.params import MAX_ID, UtcDateTime
+from banso.web.params import MAX_ID, UtcDateTime, owner_parameter
 
 ctas_api = APIRouter(prefix="/api", tags=["ctas"])
 MAX_PAGE = 1_000_000
@@ -193,13 +192,7 @@ def api_ctas(
 ) -> CtaPageOut:
     """CTAs by due date, 50 a page; every filter given must hold (due_before and due_after
     include the day)."""
-    owner_id: int | None = None
-    if owner == "me":
-        owner_id = user.team_member_id if user.team_member_id is not None else -1
-    elif owner:
-        owner_id = int(owner)
-        if not 1 <= owner_id <= MAX_ID or session.get(TeamMember, owner_id) is None:
-            raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    owner_id = owner_parameter(session, user, owner)
     if due_before and due_after and due_after > due_before:
         raise InvalidValue("due_after", _("due_after is after due_before."))
     flt = ctas.CtaFilter(

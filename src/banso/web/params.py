@@ -12,10 +12,13 @@ from typing import Annotated
 
 from fastapi import Path
 from pydantic import AfterValidator
+from sqlalchemy.orm import Session
 
 from banso.dates import EARLIEST_DAY, latest_day
 from banso.errors import InvalidValue
 from banso.i18n import _
+from banso.team.models import TeamMember
+from banso.users.models import User
 
 MAX_ID = 2**63 - 1
 """Largest id a database column holds (signed 64-bit)."""
@@ -23,6 +26,20 @@ MAX_ID = 2**63 - 1
 AccountId = Annotated[
     int, Path(ge=1, le=MAX_ID, description="Banso's account id (a positive 64-bit integer).")
 ]
+
+
+def owner_parameter(session: Session, user: User, owner: str) -> int | None:
+    """An ``owner`` filter (a team member's id, or ``me``: the signed-in user's own; no team
+    member then matches nothing) as a team member id; ``None`` when not given. InvalidValue
+    names the field when no such member exists."""
+    if owner == "me":
+        return user.team_member_id if user.team_member_id is not None else -1
+    if not owner:
+        return None
+    owner_id = int(owner)
+    if not 1 <= owner_id <= MAX_ID or session.get(TeamMember, owner_id) is None:
+        raise InvalidValue("owner", _("There is no team member with id {id}.", id=owner))
+    return owner_id
 
 
 def as_utc(value: datetime) -> datetime:
