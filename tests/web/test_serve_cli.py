@@ -53,7 +53,7 @@ def test_several_workers_serve_the_home_given_on_the_command_line(tmp_path) -> N
         env=env, check=True, capture_output=True,
     )  # fmt: skip
     with (
-        banso_serve(home, env=env, cwd=tmp_path, workers=2, wait_seconds=30) as (base, _server),
+        banso_serve(home, env=env, cwd=tmp_path, workers=2) as (base, _server),
         httpx.Client(base_url=base) as client,
     ):
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)

@@ -93,7 +93,7 @@ def test_daily_figures_include_the_merged_account(
     assert '<dd data-testid="active-users-28d">3</dd>' in html  # u1, u2 and v1 of the merged id
     assert "<dt>Events (28 days)</dt><dd>3</dd>" in html
     assert "<dt>Logins (28 days)</dt><dd>2</dd>" in html
-    assert f"<dt>Last active day</dt><dd>{today.isoformat()}</dd>" in html
+    assert f"<dt>Last active day</dt><dd class=\"date\">{today.isoformat()}</dd>" in html
     chart = chart_of(html)
     days = chart["days"]
     series = chart["series"]
