@@ -127,9 +127,7 @@ def test_past_rates_by_band_follow_section_5(any_db: str, monkeypatch: pytest.Mo
         assert sum(o.lost for o in outcomes) == kpis["renewal_churned_mrr"] == 300_000
 
 
-def test_list_forecast_and_month_summary(
-    any_db: str, monkeypatch: pytest.MonkeyPatch, cli
-) -> None:  # type: ignore[no-untyped-def]
+def test_list_forecast_and_month_summary(any_db: str, monkeypatch: pytest.MonkeyPatch, cli) -> None:  # type: ignore[no-untyped-def]
     ids = _world(monkeypatch)
     done = cli("renewals", "forecast", str(ids["G1"]), "2026-03-15", "--status", "likely")
     assert done.exit_code == 0, done.stderr
@@ -183,9 +181,7 @@ def test_list_forecast_and_month_summary(
         history = pipeline.forecast_history(s, ids["G1"], NEXT)
         assert [h.status for h in history] == ["likely", "commit"]
         assert all(h.set_by.startswith("cli:") for h in history)
-        audited = s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "renewal.forecast")
-        ).all()
+        audited = s.scalars(select(AuditEntry).where(AuditEntry.action == "renewal.forecast")).all()
         assert len(audited) == 2
         assert s.get(Account, ids["G1"]) is not None
 

@@ -127,7 +127,8 @@ def _month_table(rows: list[dict[str, Any]]) -> None:
 def forecast_command(
     account: Annotated[int, typer.Argument(help="The account's id.")],
     renewal_date: Annotated[
-        date, typer.Argument(help="The renewal date (YYYY-MM-DD).", parser=DayOption("DATE"))
+        date,
+        typer.Argument(help="The renewal date (YYYY-MM-DD).", parser=DayOption("RENEWAL_DATE")),
     ],
     status: Annotated[
         str, typer.Option("--status", help="commit, likely, at_risk, lost, or none to clear.")
