@@ -309,6 +309,7 @@ def set_forecast(
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidValue("note", _("a note is at most {n} characters", n=MAX_NOTE))
+    dates.check_day(renewal_date, "RENEWAL_DATE")
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(_("No account with id {id}.", id=account_id))
@@ -356,6 +357,10 @@ def set_forecast(
 
 
 def check_window(first: date, last: date) -> None:
+    """Both days in the accepted window (:func:`banso.dates.check_day`), ``first`` not after
+    ``last``; a BansoError naming the option otherwise."""
+    dates.check_day(first, "--from")
+    dates.check_day(last, "--to")
     if first > last:
         raise BansoError(
             _(
