@@ -47,6 +47,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
     from banso.renewals.api import renewals_api
+    from banso.renewals.routes import renewals_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
@@ -66,6 +67,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(data_pages)
     app.include_router(health_pages)
     app.include_router(tasks_pages)
+    app.include_router(renewals_pages)
     app.include_router(metrics_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
