@@ -53,7 +53,7 @@ def test_the_csm_sets_a_forecast_in_place(
     )  # fmt: skip
     assert bad.status_code == 200 and 'role="alert"' in bad.text
     ja = client.get("/renewals", params={"from": day, "to": day}, headers={"Accept-Language": "ja"})
-    assert "更新パイプライン" in ja.text and "リスクあり" in ja.text
+    assert "更新パイプライン" in ja.text and "危険" in ja.text
 
 
 def test_a_viewer_sees_the_list_without_forms(
