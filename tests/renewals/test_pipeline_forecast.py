@@ -177,6 +177,26 @@ def test_list_forecast_and_month_summary(any_db: str, monkeypatch: pytest.Monkey
         1_100_000.0, 800_000.0, 804_545.45,
     )  # fmt: skip
     assert march25["variance"] == -4_545.45
+    # per band of today (G1, G2 green; R2 red; the rest not scored), March 2025 is over
+    banded = cli(
+        "renewals", "list", "--from", "2025-03-01", "--to", "2025-03-31", "--by-month",
+        "--by", "band", "--format", "json",
+    )  # fmt: skip
+    assert banded.exit_code == 0, banded.stderr
+    assert [
+        (m["band"], m["renewals"], m["mrr_due"], m["expected_mrr"], m["actual_mrr"])
+        for m in json.loads(banded.stdout)
+    ] == [
+        ("green", 2, 200_000.0, 150_000.0, 200_000.0),
+        ("red", 1, 50_000.0, 36_363.64, 50_000.0),
+        # G3-G10 and R1: 850,000 × 8/11; renewed G3-G7 500,000 + G8 50,000
+        (None, 9, 850_000.0, 618_181.82, 550_000.0),
+    ]
+    owners = cli(
+        "renewals", "list", "--from", "2025-03-01", "--to", "2025-03-31", "--by-month",
+        "--by", "owner", "--format", "table",
+    )  # fmt: skip
+    assert owners.exit_code == 0 and "佐藤 花子" in owners.stdout
     with session_scope() as s:
         history = pipeline.forecast_history(s, ids["G1"], NEXT)
         assert [h.status for h in history] == ["likely", "commit"]
@@ -192,6 +212,11 @@ def test_list_forecast_and_month_summary(any_db: str, monkeypatch: pytest.Monkey
         (("list", "--from", "2026-06-30", "--to", "2026-01-01"), "--from (2026-06-30) is after"),
         (("list", "--from", "2026-01-01", "--to", "2026-06-30", "--format", "xml"), "--format"),
         (("forecast", "G1", "2026-03-15", "--status", "maybe"), "a forecast is one of"),
+        (("list", "--from", "2026-01-01", "--to", "2026-06-30", "--by", "band"), "--by-month"),
+        (
+            ("list", "--from", "2026-01-01", "--to", "2026-06-30", "--by-month", "--by", "x"),
+            "--by must be one of owner, band",
+        ),
         (("forecast", "G1", "2026-03-14", "--status", "likely"), "next renewal is on 2026-03-15"),
         (("forecast", "999999", "2026-03-15", "--status", "likely"), "No account with id"),
     ],
@@ -206,3 +231,15 @@ def test_bad_input_is_one_sentence_and_exit_2(
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_merge_moves_the_forecasts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from banso.flows.merge import merge_accounts
+
+    ids = _world(monkeypatch)
+    with session_scope() as s:
+        pipeline.set_forecast(s, ids["G2"], NEXT, "at_risk", "予算削減")
+    with session_scope() as s:
+        merge_accounts(s, ids["G1"], ids["G2"])
+    with session_scope() as s:
+        assert [f.status for f in pipeline.forecast_history(s, ids["G1"], NEXT)] == ["at_risk"]

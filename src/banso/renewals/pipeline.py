@@ -451,17 +451,36 @@ def pipeline(
     return rows
 
 
-def by_month(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The risk-weighted forecast per month of the rows: Σ mrr_due, Σ expected_mrr; for a month
-    that is over, the MRR actually renewed (§5: due − lost) of those renewals and the
-    difference actual − expected."""
-    months: dict[date, dict[str, Any]] = {}
+BY_MONTH_GROUPS = {"owner": "owner", "band": "health_band"}
+"""``by_month`` groups: the option value and the pipeline column it splits by."""
+
+
+def by_month(
+    session: Session, rows: list[dict[str, Any]], by: str | None = None
+) -> list[dict[str, Any]]:
+    """The risk-weighted forecast per month (and ``owner`` or ``band`` when ``by`` says) of the
+    rows: Σ mrr_due, Σ expected_mrr; for a month that is over, the MRR actually renewed (§5:
+    due − lost, per account and month) of those renewals and the difference actual − expected.
+    """
+    if by is not None and by not in BY_MONTH_GROUPS:
+        raise BansoError(
+            _(
+                "--by must be one of {choices}, not {value!r}.",
+                choices=", ".join(BY_MONTH_GROUPS),
+                value=by,
+            )
+        )
+    column = BY_MONTH_GROUPS[by] if by is not None else None
+    groups: dict[tuple[date, Any], dict[str, Any]] = {}
+    members: dict[tuple[date, Any], set[int]] = defaultdict(set)
     for r in rows:
         m = r["renewal_date"].replace(day=1)
-        acc = months.setdefault(
-            m,
+        key = (m, r[column] if column else None)
+        acc = groups.setdefault(
+            key,
             {
                 "month": f"{m.year:04d}-{m.month:02d}",
+                **({by: key[1]} if by is not None else {}),
                 "renewals": 0,
                 "mrr_due": Fraction(0),
                 "expected_mrr": Fraction(0),
@@ -472,19 +491,21 @@ def by_month(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any
         acc["renewals"] += 1
         acc["mrr_due"] += r["mrr_due"]
         acc["expected_mrr"] += r["expected_mrr"] or 0
+        members[key].add(r["account_id"])
     unit = Fraction(10) ** contracts.minor_exponent(get_settings().reporting_currency)
-    for m, acc in months.items():
+    done: dict[date, list[Outcome]] = {}
+    for (m, _key), acc in groups.items():
         if not dates.month_over(m):
             continue
-        end = contracts.add_months(m, 1) - timedelta(days=1)
-        wanted = {r["account_id"] for r in rows if r["renewal_date"].replace(day=1) == m}
+        if m not in done:
+            done[m] = outcomes(session, m, contracts.add_months(m, 1) - timedelta(days=1))
+        wanted = members[(m, _key)]
         actual = sum(
-            ((o.due - o.lost) / unit for o in outcomes(session, m, end) if o.account_id in wanted),
-            Fraction(0),
+            ((o.due - o.lost) / unit for o in done[m] if o.account_id in wanted), Fraction(0)
         )
         acc["actual_mrr"] = actual
         acc["variance"] = actual - acc["expected_mrr"]
-    return [months[m] for m in sorted(months)]
+    return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1] is None, str(k[1])))]
 
 
 def rounded(row: dict[str, Any]) -> dict[str, Any]:

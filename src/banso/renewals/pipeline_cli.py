@@ -48,15 +48,21 @@ def list_command(
         bool,
         typer.Option("--by-month", help="The risk-weighted forecast per month (Σ expected MRR)."),
     ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="With --by-month: split each month by owner or band."),
+    ] = None,
 ) -> None:
     """Renewals due from --from to --to: one row per account and renewal date, with health,
     the CSM's forecast, the probability of renewal and the expected MRR."""
     _format(fmt)
     pipeline.check_window(start, end)
+    if by is not None and not monthly:
+        raise BansoError(_("--by splits the month summary: give --by-month with it."))
     with session_scope() as session:
         rows = pipeline.pipeline(session, start, end)
         if monthly:
-            rows = pipeline.by_month(session, rows)
+            rows = pipeline.by_month(session, rows, by)
     out = [pipeline.rounded(r) for r in rows]
     if fmt == "json":
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -110,16 +116,24 @@ def _month_table(rows: list[dict[str, Any]]) -> None:
         typer.echo(_("No renewals fall in this window."))
         return
     table = Table(title=_("Risk-weighted renewal forecast by month"))
+    group = "owner" if "owner" in rows[0] else "band" if "band" in rows[0] else None
+    if group is not None:
+        table.add_column(_("owner") if group == "owner" else _("health"))
     for column in (
         _("month"), _("renewals"), _("MRR due"), _("expected MRR"), _("renewed MRR"),
         _("actual − expected"),
     ):  # fmt: skip
         table.add_column(column)
     for r in rows:
-        table.add_row(
+        cells = [
             r["month"], number(r["renewals"]), _money(r["mrr_due"]), _money(r["expected_mrr"]),
             _money(r["actual_mrr"]), _money(r["variance"]),
-        )  # fmt: skip
+        ]  # fmt: skip
+        if group == "band":
+            cells.insert(0, label(r["band"], "health_band") if r["band"] else "—")
+        elif group == "owner":
+            cells.insert(0, r["owner"] or "—")
+        table.add_row(*cells)
     console.print(table)
 
 
