@@ -52,6 +52,10 @@ def test_the_csm_sets_a_forecast_in_place(
         headers=HX,
     )  # fmt: skip
     assert bad.status_code == 200 and 'role="alert"' in bad.text
+    filtered = client.get("/renewals", params={"from": day, "to": day, "forecast": "commit"})
+    assert filtered.text.count('data-testid="renewal"') == 0
+    kept = client.get("/renewals", params={"from": day, "to": day, "forecast": "at_risk"})
+    assert kept.text.count('data-testid="renewal"') == 1
     ja = client.get("/renewals", params={"from": day, "to": day}, headers={"Accept-Language": "ja"})
     assert "更新パイプライン" in ja.text and "危険" in ja.text
 

@@ -51,12 +51,16 @@ def renewals_page(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     mine: bool = False,
+    band: Annotated[str, Query(pattern=r"^(green|yellow|red)?$")] = "",
+    forecast: Annotated[str, Query(pattern=r"^(commit|likely|at_risk|lost|none)?$")] = "",
 ) -> Response:
     """Renewals from ``from`` (default today) to ``to`` (default 90 days later)."""
     first = start or dates.today()
     last = end or first + timedelta(days=WINDOW_DAYS)
     owner_id = (user.team_member_id or -1) if mine else None
-    rows = pipeline.pipeline(session, first, last, owner_id=owner_id)
+    rows = pipeline.pipeline(
+        session, first, last, owner_id=owner_id, band=band or None, forecast=forecast or None
+    )
     months = pipeline.by_month(session, rows)
     context: dict[str, Any] = {
         "rows": [_row(user, r) for r in rows],
@@ -64,6 +68,8 @@ def renewals_page(
         "first": first,
         "last": last,
         "mine": mine,
+        "band": band,
+        "forecast": forecast,
         "forecasts": pipeline.FORECASTS,
     }
     return render(request, "renewals_pipeline.html", context)
