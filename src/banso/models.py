@@ -17,6 +17,7 @@ from banso.playbooks.models import (
     PlaybookFiring,
     Suppression,
 )
+from banso.renewals.models import RenewalForecast
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
@@ -39,6 +40,7 @@ __all__ = [
     "HealthCurrent",
     "HealthOverride",
     "ImportBatch",
+    "RenewalForecast",
     "ReportCache",
     "Subscription",
     "SurveyResponse",

@@ -150,6 +150,7 @@ def test_every_page_of_the_navigation_opens_without_errors(tab: Tab, site: Site)
         "Dashboard": "Dashboard",
         "Accounts": "Accounts",
         "My tasks": "My tasks",
+        "Renewals": "Renewals",
         "Metrics": "Metrics",
         "Health": "Health",
         "Data": "Data",

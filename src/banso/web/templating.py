@@ -28,6 +28,7 @@ NAV = (
     ("/book", "My book"),
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
+    ("/renewals", "Renewals"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
