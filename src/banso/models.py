@@ -17,6 +17,7 @@ from banso.playbooks.models import (
     PlaybookFiring,
     Suppression,
 )
+from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
@@ -30,6 +31,7 @@ __all__ = [
     "AccountIdentity",
     "AccountMerge",
     "AuditEntry",
+    "ChurnReason",
     "Activity",
     "Base",
     "Contact",

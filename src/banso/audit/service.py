@@ -39,6 +39,7 @@ ACTIONS = (
     "cta.task",
     "cta.comment",
     "cta.close",
+    "churn_reason.record",
 )
 
 
