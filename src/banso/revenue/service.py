@@ -145,9 +145,7 @@ def lost_by_account(
     (only accounts that lost MRR): month, account_id, churned_mrr, contraction_mrr (Fractions).
     """
     months = resolve_range(session, start, end, default_span=12)
-    prepared = _prepare(
-        session, engine, months, with_accounts=True, history_from=months.first - 1
-    )
+    prepared = _prepare(session, engine, months, with_accounts=True, history_from=months.first - 1)
     accounts = prepared.conn.table("accounts")
     keys = accounts.select(account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64"))
     d = prepared.scale.denominator
