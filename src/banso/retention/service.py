@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Account
 from banso.audit import service as audit
 from banso.dates import parse_month_option, today
-from banso.errors import BansoError, InvalidValue, NotFound
+from banso.errors import BansoError, ConfigRejected, InvalidValue, NotFound
 from banso.i18n import _
 from banso.labels import register
 from banso.retention.models import ChurnReason
@@ -90,6 +90,28 @@ def record_at_close(
         session, account_id, today().strftime("%Y-%m"), code, actor=actor, note=note,
         cta_id=cta_id,
     )  # fmt: skip
+
+
+def check_close_reason(outcome: str, code: str) -> None:
+    """A reason given when closing a CTA: only with the outcome churned, and a configured one."""
+    if outcome != "churned":
+        raise InvalidValue("reason", _("Give a churn reason only with the outcome churned."))
+    reasons = load_reasons()
+    if code not in reasons:
+        raise InvalidValue(
+            "reason",
+            _("Unknown churn reason {code!r}; use one of: {known}.", code=code,
+              known=", ".join(reasons)),
+        )  # fmt: skip
+
+
+def choices() -> list[tuple[str, str]]:
+    """The configured reasons as (code, label) for a form; none while the file is invalid (the
+    form then offers no reason, and ``churn-reasons list`` names the file's problems)."""
+    try:
+        return [(r.code, r.label()) for r in load_reasons().values()]
+    except ConfigRejected:
+        return []
 
 
 def latest_reasons(
