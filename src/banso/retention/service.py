@@ -65,7 +65,7 @@ def record(
               known=", ".join(reasons)),
         )  # fmt: skip
     if session.get(Account, account_id) is None:
-        raise NotFound(_("No account {id}.", id=account_id))
+        raise NotFound(_("There is no account with id {id}.", id=account_id))
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidValue("note", _("Write a note of at most {n} characters.", n=MAX_NOTE))
