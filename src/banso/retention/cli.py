@@ -127,7 +127,7 @@ def status(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=_("Goals"))
-    for heading in (_("Goal"), _("KPI"), _("Target"), _("Due"), _("Month"), _("Value"),
+    for heading in (_("Goal"), _("KPI"), _("Target value"), _("Due"), _("Month"), _("Value"),
                     _("Status"), _("Trend (12 months)")):  # fmt: skip
         table.add_column(heading)
     for row in rows:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from banso.config import get_settings
@@ -68,22 +68,18 @@ def _kpi(value: str) -> str:
     return value
 
 
+KpiKey = Annotated[str, AfterValidator(_kpi)]
+
+
 class GoalEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    kpi: str
+    kpi: KpiKey
     comparison: str
     target: str | float | int
     due: str
-    drivers: list[str] = Field(default_factory=list)
-
-    _check_kpi = field_validator("kpi")(_kpi)
-
-    @field_validator("drivers")
-    @classmethod
-    def _drivers(cls, v: list[str]) -> list[str]:
-        return [_kpi(d) for d in v]
+    drivers: list[KpiKey] = Field(default_factory=list)
 
     @field_validator("comparison")
     @classmethod
@@ -137,7 +133,7 @@ def parse_due(value: str, fiscal_year_start: int) -> int:
 @dataclass(frozen=True)
 class Goal:
     name: str
-    kpi: str
+    kpi: KpiKey
     comparison: str
     target: Fraction
     due: int
