@@ -106,3 +106,31 @@ def test_the_close_form_offers_the_reasons(
     assert closed.status_code in (200, 303), closed.text
     with session_scope() as s:
         assert s.scalars(select(ChurnReason.code)).one() == "champion_left"
+
+
+def test_the_churn_reasons_page_lists_losses_and_records_a_reason(
+    client: TestClient, world: World, sign_in  # type: ignore[no-untyped-def]
+) -> None:
+    churn_month = (company_today() - timedelta(days=135)).strftime("%Y-%m")
+    sign_in("viewer")
+    url = f"/metrics/churn-reasons?start={churn_month}&end={churn_month}"
+    page = client.get(url, headers={"Accept-Language": "ja"}).text
+    assert "理由未記録" in page and "50,000" in page and "Acme Japan K.K." in page
+    assert 'data-testid="record-reason"' not in page  # a viewer reads only
+    assert "目標ファイルがありません" in page
+    assert 'data-testid="churn-reasons-link"' in client.get("/metrics").text
+    token = sign_in("csm")
+    page = client.get(url).text
+    assert page.count('data-testid="record-reason"') == 1
+    done = client.post("/metrics/churn-reasons", data={
+        "csrf_token": token, "account_id": world.acme, "month": churn_month,
+        "reason": "business_decline", "note": "", "start": churn_month, "end": churn_month,
+    }, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    page = client.get(url).text
+    assert "Customer&#39;s business declining" in page or "Customer's business declining" in page
+    assert 'data-testid="record-reason"' not in page
+    refused = client.post("/metrics/churn-reasons", data={
+        "csrf_token": token, "account_id": world.acme, "month": churn_month, "reason": "nope"})
+    assert refused.status_code == 422
+    assert "Unknown churn reason" in refused.text

@@ -22,7 +22,6 @@ retention_api = APIRouter(prefix="/api", tags=["churn reasons and goals"])
 MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
 MONTH_HELP = "A month YYYY-MM from 1990-01 to ten years ahead."
 MONEY_KEYS = ("churned_mrr", "contraction_mrr", "lost_mrr")
-WRITER_ROLES = ("admin", "ops", "csm")
 MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)]
 
 
@@ -66,7 +65,7 @@ def api_record(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> RecordedOut:
     """Record why the account churned or contracted in ``month`` (a later one supersedes it)."""
-    if user.role not in WRITER_ROLES:
+    if user.role not in service.WRITER_ROLES:
         raise Forbidden
     entry = service.record(
         session, account_id, body.month, body.reason, actor=user.email, note=body.note

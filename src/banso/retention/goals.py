@@ -178,6 +178,7 @@ def goal_status(session: Session, engine: str = "duckdb") -> list[dict[str, Any]
             {
                 "goal": goal.name,
                 "kpi": goal.kpi,
+                "kind": KPIS[goal.kpi],
                 "comparison": goal.comparison,
                 "target": float(goal.target),
                 "due": month_label(goal.due),

@@ -29,6 +29,8 @@ from banso.revenue import service as revenue
 MAX_NOTE = 2000
 REPORT_BY = ("segment",)
 UNREASONED = "unreasoned"
+WRITER_ROLES = ("admin", "ops", "csm")
+"""The roles that record churn reasons (a viewer reads only)."""
 register("loss_kind", {"churn": "Churn", "contraction": "Contraction"})
 
 

@@ -47,6 +47,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
     from banso.retention.api import retention_api
+    from banso.retention.routes import retention_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
@@ -71,6 +72,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(usage_pages)
     app.include_router(users_pages)
     app.include_router(audit_pages)
+    app.include_router(retention_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
