@@ -45,6 +45,10 @@ def test_a_csm_records_a_reason_and_the_report_attributes_the_lost_mrr(
                       json={**body, "reason": "bored"})  # fmt: skip
     assert bad.status_code == 422
     assert "Unknown churn reason 'bored'" in bad.text
+    year_zero = client.post(f"/api/accounts/{world.acme}/churn-reasons", headers=csm,
+                            json={**body, "month": "0000-01"})  # fmt: skip
+    assert year_zero.status_code == 422
+    assert "Give a month from 1990-01" in year_zero.text
     made = client.post(f"/api/accounts/{world.acme}/churn-reasons", headers=csm, json=body)
     assert made.status_code == 201, made.text
     assert (made.json()["reason"], made.json()["recorded_by"]) == (

@@ -16,7 +16,7 @@ from banso.retention.reasons import load_reasons
 from banso.revenue.months import default_last_month
 from banso.users.models import User
 from banso.web.auth import Forbidden, current_user, db_session
-from banso.web.params import MAX_ID, month_range
+from banso.web.params import MAX_ID, month_parameter, month_range
 
 retention_api = APIRouter(prefix="/api", tags=["churn reasons and goals"])
 MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
@@ -67,8 +67,9 @@ def api_record(
     """Record why the account churned or contracted in ``month`` (a later one supersedes it)."""
     if user.role not in service.WRITER_ROLES:
         raise Forbidden
+    month = month_parameter(body.month, "month") or body.month
     entry = service.record(
-        session, account_id, body.month, body.reason, actor=user.email, note=body.note
+        session, account_id, month, body.reason, actor=user.email, note=body.note
     )
     return RecordedOut(**service.reason_out(entry))
 

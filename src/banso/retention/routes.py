@@ -16,7 +16,7 @@ from banso.retention import service
 from banso.revenue.months import default_last_month
 from banso.users.models import User
 from banso.web.auth import Forbidden, current_user, db_session
-from banso.web.params import MAX_ID, month_range
+from banso.web.params import MAX_ID, month_parameter, month_range
 from banso.web.templating import render
 
 retention_pages = APIRouter(include_in_schema=False)
@@ -69,6 +69,7 @@ def record_reason(
 ) -> Response:
     if user.role not in service.WRITER_ROLES:
         raise Forbidden
+    month = month_parameter(month, "month") or month
     service.record(session, account_id, month, reason, actor=user.email, note=note)
     return RedirectResponse(f"{PAGE}?start={start}&end={end}", status_code=303)
 
