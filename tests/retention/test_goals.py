@@ -80,7 +80,12 @@ def test_goal_status_from_the_revenue_report(
     ]  # fmt: skip
     assert [d["kpi"] for d in renewal["drivers"]] == ["renewal_due_mrr", "renewal_churned_mrr"]
     assert [t["value"] for t in goals[1]["trend"]][-6:] == [
-        110000.0, 225000.0, 205000.0, 215000.0, 200000.0, 215000.0
+        110000.0,
+        225000.0,
+        205000.0,
+        215000.0,
+        200000.0,
+        215000.0,
     ]
     revenue = cli("metrics", "revenue", "--from", "2023-07", "--to", "2024-06")
     wanted = json.loads(revenue.stdout)

@@ -52,7 +52,8 @@ def test_a_csm_records_a_reason_and_the_report_attributes_the_lost_mrr(
     made = client.post(f"/api/accounts/{world.acme}/churn-reasons", headers=csm, json=body)
     assert made.status_code == 201, made.text
     assert (made.json()["reason"], made.json()["recorded_by"]) == (
-        "cheaper_competitor", EMAILS["csm"]
+        "cheaper_competitor",
+        EMAILS["csm"],
     )
     report = client.get(f"/api/churn-reasons/report?{query}&by=segment", headers=viewer)
     assert report.json() == [
@@ -86,13 +87,19 @@ def test_closing_a_cta_as_churned_records_the_reason(client: TestClient, world: 
     with session_scope() as s:
         stored = s.scalars(select(ChurnReason)).one()
         assert (stored.account_id, stored.month, stored.code, stored.note, stored.cta_id) == (
-            world.midori, company_today().strftime("%Y-%m"), "roi", "高い", cta_id
+            world.midori,
+            company_today().strftime("%Y-%m"),
+            "roi",
+            "高い",
+            cta_id,
         )
         assert stored.recorded_by == EMAILS["admin"]
 
 
 def test_the_close_form_offers_the_reasons(
-    client: TestClient, world: World, sign_in  # type: ignore[no-untyped-def]
+    client: TestClient,
+    world: World,
+    sign_in,  # type: ignore[no-untyped-def]
 ) -> None:
     token = sign_in("csm")
     made = client.post("/ctas", data={"csrf_token": token, "account_id": world.yamada,
@@ -113,7 +120,9 @@ def test_the_close_form_offers_the_reasons(
 
 
 def test_the_churn_reasons_page_lists_losses_and_records_a_reason(
-    client: TestClient, world: World, sign_in  # type: ignore[no-untyped-def]
+    client: TestClient,
+    world: World,
+    sign_in,  # type: ignore[no-untyped-def]
 ) -> None:
     churn_month = (company_today() - timedelta(days=135)).strftime("%Y-%m")
     sign_in("viewer")
@@ -134,7 +143,14 @@ def test_the_churn_reasons_page_lists_losses_and_records_a_reason(
     page = client.get(url).text
     assert "Customer&#39;s business declining" in page or "Customer's business declining" in page
     assert 'data-testid="record-reason"' not in page
-    refused = client.post("/metrics/churn-reasons", data={
-        "csrf_token": token, "account_id": world.acme, "month": churn_month, "reason": "nope"})
+    refused = client.post(
+        "/metrics/churn-reasons",
+        data={
+            "csrf_token": token,
+            "account_id": world.acme,
+            "month": churn_month,
+            "reason": "nope",
+        },
+    )
     assert refused.status_code == 422
     assert "Unknown churn reason" in refused.text
