@@ -30,6 +30,7 @@ from banso.ingest.cli import import_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.renewals.pipeline_cli import pipeline_app
+from banso.retention.cli import churn_reasons_app, goals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
 from banso.users.cli import users_app
@@ -53,6 +54,8 @@ app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.add_typer(audit_app, name="audit")
 app.add_typer(pipeline_app, name="renewals")
+app.add_typer(churn_reasons_app, name="churn-reasons")
+app.add_typer(goals_app, name="goals")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -18,6 +18,7 @@ from banso.playbooks.models import (
     Suppression,
 )
 from banso.renewals.models import RenewalForecast
+from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
 from banso.support.models import Ticket
@@ -31,6 +32,7 @@ __all__ = [
     "AccountIdentity",
     "AccountMerge",
     "AuditEntry",
+    "ChurnReason",
     "Activity",
     "Base",
     "Contact",

@@ -40,6 +40,7 @@ ACTIONS = (
     "cta.comment",
     "cta.close",
     "renewal.forecast",
+    "churn_reason.record",
 )
 
 

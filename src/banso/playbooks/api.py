@@ -118,6 +118,12 @@ class CtaChange(_Body):
 class CloseIn(_Body):
     outcome: Outcome
     note: str | None = Field(default=None, max_length=ctas.MAX_COMMENT)
+    reason: str | None = Field(
+        default=None,
+        max_length=64,
+        description="With the outcome churned: a churn reason code (GET /api/churn-reasons); "
+        "recorded for the account and the month of closing.",
+    )
 
 
 class TaskChange(_Body):
@@ -279,7 +285,7 @@ def api_close_cta(
 ) -> CtaOut:
     """Close an open CTA with an outcome."""
     writer = _writer(user)
-    _guarded(lambda: ctas.close(session, cta_id, body.outcome, writer, body.note))
+    _guarded(lambda: ctas.close(session, cta_id, body.outcome, writer, body.note, body.reason))
     session.flush()
     return _one(session, cta_id)
 

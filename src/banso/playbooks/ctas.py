@@ -40,6 +40,7 @@ from banso.playbooks.models import (
     CtaEvent,
     CtaTask,
 )
+from banso.retention import service as churn_reasons
 from banso.team.models import TeamMember
 from banso.users.models import User
 
@@ -420,8 +421,10 @@ def close(
     outcome: str,
     actor: str | Writer,
     note: str | None = None,
+    reason: str | None = None,
 ) -> Cta:
-    """Close an open CTA with one of ``CTA_OUTCOMES``."""
+    """Close an open CTA with one of ``CTA_OUTCOMES``; closed as ``churned``, with the churn
+    ``reason`` the CSM gives (recorded by :mod:`banso.retention` for the month of closing)."""
     writer = actor if isinstance(actor, Writer) else Writer(actor)
     if outcome not in CTA_OUTCOMES:
         raise InvalidValue(
@@ -429,6 +432,9 @@ def close(
             _("Unknown outcome {outcome!r}; use one of: {known}.", outcome=outcome,
               known=", ".join(CTA_OUTCOMES)),
         )  # fmt: skip
+    reason = (reason or "").strip() or None
+    if reason is not None:
+        churn_reasons.check_close_reason(outcome, reason)
     cta = _get(session, cta_id)
     if cta.status != "open":
         raise BansoError(_("CTA {id} is already closed.", id=cta_id))
@@ -443,6 +449,10 @@ def close(
     cta.snoozed_until = None
     _audit(session, cta, writer.email, "closed", {"outcome": outcome, "note": note})
     audit.record(session, "cta.close", f"cta:{cta.id}", actor=writer.email, outcome=outcome)
+    if reason is not None:
+        churn_reasons.record_at_close(
+            session, cta.account_id, reason, actor=writer.email, note=note, cta_id=cta.id
+        )
     return cta
 
 
@@ -873,6 +883,11 @@ class CtaSection:
     types: tuple[str, ...] = CTA_TYPES
     priorities: tuple[str, ...] = CTA_PRIORITIES
     outcomes: tuple[str, ...] = CTA_OUTCOMES
+
+    @property
+    def churn_reasons(self) -> list[tuple[str, str]]:
+        """The churn reasons the close form offers with the outcome churned (code, label)."""
+        return churn_reasons.choices()
 
     @property
     def counts_text(self) -> str:

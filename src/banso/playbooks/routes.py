@@ -171,9 +171,11 @@ def close_cta(
     note: Annotated[str, Form(max_length=ctas.MAX_COMMENT)] = "",
     view: ViewField = "tasks",
     everyone: Annotated[str, Form(max_length=5)] = "",
+    reason: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    writer = _writer(user)
     return _act(request, session, user, cta_id, view, everyone,
-                lambda: ctas.close(session, cta_id, outcome, _writer(user), note))  # fmt: skip
+                lambda: ctas.close(session, cta_id, outcome, writer, note, reason))  # fmt: skip
 
 
 def _act(

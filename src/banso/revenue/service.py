@@ -131,6 +131,42 @@ def revenue_report(
     return RevenueReport(months, prepared.currency, rows, by)
 
 
+def lost_by_account(
+    session: Session,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    engine: str = "duckdb",
+) -> tuple[MonthRange, str, list[Row]]:
+    """Spec §3 churned and contraction MRR per account and month of ``start..end``, exact.
+
+    The same :func:`metrics.movements` as :func:`revenue_report`, keyed by the account, so the
+    per-account amounts of a month add up to its ``churned_mrr`` and ``contraction_mrr``. Rows
+    (only accounts that lost MRR): month, account_id, churned_mrr, contraction_mrr (Fractions).
+    """
+    months = resolve_range(session, start, end, default_span=12)
+    prepared = _prepare(session, engine, months, with_accounts=True, history_from=months.first - 1)
+    accounts = prepared.conn.table("accounts")
+    keys = accounts.select(account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64"))
+    d = prepared.scale.denominator
+    rows: list[Row] = []
+    for record in _records(metrics.movements(prepared.snapshot, keys, months.last)):
+        m = int(record["month_idx"])
+        churned, shrank = _int(record["churned_mrr"]), _int(record["contraction_mrr"])
+        if m < months.first or not (churned or shrank) or record["key"] is None:
+            continue
+        rows.append(
+            {
+                "month": month_label(m),
+                "account_id": int(record["key"]),
+                "churned_mrr": Fraction(churned, d),
+                "contraction_mrr": Fraction(shrank, d),
+            }
+        )
+    rows.sort(key=lambda r: (r["month"], r["account_id"]))
+    return months, prepared.currency, rows
+
+
 def cohort_report(
     session: Session,
     *,

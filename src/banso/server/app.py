@@ -48,6 +48,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.playbooks.routes import tasks_pages
     from banso.renewals.api import renewals_api
     from banso.renewals.routes import renewals_pages
+    from banso.retention.api import retention_api
+    from banso.retention.routes import retention_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
@@ -73,11 +75,13 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(usage_pages)
     app.include_router(users_pages)
     app.include_router(audit_pages)
+    app.include_router(retention_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
     app.include_router(ctas_api)
     app.include_router(renewals_api)
+    app.include_router(retention_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
