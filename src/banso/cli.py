@@ -29,6 +29,7 @@ from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
+from banso.renewals.cli import renewals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
 from banso.users.cli import users_app
@@ -44,6 +45,7 @@ app.add_typer(import_app, name="import")
 accounts_app.command("merge")(merge_command)  # a merge moves every domain's rows: a flow
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(renewals_app, name="renewals")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
