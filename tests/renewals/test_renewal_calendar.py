@@ -44,9 +44,7 @@ def test_calendar_equals_metrics_revenue_on_every_worked_example(cli, name: str)
         if spec["renewal_churn_rate"] is None:
             assert got["renewal_churn_rate"] is None
         else:
-            assert got["renewal_churn_rate"] == pytest.approx(
-                spec["renewal_churn_rate"], abs=1e-6
-            )
+            assert got["renewal_churn_rate"] == pytest.approx(spec["renewal_churn_rate"], abs=1e-6)
         assert got["mrr_renewed"] == pytest.approx(got["mrr_due"] - got["mrr_lost"], abs=0.01)
         assert (got["lines_due"] == 0) == (got["mrr_due"] == 0 and got["accounts_due"] == 0)
     # and exactly the service function's exact values
@@ -150,10 +148,16 @@ def test_future_months_take_the_contracts_as_they_stand(cli, future_world: None)
     with session_scope() as session:
         report = revenue_report(session, start="2026-11", end="2027-02")
     assert [r["renewal_due_mrr"] for r in report.rows] == [
-        Fraction(130000), Fraction(130000), Fraction(80000), Fraction(30000)
+        Fraction(130000),
+        Fraction(130000),
+        Fraction(80000),
+        Fraction(30000),
     ]
     assert [r["renewal_churned_mrr"] for r in report.rows] == [
-        Fraction(100000), Fraction(0), Fraction(50000), Fraction(0)
+        Fraction(100000),
+        Fraction(0),
+        Fraction(50000),
+        Fraction(0),
     ]
 
 
