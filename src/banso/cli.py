@@ -32,6 +32,7 @@ from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.renewals.cli import renewals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
+from banso.targets.cli import targets_app
 from banso.users.cli import users_app
 
 app = typer.Typer(
@@ -46,6 +47,7 @@ accounts_app.command("merge")(merge_command)  # a merge moves every domain's row
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(renewals_app, name="renewals")
+app.add_typer(targets_app, name="targets")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")

@@ -15,6 +15,7 @@ from banso.dates import MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.labels import label
 from banso.renewals.calendar import (
     BREAKDOWNS,
     CALENDAR_KPIS,
@@ -100,10 +101,16 @@ def print_calendar(report: RenewalCalendar, console: Console) -> None:
     for kpi in CALENDAR_KPIS[1:]:
         table.add_column(kpi.label(), justify="right", no_wrap=True)
     for row in report.rows:
-        key = [] if report.by is None else [str(row[report.by] or "-")]
+        key = [] if report.by is None else [_key_text(report.by, row[report.by])]
         cells = [kpi_cell(kpi, row[kpi.key], report.currency) for kpi in CALENDAR_KPIS[1:]]
         table.add_row(month_text(row["month"]), *key, *cells)
     print_wide(console, table)
+
+
+def _key_text(by: str, value: str | None) -> str:
+    if by == "touch":
+        return label(value, "touch_model")
+    return value or "—"
 
 
 BY_LABELS = {
