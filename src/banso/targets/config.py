@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,6 +53,9 @@ class Team(_Strict):
     """New-order MRR one head wins in a month, per product."""
     seasonal_weights: dict[int, Decimal] = Field(default_factory=dict)
     """Calendar month (1-12) → weight of both targets (default 1)."""
+    members: list[str] = Field(default_factory=list)
+    """The team's CSMs (team member emails): their accounts' actuals count for the team
+    (``banso targets actual --by team|owner``)."""
 
     @field_validator("headcount_by_month")
     @classmethod
@@ -70,6 +74,15 @@ class Team(_Strict):
             if weight < 0:
                 raise ValueError("a seasonal weight is 0 or more")
         return value
+
+    def per_head(self, month: int) -> tuple[Fraction, Fraction]:
+        """(expansion, new) target of one head in month index ``month``: per-head
+        productivity × products × the seasonal weight of its calendar month."""
+        factor = self.products * Fraction(self.weight(month % 12 + 1))
+        return (
+            Fraction(self.expansion_mrr_per_head) * factor,
+            Fraction(self.new_mrr_per_head) * factor,
+        )
 
     def heads(self, month: str) -> int:
         return self.headcount_by_month.get(month, self.headcount)
@@ -99,6 +112,9 @@ class Targets(_Strict):
         names = [t.name for t in value]
         if len(set(names)) != len(names):
             raise ValueError("each team name appears once")
+        members = [m.lower() for t in value for m in t.members]
+        if len(set(members)) != len(members):
+            raise ValueError("a member belongs to one team only")
         return value
 
 

@@ -120,27 +120,8 @@ def build_targets(
             rate, basis = pooled, BASIS_POOLED
         else:
             rate, basis = Fraction(0), BASIS_NONE
-        calendar_month = m % 12 + 1
-        expansion = sum(
-            (
-                Fraction(t.heads(label))
-                * Fraction(t.expansion_mrr_per_head)
-                * t.products
-                * Fraction(t.weight(calendar_month))
-                for t in targets.teams
-            ),
-            Fraction(0),
-        )
-        new = sum(
-            (
-                Fraction(t.heads(label))
-                * Fraction(t.new_mrr_per_head)
-                * t.products
-                * Fraction(t.weight(calendar_month))
-                for t in targets.teams
-            ),
-            Fraction(0),
-        )
+        expansion = sum((t.heads(label) * t.per_head(m)[0] for t in targets.teams), Fraction(0))
+        new = sum((t.heads(label) * t.per_head(m)[1] for t in targets.teams), Fraction(0))
         renewal = due * (1 - rate)
         rows.append(
             {
