@@ -140,3 +140,39 @@ def test_a_year_without_data_and_a_bad_file_exit_2(cli, world: None, banso_home:
     path.unlink()
     missing = cli("targets", "build", "--fiscal-year", "2026")
     assert missing.exit_code == 2 and "No targets file at" in missing.stderr
+
+
+def test_plan_vs_actual_by_month_and_team(cli, world: None) -> None:  # type: ignore[no-untyped-def]
+    result = cli("targets", "actual", "--fiscal-year", "2025", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["month"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 12
+    # June 2025: 250,000 due (plan: nothing was ever due before, rate 0), Q's 200,000 lost
+    assert rows["2025-06"] == {
+        "month": "2025-06",
+        "renewal_target": 250000.0,
+        "renewal_actual": 50000.0,
+        "expansion_target": 44000.0,
+        "expansion_actual": 0.0,
+        "new_target": 22500.0,
+        "new_actual": 0.0,
+        "total_target": 316500.0,
+        "total_actual": 50000.0,
+        "attainment": 0.157978,
+    }
+    # September 2025: S is new business (§3 new_mrr 300,000)
+    assert rows["2025-09"]["new_actual"] == 300000.0
+    assert rows["2025-09"]["attainment"] == 4.511278
+    assert rows["2026-03"]["expansion_target"] == 64000.0  # the March weight
+    by_team = cli("targets", "actual", "--fiscal-year", "2025", "--by", "team", "--format", "json")
+    assert by_team.exit_code == 0, by_team.stderr
+    june = [r for r in json.loads(by_team.stdout) if r["month"] == "2025-06"]
+    assert [(r["team"], r["expansion_target"], r["renewal_actual"]) for r in june] == [
+        ("Enterprise", 40000.0, 0.0),
+        ("SMB", 4000.0, 0.0),
+        (None, 0.0, 50000.0),  # no owner is in a team in this world
+    ]
+    assert sum(r["total_target"] for r in june) == 316500.0
+    future = cli("targets", "actual", "--fiscal-year", "2027")
+    assert future.exit_code == 2
+    assert "No month of fiscal year 2027 is over yet" in future.stderr
