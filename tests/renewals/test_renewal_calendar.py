@@ -200,3 +200,23 @@ def test_bad_input_is_one_sentence_and_exit_2(  # type: ignore[no-untyped-def]
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_calendar_equals_metrics_revenue_on_postgres(cli, pg_url: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").exit_code == 0
+    imported = cli("import", "subscriptions", str(EXAMPLES / name / "subscriptions.csv"))
+    assert imported.exit_code == 0, imported.stderr
+    want = json.loads((EXAMPLES / name / "expected_revenue.json").read_text(encoding="utf-8"))
+    first, last = want[0]["month"], want[-1]["month"]
+    with session_scope() as session:
+        report = revenue_report(session, start=first, end=last, engine="postgres")
+        calendar = renewal_calendar(session, start=first, end=last, engine="postgres")
+        duck = renewal_calendar(session, start=first, end=last)
+    assert calendar.rows == duck.rows
+    for exact, row in zip(report.rows, calendar.rows, strict=True):
+        assert (row["mrr_due"], row["mrr_lost"]) == (
+            exact["renewal_due_mrr"],
+            exact["renewal_churned_mrr"],
+        )
