@@ -46,6 +46,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.ingest.routes import data_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
+    from banso.renewals.routes import renewal_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
@@ -66,6 +67,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(health_pages)
     app.include_router(tasks_pages)
     app.include_router(metrics_pages)
+    app.include_router(renewal_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
     app.include_router(users_pages)
