@@ -46,7 +46,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.ingest.routes import data_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
-    from banso.renewals.routes import renewal_pages
+    from banso.renewals.calendar_routes import renewal_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
     from banso.usage.routes import usage_pages
