@@ -49,6 +49,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.renewals.calendar_routes import renewal_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
+    from banso.targets.routes import targets_pages
     from banso.usage.routes import usage_pages
     from banso.web.routes import pages
 
@@ -68,6 +69,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(tasks_pages)
     app.include_router(metrics_pages)
     app.include_router(renewal_pages)
+    app.include_router(targets_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
     app.include_router(users_pages)
