@@ -46,9 +46,11 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.ingest.routes import data_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
+    from banso.renewals.calendar_api import renewals_api
     from banso.renewals.calendar_routes import renewal_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
+    from banso.targets.api import targets_api
     from banso.targets.routes import targets_pages
     from banso.usage.routes import usage_pages
     from banso.web.routes import pages
@@ -78,6 +80,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(events_api)
     app.include_router(metrics_api)
     app.include_router(ctas_api)
+    app.include_router(renewals_api)
+    app.include_router(targets_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
