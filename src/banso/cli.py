@@ -29,10 +29,12 @@ from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
+from banso.renewals.cli import renewals_app
 from banso.renewals.pipeline_cli import pipeline_app
 from banso.retention.cli import churn_reasons_app, goals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
+from banso.targets.cli import targets_app
 from banso.users.cli import users_app
 
 app = typer.Typer(
@@ -46,6 +48,10 @@ app.add_typer(import_app, name="import")
 accounts_app.command("merge")(merge_command)  # a merge moves every domain's rows: a flow
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(metrics_app, name="metrics")
+# one `banso renewals` group: the calendar and the pipeline (list, forecast)
+renewals_app.registered_commands += pipeline_app.registered_commands
+app.add_typer(renewals_app, name="renewals")
+app.add_typer(targets_app, name="targets")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")
@@ -53,7 +59,6 @@ app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.add_typer(audit_app, name="audit")
-app.add_typer(pipeline_app, name="renewals")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")
 app.command("run")(run)

@@ -43,7 +43,7 @@ def test_generated_requests_get_no_5xx_and_conform_to_the_schema(
     app = create_app()
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 25  # + 4 renewal and 5 churn reason / goal operations
+    assert len(operations) == 27  # + 4 renewal, 5 churn reason / goal, the calendar, the targets
     sent: dict[str, int] = {}
     with TestClient(app) as client:
         # the admin's browser session (a cookie, and the CSRF header for unsafe methods)

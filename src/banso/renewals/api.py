@@ -6,7 +6,7 @@ admin and ops any account, a CSM the accounts they own, a viewer none (403); eac
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,9 +17,11 @@ from banso.accounts.models import Account
 from banso.errors import InvalidValue, NotFound
 from banso.i18n import _
 from banso.renewals import pipeline
+from banso.renewals.calendar import renewal_calendar, rounded
+from banso.revenue.months import with_completeness
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
-from banso.web.params import MAX_ID, UtcDateTime, owner_parameter
+from banso.web.params import MAX_ID, UtcDateTime, month_range, owner_parameter
 
 renewals_api = APIRouter(prefix="/api", tags=["renewals"])
 AccountId = Annotated[int, Path(ge=1, le=MAX_ID, description="The account's id.")]
@@ -168,3 +170,40 @@ def api_forecast_history(
         ForecastOut.model_validate(r, from_attributes=True)
         for r in pipeline.forecast_history(session, account_id, renewal_date)
     ]
+
+
+# ---------------------------------------------------------------- the renewal calendar
+MONTH_PATTERN = r"^[0-9]{4}-[0-9]{2}$"
+MONTH_HELP = "A month YYYY-MM from 1990-01 to ten years ahead."
+
+
+class CalendarOut(BaseModel):
+    currency: str
+    months: list[dict[str, Any]] = Field(
+        description="One row per month (and key) with month, [the --by key,] lines_due, "
+        "accounts_due, mrr_due, mrr_renewed, mrr_lost (money rounded to 2 decimals) and "
+        "renewal_churn_rate (6 decimals; null for the current month and later ones, and when "
+        "nothing was due). A month not yet over also has `complete: false`."
+    )
+
+
+@renewals_api.get("/renewals/calendar", response_model=CalendarOut)
+def api_calendar(
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    start: Annotated[str, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)],
+    end: Annotated[str, Query(pattern=MONTH_PATTERN, description=MONTH_HELP)],
+    by: Annotated[Literal["owner", "segment", "touch", "plan"] | None, Query()] = None,
+    min_term_months: Annotated[int, Query(ge=1, le=120)] = 1,
+) -> CalendarOut:
+    """MRR due for renewal, renewed and not renewed per month from ``start`` to ``end``, past
+    and future (spec §5; future months take the contracts as they stand today)."""
+    first, last = month_range(start, end)
+    assert first is not None and last is not None
+    report = renewal_calendar(
+        session, start=first, end=last, by=by, min_term_months=min_term_months
+    )
+    return CalendarOut(
+        currency=report.currency,
+        months=[with_completeness(rounded(r)) for r in report.rows],
+    )

@@ -380,6 +380,19 @@ def renewals(
     return amounts.group_by(group).aggregate(due=_total(amounts.due), lost=_total(amounts.lost))
 
 
+def renewal_counts(due: ir.Table, keys: ir.Table | None) -> ir.Table:
+    """Lines due (one per line and renewal date) and accounts with a line due, per month (and
+    key), from :func:`renewal_due_lines`. Columns: month_idx, [key,] lines_due, accounts_due."""
+    group = ["month_idx"]
+    rows = due
+    if keys is not None:
+        rows = due.left_join(keys, "account_id").select(due, keys.key)
+        group.append("key")
+    return rows.group_by(group).aggregate(
+        lines_due=rows.account_id.count(), accounts_due=rows.account_id.nunique()
+    )
+
+
 def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
     """Per cohort and month end: accounts with MRR > 0 and their MRR (spec §8).
 

@@ -190,3 +190,11 @@ def _print_wide(console: Console, table: Table) -> None:
 
 def _json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+kpi_cell = _cell
+"""A KPI value as the tables show it (for other reports built on these KPIs: the renewal
+calendar, the targets)."""
+
+print_wide = _print_wide
+"""Print a Rich table at its natural width when not on a terminal."""

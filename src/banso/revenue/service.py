@@ -107,6 +107,7 @@ def revenue_report(
     )
     last = months.last
     snapshot = prepared.snapshot
+    assert snapshot is not None
     aggregates = [
         metrics.movements(snapshot, keys, last),
         metrics.renewals(prepared.renewal_due(last), prepared.lines, prepared.fx, keys),
@@ -182,6 +183,7 @@ def cohort_report(
     prepared = _prepare(session, engine, months, with_accounts=False)
     counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     sizes: dict[int, int] = {}
+    assert prepared.snapshot is not None
     for record in _records(metrics.cohort_counts(prepared.snapshot, months.last)):
         cohort, m = int(record["cohort_idx"]), int(record["month_idx"])
         counts[cohort][m] = (_int(record["retained"]), _int(record["mrr"]))
@@ -192,6 +194,85 @@ def cohort_report(
         by_age = [counts[cohort].get(m, (0, 0)) for m in range(cohort, months.last + 1)]
         rows.extend(metrics.cohort_rows(month_label(cohort), sizes[cohort], by_age, prepared.scale))
     return CohortReport(months, prepared.currency, rows)
+
+
+@dataclass
+class RenewalMonths:
+    """MRR due for renewal and not renewed (spec §5) per month (and key), exact: rows of
+    ``month``, ``key``, ``lines_due``, ``accounts_due``, ``due``, ``lost`` (``Fraction`` major
+    units of ``currency``); every month of ``months`` has a row per key found."""
+
+    months: MonthRange
+    currency: str
+    rows: list[Row]
+
+
+def renewal_months(
+    session: Session,
+    months: MonthRange,
+    *,
+    engine: str = "duckdb",
+    by: str | None = None,
+    min_term_months: int = 1,
+) -> RenewalMonths:
+    """Spec §5's ``renewal_due_mrr`` and ``renewal_churned_mrr`` of every month of ``months``,
+    past or future, from the contracts as they stand (open-ended lines renew; a line whose
+    ``end_date`` is a renewal date is not renewed there), with the lines and accounts due.
+
+    The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_lines`,
+    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is an
+    account column (``plan``, ``segment``, ``industry``, ``touch_model``) or ``owner`` (the
+    owner's email). ``min_term_months``: only lines billed every that many months or more are
+    due; a line of any term that starts on a not-renewed line's end date still replaces it.
+    """
+    prepared = _prepare(
+        session,
+        engine,
+        months,
+        with_accounts=by is not None,
+        history_from=months.first,
+        with_snapshot=False,
+    )
+    keys = (
+        metrics.breakdown_keys(
+            prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
+        )
+        if by is not None
+        else None
+    )
+    lines = prepared.lines
+    if min_term_months > 1:
+        lines = lines.filter(lines.bpm >= min_term_months)
+    offsets = ibis.memtable(metrics.renewal_offsets(prepared.periods, prepared.span))
+    due = prepared.conn.materialize(
+        "renewal_due",
+        metrics.renewal_due_lines(lines, prepared.months, offsets, prepared.fx, months.last),
+    )
+    per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
+    for expr in (
+        metrics.renewals(due, prepared.lines, prepared.fx, keys),
+        metrics.renewal_counts(due, keys),
+    ):
+        for record in _records(expr):
+            group = (record.pop("month_idx"), record.pop("key", None))
+            per_group[group].update({k: _int(v) for k, v in record.items()})
+    group_keys = sorted({k for (_m, k) in per_group}, key=_key_order) if by else [None]
+    d = prepared.scale.denominator
+    rows: list[Row] = []
+    for m in range(months.first, months.last + 1):
+        for key in group_keys:
+            agg = per_group.get((m, key), {})
+            rows.append(
+                {
+                    "month": month_label(m),
+                    "key": key,
+                    "lines_due": agg.get("lines_due", 0),
+                    "accounts_due": agg.get("accounts_due", 0),
+                    "due": Fraction(agg.get("due", 0), d),
+                    "lost": Fraction(agg.get("lost", 0), d),
+                }
+            )
+    return RenewalMonths(months, prepared.currency, rows)
 
 
 def rounded(row: Mapping[str, Any]) -> Row:
@@ -224,7 +305,7 @@ class _Prepared:
     lines: ibis.Table
     months: ibis.Table
     fx: ibis.Table | None
-    snapshot: ibis.Table
+    snapshot: ibis.Table | None
     periods: list[int]
     span: int
 
@@ -243,10 +324,12 @@ def _prepare(
     with_accounts: bool,
     history_from: int | None = None,
     owner_id: int | None = None,
+    with_snapshot: bool = True,
 ) -> _Prepared:
     """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
     month ``history_from`` on when given, else from the first month of the data); with
-    ``owner_id``, of the lines of the accounts that team member owns only."""
+    ``owner_id``, of the lines of the accounts that team member owns only. Without
+    ``with_snapshot`` (the renewal calendar) the snapshot is not built."""
     check_engine(engine)
     first_data, _last = data_bounds(session)
     settings = get_settings()
@@ -293,7 +376,8 @@ def _prepare(
     }
     if with_accounts:
         tables["accounts"] = [
-            Account.__table__.c[n] for n in ("id", "plan", "segment", "industry", "owner_id")
+            Account.__table__.c[n]
+            for n in ("id", "plan", "segment", "industry", "owner_id", "touch_model")
         ]
         tables["team_members"] = [TeamMember.__table__.c[n] for n in ("id", "email")]
     conn = connect(
@@ -310,7 +394,11 @@ def _prepare(
         metrics.subscription_lines(conn.table("subscriptions"), scale),
         projection=True,
     )
-    snapshot = conn.materialize("mrr_snapshot", metrics.month_end_mrr(lines, months_t, fx))
+    snapshot = (
+        conn.materialize("mrr_snapshot", metrics.month_end_mrr(lines, months_t, fx))
+        if with_snapshot
+        else None
+    )
     span = months.last - min(first_data, months.first) + 1
     return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
 
