@@ -39,6 +39,9 @@ ACTIONS = (
     "cta.task",
     "cta.comment",
     "cta.close",
+    "opportunity.create",
+    "opportunity.update",
+    "opportunity.close",
 )
 
 
