@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,9 +23,6 @@ opportunities_app = typer.Typer(
 )
 console = Console()
 
-MONEY_KEYS = ("won_expected_mrr", "won_actual_expansion_mrr", "expansion_mrr")
-RATE_KEYS = ("upsell_rate", "cross_sell_rate")
-
 
 def _format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
     if value not in allowed:
@@ -35,16 +31,6 @@ def _format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
               value=value)
         )  # fmt: skip
     return value
-
-
-def rounded(row: dict[str, Any]) -> dict[str, Any]:
-    """Money half-to-even to 2 decimals, rates to 6 (like every KPI), as JSON numbers."""
-    out = dict(row)
-    for key in (*MONEY_KEYS, *RATE_KEYS):
-        value = row.get(key)
-        if value is not None:
-            out[key] = float(round(Fraction(value), 2 if key in MONEY_KEYS else 6))
-    return out
 
 
 @opportunities_app.command("add")
@@ -166,7 +152,9 @@ def report(
     their accounts that month, and the upsell and cross-sell rates."""
     _format(fmt)
     with session_scope() as session:
-        rows = [rounded(r) for r in service.report(session, start=start, end=end, engine=engine)]
+        rows = [
+            service.rounded(r) for r in service.report(session, start=start, end=end, engine=engine)
+        ]
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

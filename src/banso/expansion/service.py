@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Account
 from banso.audit.service import record
 from banso.config import get_settings
-from banso.errors import BansoError, ConfigRejected
+from banso.errors import BansoError, ConfigRejected, NotFound
 from banso.expansion.models import (
     CLOSED_STAGES,
     DEFAULT_STAGES,
@@ -103,7 +103,7 @@ def _money(value: int) -> int:
 def _account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise BansoError(_("No account with id {id}.", id=account_id))
+        raise NotFound(_("No account with id {id}.", id=account_id))
     return account
 
 
@@ -119,7 +119,7 @@ def _member(session: Session, email: str) -> TeamMember:
 def get(session: Session, opportunity_id: int) -> Opportunity:
     opportunity = session.get(Opportunity, opportunity_id)
     if opportunity is None:
-        raise BansoError(_("No opportunity with id {id}.", id=opportunity_id))
+        raise NotFound(_("No opportunity with id {id}.", id=opportunity_id))
     return opportunity
 
 
@@ -290,6 +290,7 @@ def list_opportunities(
     stage: str | None = None,
     owner_id: int | None = None,
     account_id: int | None = None,
+    opportunity_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Opportunities by close date (open ones without a date last), then id."""
     if status not in (None, "open", "closed"):
@@ -311,6 +312,8 @@ def list_opportunities(
         query = query.where(Opportunity.owner_id == owner_id)
     if account_id is not None:
         query = query.where(Opportunity.account_id == account_id)
+    if opportunity_id is not None:
+        query = query.where(Opportunity.id == opportunity_id)
     query = query.order_by(Opportunity.close_date.is_(None), Opportunity.close_date, Opportunity.id)
     return [as_dict(o, name, email) for o, name, email in session.execute(query).all()]
 
@@ -364,3 +367,18 @@ def report(
         )
     assert [r["month"] for r in rows] == months.labels()
     return rows
+
+
+MONEY_KEYS = ("won_expected_mrr", "won_actual_expansion_mrr", "expansion_mrr")
+RATE_KEYS = ("upsell_rate", "cross_sell_rate")
+
+
+def rounded(row: dict[str, Any]) -> dict[str, Any]:
+    """A report row as output: money half-to-even to 2 decimals, rates to 6 (like every KPI),
+    as JSON numbers."""
+    out = dict(row)
+    for key in (*MONEY_KEYS, *RATE_KEYS):
+        value = row.get(key)
+        if value is not None:
+            out[key] = float(round(Fraction(value), 2 if key in MONEY_KEYS else 6))
+    return out
