@@ -163,9 +163,9 @@ def test_a_closed_opportunity_does_not_change(cli) -> None:  # type: ignore[no-u
     cli("opportunities", "add", "1", "--kind", "seats")
     cli("opportunities", "close", "1", "--outcome", "lost", "--on", "2025-03-01")
     r = cli("opportunities", "update", "1", "--expected-mrr", "100")
-    assert (r.exit_code, "Opportunity 1 is closed (lost)" in r.stderr) == (2, True)
+    assert (r.exit_code, "Opportunity 1 is closed (Lost)" in r.stderr) == (2, True)
     r = cli("opportunities", "close", "1", "--outcome", "won")
-    assert (r.exit_code, "Opportunity 1 is already closed (lost)." in r.stderr) == (2, True)
+    assert (r.exit_code, "Opportunity 1 is already closed (Lost)." in r.stderr) == (2, True)
 
 
 def test_stages_come_from_expansion_yaml(banso_home: Path, cli) -> None:  # type: ignore[no-untyped-def]

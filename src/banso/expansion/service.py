@@ -29,6 +29,7 @@ from banso.expansion.models import (
     Opportunity,
 )
 from banso.i18n import _
+from banso.labels import label
 from banso.revenue import service as revenue
 from banso.revenue.contracts import minor_exponent
 from banso.team.models import TeamMember
@@ -207,7 +208,7 @@ def update(
     if opportunity.closed_at is not None:
         raise BansoError(
             _("Opportunity {id} is closed ({stage}); it can no longer change.",
-              id=opportunity.id, stage=opportunity.stage)
+              id=opportunity.id, stage=label(opportunity.stage, "opportunity_stage"))
         )  # fmt: skip
     changes: dict[str, Any] = {}
     new: dict[str, Any] = {
@@ -244,7 +245,7 @@ def close(
     if opportunity.closed_at is not None:
         raise BansoError(
             _("Opportunity {id} is already closed ({stage}).", id=opportunity.id,
-              stage=opportunity.stage)
+              stage=label(opportunity.stage, "opportunity_stage"))
         )  # fmt: skip
     before = opportunity.stage
     opportunity.stage = outcome
