@@ -109,3 +109,13 @@ def test_the_report_and_the_operations_are_in_openapi(client: TestClient, world:
     assert [r["month"] for r in rows.json()] == ["2025-01", "2025-02", "2025-03"]
     assert client.get("/api/opportunities/report?from=2025-04&to=2025-01",
                       headers=auth).status_code == 400  # fmt: skip
+
+
+def test_an_unknown_account_is_a_422_on_account_id(client: TestClient, world: World) -> None:
+    answer = client.post(
+        "/api/opportunities", headers=_token("csm"), json={"account_id": 999_999, "kind": "seats"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "account_id", "reason": "No account with id 999999."}
+    ]

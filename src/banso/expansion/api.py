@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from banso.dates import today
-from banso.errors import InvalidValue
+from banso.errors import InvalidValue, NotFound
 from banso.expansion import service
 from banso.i18n import _
 from banso.team.models import TeamMember
@@ -130,7 +130,11 @@ def api_create_opportunity(
     _user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> OpportunityOut:
-    """Open an opportunity by hand."""
+    """Open an opportunity by hand (an unknown account is a 422 on ``account_id``)."""
+    try:
+        service.get_account(session, body.account_id)
+    except NotFound as exc:
+        raise InvalidValue("account_id", str(exc)) from None
     o = service.add(
         session, body.account_id, body.kind, expected_mrr=body.expected_mrr, stage=body.stage,
         close_date=body.close_date, owner=_email(session, body.owner_id), notes=body.notes,

@@ -101,7 +101,7 @@ def _money(value: int) -> int:
     return value
 
 
-def _account(session: Session, account_id: int) -> Account:
+def get_account(session: Session, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(_("No account with id {id}.", id=account_id))
@@ -136,7 +136,7 @@ def add(
     notes: str | None = None,
 ) -> Opportunity:
     """Open an opportunity by hand; the owner defaults to the account's owner."""
-    account = _account(session, account_id)
+    account = get_account(session, account_id)
     opportunity = Opportunity(
         account_id=account.id,
         kind=_kind(kind),
