@@ -42,6 +42,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.admin.routes import audit_pages, users_pages
     from banso.dashboard.routes import dashboard_pages
     from banso.expansion.api import opportunities_api
+    from banso.expansion.routes import expansion_pages
     from banso.health.routes import health_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
@@ -66,6 +67,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(data_pages)
     app.include_router(health_pages)
     app.include_router(tasks_pages)
+    app.include_router(expansion_pages)
     app.include_router(metrics_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)

@@ -28,6 +28,7 @@ NAV = (
     ("/book", "My book"),
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
+    ("/expansion", "Expansion"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
