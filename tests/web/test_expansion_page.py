@@ -34,7 +34,8 @@ def test_a_csm_opens_and_closes_an_opportunity_from_the_page(
     page = client.get("/expansion", headers={"Accept-Language": "en"}).text
     assert page.count('data-testid="opportunity"') == 2
     assert "株式会社山田製作所" in page and "Cross-sell" in page and "¥120,000" in page
-    filtered = client.get("/expansion?kind=seats", headers={"Accept-Language": "en"}).text
+    everyone = "/expansion?status=open&kind=seats&stage=&owner_id="  # the form's "All"
+    filtered = client.get(everyone, headers={"Accept-Language": "en"}).text
     assert filtered.count('data-testid="opportunity"') == 1 and "みどり商事株式会社" in filtered
     ja = client.get("/expansion?kind=cross_sell", headers={"Accept-Language": "ja"}).text
     assert "クロスセル" in ja and "確度確認済み" in ja and "拡大" in ja
@@ -58,8 +59,11 @@ def test_a_csm_opens_and_closes_an_opportunity_from_the_page(
         )
         assert list(actions) == ["opportunity.create", "opportunity.create", "opportunity.close"]
     assert client.get("/expansion").text.count('data-testid="opportunity"') == 1
-    won = client.get("/expansion?status=closed&stage=won").text
+    won = client.get(f"/expansion?status=closed&stage=won&owner_id={world.sato_member}").text
     assert won.count('data-testid="opportunity"') == 1
+    theirs = f"/expansion?status=closed&owner_id={world.tanaka_member}"
+    assert client.get(theirs).text.count('data-testid="opportunity"') == 0
+    assert client.get("/expansion?owner_id=x").status_code == 422
     bad = client.post("/expansion/opportunities",
                       data={"csrf_token": token, "account_id": world.yamada, "kind": "seats",
                             "stage": "nope"})  # fmt: skip

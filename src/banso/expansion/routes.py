@@ -41,8 +41,10 @@ def expansion_page(
     status: Annotated[str, Query(pattern=r"^(open|closed|)$")] = "open",
     kind: Annotated[str, Query(pattern=r"^(upsell|cross_sell|seats|)$")] = "",
     stage: Annotated[str, Query(max_length=32)] = "",
-    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    owner: Annotated[str, Query(alias="owner_id", pattern=r"^([1-9][0-9]{0,17})?$")] = "",
 ) -> Response:
+    """The list; the filter form sends an empty value for "All"."""
+    owner_id = int(owner) if owner else None
     rows = service.list_opportunities(
         session, status=status or None, kind=kind or None, stage=stage or None,
         owner_id=owner_id,
