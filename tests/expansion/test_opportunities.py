@@ -233,6 +233,12 @@ def test_replay_counts_the_opportunities_a_playbook_would_open(banso_home: Path,
     assert (result["totals"]["firings"], result["totals"]["opportunities"]) == (1, 1)
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Opportunity)) == 0
+    table = cli("playbooks", "replay", "--from", "2025-06-01", "--to", "2025-06-30")
+    assert table.exit_code == 0
+    row = next(line for line in table.stdout.splitlines() if line.startswith("│"))
+    assert [cell.strip() for cell in row.strip("│ ").split("│")][1:] == [
+        "1", "0", "0", "0", "0", "0", "0", "1", "1",
+    ]  # fmt: skip
 
 
 def test_a_bad_open_opportunity_action_names_file_line_and_field(banso_home: Path, cli) -> None:  # type: ignore[no-untyped-def]
