@@ -31,6 +31,7 @@ PAGES: dict[str, str] = {
     "/accounts": "/accounts",
     "/accounts/{account_id}": "/accounts/{yamada}",
     "/tasks": "/tasks?everyone=true",
+    "/expansion": "/expansion",
     "/book": "/book",
     "/metrics": "/metrics",
     "/health": "/health",
