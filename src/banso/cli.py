@@ -22,6 +22,7 @@ from banso.audit.cli import audit_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
+from banso.expansion.cli import opportunities_app
 from banso.flows.cli import merge_command, run
 from banso.health import snapshots
 from banso.health.cli import health_app
@@ -58,6 +59,7 @@ app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
+app.add_typer(opportunities_app, name="opportunities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")

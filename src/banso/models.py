@@ -5,6 +5,7 @@ from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
 from banso.db import Base
+from banso.expansion.models import Opportunity
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
 from banso.playbooks.models import (
@@ -41,6 +42,7 @@ __all__ = [
     "FxRate",
     "HealthCurrent",
     "HealthOverride",
+    "Opportunity",
     "ImportBatch",
     "RenewalForecast",
     "ReportCache",

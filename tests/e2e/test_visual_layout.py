@@ -32,6 +32,7 @@ PAGES: dict[str, str] = {
     "/accounts/{account_id}": "/accounts/{yamada}",
     "/tasks": "/tasks?everyone=true",
     "/renewals": "/renewals",
+    "/expansion": "/expansion",
     "/book": "/book",
     "/metrics": "/metrics",
     "/health": "/health",

@@ -41,6 +41,9 @@ ACTIONS = (
     "cta.close",
     "renewal.forecast",
     "churn_reason.record",
+    "opportunity.create",
+    "opportunity.update",
+    "opportunity.close",
 )
 
 

@@ -62,6 +62,15 @@ def run(
                     messages=ngettext("{n} message", "{n} messages", counts.messages),
                 )
             )
+        if counts.opportunities:
+            typer.echo(
+                ngettext(
+                    "{name}: {n} expansion opportunity opened.",
+                    "{name}: {n} expansion opportunities opened.",
+                    counts.opportunities,
+                    name=name,
+                )
+            )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
+from banso.expansion import service as expansion
 from banso.i18n import LANGUAGES, current_language
 from banso.playbooks import ctas, delivery, outbox
 from banso.playbooks.config import Action, Playbook, template_path
@@ -37,6 +38,8 @@ class ActionCounts:
     slack: int = 0
     webhooks: int = 0
     field_updates: int = 0
+    opportunities: int = 0
+    """Expansion opportunities opened (a repeat firing with one open opens none)."""
 
     def add(self, other: ActionCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -128,6 +131,17 @@ def apply(
                             "to": action.set_field.value,
                         }
                     )
+            elif action.open_opportunity is not None:
+                opportunity, created = expansion.open_from_playbook(
+                    session,
+                    account,
+                    action.open_opportunity.kind,
+                    action.open_opportunity.expected_mrr,
+                    row["day"],
+                    playbook.name,
+                )
+                counts.opportunities += created
+                taken.append({"opportunity": opportunity.id, "created": created})
             else:
                 message_context = _message_context(
                     playbook, account, row["day"], trigger, context, cta_row

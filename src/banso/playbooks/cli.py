@@ -71,14 +71,16 @@ def replay(
     table = Table(title=_("Replay {start} to {end}", start=first, end=last))
     for column in (
         _("playbook"), _("firings"), _("CTAs created"), _("CTAs updated"), _("emails"),
-        _("Slack"), _("webhooks"), _("field updates"), _("days with firings"),
+        _("Slack"), _("webhooks"), _("field updates"), _("opportunities"),
+        _("days with firings"),
     ):  # fmt: skip
         table.add_column(column, justify="left" if column == _("playbook") else "right")
     for r in results:
         t = r.totals
         table.add_row(
             r.playbook, str(t.firings), str(t.ctas_created), str(t.ctas_updated), str(t.emails),
-            str(t.slack), str(t.webhooks), str(t.field_updates), str(len(r.days)),
+            str(t.slack), str(t.webhooks), str(t.field_updates), str(t.opportunities),
+            str(len(r.days)),
         )  # fmt: skip
     console.print(table)
 

@@ -271,6 +271,19 @@ class SetFieldAction(_Strict):
         return self
 
 
+ACTION_KINDS = ("cta", "email", "slack", "webhook", "set_field", "open_opportunity")
+
+
+class OpenOpportunityAction(_Strict):
+    """Open an expansion opportunity (``banso.expansion``) at the first stage, owned by the
+    account's owner; while the playbook's opportunity of this kind is open on the account, a
+    repeat firing leaves it as it is."""
+
+    kind: Literal["upsell", "cross_sell", "seats"]
+    expected_mrr: int = Field(default=0, ge=0)
+    """Expected MRR in minor units of the reporting currency."""
+
+
 class Action(_Strict):
     """Exactly one of the action kinds."""
 
@@ -279,17 +292,21 @@ class Action(_Strict):
     slack: SlackAction | None = None
     webhook: WebhookAction | None = None
     set_field: SetFieldAction | None = None
+    open_opportunity: OpenOpportunityAction | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
-        given = [k for k in ("cta", "email", "slack", "webhook", "set_field") if getattr(self, k)]
+        given = [k for k in ACTION_KINDS if getattr(self, k)]
         if len(given) != 1:
-            raise ValueError("an action is exactly one of cta, email, slack, webhook, set_field")
+            raise ValueError(
+                "an action is exactly one of cta, email, slack, webhook, set_field,"
+                " open_opportunity"
+            )
         return self
 
     @property
     def kind(self) -> str:
-        for k in ("cta", "email", "slack", "webhook", "set_field"):
+        for k in ACTION_KINDS:
             if getattr(self, k) is not None:
                 return k
         raise AssertionError("validated to have one kind")

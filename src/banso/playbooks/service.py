@@ -219,6 +219,11 @@ def _simulate(
                 counts.webhooks += 1
             elif action.set_field is not None:
                 counts.field_updates += 1
+            elif action.open_opportunity is not None:
+                key = (account, f"opportunity:{action.open_opportunity.kind}")
+                if key not in open_ctas:  # like a CTA, taken to stay open to the end
+                    open_ctas.add(key)
+                    counts.opportunities += 1
     days = []
     for day in sorted(per_day):
         totals.add(per_day[day])

@@ -500,3 +500,28 @@ def _read_largest_totals(session: Session, reporting: str) -> list[tuple[str, in
             raise
         return [(reporting, 1, INT64_MAX + 1)]
     return [(currency, bpm, total) for currency, bpm, total in rows]
+
+
+def expansion_by_account(
+    session: Session,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    engine: str = "duckdb",
+) -> tuple[MonthRange, dict[tuple[str, int], Fraction]]:
+    """Spec §3's expansion MRR of each account in each month of ``start..end`` where it grew:
+    ``{(YYYY-MM, account_id): MRR(a, M) - MRR(a, M-1)}`` (exact, major units of the reporting
+    currency), from the same movements as :func:`revenue_report` (their sum over accounts is the
+    report's ``expansion_mrr``). The expansion report matches won opportunities against it."""
+    months = resolve_range(session, start, end, default_span=12)
+    prepared = _prepare(session, engine, months, with_accounts=False, history_from=months.first - 1)
+    snapshot = prepared.snapshot
+    keys = snapshot.select(account_id=snapshot.account_id, key=snapshot.account_id).distinct()
+    moved = metrics.movements(snapshot, keys, months.last)
+    moved = moved.filter((moved.month_idx >= months.first) & (moved.expansion_mrr > 0))
+    out: dict[tuple[str, int], Fraction] = {}
+    for record in _records(moved.select("month_idx", "key", "expansion_mrr")):
+        out[(month_label(record["month_idx"]), int(record["key"]))] = Fraction(
+            _int(record["expansion_mrr"]), prepared.scale.denominator
+        )
+    return months, out

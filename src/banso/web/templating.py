@@ -29,6 +29,7 @@ NAV = (
     ("/accounts", "Accounts"),
     ("/tasks", "My tasks"),
     ("/renewals", "Renewals"),
+    ("/expansion", "Expansion"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
