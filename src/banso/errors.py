@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from banso.i18n import _
+
 
 class BansoError(Exception):
     """An error the user can act on; its message is already translated."""
+
+
+def check_format(output: str, choices: Sequence[str]) -> None:
+    """A command's ``--format`` value, one of ``choices``; a BansoError naming them otherwise."""
+    if output not in choices:
+        raise BansoError(
+            _(
+                "Unknown format {format}; choose one of {choices}.",
+                format=output,
+                choices=", ".join(choices),
+            )
+        )
 
 
 class ImportProblem:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from banso.dates import MonthOption
 from banso.db import session_scope
-from banso.errors import BansoError
+from banso.errors import check_format
 from banso.i18n import _
 from banso.labels import label
 from banso.renewals.calendar import (
@@ -60,14 +60,7 @@ def calendar(
     output: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
 ) -> None:
     """MRR due for renewal, renewed and not renewed per month, past and future (spec §5)."""
-    if output not in FORMATS:
-        raise BansoError(
-            _(
-                "Unknown format {format}; choose one of {choices}.",
-                format=output,
-                choices=", ".join(FORMATS),
-            )
-        )
+    check_format(output, FORMATS)
     with session_scope() as session:
         report = renewal_calendar(
             session, start=start, end=end, by=by, min_term_months=min_term_months

@@ -16,7 +16,7 @@ from rich.table import Table
 from banso.audit.service import current_actor
 from banso.dates import MonthOption
 from banso.db import session_scope
-from banso.errors import BansoError
+from banso.errors import check_format
 from banso.i18n import _
 from banso.labels import label
 from banso.retention import goals as goals_service
@@ -93,7 +93,7 @@ def unreasoned(
     start: FromOption = None, end: ToOption = None, output: FormatOption = "table"
 ) -> None:
     """Accounts that churned or contracted (spec §3) with no reason recorded yet."""
-    _check_format(output)
+    check_format(output, FORMATS)
     with session_scope() as session:
         rows = service.unreasoned(session, start=start, end=end)
     keys = ["month", "account_id", "account_name", "segment", "kind", *MONEY_KEYS]
@@ -108,7 +108,7 @@ def report(
     output: FormatOption = "table",
 ) -> None:
     """Lost MRR (churned + contraction, spec §3) by month and reason; unreasoned as its own row."""
-    _check_format(output)
+    check_format(output, FORMATS)
     with session_scope() as session:
         rows = service.report(session, start=start, end=end, by=by)
     _print(rows, output, _("Lost MRR by reason"))
@@ -119,8 +119,7 @@ def status(
     output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Each goal's latest complete month's value, 12-month trend and whether it is on track."""
-    if output not in ("table", "json"):
-        _bad_format(output, ("table", "json"))
+    check_format(output, ("table", "json"))
     with session_scope() as session:
         rows = goals_service.goal_status(session)
     if output == "json":
@@ -186,13 +185,3 @@ def _cell(key: str, value: Any) -> str:
     return str(value)
 
 
-def _check_format(output: str) -> None:
-    if output not in FORMATS:
-        _bad_format(output, FORMATS)
-
-
-def _bad_format(output: str, choices: tuple[str, ...]) -> None:
-    raise BansoError(
-        _("Unknown format {format}; choose one of {choices}.", format=output,
-          choices=", ".join(choices))
-    )  # fmt: skip

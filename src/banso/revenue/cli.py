@@ -9,7 +9,7 @@ from rich.console import Console
 
 from banso.dates import EARLIEST_DAY, MonthOption
 from banso.db import session_scope
-from banso.errors import BansoError
+from banso.errors import BansoError, check_format
 from banso.i18n import _
 from banso.revenue import render, service
 from banso.revenue.fiscal import fiscal_summary
@@ -54,7 +54,7 @@ def revenue(
     ] = None,
 ) -> None:
     """Monthly MRR, movements, churn rates, renewal churn, NRR/GRR, ARPA, quick ratio, LTV."""
-    _check_format(output, render.FORMATS)
+    check_format(output, render.FORMATS)
     if by is not None and by not in BREAKDOWNS:
         raise BansoError(
             _(
@@ -82,7 +82,7 @@ def cohorts(
     engine: EngineOption = "duckdb",
 ) -> None:
     """Cohort retention table: logo and revenue retention by first paying month and age."""
-    _check_format(output, render.FORMATS)
+    check_format(output, render.FORMATS)
     with session_scope() as session:
         report = service.cohort_report(session, start=start, end=end, engine=engine)
     _note_to_date(report.months)
@@ -113,7 +113,7 @@ def summary(
     engine: EngineOption = "duckdb",
 ) -> None:
     """Fiscal year and quarters: whole-period figures and averages of the monthly rates."""
-    _check_format(output, render.SUMMARY_FORMATS)
+    check_format(output, render.SUMMARY_FORMATS)
     with session_scope() as session:
         periods = fiscal_summary(session, fiscal_year=fiscal_year, quarter=quarter, engine=engine)
         currency = reporting_currency()
@@ -161,13 +161,3 @@ def _note_to_date(months: MonthRange) -> None:
             err=True,
         )
 
-
-def _check_format(output: str, choices: tuple[str, ...]) -> None:
-    if output not in choices:
-        raise BansoError(
-            _(
-                "Unknown format {format}; choose one of {choices}.",
-                format=output,
-                choices=", ".join(choices),
-            )
-        )

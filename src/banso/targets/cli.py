@@ -12,7 +12,7 @@ from rich.table import Table
 
 from banso.dates import EARLIEST_DAY
 from banso.db import session_scope
-from banso.errors import BansoError
+from banso.errors import check_format
 from banso.i18n import _
 from banso.labels import label
 from banso.revenue.months import month_text
@@ -47,14 +47,7 @@ def build(
     ] = None,
 ) -> None:
     """Per month of the fiscal year: MRR due, planned renewal churn and the targets."""
-    if output not in FORMATS:
-        raise BansoError(
-            _(
-                "Unknown format {format}; choose one of {choices}.",
-                format=output,
-                choices=", ".join(FORMATS),
-            )
-        )
+    check_format(output, FORMATS)
     targets = load_targets(file).model
     with session_scope() as session:
         plan = build_targets(session, fiscal_year, targets)
@@ -82,14 +75,7 @@ def actual(
     ] = None,
 ) -> None:
     """Plan vs actual for each month of the fiscal year that is over."""
-    if output not in FORMATS:
-        raise BansoError(
-            _(
-                "Unknown format {format}; choose one of {choices}.",
-                format=output,
-                choices=", ".join(FORMATS),
-            )
-        )
+    check_format(output, FORMATS)
     targets = load_targets(file).model
     with session_scope() as session:
         report = targets_actual(session, fiscal_year, targets, by=by)
