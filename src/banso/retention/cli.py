@@ -183,5 +183,3 @@ def _cell(key: str, value: Any) -> str:
     if key == "kind":
         return label(value, "loss_kind")
     return str(value)
-
-
