@@ -36,8 +36,10 @@ from banso.i18n import _
 from banso.labels import register
 from banso.renewals.models import RenewalForecast
 from banso.revenue import contracts
+from banso.revenue import service as revenue
 from banso.revenue.contracts import RENEWAL_TERM_MONTHS, Line
 from banso.revenue.models import Subscription
+from banso.revenue.months import MonthRange
 from banso.team.models import TeamMember
 
 FORECASTS = ("commit", "likely", "at_risk", "lost")
@@ -178,65 +180,48 @@ def renewals_due(
 
 
 def outcomes(session: Session, first: date, last: date) -> list[Outcome]:
-    """Renewals with a date in ``[first, last]``, per account and month as §5 counts them: due =
-    the MRR of its term lines due in the month; lost = max(0, MRR of those that end on their
-    renewal date − MRR of the account's lines that start on such a date)."""
-    dues = renewals_due(session, first, last)
-    if not dues:
-        return []
-    fx = contracts.fx_table(session, first, last)
-    ids = sorted({i for d in dues for i in d.subscription_ids})
-    subs: dict[int, Subscription] = {}
-    for chunk in range(0, len(ids), 5000):
-        subs.update(
-            {
-                s.id: s
-                for s in session.scalars(
-                    select(Subscription).where(Subscription.id.in_(ids[chunk : chunk + 5000]))
-                )
-            }
+    """The renewals of the months from ``first``'s to ``last``'s, per account and month as §5
+    counts them (due = the MRR of its term lines due in the month; lost = max(0, MRR of those
+    that end on their renewal date − MRR of the account's lines that start on such a date)).
+
+    The amounts are the revenue engine's own §5 aggregates keyed by account
+    (:func:`banso.revenue.service.renewal_months` with ``by="account"``), so they cannot drift
+    from ``renewal_due_mrr`` and ``renewal_churned_mrr``; only the first renewal date of each
+    account's month (for the health band before it) comes from :func:`renewals_due`."""
+    first, last = first.replace(day=1), last.replace(day=1)
+    window = MonthRange(
+        first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    )
+    report = revenue.renewal_months(
+        session, window, by="account", min_term_months=RENEWAL_TERM_MONTHS
+    )
+    unit = Fraction(10) ** contracts.minor_exponent(report.currency)
+    first_dates: dict[tuple[int, date], date] = {}
+    for d in renewals_due(session, first, contracts.add_months(last, 1) - timedelta(days=1)):
+        first_dates.setdefault((d.account_id, d.renewal_date.replace(day=1)), d.renewal_date)
+    out = []
+    for row in report.rows:
+        if not row["due"]:
+            continue  # free lines only: nothing to renew (renewals_due skips them too)
+        month = date.fromisoformat(row["month"] + "-01")
+        key = (int(row["key"]), month)
+        out.append(
+            Outcome(key[0], month, first_dates[key], row["due"] * unit, row["lost"] * unit)
         )
-    per_month: dict[tuple[int, date], Outcome] = {}
-    ended: dict[tuple[int, date], Fraction] = defaultdict(Fraction)
-    end_days: dict[int, set[date]] = defaultdict(set)
-    for d in dues:
-        month = d.renewal_date.replace(day=1)
-        key = (d.account_id, month)
-        o = per_month.setdefault(
-            key, Outcome(d.account_id, month, d.renewal_date, Fraction(0), Fraction(0))
-        )
-        o.due += d.mrr
-        for sub_id in d.subscription_ids:
-            line = Line.of(subs[sub_id])
-            if line.end_date == d.renewal_date:
-                ended[key] += contracts.line_mrr(line, fx, d.renewal_date)
-                end_days[d.account_id].add(d.renewal_date)
-    if end_days:
-        replaced: dict[tuple[int, date], Fraction] = defaultdict(Fraction)
-        starts = select(Subscription).where(
-            Subscription.account_id.in_(list(end_days)),
-            Subscription.start_date.in_(sorted({x for v in end_days.values() for x in v})),
-        )
-        for sub in session.scalars(starts):
-            if sub.start_date in end_days[sub.account_id]:
-                line = Line.of(sub)
-                replaced[(sub.account_id, sub.start_date.replace(day=1))] += contracts.line_mrr(
-                    line, fx, sub.start_date
-                )
-        for key, amount in ended.items():
-            per_month[key].lost = max(Fraction(0), amount - replaced.get(key, Fraction(0)))
-    return sorted(per_month.values(), key=lambda o: (o.month, o.account_id))
+    return sorted(out, key=lambda o: (o.month, o.account_id))
 
 
 def past_rates(session: Session, before: date) -> Rates:
-    """Renewal rates of every renewal dated before ``before`` (§5 per account and month), by
+    """Renewal rates of every renewal in the months that are over before ``before``'s month
+    (§5 per account and month: a month's outcome is known once it is over), by
     the account's health band ``BAND_LOOKBACK_DAYS`` days before its renewal date (the health
     snapshot of that day; a renewal whose account was not scored then counts only overall)."""
     first = session.scalar(select(func.min(Subscription.start_date)))
     rates = Rates()
-    if first is None or first >= before:
+    last = before.replace(day=1) - timedelta(days=1)  # the last month that is over
+    if first is None or first > last:
         return rates
-    done = outcomes(session, first, before - timedelta(days=1))
+    done = outcomes(session, first, last)
     days = {o.first_date - timedelta(days=BAND_LOOKBACK_DAYS) for o in done}
     bands: dict[tuple[int, date], str] = {}
     if days:

@@ -200,7 +200,8 @@ def cohort_report(
 class RenewalMonths:
     """MRR due for renewal and not renewed (spec §5) per month (and key), exact: rows of
     ``month``, ``key``, ``lines_due``, ``accounts_due``, ``due``, ``lost`` (``Fraction`` major
-    units of ``currency``); every month of ``months`` has a row per key found."""
+    units of ``currency``); every month of ``months`` has a row per key found (per account,
+    only the months in which the account had a line due)."""
 
     months: MonthRange
     currency: str
@@ -221,9 +222,11 @@ def renewal_months(
 
     The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_lines`,
     :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is an
-    account column (``plan``, ``segment``, ``industry``, ``touch_model``) or ``owner`` (the
-    owner's email). ``min_term_months``: only lines billed every that many months or more are
-    due; a line of any term that starts on a not-renewed line's end date still replaces it.
+    account column (``plan``, ``segment``, ``industry``, ``touch_model``), ``owner`` (the
+    owner's email) or ``account`` (the account id: each account's §5 due and lost per month,
+    which the renewal pipeline's past outcomes read). ``min_term_months``: only lines billed
+    every that many months or more are due; a line of any term that starts on a not-renewed
+    line's end date still replaces it.
     """
     prepared = _prepare(
         session,
@@ -233,13 +236,16 @@ def renewal_months(
         history_from=months.first,
         with_snapshot=False,
     )
-    keys = (
-        metrics.breakdown_keys(
+    keys: ibis.Table | None = None
+    if by == "account":
+        accounts = prepared.conn.table("accounts")
+        keys = accounts.select(
+            account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64")
+        )
+    elif by is not None:
+        keys = metrics.breakdown_keys(
             prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
         )
-        if by is not None
-        else None
-    )
     lines = prepared.lines
     if min_term_months > 1:
         lines = lines.filter(lines.bpm >= min_term_months)
@@ -262,6 +268,8 @@ def renewal_months(
     for m in range(months.first, months.last + 1):
         for key in group_keys:
             agg = per_group.get((m, key), {})
+            if by == "account" and not agg:
+                continue  # per account only the months it had something due
             rows.append(
                 {
                     "month": month_label(m),
