@@ -219,6 +219,14 @@ def test_list_forecast_and_month_summary(any_db: str, monkeypatch: pytest.Monkey
         ),
         (("forecast", "G1", "2026-03-14", "--status", "likely"), "next renewal is on 2026-03-15"),
         (("forecast", "999999", "2026-03-15", "--status", "likely"), "No account with id"),
+        (
+            ("forecast", "G1", "2026-03-15", "--status", "likely", "--reason", "roi"),
+            "Give a churn reason only with the forecast lost.",
+        ),
+        (
+            ("forecast", "G1", "2026-03-15", "--status", "lost", "--reason", "bored"),
+            "Unknown churn reason 'bored'",
+        ),
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(
@@ -243,3 +251,31 @@ def test_a_merge_moves_the_forecasts(monkeypatch: pytest.MonkeyPatch) -> None:
         merge_accounts(s, ids["G1"], ids["G2"])
     with session_scope() as s:
         assert [f.status for f in pipeline.forecast_history(s, ids["G1"], NEXT)] == ["at_risk"]
+
+
+def test_a_lost_forecast_records_its_churn_reason_for_the_renewal_month(
+    monkeypatch: pytest.MonkeyPatch, cli
+) -> None:  # type: ignore[no-untyped-def]
+    ids = _world(monkeypatch)
+    done = cli(
+        "renewals", "forecast", str(ids["G4"]), "2026-03-15", "--status", "lost",
+        "--reason", "cheaper_competitor", "--note", "他社に乗り換え",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    out = cli("renewals", "list", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json")
+    rows = {r["account_name"]: r for r in json.loads(out.stdout)}
+    assert (rows["G4"]["forecast"], rows["G4"]["churn_reason"], rows["G4"]["expected_mrr"]) == (
+        "lost", "cheaper_competitor", 0.0,
+    )  # fmt: skip
+    assert rows["G5"]["churn_reason"] is None
+    from banso.retention import service as churn_reasons
+
+    with session_scope() as s:
+        recorded = churn_reasons.history(s, ids["G4"])
+        assert [(r.month, r.code, r.note) for r in recorded] == [
+            ("2026-03", "cheaper_competitor", "他社に乗り換え")
+        ]
+        audited = s.scalars(
+            select(AuditEntry.action).where(AuditEntry.target == f"account:{ids['G4']}")
+        ).all()
+        assert sorted(audited) == ["churn_reason.record", "renewal.forecast"]

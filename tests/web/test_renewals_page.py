@@ -52,6 +52,34 @@ def test_the_csm_sets_a_forecast_in_place(
         headers=HX,
     )  # fmt: skip
     assert bad.status_code == 200 and 'role="alert"' in bad.text
+    lost = client.post(
+        "/renewals/forecast",
+        data={"csrf_token": token, "account_id": world.yamada, "renewal_date": day,
+              "status": "lost"},
+        headers=HX,
+    )  # fmt: skip
+    assert 'data-testid="reason-missing"' in lost.text and "Record why it is lost." in lost.text
+    reasoned = client.post(
+        "/renewals/forecast",
+        data={"csrf_token": token, "account_id": world.yamada, "renewal_date": day,
+              "status": "lost", "reason": "roi"},
+        headers={**HX, "Accept-Language": "ja"},
+    )  # fmt: skip
+    assert 'data-testid="reason-missing"' not in reasoned.text
+    assert 'value="roi" selected' in reasoned.text and "費用対効果が合わない" in reasoned.text
+    wrong = client.post(
+        "/renewals/forecast",
+        data={"csrf_token": token, "account_id": world.yamada, "renewal_date": day,
+              "status": "likely", "reason": "roi"},
+        headers=HX,
+    )  # fmt: skip
+    assert "Give a churn reason only with the forecast lost." in wrong.text
+    client.post(
+        "/renewals/forecast",
+        data={"csrf_token": token, "account_id": world.yamada, "renewal_date": day,
+              "status": "at_risk"},
+        headers=HX,
+    )  # fmt: skip
     filtered = client.get("/renewals", params={"from": day, "to": day, "forecast": "commit"})
     assert filtered.text.count('data-testid="renewal"') == 0
     kept = client.get("/renewals", params={"from": day, "to": day, "forecast": "at_risk"})

@@ -41,6 +41,9 @@ class RenewalOut(BaseModel):
     health_score: float | None
     forecast: Status | None = Field(description="The CSM's forecast; null when none is set.")
     forecast_note: str | None
+    churn_reason: str | None = Field(
+        description="The churn reason recorded for the account in the renewal's month, if any."
+    )
     probability: float | None = Field(
         description="The forecast's probability, else the band's past renewal rate (or the "
         "overall rate when the band has too few past renewals); null with no past renewals."
@@ -63,6 +66,12 @@ class ForecastIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status | None = Field(description="null clears the forecast.")
     note: str | None = Field(default=None, max_length=pipeline.MAX_NOTE)
+    reason: str | None = Field(
+        default=None,
+        max_length=64,
+        description="With status lost: a churn reason code (GET /api/churn-reasons "
+        "lists them), recorded for the renewal's month.",
+    )
 
 
 class ForecastOut(BaseModel):
@@ -150,7 +159,9 @@ def api_set_forecast(
         and account.owner_id == user.team_member_id
     ):
         raise Forbidden(_("Only the account's owner, ops or an admin can set its forecast."))
-    row = pipeline.set_forecast(session, account_id, renewal_date, body.status, body.note)
+    row = pipeline.set_forecast(
+        session, account_id, renewal_date, body.status, body.note, body.reason
+    )
     return ForecastOut.model_validate(row, from_attributes=True)
 
 

@@ -35,6 +35,7 @@ from banso.health.models import HealthCurrent
 from banso.i18n import _
 from banso.labels import register
 from banso.renewals.models import RenewalForecast
+from banso.retention import service as churn_reasons
 from banso.revenue import contracts
 from banso.revenue import service as revenue
 from banso.revenue.contracts import RENEWAL_TERM_MONTHS, Line
@@ -279,9 +280,17 @@ def set_forecast(
     renewal_date: date,
     status: str | None,
     note: str | None = None,
+    reason: str | None = None,
 ) -> RenewalForecast:
     """Record the CSM's forecast of the account's renewal on ``renewal_date`` (``status`` None
-    clears it), audited; the date must be one of the account's renewal dates."""
+    clears it), audited; the date must be one of the account's renewal dates. With the status
+    ``lost`` a churn reason (``banso.retention``, a configured code) may be given: it is
+    recorded for the renewal's month, where §5 will count the loss."""
+    reason = (reason or "").strip() or None
+    if reason is not None and status != "lost":
+        raise InvalidValue(
+            "reason", _("Give a churn reason only with the forecast lost.")
+        )
     if status is not None and status not in FORECASTS:
         raise InvalidValue(
             "status",
@@ -334,6 +343,11 @@ def set_forecast(
         status=status,
         note=note,
     )
+    if reason is not None:
+        churn_reasons.record(
+            session, account_id, renewal_date.strftime("%Y-%m"), reason, actor=row.set_by,
+            note=note,
+        )  # fmt: skip
     return row
 
 
@@ -394,6 +408,8 @@ def pipeline(
             ).all()
         )
     forecasts = current_forecasts(session, ids) if ids else {}
+    months = sorted({d.renewal_date.strftime("%Y-%m") for d in dues})
+    reasons = churn_reasons.latest_reasons(session, months) if months else {}
     rates = past_rates(session, dates.today())
     unit = Fraction(10) ** contracts.minor_exponent(get_settings().reporting_currency)
     rows: list[dict[str, Any]] = []
@@ -414,6 +430,7 @@ def pipeline(
         else:
             probability, source, sample = rates.for_band(h_band)
         mrr_due = d.mrr / unit
+        reason = reasons.get((d.account_id, d.renewal_date.strftime("%Y-%m")))
         rows.append(
             {
                 "account_id": d.account_id,
@@ -427,6 +444,7 @@ def pipeline(
                 "health_score": score,
                 "forecast": status,
                 "forecast_note": f.note if f is not None else None,
+                "churn_reason": reason.code if reason is not None else None,
                 "probability": probability,
                 "probability_source": source,
                 "probability_sample": sample,

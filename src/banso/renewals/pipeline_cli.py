@@ -150,11 +150,19 @@ def forecast_command(
     note: Annotated[
         str | None, typer.Option("--note", help="Why (kept with the forecast).")
     ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="With --status lost: the churn reason (banso churn-reasons list), recorded "
+            "for the renewal's month.",
+        ),
+    ] = None,
 ) -> None:
     """Set the forecast of an account's renewal (the history of changes is kept)."""
     with session_scope() as session:
         row = pipeline.set_forecast(
-            session, account, renewal_date, None if status == "none" else status, note
+            session, account, renewal_date, None if status == "none" else status, note, reason
         )
         shown = label(row.status, "renewal_forecast") if row.status else _("none")
     typer.echo(

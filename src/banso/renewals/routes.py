@@ -21,6 +21,7 @@ from banso.errors import BansoError, InvalidValue, NotFound
 from banso.i18n import _
 from banso.renewals import pipeline
 from banso.renewals.calendar import renewal_calendar, rounded
+from banso.retention import service as churn_reasons
 from banso.revenue.contracts import minor_exponent
 from banso.revenue.months import month_label, month_text, parse_month
 from banso.users.models import User
@@ -74,6 +75,7 @@ def renewals_page(
         "band": band,
         "forecast": forecast,
         "forecasts": pipeline.FORECASTS,
+        "reasons": churn_reasons.choices(),
     }
     return render(request, "renewals_pipeline.html", context)
 
@@ -105,6 +107,7 @@ def set_forecast(
     renewal_date: Annotated[date, Form()],
     status: Annotated[str, Form(max_length=16)] = "",
     note: Annotated[str, Form(max_length=pipeline.MAX_NOTE)] = "",
+    reason: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Set (empty status: clear) the forecast of one renewal; with htmx the row comes back."""
     account = session.get(Account, account_id)
@@ -114,7 +117,9 @@ def set_forecast(
         raise Forbidden(_("Only the account's owner, ops or an admin can set its forecast."))
     error = None
     try:
-        pipeline.set_forecast(session, account_id, renewal_date, status or None, note)
+        pipeline.set_forecast(
+            session, account_id, renewal_date, status or None, note, reason or None
+        )
     except NotFound:
         raise
     except BansoError as exc:
@@ -128,7 +133,12 @@ def set_forecast(
     row = next((r for r in rows if r["account_id"] == account_id), None)
     if row is None:
         raise NotFound(_("No account with id {id}.", id=account_id))
-    context = {"r": _row(user, row), "forecasts": pipeline.FORECASTS, "error": error}
+    context = {
+        "r": _row(user, row),
+        "forecasts": pipeline.FORECASTS,
+        "reasons": churn_reasons.choices(),
+        "error": error,
+    }
     return render(request, "_renewal_pipeline_row.html", context)
 
 
