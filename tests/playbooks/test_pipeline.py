@@ -20,13 +20,9 @@ def test_run_twice_for_a_day_scores_health_and_acts_once(banso_home: Path, cli) 
     assert "usage-inactive: 1 account, 1 CTA opened, 0 updated, 0 messages queued." in (
         first.stdout
     )
-    # Alpha (high touch) is still green on its 7th quiet day (the score lags): the default
-    # expansion-healthy opens its upsell opportunity
-    assert "expansion-healthy: 1 expansion opportunity opened." in first.stdout
     again = cli("run", "--as-of", "2025-06-17", "--no-send")
     assert again.exit_code == 0, again.stderr
     assert "usage-inactive" not in again.stdout
-    assert "expansion-healthy" not in again.stdout
     # the day itself and the days the health playbooks compare with are scored
     assert {d.isoformat() for d in snapshots.scored_days()} >= {
         "2025-06-17", "2025-06-16", "2025-06-03",
@@ -34,7 +30,7 @@ def test_run_twice_for_a_day_scores_health_and_acts_once(banso_home: Path, cli) 
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Cta)) == 1
         firings = s.execute(select(PlaybookFiring.playbook, PlaybookFiring.account_id)).all()
-        assert sorted(firings) == [("expansion-healthy", 1), ("usage-inactive", 1)]
+        assert sorted(firings) == [("usage-inactive", 1)]
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 

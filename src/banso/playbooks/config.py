@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banso.accounts.models import CONTACT_ROLES, LIFECYCLE_STAGES, TOUCH_MODELS
 from banso.errors import ConfigRejected
+from banso.health.measures import MEASURES
 from banso.i18n import LANGUAGES, _
 from banso.playbooks.models import CTA_PRIORITIES, CTA_TYPES
 from banso.revenue.contracts import RENEWAL_TERM_MONTHS
@@ -69,6 +70,17 @@ class InHealthBand(_Strict):
     type: Literal["in_health_band"]
     band: str
     cooldown_days: int = Field(default=30, ge=0, le=365)
+
+
+class MeasureReached(_Strict):
+    """The account's health measure ``measure`` (its raw value in that day's health snapshot,
+    such as ``active_users_28d_trend`` or ``advanced_features_28d``) is at least ``at_least``
+    that day and was below it, or not measured, the day before: fires on the first day. The
+    measure must be one the scorecard scores (only those are in the snapshot)."""
+
+    type: Literal["measure_reached"]
+    measure: str
+    at_least: float
 
 
 class ScoreDropped(_Strict):
@@ -151,6 +163,7 @@ class SubscriptionContracted(_Strict):
 Trigger = Annotated[
     HealthBandChanged
     | InHealthBand
+    | MeasureReached
     | ScoreDropped
     | NoActivity
     | UsageDropped
@@ -164,7 +177,7 @@ Trigger = Annotated[
     Field(discriminator="type"),
 ]
 
-HEALTH_TRIGGERS = ("health_band_changed", "in_health_band", "score_dropped")
+HEALTH_TRIGGERS = ("health_band_changed", "in_health_band", "measure_reached", "score_dropped")
 
 
 # ---------------------------------------------------------------- conditions
@@ -404,6 +417,8 @@ def _references(
                 out += [(["trigger", key], f"unknown band {b!r}") for b in names if b not in bands]
         if isinstance(trigger, InHealthBand) and trigger.band not in bands:
             out.append((["trigger", "band"], f"unknown band {trigger.band!r}"))
+    if isinstance(trigger, MeasureReached) and trigger.measure not in MEASURES:
+        out.append((["trigger", "measure"], f"unknown health measure {trigger.measure!r}"))
         for b in playbook.conditions.band or []:
             if b not in bands:
                 out.append((["conditions", "band"], f"unknown band {b!r}"))

@@ -38,6 +38,7 @@ from banso.playbooks.config import (
     ChampionLeft,
     HealthBandChanged,
     InHealthBand,
+    MeasureReached,
     NewAccount,
     NoActivity,
     NpsAnswered,
@@ -250,6 +251,37 @@ class PlaybookData:
             WHERE n.band = $band
             """,
             {"band": t.band},
+        )
+
+    def _fire_measure_reached(self, t: MeasureReached, days: list[date]) -> pa.Table:
+        column = f'"raw__{t.measure}"'
+        try:
+            values = snapshots.read(
+                self.health_root, start=days[0] - timedelta(days=1), end=days[-1],
+                columns=f"account_id, day, {column} AS value",
+            )  # fmt: skip
+        except duckdb.Error:
+            # no day's file has the column: the scorecard does not score this measure
+            values = pa.table({})
+        if values.num_rows == 0:
+            values = pa.table(
+                {
+                    "account_id": pa.array([], pa.int64()),
+                    "day": pa.array([], pa.date32()),
+                    "value": pa.array([], pa.float64()),
+                }
+            )
+        self.con.register("measure_snap", values)
+        return self._sql(
+            """
+            SELECT n.account_id, n.day,
+                   json_object('measure', $measure, 'value', n.value,
+                               'at_least', $at_least)::VARCHAR AS detail
+            FROM measure_snap n JOIN eval_days d ON d.day = n.day
+            LEFT JOIN measure_snap y ON y.account_id = n.account_id AND y.day = n.day - 1
+            WHERE n.value >= $at_least AND NOT coalesce(y.value >= $at_least, FALSE)
+            """,
+            {"measure": t.measure, "at_least": t.at_least},
         )
 
     def _fire_score_dropped(self, t: ScoreDropped, days: list[date]) -> pa.Table:
@@ -486,7 +518,7 @@ def _snapshot_days_needed(trigger: Trigger, days: list[date]) -> list[date]:
     """Scored days read for ``days``: the days themselves (band at trigger time), and for
     health triggers the look-back they compare with."""
     back = 0
-    if isinstance(trigger, HealthBandChanged):
+    if isinstance(trigger, HealthBandChanged | MeasureReached):
         back = 1
     elif isinstance(trigger, ScoreDropped):
         back = trigger.days + 1
