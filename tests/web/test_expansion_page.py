@@ -29,14 +29,17 @@ def test_a_csm_opens_and_closes_an_opportunity_from_the_page(
         follow_redirects=False,
     )  # fmt: skip
     assert (created.status_code, created.headers["location"]) == (303, "/expansion")
-    seats = {"csrf_token": token, "account_id": world.midori, "kind": "seats"}
+    seats = {"csrf_token": token, "account_id": world.acme, "kind": "seats"}
     client.post("/expansion/opportunities", data=seats)
+    # Midori is another CSM's account: refused, nothing stored
+    other = {"csrf_token": token, "account_id": world.midori, "kind": "seats"}
+    assert client.post("/expansion/opportunities", data=other).status_code == 403
     page = client.get("/expansion", headers={"Accept-Language": "en"}).text
     assert page.count('data-testid="opportunity"') == 2
     assert "株式会社山田製作所" in page and "Cross-sell" in page and "¥120,000" in page
     everyone = "/expansion?status=open&kind=seats&stage=&owner_id="  # the form's "All"
     filtered = client.get(everyone, headers={"Accept-Language": "en"}).text
-    assert filtered.count('data-testid="opportunity"') == 1 and "みどり商事株式会社" in filtered
+    assert filtered.count('data-testid="opportunity"') == 1 and "Acme Japan K.K." in filtered
     ja = client.get("/expansion?kind=cross_sell", headers={"Accept-Language": "ja"}).text
     assert "クロスセル" in ja and "確度確認済み" in ja and "拡大" in ja
     with session_scope() as s:

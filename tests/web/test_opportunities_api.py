@@ -81,9 +81,27 @@ def test_a_csm_opens_changes_and_closes_an_opportunity(client: TestClient, world
     assert stage.status_code == 400 and "Unknown stage nope" in stage.text
 
 
+def test_a_csm_writes_only_on_the_accounts_they_own(client: TestClient, world: World) -> None:
+    csm, ops = _token("csm"), _token("ops")  # the CSM owns Yamada, not Midori
+    other = {"account_id": world.midori, "kind": "cross_sell"}
+    denied = client.post("/api/opportunities", headers=csm, json=other)
+    assert denied.status_code == 403, denied.text
+    oid = client.post("/api/opportunities", headers=ops, json=other).json()["id"]
+    before = _audit()
+    for method, path, body in (
+        ("PATCH", f"/api/opportunities/{oid}", {"stage": "qualified"}),
+        ("POST", f"/api/opportunities/{oid}/close", {"outcome": "won"}),
+    ):
+        answer = client.request(method, path, json=body, headers=csm)
+        assert answer.status_code == 403, (path, answer.text)
+    assert _audit() == before
+    mine = {"account_id": world.yamada, "kind": "upsell"}
+    assert client.post("/api/opportunities", headers=csm, json=mine).status_code == 201
+
+
 def test_a_viewer_reads_but_may_not_write(client: TestClient, world: World) -> None:
     writer = _token("csm")
-    body = {"account_id": world.midori, "kind": "cross_sell"}
+    body = {"account_id": world.yamada, "kind": "cross_sell"}
     oid = client.post("/api/opportunities", headers=writer, json=body).json()["id"]
     before = _audit()
     auth = _token("viewer")

@@ -154,3 +154,28 @@ def test_the_churn_reasons_page_lists_losses_and_records_a_reason(
     )
     assert refused.status_code == 422
     assert "Unknown churn reason" in refused.text
+
+
+def test_a_csm_records_reasons_only_on_the_accounts_they_own(
+    client: TestClient, world: World
+) -> None:
+    month = company_today().strftime("%Y-%m")
+    body = {"month": month, "reason": "roi"}
+    # the CSM owns Yamada, not Midori (another CSM's)
+    denied = client.post(
+        f"/api/accounts/{world.midori}/churn-reasons", headers=_auth("csm"), json=body
+    )
+    assert denied.status_code == 403, denied.text
+    missing = client.post("/api/accounts/999999/churn-reasons", headers=_auth("csm"), json=body)
+    assert missing.status_code == 404
+    done = client.post(
+        f"/api/accounts/{world.yamada}/churn-reasons", headers=_auth("csm"), json=body
+    )
+    assert done.status_code == 201, done.text
+    by_ops = client.post(
+        f"/api/accounts/{world.midori}/churn-reasons", headers=_auth("ops"), json=body
+    )
+    assert by_ops.status_code == 201, by_ops.text
+    with session_scope() as s:
+        stored = s.execute(select(ChurnReason.account_id, ChurnReason.code)).all()
+        assert sorted(stored) == sorted([(world.yamada, "roi"), (world.midori, "roi")])

@@ -27,7 +27,7 @@ from banso.i18n import _
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.users.models import User
-from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
+from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import AccountId, UtcDateTime, check_timestamp, owner_parameter
 from banso.web.templating import render
 
@@ -422,13 +422,7 @@ def api_health(
 
 def can_edit_account(user: User, account: Account) -> bool:
     """Admin and ops change any account; a CSM the accounts they own; a viewer none."""
-    if user.role in EDITOR_ROLES:
-        return True
-    return (
-        user.role == "csm"
-        and user.team_member_id is not None
-        and account.owner_id == user.team_member_id
-    )
+    return may_edit_account(user, account.owner_id)
 
 
 def _check_can_edit(session: Session, user: User, account_id: int) -> None:

@@ -18,7 +18,7 @@ from banso.expansion import service
 from banso.i18n import _
 from banso.team.models import TeamMember
 from banso.users.models import User
-from banso.web.auth import current_user, db_session, require_role
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account, require_role
 from banso.web.params import MAX_ID
 
 opportunities_api = APIRouter(prefix="/api", tags=["opportunities"])
@@ -101,6 +101,16 @@ def _email(session: Session, member_id: int | None) -> str | None:
     return member.email
 
 
+def _check_may_change(session: Session, user: User, opportunity_id: int) -> None:
+    """A CSM changes the opportunities they own or that are on the accounts they own."""
+    opportunity = service.get(session, opportunity_id)
+    account = service.get_account(session, opportunity.account_id)
+    if not may_edit_account(user, account.owner_id, opportunity.owner_id):
+        raise Forbidden(
+            _("A CSM changes the opportunities they own or those of the accounts they own.")
+        )
+
+
 def _one(session: Session, opportunity_id: int) -> OpportunityOut:
     rows = service.list_opportunities(session, status=None, opportunity_id=opportunity_id)
     return OpportunityOut(**rows[0])
@@ -127,14 +137,17 @@ def api_opportunities(
 @opportunities_api.post("/opportunities", response_model=OpportunityOut, status_code=201)
 def api_create_opportunity(
     body: OpportunityIn,
-    _user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
+    user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> OpportunityOut:
-    """Open an opportunity by hand (an unknown account is a 422 on ``account_id``)."""
+    """Open an opportunity by hand (an unknown account is a 422 on ``account_id``); a CSM on
+    the accounts they own."""
     try:
-        service.get_account(session, body.account_id)
+        account = service.get_account(session, body.account_id)
     except NotFound as exc:
         raise InvalidValue("account_id", str(exc)) from None
+    if not may_edit_account(user, account.owner_id):
+        raise Forbidden(_("A CSM opens opportunities on the accounts they own."))
     o = service.add(
         session, body.account_id, body.kind, expected_mrr=body.expected_mrr, stage=body.stage,
         close_date=body.close_date, owner=_email(session, body.owner_id), notes=body.notes,
@@ -146,10 +159,11 @@ def api_create_opportunity(
 def api_change_opportunity(
     opportunity_id: OpportunityId,
     body: OpportunityChange,
-    _user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
+    user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> OpportunityOut:
     """Change an open opportunity (only the fields sent)."""
+    _check_may_change(session, user, opportunity_id)
     service.update(
         session, opportunity_id, stage=body.stage, expected_mrr=body.expected_mrr,
         close_date=body.close_date, owner=_email(session, body.owner_id), kind=body.kind,
@@ -162,10 +176,11 @@ def api_change_opportunity(
 def api_close_opportunity(
     opportunity_id: OpportunityId,
     body: CloseIn,
-    _user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
+    user: Annotated[User, Depends(require_role(*WRITER_ROLES))],
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> OpportunityOut:
     """Close an open opportunity as won or lost."""
+    _check_may_change(session, user, opportunity_id)
     service.close(
         session, opportunity_id, body.outcome, body.close_date or today(),
         expected_mrr=body.expected_mrr, notes=body.notes,

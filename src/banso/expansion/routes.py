@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from banso.dates import today
 from banso.expansion import service
 from banso.expansion.models import CLOSED_STAGES, OPPORTUNITY_KINDS
+from banso.i18n import _
 from banso.team.models import TeamMember
 from banso.users.models import User
-from banso.web.auth import Forbidden, current_user, db_session
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import MAX_ID
 from banso.web.templating import render
 
@@ -67,14 +68,16 @@ def expansion_page(
 def create_opportunity(
     account_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     kind: Annotated[str, Form(max_length=16)],
-    _user: Annotated[User, Depends(writing_user)],
+    user: Annotated[User, Depends(writing_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     expected_mrr: Annotated[int, Form(ge=0, le=10**15)] = 0,
     stage: Annotated[str, Form(max_length=32)] = "",
     close_date: Annotated[date | None, Form()] = None,
     notes: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    """Open an opportunity; back to the list."""
+    """Open an opportunity (a CSM on the accounts they own); back to the list."""
+    if not may_edit_account(user, service.get_account(session, account_id).owner_id):
+        raise Forbidden(_("A CSM opens opportunities on the accounts they own."))
     service.add(
         session, account_id, kind, expected_mrr=expected_mrr, stage=stage or None,
         close_date=close_date, notes=notes or None,
@@ -86,10 +89,16 @@ def create_opportunity(
 def close_opportunity(
     opportunity_id: OpportunityId,
     outcome: Annotated[str, Form(pattern=r"^(won|lost)$")],
-    _user: Annotated[User, Depends(writing_user)],
+    user: Annotated[User, Depends(writing_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     close_date: Annotated[date | None, Form()] = None,
 ) -> Response:
     """Close won or lost (default today); back to the list."""
+    opportunity = service.get(session, opportunity_id)
+    owner = service.get_account(session, opportunity.account_id).owner_id
+    if not may_edit_account(user, owner, opportunity.owner_id):
+        raise Forbidden(
+            _("A CSM changes the opportunities they own or those of the accounts they own.")
+        )
     service.close(session, opportunity_id, outcome, close_date or today())
     return RedirectResponse("/expansion", status_code=303)

@@ -20,7 +20,7 @@ from banso.renewals import pipeline
 from banso.renewals.calendar import renewal_calendar, rounded
 from banso.revenue.months import with_completeness
 from banso.users.models import User
-from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import MAX_ID, UtcDateTime, month_range, owner_parameter
 
 renewals_api = APIRouter(prefix="/api", tags=["renewals"])
@@ -153,11 +153,7 @@ def api_set_forecast(
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(_("No account with id {id}.", id=account_id))
-    if user.role not in EDITOR_ROLES and not (
-        user.role == "csm"
-        and user.team_member_id is not None
-        and account.owner_id == user.team_member_id
-    ):
+    if not may_edit_account(user, account.owner_id):
         raise Forbidden(_("Only the account's owner, ops or an admin can set its forecast."))
     row = pipeline.set_forecast(
         session, account_id, renewal_date, body.status, body.note, body.reason

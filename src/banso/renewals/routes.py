@@ -25,7 +25,7 @@ from banso.retention import service as churn_reasons
 from banso.revenue.contracts import minor_exponent
 from banso.revenue.months import month_label, month_text, parse_month
 from banso.users.models import User
-from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import MAX_ID, month_range
 from banso.web.templating import render
 
@@ -34,13 +34,7 @@ WINDOW_DAYS = 90
 
 
 def _may_set(user: User, account_owner_id: int | None) -> bool:
-    if user.role in EDITOR_ROLES:
-        return True
-    return (
-        user.role == "csm"
-        and user.team_member_id is not None
-        and user.team_member_id == account_owner_id
-    )
+    return may_edit_account(user, account_owner_id)
 
 
 def _htmx(request: Request) -> bool:

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from banso.i18n import _
 from banso.retention import goals as goals_service
 from banso.retention import service
 from banso.retention.reasons import load_reasons
 from banso.revenue.months import default_last_month
 from banso.users.models import User
-from banso.web.auth import Forbidden, current_user, db_session
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import MAX_ID, month_parameter, month_range
 
 retention_api = APIRouter(prefix="/api", tags=["churn reasons and goals"])
@@ -65,8 +66,10 @@ def api_record(
     session: Annotated[Session, Depends(db_session, scope="function")],
 ) -> RecordedOut:
     """Record why the account churned or contracted in ``month`` (a later one supersedes it)."""
-    if user.role not in service.WRITER_ROLES:
-        raise Forbidden
+    if user.role not in service.WRITER_ROLES or not may_edit_account(
+        user, service.account_owner(session, account_id)
+    ):
+        raise Forbidden(_("A CSM records churn reasons on the accounts they own."))
     month = month_parameter(body.month, "month") or body.month
     entry = service.record(
         session, account_id, month, body.reason, actor=user.email, note=body.note

@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.errors import BansoError
+from banso.i18n import _
 from banso.retention import goals as goals_service
 from banso.retention import service
 from banso.revenue.months import default_last_month
 from banso.users.models import User
-from banso.web.auth import Forbidden, current_user, db_session
+from banso.web.auth import Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import MAX_ID, month_parameter, month_range
 from banso.web.templating import render
 
@@ -67,8 +68,10 @@ def record_reason(
     start: Annotated[str, Form(max_length=7)] = "",
     end: Annotated[str, Form(max_length=7)] = "",
 ) -> Response:
-    if user.role not in service.WRITER_ROLES:
-        raise Forbidden
+    if user.role not in service.WRITER_ROLES or not may_edit_account(
+        user, service.account_owner(session, account_id)
+    ):
+        raise Forbidden(_("A CSM records churn reasons on the accounts they own."))
     month = month_parameter(month, "month") or month
     service.record(session, account_id, month, reason, actor=user.email, note=note)
     return RedirectResponse(f"{PAGE}?start={start}&end={end}", status_code=303)

@@ -46,6 +46,14 @@ def find_account(session: Session, account: str) -> Account:
     raise BansoError(_("No account {account!r} (give its id or exact name).", account=account))
 
 
+def account_owner(session: Session, account_id: int) -> int | None:
+    """The owner (team member id) of the account, for the role check; NotFound without it."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(_("There is no account with id {id}.", id=account_id))
+    return account.owner_id
+
+
 def record(
     session: Session,
     account_id: int,

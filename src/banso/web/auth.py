@@ -39,6 +39,17 @@ EDITOR_ROLES = ("admin", "ops")
 """Roles that may change any account; a CSM changes only the accounts they own."""
 
 
+def may_edit_account(user: User, *owner_ids: int | None) -> bool:
+    """The one rule for writing on an account (its forecast, opportunities, churn reasons,
+    fields): admin and ops on any; a CSM when they are one of ``owner_ids`` (the account's
+    owner, and where it applies the owner of the record itself); a viewer never."""
+    if user.role in EDITOR_ROLES:
+        return True
+    return (
+        user.role == "csm" and user.team_member_id is not None and user.team_member_id in owner_ids
+    )
+
+
 @dataclass(frozen=True)
 class SignedIn:
     """What pages show about the user; outlives the request's database session."""
