@@ -125,6 +125,20 @@ def test_add_update_close_list_and_report_on_both_databases(any_db: str, cli) ->
         cli("metrics", "revenue", "--from", "2025-02", "--to", "2025-04", "--format", "json").stdout
     )
     assert [m["expansion_mrr"] for m in metrics] == [0.0, 30_000.0, 5_000.0]
+    # per owner: Sato's book is Alpha and Gamma (2 customers), Ito's is Beta (1)
+    r = cli("opportunities", "report", "--from", "2025-03", "--to", "2025-04", "--by", "owner",
+            "--format", "json")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert [(row["month"], row["owner"], row["customers_start"], row["won"], row["upsell_rate"],
+             row["cross_sell_rate"], row["expansion_mrr"]) for row in json.loads(r.stdout)] == [
+        ("2025-03", "ito@vendor.example", 1, 0, 0.0, 0.0, 0.0),
+        ("2025-03", "sato@vendor.example", 2, 1, 0.5, 0.0, 30_000.0),
+        ("2025-04", "ito@vendor.example", 1, 1, 0.0, 1.0, 5_000.0),
+        ("2025-04", "sato@vendor.example", 2, 0, 0.0, 0.0, 0.0),
+    ]  # fmt: skip
+    table = cli("opportunities", "report", "--from", "2025-03", "--to", "2025-03", "--by",
+                "owner")  # fmt: skip
+    assert table.exit_code == 0 and "50.0%" in table.stdout
 
     with session_scope() as s:
         actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
@@ -148,6 +162,7 @@ def test_add_update_close_list_and_report_on_both_databases(any_db: str, cli) ->
         (("close", "1", "--outcome", "maybe"), "Close an opportunity as won or lost (got maybe)."),
         (("update", "7", "--stage", "qualified"), "No opportunity with id 7."),
         (("report", "--from", "2025-05", "--to", "2025-02"), "--from 2025-05 is after --to"),
+        (("report", "--by", "colour"), "Unknown breakdown colour; choose one of"),
     ],
 )  # fmt: skip
 def test_mistakes_get_one_sentence_and_exit_2(cli, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]

@@ -147,23 +147,31 @@ def report(
     ] = None,
     engine: Annotated[str, typer.Option("--engine")] = "duckdb",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Split by the account's plan, segment, owner or industry."),
+    ] = None,
 ) -> None:
     """Per month: won opportunities, their expected MRR against the expansion MRR (spec §3) of
     their accounts that month, and the upsell and cross-sell rates."""
     _format(fmt)
     with session_scope() as session:
         rows = [
-            service.rounded(r) for r in service.report(session, start=start, end=end, engine=engine)
+            service.rounded(r)
+            for r in service.report(session, start=start, end=end, engine=engine, by=by)
         ]
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table()
+    if by is not None:
+        table.add_column(by)
     for column in (_("month"), _("won"), _("expected MRR"), _("actual expansion MRR"),
                    _("expansion MRR (all)"), _("upsell rate"), _("cross-sell rate")):  # fmt: skip
         table.add_column(column)
     for r in rows:
         table.add_row(
+            *([str(r[by] if r[by] is not None else "—")] if by is not None else []),
             r["month"], number(r["won"]), number(r["won_expected_mrr"]),
             number(r["won_actual_expansion_mrr"]), number(r["expansion_mrr"]),
             "—" if r["upsell_rate"] is None else percent(r["upsell_rate"]),

@@ -325,30 +325,38 @@ def report(
     start: str | None = None,
     end: str | None = None,
     engine: str = "duckdb",
+    by: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Per month of ``start..end``: opportunities won in the month, their expected MRR, the
-    expansion MRR (spec §3) of the accounts they were won on in that month, the month's total
-    expansion MRR, and the upsell and cross-sell rates (``docs/metrics.md``). Exact values
-    (Fractions, major units of the reporting currency)."""
+    """Per month of ``start..end`` (and per ``by`` key: plan, segment, owner, industry, as
+    ``banso metrics revenue --by`` splits): opportunities won in the month, their expected MRR,
+    the expansion MRR (spec §3) of the accounts they were won on in that month, the month's
+    total expansion MRR, and the upsell and cross-sell rates (``docs/metrics.md``). Exact values
+    (Fractions, major units of the reporting currency). With ``by``, an opportunity counts in
+    its account's key, like the account's movements in the KPIs."""
     months, per_account = revenue.expansion_by_account(session, start=start, end=end, engine=engine)
-    kpis = revenue.revenue_report(session, start=start, end=end, engine=engine)
+    kpis = revenue.revenue_report(session, start=start, end=end, engine=engine, by=by)
+    keys = revenue.account_keys(session, by, engine=engine) if by is not None else {}
     divisor = 10 ** minor_exponent(kpis.currency)
-    won: dict[str, list[Opportunity]] = defaultdict(list)
+    won: dict[tuple[str, Any], list[Opportunity]] = defaultdict(list)
     for o in session.scalars(
         select(Opportunity).where(Opportunity.stage == "won", Opportunity.close_date.is_not(None))
     ):
-        won[o.close_date.strftime("%Y-%m")].append(o)  # type: ignore[union-attr]
+        month = o.close_date.strftime("%Y-%m")  # type: ignore[union-attr]
+        won[(month, keys.get(o.account_id) if by is not None else None)].append(o)
     rows = []
     for kpi in kpis.rows:
         month = kpi["month"]
-        opportunities = won.get(month, [])
+        key = kpi[by] if by is not None else None
+        opportunities = won.get((month, key), [])
         accounts = {o.account_id for o in opportunities}
         upsell = {o.account_id for o in opportunities if o.kind in ("upsell", "seats")}
         cross = {o.account_id for o in opportunities if o.kind == "cross_sell"}
         start_customers = kpi["customers_start"]
-        rows.append(
+        row: dict[str, Any] = {"month": month}
+        if by is not None:
+            row[by] = key
+        row.update(
             {
-                "month": month,
                 "won": len(opportunities),
                 "won_expected_mrr": Fraction(sum(o.expected_mrr for o in opportunities), divisor),
                 "won_actual_expansion_mrr": sum(
@@ -366,7 +374,8 @@ def report(
                 ),
             }
         )
-    assert [r["month"] for r in rows] == months.labels()
+        rows.append(row)
+    assert sorted({r["month"] for r in rows}) == months.labels()
     return rows
 
 

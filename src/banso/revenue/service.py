@@ -81,14 +81,8 @@ def revenue_report(
     little however many accounts there are.
     """
     months = resolve_range(session, start, end, default_span=12)
-    if by is not None and by not in BREAKDOWNS:
-        raise BansoError(
-            _(
-                "Unknown breakdown {by}; choose one of {choices}.",
-                by=by,
-                choices=", ".join(BREAKDOWNS),
-            )
-        )
+    if by is not None:
+        check_breakdown(by)
     # month ends from M-13 on: mrr_start needs M-1, NRR/GRR need M-12
     prepared = _prepare(
         session,
@@ -324,6 +318,39 @@ class _Prepared:
         return self.conn.materialize("renewal_due", due)
 
 
+def _account_tables() -> dict[str, list[Any]]:
+    """The account columns the breakdowns read (:func:`metrics.breakdown_keys`)."""
+    return {
+        "accounts": [
+            Account.__table__.c[n]
+            for n in ("id", "plan", "segment", "industry", "owner_id", "touch_model")
+        ],
+        "team_members": [TeamMember.__table__.c[n] for n in ("id", "email")],
+    }
+
+
+def account_keys(session: Session, by: str, *, engine: str = "duckdb") -> dict[int, Any]:
+    """Each account's ``--by`` key, exactly as :func:`revenue_report` splits by it
+    (:func:`metrics.breakdown_keys`): for reports that count accounts beside the KPIs (the
+    expansion report's upsell and cross-sell rates)."""
+    check_breakdown(by)
+    conn = connect(engine, session.get_bind(), _account_tables())
+    keys = metrics.breakdown_keys(conn.table("accounts"), conn.table("team_members"), by)
+    return {int(r["account_id"]): r["key"] for r in _records(keys)}
+
+
+def check_breakdown(by: str) -> None:
+    """``by`` is one of :data:`metrics.BREAKDOWNS`; a clear error otherwise."""
+    if by not in BREAKDOWNS:
+        raise BansoError(
+            _(
+                "Unknown breakdown {by}; choose one of {choices}.",
+                by=by,
+                choices=", ".join(BREAKDOWNS),
+            )
+        )
+
+
 def _prepare(
     session: Session,
     engine: str,
@@ -383,11 +410,7 @@ def _prepare(
         ]
     }
     if with_accounts:
-        tables["accounts"] = [
-            Account.__table__.c[n]
-            for n in ("id", "plan", "segment", "industry", "owner_id", "touch_model")
-        ]
-        tables["team_members"] = [TeamMember.__table__.c[n] for n in ("id", "email")]
+        tables.update(_account_tables())
     conn = connect(
         engine, session.get_bind(), tables, None if book is None else {"subscriptions": book}
     )
