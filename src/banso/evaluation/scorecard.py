@@ -1,0 +1,210 @@
+"""The scorecard of a period: each CSM's book figures from the real KPIs against the targets of
+their team × job title (``evaluation.yaml``), the attainment of each axis and the weighted total.
+
+Scoring (docs/team.md, Evaluation), exact fractions throughout:
+
+- higher is better (expansion, strategic KPI, qualitative): ``attainment = actual / target``;
+- lower is better (churn): ``target / actual``, 150 % when ``actual`` is 0 (and 0 when the
+  target is 0 but something churned);
+- every attainment is clipped to 0 %..150 % (``ATTAINMENT_CAP``);
+- ``total = Σ weight × attainment / Σ weight`` over the axes that have a figure (a book with no
+  MRR at the period's start has no churn rate, a period without a qualitative score has no
+  qualitative figure); those without one are listed in ``missing``. No axis with a figure: null.
+
+Revenue figures are :func:`banso.revenue.service.revenue_report` of the book's accounts
+(:func:`banso.evaluation.books.book_accounts`) summed over the period by
+:func:`banso.revenue.fiscal.period_figures`; nothing here computes MRR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.evaluation.books import book_accounts
+from banso.evaluation.config import AXES, Evaluation, load_evaluation
+from banso.evaluation.periods import Period
+from banso.evaluation.qualitative import qualitative_scores
+from banso.evaluation.strategic import strategic_value
+from banso.revenue.fiscal import period_figures
+from banso.revenue.months import month_complete
+from banso.revenue.service import BookFilter, revenue_report
+from banso.team.models import TeamMember
+
+ATTAINMENT_CAP = Fraction(3, 2)
+LOWER_IS_BETTER = ("churn",)
+
+
+@dataclass
+class Axis:
+    axis: str
+    weight: Fraction
+    measure: str
+    """What the actual is: a churn rate, ``expansion_mrr``, a strategic KPI or ``qualitative``."""
+    actual: Fraction | None
+    target: Fraction
+    attainment: Fraction | None
+
+    @property
+    def points(self) -> Fraction | None:
+        """weight × attainment, in percentage points of the total when every axis has a figure."""
+        return None if self.attainment is None else self.weight * self.attainment
+
+
+@dataclass
+class Scorecard:
+    member_id: int
+    name: str
+    email: str
+    team: str | None
+    job_title: str | None
+    rule: tuple[str, str] | None
+    """The evaluation entry applied (team, job title); None: no entry applies, no total."""
+    accounts: int
+    figures: dict[str, Any]
+    """The book's revenue figures of the period (:func:`period_figures`, exact)."""
+    axes: list[Axis] = field(default_factory=list)
+    total: Fraction | None = None
+    missing: list[str] = field(default_factory=list)
+    qualitative_note: str | None = None
+
+
+@dataclass
+class ScorecardReport:
+    period: Period
+    complete: bool
+    """Whether every month of the period is over."""
+    currency: str
+    cards: list[Scorecard]
+
+
+def attainment(actual: Fraction | None, target: Fraction, lower_is_better: bool) -> Fraction | None:
+    """The scoring rule of the module docstring."""
+    if actual is None:
+        return None
+    if lower_is_better:
+        if actual <= 0:
+            value = ATTAINMENT_CAP
+        elif target == 0:
+            value = Fraction(0)
+        else:
+            value = target / actual
+    else:
+        value = actual / target
+    return min(max(value, Fraction(0)), ATTAINMENT_CAP)
+
+
+def weighted_total(axes: list[Axis]) -> Fraction | None:
+    scored = [a for a in axes if a.attainment is not None and a.weight > 0]
+    weight = sum((a.weight for a in scored), Fraction(0))
+    if not weight:
+        return None
+    return (
+        sum((a.weight * a.attainment for a in scored if a.attainment is not None), Fraction(0))
+        / weight
+    )
+
+
+def scorecards(
+    session: Session,
+    period: Period,
+    *,
+    member_ids: list[int] | None = None,
+    engine: str = "duckdb",
+) -> ScorecardReport:
+    """The scorecard of every team member (or of ``member_ids``) for ``period``."""
+    evaluation = load_evaluation().model
+    query = select(TeamMember).order_by(TeamMember.team, TeamMember.name, TeamMember.id)
+    if member_ids is not None:
+        query = query.where(TeamMember.id.in_(member_ids))
+    members = list(session.scalars(query))
+    first, last = _days(period)
+    scores = qualitative_scores(session, [m.id for m in members], period)
+    cards = []
+    currency = ""
+    for member in members:
+        book = book_accounts(member.id, period)
+        report = revenue_report(
+            session,
+            start=period.first_month,
+            end=period.last_month,
+            engine=engine,
+            book=BookFilter(accounts=book),
+        )
+        currency = report.currency
+        accounts = list(session.scalars(book))
+        card = Scorecard(
+            member.id,
+            member.name,
+            member.email,
+            member.team,
+            member.job_title,
+            None,
+            len(accounts),
+            period_figures(report.rows),
+        )
+        entry = evaluation.for_member(member.team, member.job_title)
+        if entry is not None:
+            score = scores.get(member.id)
+            card.rule = (entry.team, entry.job_title)
+            card.qualitative_note = score.note if score else None
+            qualitative = Fraction(score.score) if score else None
+            strategic = strategic_value(session, entry.strategic.kpi, accounts, first, last)
+            card.axes = _axes(entry, card.figures, strategic, qualitative)
+            card.total = weighted_total(card.axes)
+            card.missing = [a.axis for a in card.axes if a.attainment is None and a.weight > 0]
+        cards.append(card)
+    return ScorecardReport(period, month_complete(period.months.last), currency, cards)
+
+
+def _axes(
+    entry: Evaluation,
+    figures: dict[str, Any],
+    strategic: Fraction | None,
+    qualitative: Fraction | None,
+) -> list[Axis]:
+    churn_key = entry.churn.measure
+    actuals = {
+        "churn": figures[
+            "avg_monthly_gross_mrr_churn_rate"
+            if churn_key == "gross_mrr_churn_rate"
+            else "renewal_churn_rate"
+        ],
+        "expansion": figures["expansion_mrr"],
+        "strategic": strategic,
+        "qualitative": qualitative,
+    }
+    targets = {
+        "churn": Fraction(entry.churn.target),
+        "expansion": Fraction(entry.expansion.target_per_month) * figures["months"],
+        "strategic": Fraction(entry.strategic.target),
+        "qualitative": Fraction(entry.qualitative.target),
+    }
+    measures = {
+        "churn": churn_key,
+        "expansion": "expansion_mrr",
+        "strategic": entry.strategic.kpi,
+        "qualitative": "qualitative",
+    }
+    return [
+        Axis(
+            axis,
+            Fraction(entry.weights[axis]),
+            measures[axis],
+            actuals[axis],
+            targets[axis],
+            attainment(actuals[axis], targets[axis], axis in LOWER_IS_BETTER),
+        )
+        for axis in AXES
+    ]
+
+
+def _days(period: Period) -> tuple[date, date]:
+    first = date(period.months.first // 12, period.months.first % 12 + 1, 1)
+    after = period.months.last + 1
+    return first, date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
