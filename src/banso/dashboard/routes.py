@@ -11,14 +11,18 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from babel.numbers import get_currency_precision
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.dashboard import book as my_book
-from banso.errors import BansoError
+from banso.dashboard.csm import csm_view
+from banso.errors import BansoError, NotFound
+from banso.evaluation.access import may_score, may_see
+from banso.evaluation.periods import parse_period
+from banso.evaluation.qualitative import MAX_NOTE, set_qualitative
 from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
@@ -34,8 +38,8 @@ from banso.revenue.months import (
 )
 from banso.team.models import TeamMember
 from banso.users.models import User
-from banso.web.auth import current_user, db_session
-from banso.web.params import owner_parameter
+from banso.web.auth import Forbidden, current_user, db_session
+from banso.web.params import MAX_ID, owner_parameter
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
@@ -118,6 +122,54 @@ def book_page(
     owner_id = owner_parameter(session, user, owner)
     member = session.get(TeamMember, owner_id) if owner_id is not None else None
     return _book_page(request, session, user, member)
+
+
+@dashboard_pages.get("/team/{member_id:int}")
+def csm_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    member_id: int,
+    period: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """A CSM's page: their book, its KPIs and their scorecard of ``period``. Only for whoever
+    may see the scorecard (themselves, their team's manager, an admin: 403 otherwise)."""
+    member = _member(session, member_id)
+    if not may_see(session, user, member.id):
+        raise Forbidden(_("Only the CSM, their team's manager or an admin can see this page."))
+    view = csm_view(session, user, member, period or None)
+    context = {
+        "view": view,
+        "max_note": MAX_NOTE,
+        "minor": lambda major: _minor(major, view.currency),
+    }
+    return render(request, "csm.html", context)
+
+
+@dashboard_pages.post("/team/{member_id:int}/qualitative")
+def csm_qualitative(
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    member_id: int,
+    period: Annotated[str, Form(max_length=16)],
+    score: Annotated[int, Form(ge=0, le=100)],
+    note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+) -> Response:
+    """Enter the member's qualitative score of ``period`` (a manager of their team or an admin;
+    audited), then show the page again."""
+    member = _member(session, member_id)
+    if not may_score(session, user, member.id):
+        raise Forbidden(_("Only a manager of the CSM's team or an admin can score a CSM."))
+    chosen = parse_period(period)
+    set_qualitative(session, member.id, chosen, score, note)
+    return RedirectResponse(f"/team/{member.id}?period={chosen.label}", 303)
+
+
+def _member(session: Session, member_id: int) -> TeamMember:
+    member = session.get(TeamMember, member_id) if 1 <= member_id <= MAX_ID else None
+    if member is None:
+        raise NotFound(_("There is no team member with id {id}.", id=member_id))
+    return member
 
 
 def _book_page(

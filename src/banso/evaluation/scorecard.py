@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.config import get_settings
 from banso.evaluation.books import book_accounts
 from banso.evaluation.config import AXES, Evaluation, load_evaluation
 from banso.evaluation.periods import Period
@@ -126,7 +127,7 @@ def scorecards(
     first, last = _days(period)
     scores = qualitative_scores(session, [m.id for m in members], period)
     cards = []
-    currency = ""
+    currency = get_settings().reporting_currency
     for member in members:
         book = book_accounts(member.id, period)
         report = revenue_report(
