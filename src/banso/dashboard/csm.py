@@ -43,6 +43,11 @@ class CsmView:
     may_score: bool
     qualitative: QualitativeScore | None
 
+    @property
+    def period_text(self) -> str:
+        """The period as a reader sees it, marked "to date" while it is not over."""
+        return self.period.label if self.complete else to_date(self.period.label)
+
 
 def csm_view(session: Session, user: User, member: TeamMember, period: str | None) -> CsmView:
     """The page of ``member`` for ``period`` (default: the fiscal quarter of the last complete

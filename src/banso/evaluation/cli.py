@@ -21,6 +21,7 @@ from banso.evaluation.render import report_dict
 from banso.evaluation.scorecard import Scorecard, scorecards
 from banso.i18n import _, number, percent
 from banso.labels import label
+from banso.revenue.months import to_date
 from banso.revenue.render import print_wide
 from banso.team.models import TeamMember
 
@@ -55,10 +56,8 @@ def scorecard_command(
     if output == "json":
         typer.echo(json.dumps(report_dict(report), ensure_ascii=False, indent=1))
         return
-    title = _("Scorecards {period}", period=chosen.label)
-    if not report.complete:
-        title += " " + _("(to date)")
-    table = Table(title=title)
+    shown = chosen.label if report.complete else to_date(chosen.label)
+    table = Table(title=_("Scorecards {period}", period=shown))
     for heading in (_("CSM"), _("Team"), _("Job title"), _("Accounts")):
         table.add_column(heading, no_wrap=True)
     for axis in ("churn", "expansion", "strategic", "qualitative"):
