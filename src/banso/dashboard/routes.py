@@ -36,6 +36,7 @@ from banso.revenue.months import (
     parse_month,
     to_date,
 )
+from banso.revenue.service import BookFilter, book_choices
 from banso.team.models import TeamMember
 from banso.users.models import User
 from banso.web.auth import Forbidden, current_user, db_session
@@ -43,6 +44,13 @@ from banso.web.params import MAX_ID, owner_parameter
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
+
+Owner = Annotated[
+    str, Query(pattern=r"^([0-9]{0,19}|me)$", description="A team member's id, or me.")
+]
+Team = Annotated[str, Query(max_length=100, description="A team (team_members.team).")]
+Touch = Annotated[str, Query(max_length=16, description="A touch model: high, low, tech.")]
+Segment = Annotated[str, Query(max_length=100, description="An account segment.")]
 
 _FISCAL = re.compile(r"^FY(\d{4})(?:-Q([1-4]))?$")
 RENEWAL_WINDOW_DAYS = 90
@@ -86,11 +94,15 @@ def dashboard_page(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
     """The home page: a CSM's own book, everyone else's company dashboard."""
     if user.role == "csm":
         return _book_page(request, session, user, None)
-    return company_dashboard_page(request, user, session, period)
+    return company_dashboard_page(request, user, session, period, owner, team, touch, segment)
 
 
 @dashboard_pages.get("/dashboard")
@@ -99,13 +111,21 @@ def company_dashboard_page(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
-    """The company dashboard for every role (a CSM's home is their book; this is one click away)."""
+    """The company dashboard for every role (a CSM's home is their book; this is one click
+    away); its revenue figures are those of the accounts the filters let through (owner, team,
+    touch model, segment: :class:`BookFilter`)."""
+    book = BookFilter.of(owner_parameter(session, user, owner), team, touch, segment)
+    filters = {"book": book, "book_choices": book_choices(session)}
     try:
-        view = dashboard(session, period or None)
+        view = dashboard(session, period or None, book)
     except BansoError as no_data:
-        return render(request, "dashboard.html", {"view": None, "message": str(no_data)})
-    return render(request, "dashboard.html", {"view": view, "message": None})
+        return render(request, "dashboard.html", {"view": None, "message": str(no_data)} | filters)
+    return render(request, "dashboard.html", {"view": view, "message": None} | filters)
 
 
 @dashboard_pages.get("/book")
@@ -187,13 +207,14 @@ def _book_page(
     return render(request, "book.html", context)
 
 
-def dashboard(session: Session, period: str | None) -> Dashboard:
+def dashboard(session: Session, period: str | None, book: BookFilter | None = None) -> Dashboard:
     """KPIs of ``period`` against the period before it, and the monthly trends of the 12 months
     up to its end. ``period``: ``YYYY-MM``, ``FY2026`` or ``FY2026-Q2`` (fiscal years start in
     BANSO_FISCAL_YEAR_START); default the last complete month with data. The current month is
     shown only when asked for, labelled "to date". A fiscal period still running is cut at the
     last complete month with data (at the current month when none of it is over) and compared
-    with the as-long stretch before it."""
+    with the as-long stretch before it. ``book``: the revenue figures of those accounts only
+    (the renewals and health panels stay the company's)."""
     data = data_months(session)
     value, label, months, complete = _period_months(period, data.default, data.newest)
     if not complete:
@@ -201,7 +222,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
     previous = MonthRange(2 * months.first - months.last - 1, months.first - 1)
     first = min(previous.first, revenue_cache.dashboard_range(months.last).first)
     report = revenue_cache.revenue_report(
-        session, start=month_label(first), end=month_label(months.last)
+        session, start=month_label(first), end=month_label(months.last), book=book
     )
     by_month = {parse_month(r["month"], "month"): r for r in report.rows}
 

@@ -59,6 +59,13 @@ class BookFilter:
     segment: str | None = None
     accounts: Select[tuple[int]] | None = None
 
+    @classmethod
+    def of(
+        cls, owner_id: int | None, team: str = "", touch_model: str = "", segment: str = ""
+    ) -> BookFilter:
+        """The filter of a page's query parameters: an empty value filters nothing."""
+        return cls(owner_id, team or None, touch_model or None, segment or None)
+
     def __bool__(self) -> bool:
         return any(
             v is not None
@@ -99,6 +106,34 @@ class BookFilter:
             if value is not None
         ]
         return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class BookChoices:
+    """What a page's owner, team, touch model and segment filters offer: the values present."""
+
+    members: list[tuple[int, str]]
+    """(team member id, name), by name."""
+    teams: list[str]
+    touch_models: list[str]
+    segments: list[str]
+
+
+def book_choices(session: Session) -> BookChoices:
+    """The values the revenue filters offer (:class:`BookFilter`): every team member, and the
+    teams, touch models and segments that some member or account has."""
+
+    def distinct(column: Any) -> list[str]:
+        present = select(column).where(column.is_not(None)).distinct().order_by(column)
+        return list(session.scalars(present))
+
+    members = session.execute(select(TeamMember.id, TeamMember.name).order_by(TeamMember.name))
+    return BookChoices(
+        [(i, n) for i, n in members],
+        distinct(TeamMember.team),
+        distinct(Account.touch_model),
+        distinct(Account.segment),
+    )
 
 
 @dataclass
