@@ -203,3 +203,12 @@ def test_the_packaged_default_validates() -> None:
 
     loaded = load_evaluation(DEFAULT_EVALUATION).model
     assert loaded.for_member("Anything", "trainee") is not None
+
+
+def test_one_members_card_equals_their_card_among_all(cli, world: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """One book's own report (only its lines read) and the report split by book agree."""
+    args = ("team", "scorecard", "--period", "FY2025Q1", "--format", "json")
+    every = json.loads(cli(*args).stdout)["scorecards"]
+    for member in ("alice@example.com", str(world["bob"])):
+        (alone,) = json.loads(cli(*args, "--member", member).stdout)["scorecards"]
+        assert alone == next(c for c in every if c["member_id"] == alone["member_id"])

@@ -18,6 +18,7 @@ Revenue figures are :func:`banso.revenue.service.revenue_report` of the book's a
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.config import get_settings
-from banso.evaluation.books import book_accounts
+from banso.evaluation.books import book_accounts, book_owners
 from banso.evaluation.config import AXES, Evaluation, load_evaluation
 from banso.evaluation.periods import Period
 from banso.evaluation.qualitative import qualitative_scores
@@ -118,7 +119,10 @@ def scorecards(
     member_ids: list[int] | None = None,
     engine: str = "duckdb",
 ) -> ScorecardReport:
-    """The scorecard of every team member (or of ``member_ids``) for ``period``."""
+    """The scorecard of every team member (or of ``member_ids``) for ``period``.
+
+    One revenue report split by book (:func:`banso.evaluation.books.book_owners`) gives every
+    book's monthly figures; for a single member only that book's lines are read."""
     evaluation = load_evaluation().model
     query = select(TeamMember).order_by(TeamMember.team, TeamMember.name, TeamMember.id)
     if member_ids is not None:
@@ -126,19 +130,15 @@ def scorecards(
     members = list(session.scalars(query))
     first, last = _days(period)
     scores = qualitative_scores(session, [m.id for m in members], period)
+    monthly, currency = _book_months(session, period, [m.id for m in members], engine)
+    books: dict[int, list[int]] = defaultdict(list)
+    owners = book_owners(period).subquery()
+    wanted = select(owners).where(owners.c.member_id.in_([m.id for m in members]))
+    for account_id, member_id in session.execute(wanted):
+        books[member_id].append(account_id)
     cards = []
-    currency = get_settings().reporting_currency
     for member in members:
-        book = book_accounts(member.id, period)
-        report = revenue_report(
-            session,
-            start=period.first_month,
-            end=period.last_month,
-            engine=engine,
-            book=BookFilter(accounts=book),
-        )
-        currency = report.currency
-        accounts = list(session.scalars(book))
+        accounts = books.get(member.id, [])
         card = Scorecard(
             member.id,
             member.name,
@@ -147,7 +147,7 @@ def scorecards(
             member.job_title,
             None,
             len(accounts),
-            period_figures(report.rows),
+            period_figures(monthly[member.id]),
         )
         entry = evaluation.for_member(member.team, member.job_title)
         if entry is not None:
@@ -161,6 +161,31 @@ def scorecards(
             card.missing = [a.axis for a in card.axes if a.attainment is None and a.weight > 0]
         cards.append(card)
     return ScorecardReport(period, month_complete(period.months.last), currency, cards)
+
+
+def _book_months(
+    session: Session, period: Period, member_ids: list[int], engine: str
+) -> tuple[dict[int, list[dict[str, Any]]], str]:
+    """Each member's monthly revenue rows of ``period`` and the reporting currency: one report
+    split by book, or for one member a report of that book's lines only; a member whose book
+    has no line gets the rows of an empty book."""
+    start, end = period.first_month, period.last_month
+    monthly: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    currency = get_settings().reporting_currency
+    if len(member_ids) > 1:
+        report = revenue_report(
+            session, start=start, end=end, engine=engine, books=book_owners(period)
+        )
+        currency = report.currency
+        for row in report.rows:
+            if row["book"] in member_ids:
+                monthly[row["book"]].append(row)
+    for member_id in member_ids:
+        if member_id not in monthly:
+            only = BookFilter(accounts=book_accounts(member_id, period))
+            report = revenue_report(session, start=start, end=end, engine=engine, book=only)
+            monthly[member_id], currency = report.rows, report.currency
+    return monthly, currency
 
 
 def _axes(

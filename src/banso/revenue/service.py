@@ -164,6 +164,7 @@ def revenue_report(
     by: str | None = None,
     owner_id: int | None = None,
     book: BookFilter | None = None,
+    books: Select[tuple[int, int]] | None = None,
 ) -> RevenueReport:
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
@@ -172,12 +173,17 @@ def revenue_report(
     ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
     of the range); only those accounts' lines are read, so a book of a hundred accounts costs
     little however many accounts there are. ``book``: the KPIs of the accounts a
-    :class:`BookFilter` lets through (``owner_id`` is ``BookFilter(owner_id=…)``).
+    :class:`BookFilter` lets through (``owner_id`` is ``BookFilter(owner_id=…)``). ``books``: a
+    ``SELECT`` of (account id, book key) pairs — every month split by the caller's books (a
+    scorecard's CSMs of a period), the key in column ``book``; accounts in no book make the
+    row whose key is None.
     """
     months = resolve_range(session, start, end, default_span=12)
     if owner_id is not None:
         book = BookFilter(owner_id=owner_id)
-    if by is not None and by not in BREAKDOWNS:
+    if books is not None:
+        by = "book"
+    elif by is not None and by not in BREAKDOWNS:
         raise BansoError(
             _(
                 "Unknown breakdown {by}; choose one of {choices}.",
@@ -194,13 +200,22 @@ def revenue_report(
         history_from=months.first - 13,
         book=book,
     )
-    keys = (
-        metrics.breakdown_keys(
+    if books is not None:
+        pairs = session.execute(books).all()
+        keys = ibis.memtable(
+            pa.table(
+                {
+                    "account_id": pa.array([int(a) for a, _k in pairs], pa.int64()),
+                    "key": pa.array([int(k) for _a, k in pairs], pa.int64()),
+                }
+            )
+        )
+    elif by is not None:
+        keys = metrics.breakdown_keys(
             prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
         )
-        if by is not None
-        else None
-    )
+    else:
+        keys = None
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
