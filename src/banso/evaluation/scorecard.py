@@ -32,7 +32,7 @@ from banso.evaluation.books import book_accounts, book_owners
 from banso.evaluation.config import AXES, Evaluation, load_evaluation
 from banso.evaluation.periods import Period
 from banso.evaluation.qualitative import qualitative_scores
-from banso.evaluation.strategic import strategic_value
+from banso.evaluation.strategic import strategic_values
 from banso.revenue.fiscal import period_figures
 from banso.revenue.months import month_complete
 from banso.revenue.service import BookFilter, revenue_report
@@ -136,6 +136,11 @@ def scorecards(
     wanted = select(owners).where(owners.c.member_id.in_([m.id for m in members]))
     for account_id, member_id in session.execute(wanted):
         books[member_id].append(account_id)
+    entries = {m.id: evaluation.for_member(m.team, m.job_title) for m in members}
+    strategic: dict[int, Fraction | None] = {}
+    for kpi in sorted({e.strategic.kpi for e in entries.values() if e is not None}):
+        chosen = {m: books.get(m, []) for m, e in entries.items() if e and e.strategic.kpi == kpi}
+        strategic |= strategic_values(session, kpi, chosen, first, last)
     cards = []
     for member in members:
         accounts = books.get(member.id, [])
@@ -149,14 +154,13 @@ def scorecards(
             len(accounts),
             period_figures(monthly[member.id]),
         )
-        entry = evaluation.for_member(member.team, member.job_title)
+        entry = entries[member.id]
         if entry is not None:
             score = scores.get(member.id)
             card.rule = (entry.team, entry.job_title)
             card.qualitative_note = score.note if score else None
             qualitative = Fraction(score.score) if score else None
-            strategic = strategic_value(session, entry.strategic.kpi, accounts, first, last)
-            card.axes = _axes(entry, card.figures, strategic, qualitative)
+            card.axes = _axes(entry, card.figures, strategic[member.id], qualitative)
             card.total = weighted_total(card.axes)
             card.missing = [a.axis for a in card.axes if a.attainment is None and a.weight > 0]
         cards.append(card)
