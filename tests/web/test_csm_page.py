@@ -38,6 +38,10 @@ def test_a_csm_sees_only_their_own_scorecard(client: TestClient, sign_in, world:
     assert 'data-testid="csm-axes"' in own.text
     assert 'data-testid="csm-qualitative-form"' not in own.text  # nobody scores themselves
     assert client.get(f"/team/{world.tanaka_member}").status_code == 403
+    # My book links to the scorecard; a colleague's book does not
+    assert 'data-testid="book-scorecard"' in client.get("/book").text
+    other = client.get("/book", params={"owner": str(world.tanaka_member)})
+    assert 'data-testid="book-scorecard"' not in other.text
     api = client.get("/api/team/scorecard", params={"period": "FY2025Q1"})
     assert api.status_code == 200
     assert [c["member_id"] for c in api.json()["scorecards"]] == [world.sato_member]

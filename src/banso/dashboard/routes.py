@@ -203,6 +203,7 @@ def _book_page(
         "mine": mine or (member is not None and member.id == user.team_member_id),
         "members": accounts.filter_choices(session).owners,
         "email": user.email,
+        "scorecard": member is not None and may_see(session, user, member.id),
     }
     return render(request, "book.html", context)
 
