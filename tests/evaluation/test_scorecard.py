@@ -154,6 +154,8 @@ def test_a_month_and_a_fiscal_year(cli, world: dict[str, int]) -> None:  # type:
 def test_bad_periods_and_members_are_one_sentence(cli, world: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
     bad = cli("team", "scorecard", "--period", "2025Q1")
     assert bad.exit_code == 2 and "FY2025Q1" in bad.stderr
+    ancient = cli("team", "scorecard", "--period", "FY0001")
+    assert ancient.exit_code == 2 and "1990" in ancient.stderr
     nobody = cli("team", "qualitative", "nobody@example.com", "--period", "FY2025", "--score", "5")
     assert nobody.exit_code == 2 and "nobody@example.com" in nobody.stderr
     high = cli("team", "qualitative", "alice@example.com", "--period", "FY2025", "--score", "101")

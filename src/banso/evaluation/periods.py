@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from banso.config import get_settings
+from banso.dates import EARLIEST_DAY, latest_day
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.revenue.fiscal import fiscal_periods
@@ -42,6 +43,16 @@ def parse_period(text: str) -> Period:
             )
         )
     year, quarter, cal_year, cal_month = match.groups()
+    first, last = EARLIEST_DAY.year, latest_day().year
+    if not first <= int(year or cal_year) <= last:
+        raise BansoError(
+            _(
+                "The period {value} lies outside the years Banso accepts ({first}-{last}).",
+                value=text,
+                first=first,
+                last=last,
+            )
+        )
     if cal_year is not None:
         idx = int(cal_year) * 12 + int(cal_month) - 1
         return Period(month_label(idx), MonthRange(idx, idx))

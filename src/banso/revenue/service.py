@@ -10,6 +10,7 @@ reporting currency, ``Fraction`` rates, ``int`` counts, ``None`` where the spec 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -105,7 +106,9 @@ class BookFilter:
             )
             if value is not None
         ]
-        return "|".join(parts)
+        key = "|".join(parts)
+        # long team or segment names would overflow report_cache.key (300 characters)
+        return key if len(key) <= 64 else "h-" + hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
