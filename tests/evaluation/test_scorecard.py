@@ -42,7 +42,10 @@ evaluations:
 
 
 @pytest.fixture
-def world(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, banso_home: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def world(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, banso_home: Path, any_db: str
+) -> dict[str, int]:
+    """The worked example's data on SQLite and on PostgreSQL."""
     from banso.accounts.models import Account
     from banso.surveys.models import SurveyResponse
     from banso.team.models import TeamMember
