@@ -22,6 +22,7 @@ from banso.audit.cli import audit_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
+from banso.evaluation.cli import add_commands as add_evaluation_commands
 from banso.expansion.cli import opportunities_app
 from banso.flows.cli import merge_command, run
 from banso.health import snapshots
@@ -63,6 +64,9 @@ app.add_typer(opportunities_app, name="opportunities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")
+team_app = typer.Typer(help="The CS team: evaluation scorecards.", no_args_is_help=True)
+add_evaluation_commands(team_app)
+app.add_typer(team_app, name="team")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

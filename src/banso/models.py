@@ -5,6 +5,7 @@ from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
 from banso.db import Base
+from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
@@ -60,5 +61,6 @@ __all__ = [
     "Delivery",
     "OutboxMessage",
     "PlaybookFiring",
+    "QualitativeScore",
     "Suppression",
 ]

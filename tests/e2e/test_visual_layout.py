@@ -37,6 +37,7 @@ PAGES: dict[str, str] = {
     "/metrics/churn-reasons": "/metrics/churn-reasons",
     "/expansion": "/expansion",
     "/book": "/book",
+    "/team/{member_id:int}": "/team/{sato}?period=FY2026-Q3",
     "/metrics": "/metrics",
     "/health": "/health",
     "/data": "/data",
@@ -131,7 +132,10 @@ def test_every_page_fits_the_screen_in_both_languages(
 ) -> None:
     site = scored
     routes = page_routes()
-    visits = [(path, url.format(yamada=site.world.yamada)) for path, url in PAGES.items()]
+    visits = [
+        (path, url.format(yamada=site.world.yamada, sato=site.world.sato_member))
+        for path, url in PAGES.items()
+    ]
     visits = [(path, url) for path, url in visits if path in routes]
     problems: list[str] = []
     started = time.monotonic()

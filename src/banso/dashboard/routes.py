@@ -11,14 +11,18 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from babel.numbers import get_currency_precision
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.account_views import accounts_list as accounts
 from banso.config import get_settings
 from banso.dashboard import book as my_book
-from banso.errors import BansoError
+from banso.dashboard.csm import csm_view
+from banso.errors import BansoError, NotFound
+from banso.evaluation.access import may_score, may_see
+from banso.evaluation.periods import parse_period
+from banso.evaluation.qualitative import MAX_NOTE, set_qualitative
 from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
 from banso.revenue import cache as revenue_cache
@@ -32,13 +36,21 @@ from banso.revenue.months import (
     parse_month,
     to_date,
 )
+from banso.revenue.service import BookFilter, book_choices
 from banso.team.models import TeamMember
 from banso.users.models import User
-from banso.web.auth import current_user, db_session
-from banso.web.params import owner_parameter
+from banso.web.auth import Forbidden, current_user, db_session
+from banso.web.params import MAX_ID, owner_parameter
 from banso.web.templating import money, render
 
 dashboard_pages = APIRouter(include_in_schema=False)
+
+Owner = Annotated[
+    str, Query(pattern=r"^([0-9]{0,19}|me)$", description="A team member's id, or me.")
+]
+Team = Annotated[str, Query(max_length=100, description="A team (team_members.team).")]
+Touch = Annotated[str, Query(max_length=16, description="A touch model: high, low, tech.")]
+Segment = Annotated[str, Query(max_length=100, description="An account segment.")]
 
 _FISCAL = re.compile(r"^FY(\d{4})(?:-Q([1-4]))?$")
 RENEWAL_WINDOW_DAYS = 90
@@ -82,11 +94,15 @@ def dashboard_page(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
     """The home page: a CSM's own book, everyone else's company dashboard."""
     if user.role == "csm":
         return _book_page(request, session, user, None)
-    return company_dashboard_page(request, user, session, period)
+    return company_dashboard_page(request, user, session, period, owner, team, touch, segment)
 
 
 @dashboard_pages.get("/dashboard")
@@ -95,13 +111,21 @@ def company_dashboard_page(
     user: Annotated[User, Depends(current_user)],
     session: Annotated[Session, Depends(db_session, scope="function")],
     period: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
-    """The company dashboard for every role (a CSM's home is their book; this is one click away)."""
+    """The company dashboard for every role (a CSM's home is their book; this is one click
+    away); its revenue figures are those of the accounts the filters let through (owner, team,
+    touch model, segment: :class:`BookFilter`)."""
+    book = BookFilter.of(owner_parameter(session, user, owner), team, touch, segment)
+    filters = {"book": book, "book_choices": book_choices(session)}
     try:
-        view = dashboard(session, period or None)
+        view = dashboard(session, period or None, book)
     except BansoError as no_data:
-        return render(request, "dashboard.html", {"view": None, "message": str(no_data)})
-    return render(request, "dashboard.html", {"view": view, "message": None})
+        return render(request, "dashboard.html", {"view": None, "message": str(no_data)} | filters)
+    return render(request, "dashboard.html", {"view": view, "message": None} | filters)
 
 
 @dashboard_pages.get("/book")
@@ -120,6 +144,54 @@ def book_page(
     return _book_page(request, session, user, member)
 
 
+@dashboard_pages.get("/team/{member_id:int}")
+def csm_page(
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    member_id: int,
+    period: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """A CSM's page: their book, its KPIs and their scorecard of ``period``. Only for whoever
+    may see the scorecard (themselves, their team's manager, an admin: 403 otherwise)."""
+    member = _member(session, member_id)
+    if not may_see(session, user, member.id):
+        raise Forbidden(_("Only the CSM, their team's manager or an admin can see this page."))
+    view = csm_view(session, user, member, period or None)
+    context = {
+        "view": view,
+        "max_note": MAX_NOTE,
+        "minor": lambda major: _minor(major, view.currency),
+    }
+    return render(request, "csm.html", context)
+
+
+@dashboard_pages.post("/team/{member_id:int}/qualitative")
+def csm_qualitative(
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    member_id: int,
+    period: Annotated[str, Form(max_length=16)],
+    score: Annotated[int, Form(ge=0, le=100)],
+    note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+) -> Response:
+    """Enter the member's qualitative score of ``period`` (a manager of their team or an admin;
+    audited), then show the page again."""
+    member = _member(session, member_id)
+    if not may_score(session, user, member.id):
+        raise Forbidden(_("Only a manager of the CSM's team or an admin can score a CSM."))
+    chosen = parse_period(period)
+    set_qualitative(session, member.id, chosen, score, note)
+    return RedirectResponse(f"/team/{member.id}?period={chosen.label}", 303)
+
+
+def _member(session: Session, member_id: int) -> TeamMember:
+    member = session.get(TeamMember, member_id) if 1 <= member_id <= MAX_ID else None
+    if member is None:
+        raise NotFound(_("There is no team member with id {id}.", id=member_id))
+    return member
+
+
 def _book_page(
     request: Request, session: Session, user: User, member: TeamMember | None
 ) -> Response:
@@ -131,17 +203,19 @@ def _book_page(
         "mine": mine or (member is not None and member.id == user.team_member_id),
         "members": accounts.filter_choices(session).owners,
         "email": user.email,
+        "scorecard": member is not None and may_see(session, user, member.id),
     }
     return render(request, "book.html", context)
 
 
-def dashboard(session: Session, period: str | None) -> Dashboard:
+def dashboard(session: Session, period: str | None, book: BookFilter | None = None) -> Dashboard:
     """KPIs of ``period`` against the period before it, and the monthly trends of the 12 months
     up to its end. ``period``: ``YYYY-MM``, ``FY2026`` or ``FY2026-Q2`` (fiscal years start in
     BANSO_FISCAL_YEAR_START); default the last complete month with data. The current month is
     shown only when asked for, labelled "to date". A fiscal period still running is cut at the
     last complete month with data (at the current month when none of it is over) and compared
-    with the as-long stretch before it."""
+    with the as-long stretch before it. ``book``: the revenue figures of those accounts only
+    (the renewals and health panels stay the company's)."""
     data = data_months(session)
     value, label, months, complete = _period_months(period, data.default, data.newest)
     if not complete:
@@ -149,7 +223,7 @@ def dashboard(session: Session, period: str | None) -> Dashboard:
     previous = MonthRange(2 * months.first - months.last - 1, months.first - 1)
     first = min(previous.first, revenue_cache.dashboard_range(months.last).first)
     report = revenue_cache.revenue_report(
-        session, start=month_label(first), end=month_label(months.last)
+        session, start=month_label(first), end=month_label(months.last), book=book
     )
     by_month = {parse_month(r["month"], "month"): r for r in report.rows}
 

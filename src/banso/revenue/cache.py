@@ -34,7 +34,7 @@ from banso.revenue.months import (
     parse_month,
     resolve_range,
 )
-from banso.revenue.service import CohortReport, RevenueReport, Row
+from banso.revenue.service import BookFilter, CohortReport, RevenueReport, Row
 from banso.team.models import TeamMember
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def revenue_report(
     end: str | None = None,
     by: str | None = None,
     owner_id: int | None = None,
+    book: BookFilter | None = None,
 ) -> RevenueReport:
     """:func:`banso.revenue.service.revenue_report` on DuckDB, from the cache when current.
 
@@ -66,10 +67,13 @@ def revenue_report(
     dashboard's 13 months, the Metrics page's 12 and a fiscal year's share what they overlap,
     and only the months missing from the cache are computed (as one range). ``owner_id``: one
     team member's book (kept apart per member; a change of owner is a write to the accounts,
-    which moves the revenue data version on)."""
+    which moves the revenue data version on). ``book``: the accounts a :class:`BookFilter` lets
+    through (owner, team, touch model, segment), kept apart per filter the same way."""
     months = resolve_range(session, start, end, default_span=12)
     version = data_versions.current(session, data_versions.REVENUE)
-    kind = "revenue-month" if owner_id is None else f"revenue-month-owner-{owner_id}"
+    if owner_id is not None:
+        book = BookFilter(owner_id=owner_id)
+    kind = f"revenue-month-{book.cache_key()}" if book else "revenue-month"
     keys = {m: _key(kind, MonthRange(m, m), by) for m in _span(months)}
     stored = _load_many(session, list(keys.values()), version)
     missing = [m for m in _span(months) if keys[m] not in stored]
@@ -81,7 +85,7 @@ def revenue_report(
             start=month_label(missing[0]),
             end=month_label(missing[-1]),
             by=by,
-            owner_id=owner_id,
+            book=book or None,
         )
         currency = report.currency
         fresh: dict[int, list[Row]] = {}
@@ -98,29 +102,40 @@ def revenue_report(
 
 
 def cohort_report(
-    session: Session, *, start: str | None = None, end: str | None = None
+    session: Session,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    book: BookFilter | None = None,
 ) -> CohortReport:
     """:func:`banso.revenue.service.cohort_report` on DuckDB, from the cache when current."""
     months = resolve_range(session, start, end, default_span=None)
-    key = _key("cohorts", months, None)
+    key = _key(f"cohorts-{book.cache_key()}" if book else "cohorts", months, None)
     version = data_versions.current(session, data_versions.REVENUE)
     stored = _load_many(session, [key], version).get(key)
     if stored is not None:
         return CohortReport(months, stored["currency"], _rows(stored["rows"]))
     report = service.cohort_report(
-        session, start=month_label(months.first), end=month_label(months.last)
+        session, start=month_label(months.first), end=month_label(months.last), book=book or None
     )
     _store_many(session, version, {key: {"currency": report.currency, "rows": report.rows}})
     return report
 
 
 def fiscal_summary(
-    session: Session, *, fiscal_year: int | None = None, quarter: int | None = None
+    session: Session,
+    *,
+    fiscal_year: int | None = None,
+    quarter: int | None = None,
+    book: BookFilter | None = None,
 ) -> list[PeriodSummary]:
-    """:func:`banso.revenue.fiscal.fiscal_summary` over the cached monthly report."""
-    return fiscal.fiscal_summary(
-        session, fiscal_year=fiscal_year, quarter=quarter, reports=revenue_report
-    )
+    """:func:`banso.revenue.fiscal.fiscal_summary` over the cached monthly report (of the
+    accounts ``book`` lets through)."""
+
+    def reports(session: Session, *, start: str, end: str) -> RevenueReport:
+        return revenue_report(session, start=start, end=end, book=book)
+
+    return fiscal.fiscal_summary(session, fiscal_year=fiscal_year, quarter=quarter, reports=reports)
 
 
 def dashboard_range(last: int) -> MonthRange:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -23,10 +24,10 @@ from banso.revenue.months import (
     month_text,
     parse_month,
 )
-from banso.revenue.service import CohortReport, RevenueReport, Row
+from banso.revenue.service import BookFilter, CohortReport, RevenueReport, Row, book_choices
 from banso.users.models import User
 from banso.web.auth import current_user, db_session
-from banso.web.params import month_range
+from banso.web.params import month_range, owner_parameter
 from banso.web.templating import render
 
 metrics_pages = APIRouter(include_in_schema=False)
@@ -63,6 +64,13 @@ HEATMAP_MEASURES = (
 
 EXPORT_TABLES = ("revenue", "cohorts")
 
+Owner = Annotated[
+    str, Query(pattern=r"^([0-9]{0,19}|me)$", description="A team member's id, or me.")
+]
+Team = Annotated[str, Query(max_length=100, description="A team (team_members.team).")]
+Touch = Annotated[str, Query(max_length=16, description="A touch model: high, low, tech.")]
+Segment = Annotated[str, Query(max_length=100, description="An account segment.")]
+
 
 @metrics_pages.get("/metrics")
 def metrics_page(
@@ -71,14 +79,22 @@ def metrics_page(
     session: Annotated[Session, Depends(db_session, scope="function")],
     start: str = "",
     end: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
+    """The revenue KPIs, fiscal periods and cohorts of the accounts the filters let through
+    (owner, team, touch model, segment: :class:`BookFilter`; all accounts without one)."""
+    book = BookFilter.of(owner_parameter(session, user, owner), team, touch, segment)
+    filters = {"book": book, "book_choices": book_choices(session), "query": _query(book)}
     try:
         first, last = page_months(session, start, end)
-        report = revenue_cache.revenue_report(session, start=first, end=last)
-        cohorts = revenue_cache.cohort_report(session, start=first, end=last)
-        periods = revenue_cache.fiscal_summary(session)
+        report = revenue_cache.revenue_report(session, start=first, end=last, book=book)
+        cohorts = revenue_cache.cohort_report(session, start=first, end=last, book=book)
+        periods = revenue_cache.fiscal_summary(session, book=book)
     except BansoError as problem:
-        return render(request, "metrics.html", {"message": str(problem), "rows": []})
+        return render(request, "metrics.html", {"message": str(problem), "rows": []} | filters)
     grid = cohort_grid(cohorts.rows)
     context: dict[str, Any] = {
         "message": None,
@@ -95,7 +111,7 @@ def metrics_page(
         "heat_level": heat_level,
         "start": first,
         "end": last,
-    }
+    } | filters
     return render(request, "metrics.html", context)
 
 
@@ -107,9 +123,13 @@ def metrics_export(
     file_format: Annotated[str, Query(alias="format")] = "csv",
     start: str = "",
     end: str = "",
+    owner: Owner = "",
+    team: Team = "",
+    touch: Touch = "",
+    segment: Segment = "",
 ) -> Response:
-    """The page's revenue or cohort table over its months as CSV or xlsx; read-only, so any
-    signed-in role may download it."""
+    """The page's revenue or cohort table over its months (and filters) as CSV or xlsx;
+    read-only, so any signed-in role may download it."""
     if table not in EXPORT_TABLES or file_format not in FORMATS:
         raise BansoError(
             _(
@@ -119,10 +139,14 @@ def metrics_export(
             )
         )
     first, last = page_months(session, start, end)
+    book = BookFilter.of(owner_parameter(session, user, owner), team, touch, segment)
     if table == "revenue":
-        content = revenue_sheet(revenue_cache.revenue_report(session, start=first, end=last))
+        report = revenue_cache.revenue_report(session, start=first, end=last, book=book)
+        content = revenue_sheet(report)
     else:
-        content = cohort_sheet(revenue_cache.cohort_report(session, start=first, end=last))
+        content = cohort_sheet(
+            revenue_cache.cohort_report(session, start=first, end=last, book=book)
+        )
     body = sheet_csv(content) if file_format == "csv" else sheet_xlsx(content)
     filename = f"banso-{table}-{first}-{last}.{file_format}"
     return Response(
@@ -130,6 +154,17 @@ def metrics_export(
         media_type=FORMATS[file_format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _query(book: BookFilter) -> str:
+    """The filters as URL query parameters (``&owner=3&touch=tech``) for the page's links."""
+    pairs = (
+        ("owner", book.owner_id),
+        ("team", book.team),
+        ("touch", book.touch_model),
+        ("segment", book.segment),
+    )
+    return "".join(f"&{key}={quote(str(value))}" for key, value in pairs if value is not None)
 
 
 def page_months(session: Session, start: str, end: str) -> tuple[str, str]:

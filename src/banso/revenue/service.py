@@ -10,6 +10,7 @@ reporting currency, ``Fraction`` rates, ``int`` counts, ``None`` where the spec 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,100 @@ from banso.revenue.months import MonthRange, data_bounds, month_label, resolve_r
 from banso.team.models import TeamMember
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class BookFilter:
+    """Which accounts a report covers; each field given narrows it (all of them must hold).
+
+    ``owner_id``: the accounts a team member owns now; ``team``: the accounts owned by members
+    of that team (``team_members.team``); ``touch_model``, ``segment``: the account's field;
+    ``accounts``: an explicit ``SELECT`` of account ids (a scorecard's book of a period). Only
+    those accounts' subscription lines are read, so a small book costs little."""
+
+    owner_id: int | None = None
+    team: str | None = None
+    touch_model: str | None = None
+    segment: str | None = None
+    accounts: Select[tuple[int]] | None = None
+
+    @classmethod
+    def of(
+        cls, owner_id: int | None, team: str = "", touch_model: str = "", segment: str = ""
+    ) -> BookFilter:
+        """The filter of a page's query parameters: an empty value filters nothing."""
+        return cls(owner_id, team or None, touch_model or None, segment or None)
+
+    def __bool__(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.owner_id, self.team, self.touch_model, self.segment, self.accounts)
+        )
+
+    def account_ids(self) -> Select[tuple[int]]:
+        """The ids of the accounts the filter lets through."""
+        query = select(Account.id)
+        if self.owner_id is not None:
+            query = query.where(Account.owner_id == self.owner_id)
+        if self.team is not None:
+            members = select(TeamMember.id).where(TeamMember.team == self.team)
+            query = query.where(Account.owner_id.in_(members))
+        if self.touch_model is not None:
+            query = query.where(Account.touch_model == self.touch_model)
+        if self.segment is not None:
+            query = query.where(Account.segment == self.segment)
+        if self.accounts is not None:
+            query = query.where(Account.id.in_(self.accounts))
+        return query
+
+    def cache_key(self) -> str:
+        """The part of a cache key that tells filtered reports apart (``owner-7``,
+        ``team=SMB|touch=tech``); an explicit ``accounts`` query is never cached."""
+        if self.accounts is not None:
+            raise ValueError("a report of an explicit account query is not cached")
+        if self.owner_id is not None and not (self.team or self.touch_model or self.segment):
+            return f"owner-{self.owner_id}"  # the key warm_books fills
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("owner", self.owner_id),
+                ("team", self.team),
+                ("touch", self.touch_model),
+                ("segment", self.segment),
+            )
+            if value is not None
+        ]
+        key = "|".join(parts)
+        # long team or segment names would overflow report_cache.key (300 characters)
+        return key if len(key) <= 64 else "h-" + hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BookChoices:
+    """What a page's owner, team, touch model and segment filters offer: the values present."""
+
+    members: list[tuple[int, str]]
+    """(team member id, name), by name."""
+    teams: list[str]
+    touch_models: list[str]
+    segments: list[str]
+
+
+def book_choices(session: Session) -> BookChoices:
+    """The values the revenue filters offer (:class:`BookFilter`): every team member, and the
+    teams, touch models and segments that some member or account has."""
+
+    def distinct(column: Any) -> list[str]:
+        present = select(column).where(column.is_not(None)).distinct().order_by(column)
+        return list(session.scalars(present))
+
+    members = session.execute(select(TeamMember.id, TeamMember.name).order_by(TeamMember.name))
+    return BookChoices(
+        [(i, n) for i, n in members],
+        distinct(TeamMember.team),
+        distinct(Account.touch_model),
+        distinct(Account.segment),
+    )
 
 
 @dataclass
@@ -71,6 +166,8 @@ def revenue_report(
     engine: str = "duckdb",
     by: str | None = None,
     owner_id: int | None = None,
+    book: BookFilter | None = None,
+    books: Select[tuple[int, int]] | None = None,
 ) -> RevenueReport:
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
@@ -78,10 +175,18 @@ def revenue_report(
     ``by`` (plan, segment, owner, industry) splits every month by the account's attribute.
     ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
     of the range); only those accounts' lines are read, so a book of a hundred accounts costs
-    little however many accounts there are.
+    little however many accounts there are. ``book``: the KPIs of the accounts a
+    :class:`BookFilter` lets through (``owner_id`` is ``BookFilter(owner_id=…)``). ``books``: a
+    ``SELECT`` of (account id, book key) pairs — every month split by the caller's books (a
+    scorecard's CSMs of a period), the key in column ``book``; accounts in no book make the
+    row whose key is None.
     """
     months = resolve_range(session, start, end, default_span=12)
-    if by is not None:
+    if owner_id is not None:
+        book = BookFilter(owner_id=owner_id)
+    if books is not None:
+        by = "book"
+    elif by is not None:
         check_breakdown(by)
     # month ends from M-13 on: mrr_start needs M-1, NRR/GRR need M-12
     prepared = _prepare(
@@ -90,15 +195,24 @@ def revenue_report(
         months,
         with_accounts=by is not None,
         history_from=months.first - 13,
-        owner_id=owner_id,
+        book=book,
     )
-    keys = (
-        metrics.breakdown_keys(
+    if books is not None:
+        pairs = session.execute(books).all()
+        keys = ibis.memtable(
+            pa.table(
+                {
+                    "account_id": pa.array([int(a) for a, _k in pairs], pa.int64()),
+                    "key": pa.array([int(k) for _a, k in pairs], pa.int64()),
+                }
+            )
+        )
+    elif by is not None:
+        keys = metrics.breakdown_keys(
             prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
         )
-        if by is not None
-        else None
-    )
+    else:
+        keys = None
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
@@ -168,13 +282,15 @@ def cohort_report(
     start: str | None = None,
     end: str | None = None,
     engine: str = "duckdb",
+    book: BookFilter | None = None,
 ) -> CohortReport:
     """The cohort retention table (spec §8) for cohorts from ``start`` to ``end`` (``YYYY-MM``).
 
-    Defaults: ``end`` = :func:`.months.default_last_month`; ``start`` = every cohort.
+    Defaults: ``end`` = :func:`.months.default_last_month`; ``start`` = every cohort. ``book``:
+    the cohorts of the accounts a :class:`BookFilter` lets through.
     """
     months = resolve_range(session, start, end, default_span=None)
-    prepared = _prepare(session, engine, months, with_accounts=False)
+    prepared = _prepare(session, engine, months, with_accounts=False, book=book)
     counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     sizes: dict[int, int] = {}
     assert prepared.snapshot is not None
@@ -358,25 +474,21 @@ def _prepare(
     *,
     with_accounts: bool,
     history_from: int | None = None,
-    owner_id: int | None = None,
+    book: BookFilter | None = None,
     with_snapshot: bool = True,
 ) -> _Prepared:
     """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
     month ``history_from`` on when given, else from the first month of the data); with
-    ``owner_id``, of the lines of the accounts that team member owns only. Without
+    ``book``, of the lines of the accounts the filter lets through only. Without
     ``with_snapshot`` (the renewal calendar) the snapshot is not built."""
     check_engine(engine)
     first_data, _last = data_bounds(session)
     settings = get_settings()
     reporting = settings.reporting_currency
-    book = (
-        None
-        if owner_id is None
-        else Subscription.account_id.in_(select(Account.id).where(Account.owner_id == owner_id))
-    )
+    lines_of_book = Subscription.account_id.in_(book.account_ids()) if book else None
     kinds_query = select(Subscription.billing_period_months, Subscription.currency).distinct()
-    if book is not None:
-        kinds_query = kinds_query.where(book)
+    if lines_of_book is not None:
+        kinds_query = kinds_query.where(lines_of_book)
     # a book without lines reports zeros: give it the reporting currency's monthly scale
     kinds = session.execute(kinds_query).all() or [(1, reporting)]
     periods = sorted({bpm for bpm, _c in kinds})
@@ -412,7 +524,10 @@ def _prepare(
     if with_accounts:
         tables.update(_account_tables())
     conn = connect(
-        engine, session.get_bind(), tables, None if book is None else {"subscriptions": book}
+        engine,
+        session.get_bind(),
+        tables,
+        None if lines_of_book is None else {"subscriptions": lines_of_book},
     )
     first_month = min(first_data, months.first)
     if history_from is not None:

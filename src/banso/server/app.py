@@ -41,6 +41,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.account_views.routes import accounts_api, accounts_pages
     from banso.admin.routes import audit_pages, users_pages
     from banso.dashboard.routes import dashboard_pages
+    from banso.evaluation.api import team_api
     from banso.expansion.api import opportunities_api
     from banso.expansion.routes import expansion_pages
     from banso.health.routes import health_pages
@@ -90,6 +91,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(retention_api)
     app.include_router(targets_api)
     app.include_router(opportunities_api)
+    app.include_router(team_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
