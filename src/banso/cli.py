@@ -35,6 +35,7 @@ from banso.renewals.pipeline_cli import pipeline_app
 from banso.retention.cli import churn_reasons_app, goals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
+from banso.success.cli import handoff_app, success_app
 from banso.targets.cli import targets_app
 from banso.users.cli import users_app
 
@@ -63,6 +64,8 @@ app.add_typer(opportunities_app, name="opportunities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")
+app.add_typer(success_app, name="success-plans")
+app.add_typer(handoff_app, name="handoff")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)
