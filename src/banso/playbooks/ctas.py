@@ -79,6 +79,7 @@ def open_or_update(
     owner_id: int | None,
     actor: str,
     trigger: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> tuple[Cta, bool]:
     """The open CTA of (account, playbook, reason), created when there is none; returns it and
     whether it was created. A repeat trigger counts and is audited, never duplicated."""
@@ -103,6 +104,7 @@ def open_or_update(
         priority=spec.priority,
         title=spec.title[:MAX_TITLE],
         title_texts=texts_json(spec.title_texts),
+        note=note,
         status="open",
         owner_id=owner_id,
         due_date=add_business_days(day, spec.due_in_business_days),
@@ -346,9 +348,7 @@ def comment(session: Session, writer: Writer, cta_id: int, text: str) -> CtaEven
     """Add a comment to a CTA (open or closed)."""
     text = text.strip()
     if not text or len(text) > MAX_COMMENT:
-        raise InvalidValue(
-            "text", _("Write a comment of 1 to {n} characters.", n=MAX_COMMENT)
-        )
+        raise InvalidValue("text", _("Write a comment of 1 to {n} characters.", n=MAX_COMMENT))
     cta = _writable(session, writer, cta_id, open_only=False)
     event = _audit(session, cta, writer.email, "commented", {"text": text})
     audit.record(session, "cta.comment", f"cta:{cta.id}", actor=writer.email, length=len(text))
@@ -361,9 +361,7 @@ def snooze(session: Session, writer: Writer, cta_id: int, until: date | None) ->
     if until is not None:
         today = company_today()
         if until <= today:
-            raise InvalidValue(
-                "until", _("Snooze until a day after today ({today}).", today=today)
-            )
+            raise InvalidValue("until", _("Snooze until a day after today ({today}).", today=today))
         _check_day("until", until)
     before = cta.snoozed_until
     cta.snoozed_until = until
@@ -567,9 +565,7 @@ def _get(session: Session, cta_id: int) -> Cta:
     return cta
 
 
-def _audit(
-    session: Session, cta: Cta, actor: str, action: str, detail: dict[str, Any]
-) -> CtaEvent:
+def _audit(session: Session, cta: Cta, actor: str, action: str, detail: dict[str, Any]) -> CtaEvent:
     event = CtaEvent(
         cta_id=cta.id,
         actor=actor,
@@ -578,8 +574,6 @@ def _audit(
     )
     session.add(event)
     return event
-
-
 
 
 # ---------------------------------------------------------------- reading
@@ -630,6 +624,8 @@ class CtaRow:
     """The steps, in order."""
     comments: list[CommentRow] = field(default_factory=list)
     """Oldest first."""
+    note: str | None = None
+    """What the CTA carries (the sales handoff on the handoff CTA)."""
 
     @property
     def tasks_done(self) -> int:
@@ -809,6 +805,7 @@ def _rows(session: Session, query: Any) -> list[CtaRow]:
             account_id=c.account_id,
             account=account,
             title=localized(c.title, c.title_texts, lang),
+            note=c.note,
             type=c.type,
             priority=c.priority,
             status=c.status,
