@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +27,7 @@ from banso.accounts.models import Account, Contact
 from banso.audit.service import current_actor, record
 from banso.dates import today as company_today
 from banso.errors import BansoError, InvalidValue, NotFound
-from banso.health.measures import MEASURES
+from banso.health.measures import MEASURES, format_measure, measure_label
 from banso.i18n import _
 from banso.success import handoff as handoffs
 from banso.success.metric_values import CurrentValue, current_value
@@ -87,6 +88,10 @@ def _title(title: str) -> str:
     if len(cleaned) > MAX_TITLE:
         raise BansoError(_("The title is longer than {n} characters.", n=MAX_TITLE))
     return cleaned
+
+
+def not_a_number(name: str, text: str) -> str:
+    return _("{name} must be a number (got {text}).", name=name, text=text)
 
 
 def _number(value: float, name: str) -> float:
@@ -540,3 +545,63 @@ def _current(objective: SuccessObjective, day: date) -> CurrentValue | None:
     if objective.kpi_value is None:
         return None
     return CurrentValue(objective.kpi_value, objective.kpi_value_on, "manual")
+
+
+# ---------------------------------------------------------------- the 360's section
+
+
+@dataclass
+class PlanSection:
+    """What the account 360's success-plan section shows and its forms offer."""
+
+    account_id: int
+    account_owner_id: int | None
+    objectives: list[ObjectiveView]
+    handoff: dict[str, Any] | None
+    draft: str | None
+    """The handoff's promised outcome while no objective started from it: the first
+    objective's wording, pre-filled in the form."""
+    contacts: list[tuple[int, str]]
+    members: list[tuple[str, str]]
+    """(email, name) of every team member, for our owner."""
+    measures: list[str]
+
+
+def plan_section(session: Session, account_id: int, *, today: date | None = None) -> PlanSection:
+    account = get_account(session, account_id)
+    objectives = account_plan(session, account_id, today=today)
+    handoff = handoffs.as_dict(handoffs.get(session, account_id))
+    promised = handoff["promised_outcome"] if handoff else None
+    draft = promised if promised and not any(o.source == "handoff" for o in objectives) else None
+    contacts = [
+        (c.id, c.name or c.email or str(c.id))
+        for c in session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account_id, Contact.left_at.is_(None))
+            .order_by(Contact.name, Contact.id)
+        )
+    ]
+    members = [
+        (email, name)
+        for email, name in session.execute(
+            select(TeamMember.email, TeamMember.name).order_by(TeamMember.name)
+        )
+        if email
+    ]
+    return PlanSection(account.id, account.owner_id, objectives, handoff, draft, contacts,
+                       members, sorted(MEASURES))  # fmt: skip
+
+
+def section_values(plan: PlanSection, may_edit: Callable[..., bool]) -> dict[str, Any]:
+    """The template values of the 360's section; ``may_edit(*owner_ids)`` is the web's one rule
+    for writing on an account (the account's owner, and an objective's own owner)."""
+    return {
+        "plan": plan,
+        "plan_can_edit": may_edit(plan.account_owner_id),
+        "plan_editable": {
+            o.id for o in plan.objectives if may_edit(plan.account_owner_id, o.owner_id)
+        },
+        "statuses": OBJECTIVE_STATUSES,
+        "measure_label": measure_label,
+        "format_measure": format_measure,
+    }
