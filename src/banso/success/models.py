@@ -21,7 +21,7 @@ register(
     {
         "not_started": "Not started",
         "on_track": "On track",
-        "at_risk": "At risk",
+        "at_risk": "At risk of missing",
         "achieved": "Achieved",
         "abandoned": "Abandoned",
     },
@@ -30,7 +30,7 @@ register("objective_source", {"manual": "By hand", "handoff": "From the sales ha
 register("handoff_source", {"manual": "By hand", "crm": "CRM", "demo": "Demo"})
 register(
     "objective_event",
-    {"created": "Created", "changed": "Changed", "reviewed": "Reviewed"},
+    {"created": "Added", "changed": "Changed", "reviewed": "Reviewed"},
 )
 
 
