@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from banso.db import session_scope
-from banso.success import service
+from banso.success import handoff, service
 from banso.success.models import SuccessObjective
 from e2e.conftest import Site, Tab, sign_in
+from e2e.test_visual_layout import CHECK
 
 TEXTS = {
     "en": {"plan": "Success plan", "at_risk": "At risk of missing", "on_track": "On track"},
@@ -87,3 +88,36 @@ def test_a_viewer_sees_the_plan_but_cannot_change_it(tab: Tab, site: Site, lang:
     with session_scope() as s:
         stored = s.get(SuccessObjective, oid)
         assert stored is not None and stored.status == "on_track"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_section_fits_a_phone_screen(tab: Tab, site: Site, lang: str) -> None:
+    """With a handoff, an objective from it and its history, the 360 still fits 390 px, and no
+    figure, date or tag wraps (the layout check of every page)."""
+    with session_scope() as s:
+        handoff.set_handoff(
+            s,
+            site.world.yamada,
+            promised_outcome="月次決算を8営業日から5営業日に短縮したい",
+            stakeholders="経理部長 山田 太郎（決裁者）、経理課 鈴木 花子（推進役）",
+            deal_notes="競合A社と比較検討の上で採用。決め手はサポート体制と日本語UI。",
+        )
+        oid = service.add_objective(s, site.world.yamada, None, kpi="月次決算の所要日数",
+                                    baseline=8, target=5, from_handoff=True).id  # fmt: skip
+        service.review(s, oid, "定例で利用状況を確認。部署ごとの利用が増えている。",
+                       status="on_track", value=6.5)  # fmt: skip
+    page = tab.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_extra_http_headers({"Accept-Language": lang})
+    sign_in(tab, site, "csm")
+    if lang == "ja":
+        page.get_by_test_id("switch-language").click()
+    page.goto(f"{site.url}/accounts/{site.world.yamada}")
+    page.get_by_test_id("success-plan").locator("details summary").last.click()
+    result = page.evaluate(CHECK)
+    wide = page.evaluate("""() => Array.from(document.querySelectorAll('#success-plan *'))
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+        .map(e => e.tagName + '.' + e.className + ' ' + (e.getAttribute('name') || '') + ' '
+             + Math.round(e.getBoundingClientRect().right)).slice(0, 15)""")
+    assert result["scrollWidth"] <= result["width"], (result, wide)
+    assert result["wrapped"] == []
