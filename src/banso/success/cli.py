@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -13,12 +14,13 @@ from rich.table import Table
 
 from banso.dates import DayOption
 from banso.db import session_scope
-from banso.errors import check_format
+from banso.errors import ImportRejected, check_format
 from banso.health.measures import format_measure, measure_label
-from banso.i18n import _, number, percent
+from banso.i18n import _, ngettext, number, percent
 from banso.labels import label
 from banso.success import handoff as handoffs
 from banso.success import service
+from banso.success.handoff_import import import_handoffs
 from banso.success.service import ObjectiveFilter, ObjectiveView
 
 success_app = typer.Typer(
@@ -27,6 +29,7 @@ success_app = typer.Typer(
 handoff_app = typer.Typer(help="The sales handoff: deal notes, stakeholders, promised outcome.")
 console = Console()
 FORMATS = ("table", "json")
+MAX_PRINTED_PROBLEMS = 100
 
 
 def _value(v: ObjectiveView, value: float | None) -> str:
@@ -218,6 +221,26 @@ def handoff_set(
             promised_outcome=promised_outcome, sales_owner=sales_owner, source=source,
         )  # fmt: skip
     typer.echo(_("Handoff of account {id} saved.", id=account_id))
+
+
+@handoff_app.command("import")
+def handoff_import(
+    path: Annotated[Path, typer.Argument(help="CSV, .xlsx or .parquet file.")],
+    source: Annotated[
+        str, typer.Option("--source", help="The system the external ids come from.")
+    ] = "crm",
+) -> None:
+    """Handoffs from a CRM export, all or nothing (columns: account_id or external_id,
+    promised_outcome, stakeholders, deal_notes, sales_owner; Japanese headers too)."""
+    try:
+        with session_scope() as session:
+            count = import_handoffs(session, path, source=source)
+    except ImportRejected as exc:
+        errors = Console(stderr=True)
+        for problem in exc.problems[:MAX_PRINTED_PROBLEMS]:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise
+    typer.echo(ngettext("{n} handoff imported.", "{n} handoffs imported.", count))
 
 
 @handoff_app.command("show")
