@@ -43,15 +43,26 @@ class CurrentValue:
 
 def current_value(account_id: int, measure: str, day: date | None = None) -> CurrentValue | None:
     """The measure's latest value for the account as of ``day`` (company today by default)."""
+    return current_values(account_id, [measure], day).get(measure)
+
+
+def current_values(
+    account_id: int, measures: list[str], day: date | None = None
+) -> dict[str, CurrentValue]:
+    """The latest value of each of ``measures`` that has one, reading the snapshot row once and
+    the usage store at most once for the account."""
     last = day or company_today()
+    found: dict[str, CurrentValue] = {}
     scored = [d for d in snapshots.scored_days() if d <= last]
-    if scored:
-        row = snapshots.read_account_day(account_id, scored[-1])
+    row = snapshots.read_account_day(account_id, scored[-1]) if scored else None
+    for measure in measures:
         raw = row.get(f"raw__{measure}") if row is not None else None
         if raw is not None and math.isfinite(raw):
-            return CurrentValue(float(raw), scored[-1], "health")
-    figure = USAGE_FIGURES.get(measure)
-    if figure is None:
-        return None
-    usage = account_daily_usage(account_id, days=28, today=last)
-    return CurrentValue(float(getattr(usage, figure)), last, "usage")
+            found[measure] = CurrentValue(float(raw), scored[-1], "health")
+    wanted = [m for m in measures if m not in found and m in USAGE_FIGURES]
+    if wanted:
+        usage = account_daily_usage(account_id, days=28, today=last)
+        for measure in wanted:
+            found[measure] = CurrentValue(float(getattr(usage, USAGE_FIGURES[measure])), last,
+                                          "usage")  # fmt: skip
+    return found

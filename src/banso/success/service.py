@@ -30,7 +30,7 @@ from banso.errors import BansoError, InvalidValue, NotFound
 from banso.health.measures import MEASURES, format_measure, measure_label
 from banso.i18n import _
 from banso.success import handoff as handoffs
-from banso.success.metric_values import CurrentValue, current_value
+from banso.success.metric_values import CurrentValue, current_value, current_values
 from banso.success.models import (
     OBJECTIVE_STATUSES,
     OPEN_STATUSES,
@@ -515,9 +515,14 @@ def views(
                     json.loads(e.changes) if e.changes else {},
                 )  # fmt: skip
             )
+    by_account: dict[int, list[str]] = {}
+    for r in rows:
+        if r.measure is not None:
+            by_account.setdefault(r.account_id, []).append(r.measure)
+    metrics = {a: current_values(a, ms, day) for a, ms in by_account.items()}
     out = []
     for r in rows:
-        now = _current(r, day)
+        now = _current(r, metrics.get(r.account_id, {}))
         out.append(
             ObjectiveView(
                 id=r.id, account_id=r.account_id, account_name=accounts.get(r.account_id, ""),
@@ -539,9 +544,9 @@ def views(
     return out
 
 
-def _current(objective: SuccessObjective, day: date) -> CurrentValue | None:
+def _current(objective: SuccessObjective, metrics: dict[str, CurrentValue]) -> CurrentValue | None:
     if objective.measure is not None:
-        return current_value(objective.account_id, objective.measure, day)
+        return metrics.get(objective.measure)
     if objective.kpi_value is None:
         return None
     return CurrentValue(objective.kpi_value, objective.kpi_value_on, "manual")
