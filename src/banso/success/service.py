@@ -567,8 +567,8 @@ class PlanSection:
     """The handoff's promised outcome while no objective started from it: the first
     objective's wording, pre-filled in the form."""
     contacts: list[tuple[int, str]]
-    members: list[tuple[str, str]]
-    """(email, name) of every team member, for our owner."""
+    members: list[tuple[str, str, bool]]
+    """(email, name, is the account's owner) of every team member, for our owner."""
     measures: list[str]
 
 
@@ -587,9 +587,9 @@ def plan_section(session: Session, account_id: int, *, today: date | None = None
         )
     ]
     members = [
-        (email, name)
-        for email, name in session.execute(
-            select(TeamMember.email, TeamMember.name).order_by(TeamMember.name)
+        (email, name, member_id == account.owner_id)
+        for member_id, email, name in session.execute(
+            select(TeamMember.id, TeamMember.email, TeamMember.name).order_by(TeamMember.name)
         )
         if email
     ]
