@@ -56,3 +56,28 @@ def test_without_a_handoff_the_cta_says_to_ask_sales() -> None:
         assert cta.note == (
             "Sales recorded no handoff for this account yet; ask the account executive."
         )
+
+
+def test_the_api_gives_the_handoff_cta_its_note() -> None:
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from banso.db import utcnow
+    from banso.server.app import create_app
+    from banso.users.models import User
+    from banso.users.tokens import create_token
+
+    build_world()
+    with session_scope() as s:
+        handoff.set_handoff(s, 2, promised_outcome="Month-end close in 3 days instead of 8")
+        service.run_playbooks(s, date(2025, 6, 2), ["sales-handoff"])
+        s.add(User(email="ops@vendor.example", name="Ops", role="ops", password_hash="x"))
+        s.flush()
+        _row, token = create_token(s, "ops@vendor.example", "t", ["read"],
+                                   utcnow() + timedelta(days=1))  # fmt: skip
+    with TestClient(create_app()) as client:
+        found = client.get("/api/ctas?account_id=2",
+                           headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    [cta] = found["items"]
+    assert cta["note"] == "Promised outcome: Month-end close in 3 days instead of 8"
