@@ -4,15 +4,19 @@ handoff sales recorded; a rerun, a later day and Alpha (a customer since January
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.playbooks.world import build_world
 
-from banso.db import session_scope
+from banso.db import session_scope, utcnow
 from banso.playbooks import ctas, service
 from banso.playbooks.models import Cta, CtaTask
+from banso.server.app import create_app
 from banso.success import handoff
+from banso.users.models import User
+from banso.users.tokens import create_token
 
 
 def test_a_new_customer_gets_one_handoff_cta_with_what_sales_knew() -> None:
@@ -59,15 +63,6 @@ def test_without_a_handoff_the_cta_says_to_ask_sales() -> None:
 
 
 def test_the_api_gives_the_handoff_cta_its_note() -> None:
-    from datetime import timedelta
-
-    from fastapi.testclient import TestClient
-
-    from banso.db import utcnow
-    from banso.server.app import create_app
-    from banso.users.models import User
-    from banso.users.tokens import create_token
-
     build_world()
     with session_scope() as s:
         handoff.set_handoff(s, 2, promised_outcome="Month-end close in 3 days instead of 8")
