@@ -1,7 +1,7 @@
 """The demo world's success plans and handoffs: every high-touch customer has a plan of three
 objectives (two on health measures, one manual KPI) whose statuses vary with its health, each
 with a history that starts with its creation; handoffs only for customers whose latest period
-began in the last 180 days, the handoff's promised outcome wording their first objective."""
+began in the last 180 days, the handoff's promised outcome wording their KPI objective."""
 
 from __future__ import annotations
 
@@ -47,5 +47,6 @@ def test_high_touch_customers_have_plans_and_new_customers_handoffs(cli, banso_h
         from_handoff = [o for o in objectives if o.source == "handoff"]
         promised = {h.account_id: h.promised_outcome for h in handoffs}
         assert from_handoff and all(o.title == promised[o.account_id] for o in from_handoff)
+        assert all(o.kpi_name for o in from_handoff)
     db.dispose_engines()
     config.get_settings.cache_clear()

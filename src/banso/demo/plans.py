@@ -5,10 +5,10 @@
   notes, as a CRM connector would bring them.
 - A **success plan** for every high-touch customer: two objectives on real health measures
   (``active_days_28d``, ``active_users_28d``, whose values Banso reads from the health
-  snapshots once ``banso health score`` has run) and one manual KPI, the first objective worded
-  from the handoff when there is one. The status follows the account's hidden health at the end
-  (achieved, on track, at risk), and each quarter since the plan began has a review note by the
-  owner, so the history reads like a real one.
+  snapshots once ``banso health score`` has run) and one manual KPI on the outcome the customer
+  bought, worded from the handoff when there is one. The status follows the account's hidden
+  health at the end (achieved, on track, at risk), and each quarter since the plan began has a
+  review note by the owner, so the history reads like a real one.
 
 Rows only (the demo writes the tables the product reads); deterministic per seed and account.
 """
@@ -84,12 +84,12 @@ def plan_rows(
                      and c["left_at"] is None), None)  # fmt: skip
     seats = max(3, story.seats[-1] if story.seats else 3)
     objectives = [
-        (outcome[0] if handoff else "毎日の業務で使われるツールにする", "active_days_28d", None,
-         float(rng.randint(8, 14)), 26.0, "handoff" if handoff else "manual"),
+        ("毎日の業務で使われるツールにする", "active_days_28d", None,
+         float(rng.randint(8, 14)), 26.0, "manual"),
         ("対象部署の全員が使っている状態にする", "active_users_28d", None,
          float(max(1, seats // 2)), float(seats + 2), "manual"),
-        (outcome[0] if not handoff else "定着後の業務時間を削減する", None, outcome[1],
-         outcome[2], outcome[3], "manual"),
+        (outcome[0], None, outcome[1], outcome[2], outcome[3],
+         "handoff" if handoff else "manual"),
     ]  # fmt: skip
     for n, (title, measure, kpi, baseline, target, source) in enumerate(objectives):
         status = _status(health, start, end, n)
