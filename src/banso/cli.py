@@ -36,6 +36,7 @@ from banso.renewals.pipeline_cli import pipeline_app
 from banso.retention.cli import churn_reasons_app, goals_app
 from banso.revenue.cli import metrics_app
 from banso.server.cli import serve
+from banso.success.cli import handoff_app, success_app
 from banso.targets.cli import targets_app
 from banso.users.cli import users_app
 
@@ -67,6 +68,8 @@ app.add_typer(goals_app, name="goals")
 team_app = typer.Typer(help="The CS team: evaluation scorecards.", no_args_is_help=True)
 add_evaluation_commands(team_app)
 app.add_typer(team_app, name="team")
+app.add_typer(success_app, name="success-plans")
+app.add_typer(handoff_app, name="handoff")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -23,6 +23,7 @@ from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
+from banso.success.models import Handoff, ObjectiveEntry, SuccessObjective
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
@@ -44,6 +45,9 @@ __all__ = [
     "HealthCurrent",
     "HealthOverride",
     "Opportunity",
+    "Handoff",
+    "ObjectiveEntry",
+    "SuccessObjective",
     "ImportBatch",
     "RenewalForecast",
     "ReportCache",

@@ -29,7 +29,8 @@ def test_the_default_playbooks_are_valid() -> None:
         "champion-left", "contraction", "expansion-advanced-adoption", "expansion-usage-rising",
         "health-red", "new-account",
         "nps-detractor",
-        "nps-promoter", "onboarding-overdue", "renewal-90", "score-drop", "tech-touch-inactive",
+        "nps-promoter", "onboarding-overdue", "renewal-90", "sales-handoff", "score-drop",
+        "tech-touch-inactive",
         "ticket-spike", "usage-drop", "usage-inactive",
     ]  # fmt: skip
 

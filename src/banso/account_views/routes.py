@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -26,6 +27,7 @@ from banso.health.measures import format_measure, measure_label
 from banso.i18n import _
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
+from banso.success import service as success_plans
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session, may_edit_account
 from banso.web.params import AccountId, UtcDateTime, check_timestamp, owner_parameter
@@ -181,6 +183,8 @@ def account_page(
         "format_measure": format_measure,
         "pulse": health_service.current_pulse(session, account_id, dates.today()),
     }
+    plan = success_plans.plan_section(session, account_id, today=dates.today())
+    context |= success_plans.section_values(plan, partial(may_edit_account, user))
     return render(request, "accounts/detail.html", context)
 
 

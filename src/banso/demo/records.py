@@ -154,7 +154,7 @@ def _last_lines(story: AccountStory) -> list[Any]:
 def _lifecycle_stage(story: AccountStory, main: Any, active: list[Any], end: date) -> str:
     if main is None:
         return "churned"
-    if (end - main.start).days < 90 and main.start == _last_start(story):
+    if (end - main.start).days < 90 and main.start == last_start(story):
         return "onboarding"
     period = main.plan.period_months
     if period >= 3:
@@ -169,7 +169,7 @@ def _lifecycle_stage(story: AccountStory, main: Any, active: list[Any], end: dat
     return "adoption"
 
 
-def _last_start(story: AccountStory) -> date:
+def last_start(story: AccountStory) -> date:
     """Start of the account's latest customer period (first start or last reactivation)."""
     mains = [line for line in story.lines if line.plan.rank >= 0]
     start = mains[0].start

@@ -32,6 +32,7 @@ from banso.config import get_settings
 from banso.db import Base, get_engine
 from banso.demo.events import UsageInputs, write_usage_events
 from banso.demo.names import MAX_COMPANIES, CompanyName, company_names, person_name
+from banso.demo.plans import PLAN_TABLES, plan_rows
 from banso.demo.records import IdCounter, Profile, Row, account_rows, profile_of
 from banso.demo.story import AccountStory, add_months, simulate_account
 from banso.errors import BansoError
@@ -58,6 +59,7 @@ _INSERT_ORDER = (
     "tickets",
     "survey_responses",
     "activities",
+    *PLAN_TABLES,
 )
 
 
@@ -126,7 +128,8 @@ def generate_world(options: DemoOptions, progress: Progress | None = None) -> De
     try:
         with engine.begin() as conn:
             conn.execute(Base.metadata.tables["team_members"].insert(), members)
-            _second_pass(conn, options, months, end, state, owners, summary, report)
+            emails = {m["id"]: m["email"] for m in members}
+            _second_pass(conn, options, months, end, state, owners, emails, summary, report)
             _advance_sequences(conn)
             summary.events = write_usage_events(
                 options.seed,
@@ -376,6 +379,7 @@ def _second_pass(
     end: date,
     state: _WorldState,
     owners: dict[int, int],
+    emails: dict[int, str],
     summary: DemoSummary,
     report: Progress,
 ) -> None:
@@ -390,6 +394,8 @@ def _second_pass(
             story = simulate_account(options.seed, index, months, end)
             profile = replace(state.profiles[index], owner_id=owners[index + 1])
             rows = account_rows(options.seed, story, profile, months, end, tz, ids)
+            rows |= plan_rows(options.seed, story, profile, rows["contacts"], end, tz, ids,
+                              emails.get(profile.owner_id or 0))  # fmt: skip
             for name in _INSERT_ORDER:
                 batch[name].extend(rows[name])
             if profile.customer_at_end:

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
 from banso.expansion import service as expansion
-from banso.i18n import LANGUAGES, current_language
+from banso.i18n import LANGUAGES, current_language, using_language
 from banso.playbooks import ctas, delivery, outbox
 from banso.playbooks.config import Action, Playbook, template_path
 from banso.playbooks.models import PlaybookFiring, Suppression
+from banso.success import handoff
 from banso.team.models import TeamMember
 
 
@@ -241,7 +242,11 @@ def _cta(
     else:
         owner_id = ctas.next_in_rotation(session, assign.round_robin)
     spec = cta_spec(playbook, action, context.company_language)
-    return ctas.open_or_update(session, account.id, day, spec, owner_id, actor, trigger)
+    note = None
+    if action.cta.carry == "handoff":
+        with using_language(context.company_language):
+            note = handoff.cta_note(session, account.id)
+    return ctas.open_or_update(session, account.id, day, spec, owner_id, actor, trigger, note)
 
 
 def recipients(

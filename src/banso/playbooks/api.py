@@ -68,6 +68,9 @@ class CtaOut(BaseModel):
     owner_email: str | None
     playbook: str = Field(description="The playbook that opened it, or manual.")
     snoozed_until: date | None = Field(description="Out of the queue until this day.")
+    note: str | None = Field(
+        default=None, description="What the CTA carries, e.g. the sales handoff (carry: handoff)."
+    )
     outcome: str | None
     outcome_note: str | None
     first_triggered_on: date

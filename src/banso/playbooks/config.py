@@ -237,6 +237,10 @@ class CtaAction(_Strict):
     due_in_business_days: int = Field(default=3, ge=0, le=250)
     assign: Literal["owner"] | AssignMember | AssignRoundRobin = "owner"
     tasks: list[TaskTemplate] = Field(default_factory=list)
+    carry: Literal["handoff"] | None = None
+    """``handoff``: the CTA carries the account's sales handoff (promised outcome,
+    stakeholders, deal notes; ``banso.success.handoff``) as its note, as it stands when the CTA
+    opens."""
 
 
 class EmailAction(_Strict):

@@ -79,6 +79,7 @@ def open_or_update(
     owner_id: int | None,
     actor: str,
     trigger: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> tuple[Cta, bool]:
     """The open CTA of (account, playbook, reason), created when there is none; returns it and
     whether it was created. A repeat trigger counts and is audited, never duplicated."""
@@ -103,6 +104,7 @@ def open_or_update(
         priority=spec.priority,
         title=spec.title[:MAX_TITLE],
         title_texts=texts_json(spec.title_texts),
+        note=note,
         status="open",
         owner_id=owner_id,
         due_date=add_business_days(day, spec.due_in_business_days),
@@ -630,6 +632,8 @@ class CtaRow:
     """The steps, in order."""
     comments: list[CommentRow] = field(default_factory=list)
     """Oldest first."""
+    note: str | None = None
+    """What the CTA carries (the sales handoff on the handoff CTA)."""
 
     @property
     def tasks_done(self) -> int:
@@ -809,6 +813,7 @@ def _rows(session: Session, query: Any) -> list[CtaRow]:
             account_id=c.account_id,
             account=account,
             title=localized(c.title, c.title_texts, lang),
+            note=c.note,
             type=c.type,
             priority=c.priority,
             status=c.status,

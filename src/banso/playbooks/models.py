@@ -87,6 +87,9 @@ class Cta(Base):
     """Company-local day of the trigger that opened the CTA."""
     last_triggered_on: Mapped[date] = mapped_column(Date)
     trigger_count: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str | None] = mapped_column(Text)
+    """What the CTA carries for its owner, as written when it opened (the sales handoff on a
+    ``carry: handoff`` CTA); None on most CTAs."""
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

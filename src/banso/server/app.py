@@ -55,6 +55,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.retention.routes import retention_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
+    from banso.success.api import success_plans_api
+    from banso.success.routes import success_pages
     from banso.targets.api import targets_api
     from banso.targets.routes import targets_pages
     from banso.usage.routes import usage_pages
@@ -83,6 +85,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(users_pages)
     app.include_router(audit_pages)
     app.include_router(retention_pages)
+    app.include_router(success_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -92,6 +95,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(targets_api)
     app.include_router(opportunities_api)
     app.include_router(team_api)
+    app.include_router(success_plans_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
