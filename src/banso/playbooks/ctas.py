@@ -28,7 +28,7 @@ from banso.dates import today as company_today
 from banso.db import utcnow
 from banso.errors import BansoError, ConfigRejected, InvalidValue, NotFound
 from banso.i18n import _, current_language, ngettext
-from banso.playbooks.business_days import add_business_days
+from banso.business_days import add_business_days
 from banso.playbooks.config import load_playbooks
 from banso.playbooks.models import (
     CTA_OUTCOMES,
