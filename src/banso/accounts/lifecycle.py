@@ -48,7 +48,7 @@ def record_stages(
         current = dict(
             session.execute(
                 select(Account.id, Account.lifecycle_stage).where(Account.id.in_(chunk))
-            ).tuples()
+            ).all()
         )
         moving = {a: stages[a] for a in chunk if a in current and current[a] != stages[a]}
         if moving:

@@ -62,9 +62,7 @@ def account_segments(session: Session, account_ids: Iterable[int]) -> dict[int, 
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         out.update(
-            session.execute(select(Account.id, Account.segment).where(Account.id.in_(chunk)))
-            .tuples()
-            .all()
+            session.execute(select(Account.id, Account.segment).where(Account.id.in_(chunk))).all()
         )
     return out
 
