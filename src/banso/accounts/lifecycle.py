@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -63,13 +64,24 @@ def _move(session: Session, moving: dict[int, str | None], day: date, source: st
         .where(LifecycleInterval.account_id.in_(list(moving)))
         .where(LifecycleInterval.ended_on.is_(None))
     ).all()
-    same_day = {row.id for row in opened if row.started_on >= day}
+    same_day = {row.id: row.account_id for row in opened if row.started_on >= day}
+    reopen: list[dict[str, Any]] = []
+    reopened: set[int] = set()
     if same_day:
         session.execute(
-            LifecycleInterval.__table__.delete().where(LifecycleInterval.id.in_(same_day))
+            LifecycleInterval.__table__.delete().where(LifecycleInterval.id.in_(list(same_day)))
         )
+        # back to the stage it left that very day: the earlier interval simply goes on
+        for interval_id, account_id, stage in session.execute(
+            select(LifecycleInterval.id, LifecycleInterval.account_id, LifecycleInterval.stage)
+            .where(LifecycleInterval.account_id.in_(list(same_day.values())))
+            .where(LifecycleInterval.ended_on == day)
+        ):
+            if moving[account_id] == stage:
+                reopen.append({"id": interval_id, "ended_on": None})
+                reopened.add(account_id)
     closing = [{"id": row.id, "ended_on": day} for row in opened if row.id not in same_day]
-    bulk_update(session, LifecycleInterval.__table__, closing)
+    bulk_update(session, LifecycleInterval.__table__, closing + reopen)
     bulk_insert(
         session,
         LifecycleInterval.__table__,
@@ -77,7 +89,7 @@ def _move(session: Session, moving: dict[int, str | None], day: date, source: st
             {"account_id": a, "stage": stage, "started_on": day, "ended_on": None,
              "source": source[:100]}
             for a, stage in moving.items()
-            if stage is not None
+            if stage is not None and a not in reopened
         ],
     )  # fmt: skip
     by_stage: dict[str | None, list[int]] = {}
