@@ -28,6 +28,8 @@ from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
+from banso.lifecycle.cli import lifecycle_app
+from banso.onboarding.cli import onboarding_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.renewals.cli import renewals_app
@@ -63,6 +65,8 @@ app.add_typer(opportunities_app, name="opportunities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")
+app.add_typer(onboarding_app, name="onboarding")
+app.add_typer(lifecycle_app, name="lifecycle")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -25,9 +25,17 @@ D1 = date(2025, 6, 1)
 
 
 def _line(account_id: int, start: date, end: date | None = None, months: int = 1) -> Subscription:
-    return Subscription(account_id=account_id, source="t", external_id=f"s{account_id}-{start}",
-                        plan="p", start_date=start, end_date=end, amount=12_000,
-                        currency="JPY", billing_period_months=months)  # fmt: skip
+    return Subscription(
+        account_id=account_id,
+        source="t",
+        external_id=f"s{account_id}-{start}",
+        plan="p",
+        start_date=start,
+        end_date=end,
+        amount=12_000,
+        currency="JPY",
+        billing_period_months=months,
+    )
 
 
 def _world() -> None:
@@ -39,21 +47,53 @@ def _world() -> None:
         for i in range(1, 8):
             s.add(Account(id=i, name=f"A{i}", normalized_name=f"a{i}"))
         s.flush()
-        s.add_all([
-            _line(1, date(2024, 1, 1), date(2025, 5, 1)), _line(2, date(2025, 5, 20)),
-            _line(3, date(2024, 8, 15), months=12), _line(4, date(2024, 1, 1)),
-            _line(5, date(2024, 1, 1)), _line(7, date(2024, 10, 1), months=12),
-        ])  # fmt: skip
+        s.add_all(
+            [
+                _line(1, date(2024, 1, 1), date(2025, 5, 1)),
+                _line(2, date(2025, 5, 20)),
+                _line(3, date(2024, 8, 15), months=12),
+                _line(4, date(2024, 1, 1)),
+                _line(5, date(2024, 1, 1)),
+                _line(7, date(2024, 10, 1), months=12),
+            ]
+        )
         now = datetime(2025, 5, 1, tzinfo=UTC)
-        s.add_all([
-            Opportunity(account_id=4, kind="upsell", expected_mrr=1000, stage="qualified",
-                        source="manual", created_at=now, updated_at=now),
-            Opportunity(account_id=7, kind="upsell", expected_mrr=1000, stage="won",
-                        source="manual", created_at=now, updated_at=now, closed_at=now),
-        ])  # fmt: skip
-        s.add(OnboardingMilestone(account_id=2, programme="std", milestone="kickoff", position=1,
-                                  owner_side="us", rule="manual", magic_moment=False,
-                                  contract_start=date(2025, 5, 20), due_on=date(2025, 5, 27)))  # fmt: skip
+        s.add_all(
+            [
+                Opportunity(
+                    account_id=4,
+                    kind="upsell",
+                    expected_mrr=1000,
+                    stage="qualified",
+                    source="manual",
+                    created_at=now,
+                    updated_at=now,
+                ),
+                Opportunity(
+                    account_id=7,
+                    kind="upsell",
+                    expected_mrr=1000,
+                    stage="won",
+                    source="manual",
+                    created_at=now,
+                    updated_at=now,
+                    closed_at=now,
+                ),
+            ]
+        )
+        s.add(
+            OnboardingMilestone(
+                account_id=2,
+                programme="std",
+                milestone="kickoff",
+                position=1,
+                owner_side="us",
+                rule="manual",
+                magic_moment=False,
+                contract_start=date(2025, 5, 20),
+                due_on=date(2025, 5, 27),
+            )
+        )
         s.flush()
         record_stages(s, {6: "onboarding"}, date(2025, 5, 10), "import:crm")
 
@@ -67,11 +107,23 @@ def test_each_rule_gives_its_stage_and_the_first_rule_wins() -> None:
     _world()
     with session_scope() as s:
         run = service.evaluate(s, D1)
-    assert _stages() == {1: "churned", 2: "onboarding", 3: "renewal", 4: "expansion",
-                         5: "adoption", 6: "onboarding", 7: "adoption"}  # fmt: skip
+    assert _stages() == {
+        1: "churned",
+        2: "onboarding",
+        3: "renewal",
+        4: "expansion",
+        5: "adoption",
+        6: "onboarding",
+        7: "adoption",
+    }
     assert run.changed == 6  # 6 was already in onboarding
-    assert run.assigned == {"churned": 1, "onboarding": 1, "renewal": 1, "expansion": 1,
-                            "adoption": 2}  # fmt: skip
+    assert run.assigned == {
+        "churned": 1,
+        "onboarding": 1,
+        "renewal": 1,
+        "expansion": 1,
+        "adoption": 2,
+    }
 
 
 def test_history_intervals_time_in_stage_and_the_report() -> None:
@@ -102,8 +154,13 @@ def test_history_intervals_time_in_stage_and_the_report() -> None:
     moves = {(a, b): n for a, b, n in r.moves}
     assert moves[("onboarding", "adoption")] == 1
     assert moves[(None, "churned")] == 1
-    assert [f.stage for f in r.stages][:5] == ["onboarding", "adoption", "renewal", "expansion",
-                                                "churned"]  # fmt: skip
+    assert [f.stage for f in r.stages][:5] == [
+        "onboarding",
+        "adoption",
+        "renewal",
+        "expansion",
+        "churned",
+    ]
 
 
 def test_same_day_change_replaces_the_interval() -> None:
@@ -139,11 +196,13 @@ def test_an_accounts_import_records_the_stages_it_sets(cli, tmp_path, monkeypatc
     monkeypatch.setenv("BANSO_TODAY", "2025-06-02")
     schema.upgrade()
     csv = tmp_path / "accounts.csv"
-    csv.write_text("account_id,name,lifecycle_stage\nc1,Alpha,onboarding\nc2,Beta,\n",
-                   encoding="utf-8")  # fmt: skip
+    csv.write_text(
+        "account_id,name,lifecycle_stage\nc1,Alpha,onboarding\nc2,Beta,\n", encoding="utf-8"
+    )
     assert cli("import", "accounts", str(csv)).exit_code == 0
-    csv.write_text("account_id,name,lifecycle_stage\nc1,Alpha,adoption\nc2,Beta,renewal\n",
-                   encoding="utf-8")  # fmt: skip
+    csv.write_text(
+        "account_id,name,lifecycle_stage\nc1,Alpha,adoption\nc2,Beta,renewal\n", encoding="utf-8"
+    )
     monkeypatch.setenv("BANSO_TODAY", "2025-06-09")
     assert cli("import", "accounts", str(csv)).exit_code == 0
     with session_scope() as s:

@@ -49,12 +49,28 @@ def _config(text: str = PROGRAMME) -> None:
 
 
 def _customer(s, account_id: int, start: date, segment: str | None = None, owner=None) -> None:  # type: ignore[no-untyped-def]
-    s.add(Account(id=account_id, name=f"A{account_id}", normalized_name=f"a{account_id}",
-                  segment=segment, owner_id=owner))  # fmt: skip
+    s.add(
+        Account(
+            id=account_id,
+            name=f"A{account_id}",
+            normalized_name=f"a{account_id}",
+            segment=segment,
+            owner_id=owner,
+        )
+    )
     s.flush()
-    s.add(Subscription(account_id=account_id, source="t", external_id=f"s{account_id}",
-                       plan="p", start_date=start, amount=10_000, currency="JPY",
-                       billing_period_months=1))  # fmt: skip
+    s.add(
+        Subscription(
+            account_id=account_id,
+            source="t",
+            external_id=f"s{account_id}",
+            plan="p",
+            start_date=start,
+            amount=10_000,
+            currency="JPY",
+            billing_period_months=1,
+        )
+    )
 
 
 def _due(account_id: int) -> dict[str, date]:
@@ -77,7 +93,9 @@ def test_due_days_skip_golden_week() -> None:
         s.flush()
         assert service.enrol_new_customers(s, date(2025, 4, 26), load_programmes()) == 1
     assert _due(1) == {
-        "kickoff": date(2025, 5, 7), "review": date(2025, 5, 9), "first_value": date(2025, 5, 14)
+        "kickoff": date(2025, 5, 7),
+        "review": date(2025, 5, 9),
+        "first_value": date(2025, 5, 14),
     }
 
 
@@ -92,14 +110,22 @@ def test_due_days_skip_new_year_closures(monkeypatch: pytest.MonkeyPatch) -> Non
         s.flush()
         service.enrol_new_customers(s, date(2026, 1, 5), load_programmes())
     assert _due(1) == {
-        "kickoff": date(2026, 1, 9), "review": date(2026, 1, 14), "first_value": date(2026, 1, 19)
+        "kickoff": date(2026, 1, 9),
+        "review": date(2026, 1, 14),
+        "first_value": date(2026, 1, 19),
     }
 
 
 def _event(account_id: int, user: str, day: date, name: str = "report_created") -> dict:  # type: ignore[type-arg]
     ts = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)  # noon in Tokyo
-    return {"event_id": f"{account_id}-{user}-{day}-{name}", "account_id": account_id,
-            "user_id": user, "event": name, "ts": ts, "properties": None}  # fmt: skip
+    return {
+        "event_id": f"{account_id}-{user}-{day}-{name}",
+        "account_id": account_id,
+        "user_id": user,
+        "event": name,
+        "ts": ts,
+        "properties": None,
+    }
 
 
 def test_magic_moment_completes_on_the_first_day_three_users_fall_in_one_week() -> None:
@@ -109,20 +135,41 @@ def test_magic_moment_completes_on_the_first_day_three_users_fall_in_one_week() 
     schema.upgrade()
     _config()
     events = [
-        _event(1, "u5", date(2025, 6, 1)), _event(1, "u6", date(2025, 6, 1)),
-        _event(1, "u1", date(2025, 6, 3)), _event(1, "u2", date(2025, 6, 5)),
-        _event(1, "u3", date(2025, 6, 12)), _event(1, "u4", date(2025, 6, 14)),
-        _event(1, "u2", date(2025, 6, 15)), _event(1, "u7", date(2025, 6, 15), "login"),
-        _event(2, "u1", date(2025, 6, 3)), _event(2, "u2", date(2025, 6, 4)),
-    ]  # fmt: skip
+        _event(1, "u5", date(2025, 6, 1)),
+        _event(1, "u6", date(2025, 6, 1)),
+        _event(1, "u1", date(2025, 6, 3)),
+        _event(1, "u2", date(2025, 6, 5)),
+        _event(1, "u3", date(2025, 6, 12)),
+        _event(1, "u4", date(2025, 6, 14)),
+        _event(1, "u2", date(2025, 6, 15)),
+        _event(1, "u7", date(2025, 6, 15), "login"),
+        _event(2, "u1", date(2025, 6, 3)),
+        _event(2, "u2", date(2025, 6, 4)),
+    ]
     append_events(pa.Table.from_pylist(events, schema=EVENT_SCHEMA))
     with session_scope() as s:
         _customer(s, 1, date(2025, 6, 2))
         _customer(s, 2, date(2025, 6, 2))
-        s.add(Activity(account_id=2, kind="meeting", summary="kick-off", source="t",
-                       external_id="a1", occurred_at=datetime(2025, 6, 3, 1, tzinfo=UTC)))  # fmt: skip
-        s.add(Activity(account_id=1, kind="meeting", summary="before", source="t",
-                       external_id="a0", occurred_at=datetime(2025, 5, 30, 1, tzinfo=UTC)))  # fmt: skip
+        s.add(
+            Activity(
+                account_id=2,
+                kind="meeting",
+                summary="kick-off",
+                source="t",
+                external_id="a1",
+                occurred_at=datetime(2025, 6, 3, 1, tzinfo=UTC),
+            )
+        )
+        s.add(
+            Activity(
+                account_id=1,
+                kind="meeting",
+                summary="before",
+                source="t",
+                external_id="a0",
+                occurred_at=datetime(2025, 5, 30, 1, tzinfo=UTC),
+            )
+        )
         s.flush()
         run = service.evaluate(s, date(2025, 6, 14))
         assert (run.enrolled, run.completed) == (2, 1)  # only 2's kick-off so far
@@ -153,12 +200,21 @@ def test_a_tick_is_audited_and_a_rule_completion_cannot_be_unticked() -> None:
         _customer(s, 1, date(2025, 6, 2))
         s.flush()
         service.enrol_new_customers(s, date(2025, 6, 3), load_programmes())
-        review = s.scalar(select(OnboardingMilestone).where(OnboardingMilestone.milestone == "review"))
+        review = s.scalar(
+            select(OnboardingMilestone).where(OnboardingMilestone.milestone == "review")
+        )
         service.set_milestone(s, review.id, True, date(2025, 6, 20), "sato@vendor.example")
-        assert (review.completed_on, review.completed_by) == (date(2025, 6, 20), "sato@vendor.example")
-        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "onboarding.milestone.complete"))
+        assert (review.completed_on, review.completed_by) == (
+            date(2025, 6, 20),
+            "sato@vendor.example",
+        )
+        entry = s.scalar(
+            select(AuditEntry).where(AuditEntry.action == "onboarding.milestone.complete")
+        )
         assert entry is not None and entry.target == "account:1"
-        kickoff = s.scalar(select(OnboardingMilestone).where(OnboardingMilestone.milestone == "kickoff"))
+        kickoff = s.scalar(
+            select(OnboardingMilestone).where(OnboardingMilestone.milestone == "kickoff")
+        )
         kickoff.completed_on, kickoff.completed_by = date(2025, 6, 4), "rule"
         s.flush()
         with pytest.raises(service.MilestoneNotEditable):
@@ -180,18 +236,24 @@ def test_overdue_trigger_fires_the_day_after_the_due_day_for_open_milestones() -
             if m.milestone == "review":
                 m.completed_on = date(2025, 6, 12)  # a day late: done on the first overdue day
     june = [date(2025, 6, 1) + timedelta(days=i) for i in range(29)]
-    playbook = Playbook.model_validate({
-        "name": "t", "trigger": {"type": "onboarding_overdue"},
-        "actions": [{"set_field": {"field": "tier", "value": "x"}}],
-    })  # fmt: skip
+    playbook = Playbook.model_validate(
+        {
+            "name": "t",
+            "trigger": {"type": "onboarding_overdue"},
+            "actions": [{"set_field": {"field": "tier", "value": "x"}}],
+        }
+    )
     table = PlaybookData(get_engine()).firings(playbook, june)
     fired = list(zip(table["account_id"].to_pylist(), table["day"].to_pylist(), strict=True))
     assert fired == [
         (1, date(2025, 6, 10)),  # kickoff
         (1, date(2025, 6, 12)),  # review: 2 completed it on the 12th, so it never was overdue
-        (1, date(2025, 6, 17)), (2, date(2025, 6, 17)),  # first_value
+        (1, date(2025, 6, 17)),
+        (2, date(2025, 6, 17)),  # first_value
     ]
-    one = playbook.model_copy(update={"trigger": playbook.trigger.model_copy(update={"milestone": "kickoff"})})
+    one = playbook.model_copy(
+        update={"trigger": playbook.trigger.model_copy(update={"milestone": "kickoff"})}
+    )
     table = PlaybookData(get_engine()).firings(one, june)
     assert table["account_id"].to_pylist() == [1]
 
@@ -207,13 +269,23 @@ def test_time_to_first_value_by_cohort_segment_and_owner() -> None:
         o(4, date(2025, 6, 3), None, None, "enterprise", 1),
     ]
     by_cohort = report.summarise(items, "cohort")
-    assert [(r.key, r.enrolled, r.completed, r.completion_rate, r.reached_first_value,
-             r.median_ttfv_days) for r in by_cohort] == [
+    assert [
+        (
+            r.key,
+            r.enrolled,
+            r.completed,
+            r.completion_rate,
+            r.reached_first_value,
+            r.median_ttfv_days,
+        )
+        for r in by_cohort
+    ] == [
         ("2025-05", 2, 1, Decimal("0.500000"), 2, Decimal("15.0")),
         ("2025-06", 2, 0, Decimal("0.000000"), 1, Decimal("7.0")),
-    ]  # fmt: skip
+    ]
     assert [(r.key, r.median_ttfv_days) for r in report.summarise(items, "owner")] == [
-        ("1", Decimal("8.5")), ("2", Decimal("20.0"))
+        ("1", Decimal("8.5")),
+        ("2", Decimal("20.0")),
     ]
     total = report.total_row(items)
     assert (total.completion_rate, total.median_ttfv_days) == (Decimal("0.250000"), Decimal("10.0"))
@@ -229,24 +301,33 @@ def test_outcomes_read_from_the_milestones() -> None:
         s.flush()
         service.enrol_new_customers(s, date(2025, 6, 3), load_programmes())
         for m in s.scalars(select(OnboardingMilestone)):
-            m.completed_on = {"kickoff": date(2025, 6, 4), "first_value": date(2025, 6, 14),
-                              "review": date(2025, 6, 20)}[m.milestone]  # fmt: skip
+            m.completed_on = {
+                "kickoff": date(2025, 6, 4),
+                "first_value": date(2025, 6, 14),
+                "review": date(2025, 6, 20),
+            }[m.milestone]
         s.flush()
         got = report.outcomes(s, date(2025, 6, 30))
-        assert got == [report.AccountOutcome(1, date(2025, 6, 2), date(2025, 6, 20),
-                                             date(2025, 6, 14), "smb", 1)]  # fmt: skip
+        assert got == [
+            report.AccountOutcome(
+                1, date(2025, 6, 2), date(2025, 6, 20), date(2025, 6, 14), "smb", 1
+            )
+        ]
         assert got[0].ttfv_days == 12
         # as of the 15th the review was still open
         assert report.outcomes(s, date(2025, 6, 15))[0].completed_on is None
 
 
 def test_programme_for_segment_and_bad_yaml(tmp_path: Path) -> None:
-    _config(PROGRAMME.replace("  - name: std\n", "  - name: std\n    segments: [smb]\n") + """
+    _config(
+        PROGRAMME.replace("  - name: std\n", "  - name: std\n    segments: [smb]\n")
+        + """
   - name: other
     label: {en: Other, ja: その他}
     milestones:
       - {key: a, label: {en: A, ja: A}, owner: us, due_business_days: 1}
-""")
+"""
+    )
     loaded = load_programmes()
     assert loaded.for_segment("smb").name == "std"  # type: ignore[union-attr]
     assert loaded.for_segment("enterprise").name == "other"  # type: ignore[union-attr]

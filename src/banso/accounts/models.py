@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -146,4 +156,5 @@ class LifecycleInterval(Base):
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date, index=True)
     source: Mapped[str] = mapped_column(String(100))
-    """Who set the stage: ``rules`` (the daily evaluation), ``playbook:<name>``, ``import:<source>``."""
+    """Who set the stage: ``rules`` (the daily evaluation), ``playbook:<name>``,
+    ``import:<source>``."""

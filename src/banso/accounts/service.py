@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
+from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, AccountIdentity, AccountMerge
 from banso.accounts.search import search_key
-from banso.accounts.lifecycle import record_stages
 from banso.bulk import bulk_insert
 from banso.dates import today
 from banso.db import utcnow

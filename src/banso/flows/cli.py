@@ -81,9 +81,7 @@ def run(
             )
         )
     if summary.lifecycle is not None:
-        typer.echo(
-            _("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed))
-        )
+        typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

@@ -4,9 +4,10 @@ Steps for the as-of day D (company time): import the files waiting in ``BANSO_HO
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
 health playbooks compare with when they are not scored yet, enrol new customers in onboarding
 and complete the milestones whose rule was met by D, run the playbooks for D, set every
-account's lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health validation report when it is more than a week old
-(``health.validation_report``), then compute the dashboard's revenue report if the data under
-it changed. Each step is idempotent, so running a day again does nothing twice.
+account's lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored
+health validation report when it is more than a week old (``health.validation_report``), then
+compute the dashboard's revenue report if the data under it changed. Each step is idempotent,
+so running a day again does nothing twice.
 """
 
 from __future__ import annotations

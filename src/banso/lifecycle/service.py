@@ -133,9 +133,7 @@ def lifecycle_report(
             at_end[r.stage] = at_end.get(r.stage, 0) + 1
         if r.ended_on is not None and first <= r.ended_on <= last:
             durations.setdefault(r.stage, []).append((r.ended_on - r.started_on).days)
-    order = list(config.funnel) + sorted(
-        {*entered, *at_end, *durations} - set(config.funnel)
-    )
+    order = list(config.funnel) + sorted({*entered, *at_end, *durations} - set(config.funnel))
     figures = [
         StageFigures(
             stage=s, entered=entered.get(s, 0), in_stage_at_end=at_end.get(s, 0),

@@ -9,12 +9,12 @@ its way, so compare cohorts of the same age. Rates have 6 decimals, medians 1 (h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from statistics import median
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Account
 from banso.onboarding.models import OnboardingMilestone as M
 from banso.onboarding.service import account_segments
+from banso.team.models import TeamMember
 
 Breakdown = Literal["cohort", "segment", "owner"]
 BREAKDOWNS: tuple[Breakdown, ...] = ("cohort", "segment", "owner")
@@ -39,7 +40,11 @@ class AccountOutcome:
 
     @property
     def ttfv_days(self) -> int | None:
-        return None if self.first_value_on is None else (self.first_value_on - self.contract_start).days
+        return (
+            None
+            if self.first_value_on is None
+            else (self.first_value_on - self.contract_start).days
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,36 @@ class ReportRow:
     median_ttfv_days: Decimal | None
 
 
+@dataclass(frozen=True)
+class OnboardingReport:
+    as_of: date
+    by: Breakdown
+    rows: list[ReportRow]
+    total: ReportRow
+    names: dict[str, str]
+    """Display names of the keys (owner ids to member names); other keys show as they are."""
+
+    def as_dict(self) -> dict[str, Any]:
+        def one(r: ReportRow) -> dict[str, Any]:
+            out = asdict(r)
+            for k in ("completion_rate", "median_ttfv_days"):
+                out[k] = None if out[k] is None else str(out[k])
+            out["name"] = self.names.get(r.key or "", r.key)
+            return out
+
+        return {"as_of": self.as_of.isoformat(), "by": self.by,
+                "rows": [one(r) for r in self.rows], "total": one(self.total)}  # fmt: skip
+
+
+def onboarding_report(session: Session, as_of: date, by: Breakdown = "cohort") -> OnboardingReport:
+    """The report as of ``as_of`` broken down ``by`` cohort month, segment or owner."""
+    items = outcomes(session, as_of)
+    names: dict[str, str] = {}
+    if by == "owner":
+        names = {str(i): n for i, n in session.execute(select(TeamMember.id, TeamMember.name))}
+    return OnboardingReport(as_of, by, summarise(items, by), total_row(items), names)
+
+
 def outcomes(session: Session, as_of: date) -> list[AccountOutcome]:
     """One outcome per enrolled account whose contract started by ``as_of``, as of that day."""
     done_by = func.max(M.completed_on)
@@ -63,7 +98,8 @@ def outcomes(session: Session, as_of: date) -> list[AccountOutcome]:
             func.count().label("total"),
             func.count(M.completed_on).filter(M.completed_on <= as_of).label("done"),
             done_by.filter(M.completed_on <= as_of).label("last_done"),
-            func.min(M.completed_on).filter(M.magic_moment.is_(True), M.completed_on <= as_of)
+            func.min(M.completed_on)
+            .filter(M.magic_moment.is_(True), M.completed_on <= as_of)
             .label("first_value"),
             Account.owner_id,
         )

@@ -160,21 +160,22 @@ def complete_by_rules(session: Session, day: date, *, event_root: Path | None = 
     by_rule: dict[Any, list[Any]] = {}
     for row in open_rows:
         programme = programmes.programme(row.programme)
-        milestone = next((m for m in programme.milestones if m.key == row.milestone), None) if (
-            programme
-        ) else None
+        milestone = (
+            next((m for m in programme.milestones if m.key == row.milestone), None)
+            if (programme)
+            else None
+        )
         if milestone is None or milestone.complete_when is None:
             continue  # the template no longer has it: it waits for a hand
         by_rule.setdefault(milestone.complete_when, []).append(row)
     updates: list[dict[str, Any]] = []
     engine = session.get_bind()
     for rule, rows in by_rule.items():
+        starts = [(r.account_id, r.contract_start) for r in rows]
         if isinstance(rule, EventRule):
-            met = event_rule_met(engine, rule, [(r.account_id, r.contract_start) for r in rows],
-                                 day, event_root=event_root)  # fmt: skip
+            met = event_rule_met(engine, rule, starts, day, event_root=event_root)
         else:
-            met = activity_rule_met(session, rule.activity,
-                                    [(r.account_id, r.contract_start) for r in rows], day)  # fmt: skip
+            met = activity_rule_met(session, rule.activity, starts, day)
         for r in rows:
             when = met.get(r.account_id)
             if when is not None:
@@ -423,9 +424,7 @@ def board(session: Session, today: date, flt: BoardFilter, language: str) -> Boa
         .group_by(M.account_id)
         .subquery()
     )  # fmt: skip
-    totals = (
-        select(M.account_id, func.count().label("total")).group_by(M.account_id).subquery()
-    )
+    totals = select(M.account_id, func.count().label("total")).group_by(M.account_id).subquery()
     overdue = M.due_on < today
     stmt = (
         select(
@@ -477,4 +476,3 @@ def board(session: Session, today: date, flt: BoardFilter, language: str) -> Boa
         ],
         total=total, page=flt.page, pages=pages, by_milestone=by_milestone,
     )  # fmt: skip
-

@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("account_id", "milestone"),
     )
-    op.create_index(
-        "ix_onboarding_milestones_account_id", "onboarding_milestones", ["account_id"]
-    )
+    op.create_index("ix_onboarding_milestones_account_id", "onboarding_milestones", ["account_id"])
     op.create_index(
         "ix_onboarding_milestones_open_due", "onboarding_milestones", ["completed_on", "due_on"]
     )
