@@ -23,7 +23,8 @@ from banso.errors import InvalidValue
 from banso.health import service as health_service
 from banso.health import snapshots
 from banso.health.measures import format_measure, measure_label
-from banso.i18n import _
+from banso.i18n import _, current_language
+from banso.onboarding import service as onboarding
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.users.models import User
@@ -181,6 +182,9 @@ def account_page(
         "format_measure": format_measure,
         "pulse": health_service.current_pulse(session, account_id, dates.today()),
     }
+    context |= onboarding.milestones_context(
+        session, account_id, dates.today(), current_language(), context["can_edit"]
+    )
     return render(request, "accounts/detail.html", context)
 
 

@@ -278,6 +278,16 @@ class MilestoneNotEditable(BansoError):
     """The milestone cannot be changed that way."""
 
 
+def milestone_account(session: Session, milestone_id: int) -> Account:
+    """The account a milestone belongs to (for the role check before a tick)."""
+    row = session.get(M, milestone_id)
+    if row is None:
+        raise NotFound(_("No onboarding milestone {id}.", id=milestone_id))
+    account = session.get(Account, row.account_id)
+    assert account is not None
+    return account
+
+
 def set_milestone(
     session: Session, milestone_id: int, done: bool, day: date, actor: str
 ) -> OnboardingMilestone:
@@ -347,6 +357,18 @@ def account_milestones(
     """The account's milestones in programme order (empty when it has no programme)."""
     rows = session.scalars(select(M).where(M.account_id == account_id).order_by(M.position))
     return [_view(r, today, language) for r in rows]
+
+
+def milestones_context(
+    session: Session, account_id: int, today: date, language: str, can_edit: bool
+) -> dict[str, Any]:
+    """What the 360's milestone list shows (``_onboarding_milestones.html``)."""
+    milestones = account_milestones(session, account_id, today, language)
+    return {
+        "milestones": milestones,
+        "programme_label": programme_label(milestones[0].programme, language) if milestones else "",
+        "can_edit": can_edit,
+    }
 
 
 def _view(r: OnboardingMilestone, today: date, language: str) -> MilestoneView:
