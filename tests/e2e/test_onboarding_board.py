@@ -22,7 +22,7 @@ TEXTS = {
     "en": {"nav": "Onboarding", "kickoff": "Kick-off call", "first_value": "Magic moment",
            "mark": "Mark done", "overdue": "overdue"},
     "ja": {"nav": "オンボーディング", "kickoff": "キックオフ", "first_value": "マジックモーメント",
-           "mark": "完了にする", "overdue": "期限超過"},
+           "mark": "完了にする", "overdue": "期限切れ"},
 }  # fmt: skip
 
 
