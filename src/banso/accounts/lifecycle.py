@@ -99,7 +99,9 @@ def _move(session: Session, moving: dict[int, str | None], day: date, source: st
         session.execute(
             update(Account)
             .where(Account.id.in_(accounts))
-            .values(lifecycle_stage=stage)
+            # the history says when the stage changed; updated_at stays the time the account's
+            # own facts last changed (and a demo world stays the same from run to run)
+            .values(lifecycle_stage=stage, updated_at=Account.updated_at)
             .execution_options(synchronize_session=False)
         )
     # accounts already loaded in the session see their new stage without a reload

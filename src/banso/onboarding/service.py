@@ -210,7 +210,7 @@ def event_rule_met(
         lday = f"CAST(ts + to_seconds({offset}) AS DATE)"
         source = event_store.duckdb_source(
             con, first - timedelta(days=1), day + timedelta(days=1),
-            f"account_id, user_id, {lday} AS lday", "event = $event",
+            f"account_id, user_id, event, {lday} AS lday",
             merges=event_store.merged_accounts(engine), root=event_root,
         )  # fmt: skip
         rows = con.execute(
@@ -218,7 +218,8 @@ def event_rule_met(
             WITH e AS (
                 SELECT DISTINCT e.account_id, e.user_id, e.lday
                 FROM {source} e JOIN starts s ON s.account_id = e.account_id
-                WHERE e.lday >= s.start AND e.lday <= $day AND e.user_id IS NOT NULL
+                WHERE e.event = $event AND e.lday >= s.start AND e.lday <= $day
+                  AND e.user_id IS NOT NULL
             ),
             candidate AS (SELECT DISTINCT account_id, lday AS d FROM e),
             window_users AS (
