@@ -4,12 +4,15 @@ first value by cohort on fixed data."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from banso import schema
@@ -338,3 +341,54 @@ def test_programme_for_segment_and_bad_yaml(tmp_path: Path) -> None:
     problem = err.value.problems[0]
     assert problem.startswith(f"{get_settings().config_path / 'onboarding.yaml'}:8: ")
     assert "programmes.0.milestones.1.owner" in problem
+
+
+outcome_lists = st.lists(
+    st.builds(
+        report.AccountOutcome,
+        st.integers(1, 10_000),
+        st.dates(date(2024, 1, 1), date(2025, 12, 31)),
+        st.none() | st.just(date(2026, 1, 31)),
+        st.none() | st.dates(date(2026, 1, 1), date(2026, 6, 30)),
+        st.sampled_from([None, "smb", "mid"]),
+        st.none() | st.integers(1, 3),
+    ),
+    max_size=40,
+)
+
+
+@given(outcome_lists, st.randoms())
+def test_report_rows_are_bounded_and_ignore_order(items, rnd) -> None:  # type: ignore[no-untyped-def]
+    rows = report.summarise(items, "cohort")
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    assert report.summarise(shuffled, "cohort") == rows
+    assert sum(r.enrolled for r in rows) == len(items)
+    for r in rows:
+        assert r.completion_rate is not None and 0 <= r.completion_rate <= 1
+        assert r.reached_first_value <= r.enrolled
+        if r.median_ttfv_days is not None:
+            assert r.median_ttfv_days >= 0
+
+
+def test_report_cli_table_json_and_a_bad_format(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("BANSO_TODAY", "2025-07-01")
+    schema.upgrade()
+    _config()
+    with session_scope() as s:
+        _customer(s, 1, date(2025, 6, 2), "smb")
+        s.flush()
+        service.enrol_new_customers(s, date(2025, 6, 3), load_programmes())
+        for m in s.scalars(select(OnboardingMilestone)):
+            m.completed_on = date(2025, 6, 12) if m.milestone == "first_value" else None
+    result = cli("onboarding", "report", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["rows"] == [
+        {"key": "2025-06", "name": "2025-06", "enrolled": 1, "completed": 0,
+         "completion_rate": "0.000000", "reached_first_value": 1, "median_ttfv_days": "10.0"}
+    ]  # fmt: skip
+    table = cli("onboarding", "report", "--by", "segment")
+    assert table.exit_code == 0 and "SMB" in table.stdout and "10" in table.stdout
+    bad = cli("onboarding", "report", "--format", "xml")
+    assert bad.exit_code == 2 and "xml" in bad.stderr
