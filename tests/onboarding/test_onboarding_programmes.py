@@ -392,3 +392,30 @@ def test_report_cli_table_json_and_a_bad_format(cli, monkeypatch) -> None:  # ty
     assert table.exit_code == 0 and "SMB" in table.stdout and "10" in table.stdout
     bad = cli("onboarding", "report", "--format", "xml")
     assert bad.exit_code == 2 and "xml" in bad.stderr
+
+
+def test_board_puts_the_most_overdue_first_and_leaves_out_churned_accounts() -> None:
+    # starts 2 June (kickoff due 9 June), 5 June (due 12 June), 16 June (due 23 June); 4 from
+    # 2 June churned on 20 June. On 20 June: 1 and 2 overdue at kickoff, 3 not yet due.
+    schema.upgrade()
+    _config()
+    with session_scope() as s:
+        for account_id, start in ((1, date(2025, 6, 2)), (2, date(2025, 6, 5)),
+                                  (3, date(2025, 6, 16)), (4, date(2025, 6, 2))):  # fmt: skip
+            _customer(s, account_id, start)
+        s.flush()
+        assert service.enrol_new_customers(s, date(2025, 6, 16), load_programmes()) == 4
+        s.execute(
+            Subscription.__table__.update()
+            .where(Subscription.account_id == 4)
+            .values(end_date=date(2025, 6, 20))
+        )
+        page = service.board(s, date(2025, 6, 20), service.BoardFilter(), "en")
+        assert [(r.account_id, r.milestone, r.overdue_days) for r in page.rows] == [
+            (1, "kickoff", 11),
+            (2, "kickoff", 8),
+            (3, "kickoff", 0),
+        ]
+        assert page.by_milestone == [("kickoff", "Kick-off", 3, 2)]
+        only = service.board(s, date(2025, 6, 20), service.BoardFilter(overdue_only=True), "en")
+        assert (only.total, [r.account_id for r in only.rows]) == (2, [1, 2])

@@ -439,7 +439,8 @@ PAGE_SIZE = 50
 
 def board(session: Session, today: date, flt: BoardFilter, language: str) -> BoardPage:
     """Accounts in onboarding at their first open milestone, overdue first (most overdue on
-    top), then by due day; one page of 50 and the count per milestone."""
+    top), then by due day; one page of 50 and the count per milestone. Accounts that have
+    churned by ``today`` are left out (their programme stays in the report)."""
     first_open = (
         select(M.account_id, func.min(M.position).label("position"),
                func.count().label("open_count"))
@@ -458,6 +459,7 @@ def board(session: Session, today: date, flt: BoardFilter, language: str) -> Boa
                                first_open.c.position == M.position))
         .join(totals, totals.c.account_id == M.account_id)
         .join(Account, Account.id == M.account_id)
+        .where(M.account_id.not_in(contracts.churned_accounts_sql(today)))
     )  # fmt: skip
     if flt.owner_id is not None:
         stmt = stmt.where(Account.owner_id == flt.owner_id)
