@@ -214,3 +214,22 @@ def test_an_accounts_import_records_the_stages_it_sets(cli, tmp_path, monkeypatc
         assert history(s, ids["Beta"]) == [
             StageInterval("renewal", date(2025, 6, 9), None, "import:import")
         ]
+
+
+def test_a_merge_keeps_the_kept_accounts_history_and_moves_a_programme_it_lacks() -> None:
+    from banso.flows.merge import merge_accounts
+
+    _world()
+    with session_scope() as s:
+        service.evaluate(s, D1)  # 2: onboarding (milestone), 5: adoption, 6: onboarding
+        s.add(Account(id=8, name="A8", normalized_name="a8"))
+        s.flush()
+        merge_accounts(s, 8, 2)  # 8 has no stage and no programme: it takes 2's
+        merge_accounts(s, 5, 6)  # 5 keeps its own stage and history
+    with session_scope() as s:
+        assert s.get(Account, 8).lifecycle_stage == "onboarding"  # type: ignore[union-attr]
+        assert [i.stage for i in history(s, 8)] == ["onboarding"]
+        assert history(s, 5) == [StageInterval("adoption", D1, None, "rules")]
+        assert history(s, 2) == [] and history(s, 6) == []
+        owners = s.scalars(select(OnboardingMilestone.account_id)).all()
+        assert owners == [8]
