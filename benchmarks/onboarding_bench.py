@@ -2,7 +2,9 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/onboarding_bench.py [--accounts 100000] [--home benchmarks/data/onb100k]
+    .venv/bin/python benchmarks/onboarding_bench.py [--accounts N] [--home DIR]
+
+(defaults: 100,000 accounts in ``benchmarks/data/onb100k``)
 
 Builds a synthetic world in a fresh SQLite data directory (deterministic, seed 16): the accounts
 (10 % enterprise, 40 % mid, 50 % SMB, 50 CSMs), one contract line each with first starts spread
@@ -55,52 +57,106 @@ def main() -> None:
     for i in range(1, args.accounts + 1):
         draw = rng.random()
         segment = "enterprise" if draw < 0.1 else "mid" if draw < 0.5 else "smb"
-        accounts.append({"id": i, "name": f"Bench {i}", "normalized_name": f"bench {i}",
-                         "segment": segment, "owner_id": 1 + i % 50, "search_key": f"bench {i}",
-                         "created_at": now, "updated_at": now})  # fmt: skip
+        accounts.append(
+            {
+                "id": i,
+                "name": f"Bench {i}",
+                "normalized_name": f"bench {i}",
+                "segment": segment,
+                "owner_id": 1 + i % 50,
+                "search_key": f"bench {i}",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         recent = rng.random() < 0.18
         start = day - timedelta(days=rng.randint(0, 179) if recent else rng.randint(180, 1095))
-        ended = None if recent or rng.random() > 0.2 else start + timedelta(days=rng.randint(60, 170))
+        ended = (
+            None if recent or rng.random() > 0.2 else start + timedelta(days=rng.randint(60, 170))
+        )
         yearly = rng.random() < 0.25
-        lines.append({"account_id": i, "source": "bench", "external_id": f"s{i}", "plan": "p",
-                      "start_date": start, "end_date": ended, "amount": 120_000 if yearly else 10_000,
-                      "currency": "JPY", "billing_period_months": 12 if yearly else 1,
-                      "created_at": now, "updated_at": now})  # fmt: skip
+        lines.append(
+            {
+                "account_id": i,
+                "source": "bench",
+                "external_id": f"s{i}",
+                "plan": "p",
+                "start_date": start,
+                "end_date": ended,
+                "amount": 120_000 if yearly else 10_000,
+                "currency": "JPY",
+                "billing_period_months": 12 if yearly else 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         if rng.random() < 0.03:
-            opportunities.append({"account_id": i, "kind": "upsell", "expected_mrr": 5000,
-                                  "stage": "qualified", "source": "manual", "created_at": now,
-                                  "updated_at": now})  # fmt: skip
+            opportunities.append(
+                {
+                    "account_id": i,
+                    "kind": "upsell",
+                    "expected_mrr": 5000,
+                    "stage": "qualified",
+                    "source": "manual",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         if not recent:
             continue
         new += 1
         for n in range(rng.randint(3, 40)):
             when = start + timedelta(days=rng.randint(0, (day - start).days))
-            name = rng.choice(("dashboard.create", "dashboard.create", "integration.sync",
-                               "workflow.run"))  # fmt: skip
+            name = rng.choice(
+                ("dashboard.create", "dashboard.create", "integration.sync", "workflow.run")
+            )
             ts = datetime(when.year, when.month, when.day, rng.randint(0, 23), tzinfo=UTC)
-            events.append({"event_id": f"e{i}-{n}", "account_id": i,
-                           "user_id": f"u{rng.randint(1, 6)}", "event": name, "ts": ts,
-                           "properties": None})  # fmt: skip
+            events.append(
+                {
+                    "event_id": f"e{i}-{n}",
+                    "account_id": i,
+                    "user_id": f"u{rng.randint(1, 6)}",
+                    "event": name,
+                    "ts": ts,
+                    "properties": None,
+                }
+            )
         for n, kind in enumerate(("meeting", "onboarding_session")):
-            when = datetime.combine(start + timedelta(days=rng.randint(0, 30)), datetime.min.time(),
-                                    UTC) + timedelta(hours=2)  # fmt: skip
-            activities.append({"account_id": i, "member_id": 1 + i % 50, "source": "bench",
-                               "external_id": f"a{i}-{n}", "kind": kind, "occurred_at": when,
-                               "summary": "bench", "created_at": when})  # fmt: skip
+            when = datetime.combine(
+                start + timedelta(days=rng.randint(0, 30)), datetime.min.time(), UTC
+            ) + timedelta(hours=2)
+            activities.append(
+                {
+                    "account_id": i,
+                    "member_id": 1 + i % 50,
+                    "source": "bench",
+                    "external_id": f"a{i}-{n}",
+                    "kind": kind,
+                    "occurred_at": when,
+                    "summary": "bench",
+                    "created_at": when,
+                }
+            )
     from banso.models import Account, Activity, Opportunity, Subscription, TeamMember
 
     with session_scope() as s:
-        bulk_insert(s, TeamMember.__table__, [
-            {"id": m, "name": f"CSM {m}", "email": f"csm{m}@bench.example", "created_at": now}
-            for m in range(1, 51)
-        ])  # fmt: skip
+        bulk_insert(
+            s,
+            TeamMember.__table__,
+            [
+                {"id": m, "name": f"CSM {m}", "email": f"csm{m}@bench.example", "created_at": now}
+                for m in range(1, 51)
+            ],
+        )
         bulk_insert(s, Account.__table__, accounts)
         bulk_insert(s, Subscription.__table__, lines)
         bulk_insert(s, Activity.__table__, activities)
         bulk_insert(s, Opportunity.__table__, opportunities)
     append_events(pa.Table.from_pylist(events, schema=EVENT_SCHEMA))
-    print(f"world: {args.accounts:,} accounts, {new:,} new customers, {len(events):,} events, "
-          f"{len(activities):,} activities, built in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"world: {args.accounts:,} accounts, {new:,} new customers, {len(events):,} events, "
+        f"{len(activities):,} activities, built in {time.perf_counter() - started:.1f} s"
+    )
 
     for label, when in (("first day", day), ("next day", day + timedelta(days=1))):
         t0 = time.perf_counter()
@@ -110,9 +166,11 @@ def main() -> None:
         with session_scope() as s:
             staged = lifecycle.evaluate(s, when)
         t2 = time.perf_counter()
-        print(f"{label} {when}: onboarding {t1 - t0:.2f} s (enrolled {run.enrolled:,}, "
-              f"completed {run.completed:,}); lifecycle {t2 - t1:.2f} s (changed "
-              f"{staged.changed:,}: {staged.assigned}); both {t2 - t0:.2f} s")  # fmt: skip
+        print(
+            f"{label} {when}: onboarding {t1 - t0:.2f} s (enrolled {run.enrolled:,}, "
+            f"completed {run.completed:,}); lifecycle {t2 - t1:.2f} s (changed "
+            f"{staged.changed:,}: {staged.assigned}); both {t2 - t0:.2f} s"
+        )
 
 
 if __name__ == "__main__":

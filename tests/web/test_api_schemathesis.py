@@ -25,8 +25,8 @@ from web.world import EMAILS, World
 
 EXAMPLES_PER_OPERATION = 95
 """34 operations x 95 = 3,230 generated requests, the CTA, renewal, churn reason, goal,
-opportunity and onboarding operations included (9 x 230 took 33 s of CPU, 2 minutes of wall time on the 2-core
-machine shared with seven other test runs, 1 December 2026)."""
+opportunity and onboarding operations included (9 x 230 took 33 s of CPU, 2 minutes of wall
+time on the 2-core machine shared with seven other test runs, 1 December 2026)."""
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
