@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from banso.accounts.lifecycle import record_stages
 from banso.audit.models import AuditEntry
 from banso.dates import today
 from banso.db import session_scope
@@ -84,8 +85,12 @@ def test_a_csm_ticks_a_milestone_and_the_board_follows(tab: Tab, site: Site, lan
 
 def test_a_viewer_sees_no_forms_and_is_refused(tab: Tab, site: Site) -> None:
     milestone_id = _enrol(site)
+    with session_scope() as s:
+        since = today() - timedelta(days=3)
+        record_stages(s, {site.world.yamada: "onboarding"}, since, "rules")
     page = tab.page
     sign_in(tab, site, "viewer", then=f"/accounts/{site.world.yamada}")
+    expect(page.get_by_test_id("stage-since")).to_have_text(f"since {since} (3 days)")
     milestones = page.get_by_test_id("onboarding-milestones")
     expect(milestones.locator("tr[data-milestone=kickoff]")).to_be_visible()
     expect(milestones.locator("form")).to_have_count(0)

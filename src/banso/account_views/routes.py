@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from banso import dates
 from banso.account_views import account360
 from banso.account_views import accounts_list as views
+from banso.accounts.lifecycle import current_interval
 from banso.accounts.models import Account
 from banso.accounts.service import existing_account
 from banso.activities import service as activities
@@ -182,6 +183,7 @@ def account_page(
         "format_measure": format_measure,
         "pulse": health_service.current_pulse(session, account_id, dates.today()),
     }
+    context["stage_since"] = current_interval(session, account_id)
     context |= onboarding.milestones_context(
         session, account_id, dates.today(), current_language(), context["can_edit"]
     )

@@ -118,3 +118,14 @@ def history(session: Session, account_id: int) -> list[StageInterval]:
         .order_by(LifecycleInterval.started_on, LifecycleInterval.id)
     )
     return [StageInterval(r.stage, r.started_on, r.ended_on, r.source) for r in rows]
+
+
+def current_interval(session: Session, account_id: int) -> StageInterval | None:
+    """The account's open interval (its current stage and since when), if it has one."""
+    row = session.scalars(
+        select(LifecycleInterval)
+        .where(LifecycleInterval.account_id == account_id, LifecycleInterval.ended_on.is_(None))
+        .order_by(LifecycleInterval.started_on.desc())
+        .limit(1)
+    ).first()
+    return StageInterval(row.stage, row.started_on, row.ended_on, row.source) if row else None
