@@ -3,6 +3,7 @@ and imports write), time in stage and the funnel/flow report."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -233,3 +234,23 @@ def test_a_merge_keeps_the_kept_accounts_history_and_moves_a_programme_it_lacks(
         assert history(s, 2) == [] and history(s, 6) == []
         owners = s.scalars(select(OnboardingMilestone.account_id)).all()
         assert owners == [8]
+
+
+def test_lifecycle_report_command(cli) -> None:  # type: ignore[no-untyped-def]
+    _world()
+    with session_scope() as s:
+        service.evaluate(s, D1)
+        s.execute(OnboardingMilestone.__table__.update().values(completed_on=date(2025, 6, 10)))
+        service.evaluate(s, date(2025, 6, 11))
+    result = cli("lifecycle", "report", "--from", "2025-06-01", "--to", "2025-06-30",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    onboarding = next(x for x in data["stages"] if x["stage"] == "onboarding")
+    assert onboarding == {"stage": "onboarding", "entered": 1, "in_stage_at_end": 1, "ended": 1,
+                          "median_days": "10.0"}  # fmt: skip
+    assert {"from": "onboarding", "to": "adoption", "accounts": 1} in data["moves"]
+    table = cli("lifecycle", "report", "--from", "2025-06-01", "--to", "2025-06-30")
+    assert table.exit_code == 0 and "Onboarding" in table.stdout and "(no stage)" in table.stdout
+    backwards = cli("lifecycle", "report", "--from", "2025-06-30", "--to", "2025-06-01")
+    assert backwards.exit_code == 2 and "--to" in backwards.stderr
