@@ -78,9 +78,14 @@ def test_a_csm_ticks_a_milestone_and_the_board_follows(tab: Tab, site: Site, lan
             select(OnboardingMilestone).where(OnboardingMilestone.milestone == "kickoff")
         ).one()
         assert (done.completed_on, done.completed_by) == (today(), "sato@example.jp")
-        assert s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "onboarding.milestone.complete")
-        ).one().actor == "sato@example.jp"
+        assert (
+            s.scalars(
+                select(AuditEntry).where(AuditEntry.action == "onboarding.milestone.complete")
+            )
+            .one()
+            .actor
+            == "sato@example.jp"
+        )
 
 
 def test_a_viewer_sees_no_forms_and_is_refused(tab: Tab, site: Site) -> None:
