@@ -29,6 +29,8 @@ from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
 from banso.ingest.cli import import_app
+from banso.lifecycle.cli import lifecycle_app
+from banso.onboarding.cli import onboarding_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
 from banso.renewals.cli import renewals_app
@@ -70,6 +72,8 @@ add_evaluation_commands(team_app)
 app.add_typer(team_app, name="team")
 app.add_typer(success_app, name="success-plans")
 app.add_typer(handoff_app, name="handoff")
+app.add_typer(onboarding_app, name="onboarding")
+app.add_typer(lifecycle_app, name="lifecycle")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -1,6 +1,12 @@
 """Every table, imported once so Alembic and ``Base.metadata`` see the whole schema."""
 
-from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
+from banso.accounts.models import (
+    Account,
+    AccountIdentity,
+    AccountMerge,
+    Contact,
+    LifecycleInterval,
+)
 from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
@@ -9,6 +15,7 @@ from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
+from banso.onboarding.models import OnboardingMilestone
 from banso.playbooks.models import (
     AssignmentCursor,
     Cta,
@@ -44,6 +51,8 @@ __all__ = [
     "FxRate",
     "HealthCurrent",
     "HealthOverride",
+    "LifecycleInterval",
+    "OnboardingMilestone",
     "Opportunity",
     "Handoff",
     "ObjectiveEntry",

@@ -24,6 +24,7 @@ DEMO_TABLES = (
     "tickets",
     "survey_responses",
     "activities",
+    "lifecycle_intervals",
 )
 SMALL = ("--accounts", "60", "--months", "6", "--end", "2026-05-01")
 

@@ -36,6 +36,7 @@ PAGES: dict[str, str] = {
     "/targets": "/targets",
     "/metrics/churn-reasons": "/metrics/churn-reasons",
     "/expansion": "/expansion",
+    "/onboarding": "/onboarding",
     "/book": "/book",
     "/team/{member_id:int}": "/team/{sato}?period=FY2026-Q3",
     "/metrics": "/metrics",

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from banso.playbooks.business_days import add_business_days, is_business_day
+from banso.business_days import add_business_days, is_business_day
 
 NEW_YEAR_CLOSURE = frozenset({(12, 29), (12, 30), (12, 31), (1, 2), (1, 3)})
 

@@ -8,6 +8,7 @@ import pyarrow as pa
 from sqlalchemy import delete, func, select
 from tests.playbooks.world import build_world
 
+from banso.accounts.lifecycle import StageInterval, history
 from banso.accounts.models import Account
 from banso.db import session_scope
 from banso.playbooks import ctas, service
@@ -144,6 +145,8 @@ def test_conditions_and_round_robin_assignment(banso_home: Path) -> None:
         rows = s.execute(select(Cta.account_id, Cta.owner_id).order_by(Cta.id)).all()
         assert rows == [(1, 1), (2, 2)]  # members of team east in turn
         assert s.get(Account, 1).lifecycle_stage == "adoption"
+        # the stage change is in the account's history, from the day the playbook fired
+        assert history(s, 1) == [StageInterval("adoption", date(2025, 6, 13), None, "playbook:rr")]
     (folder / "rr.yaml").write_text(
         (folder / "rr.yaml").read_text().replace("mrr_min: 10000", "mrr_min: 10001")
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from banso import dates
 from banso.account_views import account360
 from banso.account_views import accounts_list as views
+from banso.accounts.lifecycle import current_interval
 from banso.accounts.models import Account
 from banso.accounts.service import existing_account
 from banso.activities import service as activities
@@ -24,7 +25,8 @@ from banso.errors import InvalidValue
 from banso.health import service as health_service
 from banso.health import snapshots
 from banso.health.measures import format_measure, measure_label
-from banso.i18n import _
+from banso.i18n import _, current_language
+from banso.onboarding import service as onboarding
 from banso.playbooks import ctas
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.success import service as success_plans
@@ -185,6 +187,10 @@ def account_page(
     }
     plan = success_plans.plan_section(session, account_id, today=dates.today())
     context |= success_plans.section_values(plan, partial(may_edit_account, user))
+    context["stage_since"] = current_interval(session, account_id)
+    context |= onboarding.milestones_context(
+        session, account_id, dates.today(), current_language(), context["can_edit"]
+    )
     return render(request, "accounts/detail.html", context)
 
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -129,3 +139,22 @@ class AccountMerge(Base):
     merged_account_id: Mapped[int] = mapped_column(Integer, unique=True)
     kept_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LifecycleInterval(Base):
+    """One stretch of an account in one lifecycle stage: ``[started_on, ended_on)`` in company
+    days, ``ended_on`` NULL while it lasts. ``accounts.lifecycle_stage`` is the open interval's
+    stage; every writer of that column goes through :func:`banso.accounts.lifecycle.record_stages`.
+    """
+
+    __tablename__ = "lifecycle_intervals"
+    __table_args__ = (Index("ix_lifecycle_intervals_account_started", "account_id", "started_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    stage: Mapped[str] = mapped_column(String(32))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date, index=True)
+    source: Mapped[str] = mapped_column(String(100))
+    """Who set the stage: ``rules`` (the daily evaluation), ``playbook:<name>``,
+    ``import:<source>``."""

@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
+from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, AccountIdentity, AccountMerge
 from banso.accounts.search import search_key
 from banso.bulk import bulk_insert
+from banso.dates import today
 from banso.db import utcnow
 from banso.errors import NotFound
 from banso.i18n import _
@@ -125,7 +127,13 @@ def resolve_accounts(
         result.updated = sum(1 for f in fills.values() if len(f) > 1)
         return result
 
-    created_ids = _insert_accounts(session, [row for _ext, row in new_accounts])
+    rows = [row for _ext, row in new_accounts]
+    created_ids = _insert_accounts(session, [{**r, "lifecycle_stage": None} for r in rows])
+    staged = {
+        a: r["lifecycle_stage"] for a, r in zip(created_ids, rows, strict=True)
+        if r.get("lifecycle_stage")
+    }  # fmt: skip
+    record_stages(session, staged, today(), f"import:{source}")
     real = {-(i + 1): account_id for i, account_id in enumerate(created_ids)}
     result.ids = {ext: real.get(v, v) for ext, v in result.ids.items() if v is not None}
     identity_rows = [
@@ -136,7 +144,7 @@ def resolve_accounts(
         for (ext, _row), account_id in zip(new_accounts, created_ids, strict=True)
     ]
     bulk_insert(session, AccountIdentity.__table__, identity_rows)
-    result.updated = _apply_fills(session, fills)
+    result.updated = _apply_fills(session, fills, source)
     return result
 
 
@@ -279,7 +287,7 @@ def _insert_accounts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return bulk_insert(session, Account.__table__, full, returning_ids=True)
 
 
-def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:
+def _apply_fills(session: Session, fills: dict[int, dict[str, Any]], source: str) -> int:
     """Write facts to existing accounts: all of them for its own identity, blanks otherwise."""
     if not fills:
         return 0
@@ -289,6 +297,7 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:
         for a in session.scalars(select(Account).where(Account.id.in_(chunk)))
     }
     changed = 0
+    stages: dict[int, str | None] = {}
     for account_id, facts in fills.items():
         account = accounts[account_id]
         overwrite = facts.pop("_overwrite")
@@ -297,12 +306,17 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:
             current = getattr(account, name)
             if current == value or (not overwrite and current is not None):
                 continue
+            if name == "lifecycle_stage":
+                stages[account_id] = value
+                dirty = True
+                continue
             setattr(account, name, value)
             if name == "name":
                 account.normalized_name = normalize_company_name(value)
             dirty = True
         changed += dirty
     session.flush()
+    record_stages(session, stages, today(), f"import:{source}")
     return changed
 
 

@@ -94,5 +94,6 @@ def generate(
         (_("Survey responses"), summary.survey_responses),
         (_("CSM activities"), summary.activities),
         (_("Usage events"), summary.events),
+        (_("Onboarding programmes"), summary.onboarding_programmes),
     ):
         typer.echo(f"  {label}: {value:,}")

@@ -32,6 +32,7 @@ from banso.config import get_settings
 from banso.db import Base, get_engine
 from banso.demo.events import UsageInputs, write_usage_events
 from banso.demo.names import MAX_COMPANIES, CompanyName, company_names, person_name
+from banso.demo.onboarding import write_onboarding
 from banso.demo.plans import PLAN_TABLES, plan_rows
 from banso.demo.records import IdCounter, Profile, Row, account_rows, profile_of
 from banso.demo.story import AccountStory, add_months, simulate_account
@@ -94,6 +95,7 @@ class DemoSummary:
     survey_responses: int = 0
     activities: int = 0
     events: int = 0
+    onboarding_programmes: int = 0
     seconds: float = 0.0
 
 
@@ -142,6 +144,9 @@ def generate_world(options: DemoOptions, progress: Progress | None = None) -> De
                 lambda done: report("events", done, days),
             )
             _record_imports(conn, options, summary)
+        with Session(engine) as session, session.begin():
+            made = write_onboarding(session, end, options.seed)
+        summary.onboarding_programmes = made.enrolled
     except BaseException:
         delete_store(store)
         raise

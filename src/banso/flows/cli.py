@@ -71,6 +71,17 @@ def run(
                     name=name,
                 )
             )
+    if summary.onboarding is not None:
+        typer.echo(
+            _(
+                "Onboarding: {enrolled} new customers enrolled, {completed} milestones completed "
+                "by their rule.",
+                enrolled=number(summary.onboarding.enrolled),
+                completed=number(summary.onboarding.completed),
+            )
+        )
+    if summary.lifecycle is not None:
+        typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

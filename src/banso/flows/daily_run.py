@@ -2,10 +2,12 @@
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, run the playbooks for D, send the
-outbox, recompute the stored health validation report when it is more than a week old
-(``health.validation_report``), then compute the dashboard's revenue report if the data under
-it changed. Each step is idempotent, so running a day again does nothing twice.
+health playbooks compare with when they are not scored yet, enrol new customers in onboarding
+and complete the milestones whose rule was met by D, run the playbooks for D, set every
+account's lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored
+health validation report when it is more than a week old (``health.validation_report``), then
+compute the dashboard's revenue report if the data under it changed. Each step is idempotent,
+so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from banso.i18n import _
 from banso.ingest.importer import import_file
 from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import ImportKind
+from banso.lifecycle import service as lifecycle
+from banso.onboarding import service as onboarding
 from banso.playbooks import outbox, service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
@@ -43,6 +47,8 @@ class PipelineSummary:
     scored_days: list[date] = field(default_factory=list)
     playbooks: dict[str, ActionCounts] = field(default_factory=dict)
     outbox: outbox.WorkerSummary | None = None
+    onboarding: onboarding.OnboardingRun | None = None
+    lifecycle: lifecycle.LifecycleRun | None = None
     reports_computed: bool = False
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
@@ -67,8 +73,12 @@ def run_pipeline(
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
         summary.scored_days = needed
+    with session_scope() as session, shown.step(_("Updating onboarding progress")):
+        summary.onboarding = onboarding.evaluate(session, day)
     with session_scope() as session, shown.step(_("Running playbooks")):
         summary.playbooks = service.run_playbooks(session, day)
+    with session_scope() as session, shown.step(_("Setting lifecycle stages")):
+        summary.lifecycle = lifecycle.evaluate(session, day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

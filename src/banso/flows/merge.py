@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from banso.accounts.lifecycle import record_stages
 from banso.accounts.merging import registered_steps
-from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
+from banso.accounts.models import (
+    Account,
+    AccountIdentity,
+    AccountMerge,
+    Contact,
+    LifecycleInterval,
+)
 from banso.accounts.service import ACCOUNT_FIELDS
 from banso.activities.models import Activity
 from banso.audit import service as audit
+from banso.dates import today
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _
@@ -74,8 +82,14 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
     for step in registered_steps().values():
         step(session, keep_id, other_id)
     for name in ACCOUNT_FIELDS:
+        if name == "lifecycle_stage":
+            continue  # below, with its history
         if getattr(keep, name) is None and getattr(other, name) is not None:
             setattr(keep, name, getattr(other, name))
+    # the kept account's stage history stands; a kept account without a stage takes the other's
+    if keep.lifecycle_stage is None and other.lifecycle_stage is not None:
+        record_stages(session, {keep_id: other.lifecycle_stage}, today(), f"merge:{other_id}")
+    session.execute(delete(LifecycleInterval).where(LifecycleInterval.account_id == other_id))
     # Earlier merges into OTHER now point at KEEP, so the map stays one hop deep.
     session.execute(
         update(AccountMerge)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, Contact
 from banso.expansion import service as expansion
 from banso.i18n import LANGUAGES, current_language, using_language
@@ -123,7 +124,12 @@ def apply(
             elif action.set_field is not None:
                 before = getattr(account, action.set_field.field)
                 if before != action.set_field.value:
-                    setattr(account, action.set_field.field, action.set_field.value)
+                    if action.set_field.field == "lifecycle_stage":
+                        record_stages(
+                            session, {account.id: action.set_field.value}, row["day"], actor
+                        )
+                    else:
+                        setattr(account, action.set_field.field, action.set_field.value)
                     counts.field_updates += 1
                     taken.append(
                         {

@@ -126,12 +126,12 @@ class NpsAnswered(_Strict):
 
 
 class OnboardingOverdue(_Strict):
-    """``within_days`` days after becoming a customer, the milestone event (first value, e.g.
-    the first ``workflow.run``) has still not happened."""
+    """A milestone of the account's onboarding programme (``onboarding.yaml``) became overdue
+    that day: its due day passed and it is still open. ``milestone`` names one milestone key
+    (``first_value``); left out, any milestone."""
 
     type: Literal["onboarding_overdue"]
-    milestone: str
-    within_days: int = Field(ge=1, le=365)
+    milestone: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ChampionLeft(_Strict):

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
 from banso.audit import service as audit
+from banso.business_days import add_business_days
 from banso.config import get_settings
 from banso.dates import EARLIEST_DAY, latest_day
 from banso.dates import today as company_today
 from banso.db import utcnow
 from banso.errors import BansoError, ConfigRejected, InvalidValue, NotFound
 from banso.i18n import _, current_language, ngettext
-from banso.playbooks.business_days import add_business_days
 from banso.playbooks.config import load_playbooks
 from banso.playbooks.models import (
     CTA_OUTCOMES,

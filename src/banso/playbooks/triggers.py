@@ -34,6 +34,7 @@ from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import snapshots
 from banso.i18n import _
+from banso.onboarding.models import OnboardingMilestone
 from banso.playbooks.config import (
     ChampionLeft,
     HealthBandChanged,
@@ -94,6 +95,12 @@ APP_TABLES = {
         SurveyResponse.answered_at,
     ],
     "contacts": [Contact.id, Contact.account_id, Contact.role, Contact.left_at],
+    "onboarding_milestones": [
+        OnboardingMilestone.account_id,
+        OnboardingMilestone.milestone,
+        OnboardingMilestone.due_on,
+        OnboardingMilestone.completed_on,
+    ],
 }
 
 
@@ -409,29 +416,18 @@ class PlaybookData:
         )
 
     def _fire_onboarding_overdue(self, t: OnboardingOverdue, days: list[date]) -> pa.Table:
-        first = days[0] - timedelta(days=t.within_days)
-        lday = self._local_day("ts", first)
-        source = self._events(first, days[-1], f"account_id, {lday} AS lday", "event = $event")
+        # overdue on d: due before d and not completed by d; fires on the first such day
         return self._sql(
-            f"""
-            WITH started AS (
-                SELECT account_id, min(start_date) AS since FROM subscriptions
-                WHERE amount > 0 GROUP BY 1
-            ),
-            due AS (
-                SELECT s.account_id, d.day, s.since FROM started s
-                JOIN eval_days d ON d.day = s.since + $within
-            ),
-            reached AS (
-                SELECT account_id, min(lday) AS first_day FROM {source} e GROUP BY 1
-            )
-            SELECT due.account_id, due.day,
-                   json_object('milestone', $event, 'customer_since', due.since::VARCHAR)::VARCHAR
-                       AS detail
-            FROM due LEFT JOIN reached r ON r.account_id = due.account_id
-            WHERE r.first_day IS NULL OR r.first_day < due.since OR r.first_day > due.day
+            """
+            SELECT m.account_id, d.day,
+                   json_object('milestones', list(m.milestone ORDER BY m.milestone),
+                               'due_on', min(m.due_on)::VARCHAR)::VARCHAR AS detail
+            FROM onboarding_milestones m JOIN eval_days d ON d.day = m.due_on + 1
+            WHERE (m.completed_on IS NULL OR m.completed_on > d.day)
+              AND ($any OR m.milestone = $milestone)
+            GROUP BY 1, 2
             """,
-            {"within": t.within_days, "event": t.milestone},
+            {"any": t.milestone is None, "milestone": t.milestone or ""},
         )
 
     def _fire_champion_left(self, t: ChampionLeft, days: list[date]) -> pa.Table:

@@ -334,6 +334,17 @@ def churned_accounts_sql(day: date) -> Select[Any]:
     )
 
 
+def first_paid_starts_sql() -> Select[Any]:
+    """``(account_id, first_start)``: the start of each account's first paid line, the day it
+    became a customer (lines that end on their start day never gave service)."""
+    s = Subscription
+    return (
+        select(s.account_id.label("account_id"), func.min(s.start_date).label("first_start"))
+        .where(s.amount > 0, or_(s.end_date.is_(None), s.end_date > s.start_date))
+        .group_by(s.account_id)
+    )
+
+
 def day_number(day: date) -> int:
     """``day`` as the number ``YYYYMMDD`` that :func:`account_facts_sql` gives."""
     return day.year * 10000 + day.month * 100 + day.day

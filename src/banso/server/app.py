@@ -47,6 +47,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.health.routes import health_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
+    from banso.onboarding.api import onboarding_api
+    from banso.onboarding.routes import onboarding_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
     from banso.renewals.api import renewals_api
@@ -86,6 +88,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(audit_pages)
     app.include_router(retention_pages)
     app.include_router(success_pages)
+    app.include_router(onboarding_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -96,6 +99,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(opportunities_api)
     app.include_router(team_api)
     app.include_router(success_plans_api)
+    app.include_router(onboarding_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

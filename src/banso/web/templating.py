@@ -30,6 +30,7 @@ NAV = (
     ("/tasks", "My tasks"),
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
+    ("/onboarding", "Onboarding"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/data", "Data"),
