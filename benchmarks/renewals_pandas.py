@@ -78,7 +78,9 @@ def calendar(
     rows = np.repeat(np.arange(len(lines)), n)
     k = np.repeat(k_lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     month = s_idx[rows] + k * bpm[rows]
-    span = pd.period_range(f"{first // 12}-{first % 12 + 1:02d}", periods=last - first + 1, freq="M")
+    span = pd.period_range(
+        f"{first // 12}-{first % 12 + 1:02d}", periods=last - first + 1, freq="M"
+    )
     days_in = span.days_in_month.to_numpy()[month - first]
     due = pd.DataFrame(
         {
