@@ -101,6 +101,9 @@ def main() -> None:
         assert got == want, f"{name}: pandas and Banso disagree"
         assert any(r["mrr_due"] for r in got), f"{name}: nothing due, nothing measured"
         ours_warm, theirs_warm = statistics.median(ours_s[1:]), statistics.median(theirs_s[1:])
+        ours_cpu, theirs_cpu = (statistics.median(CPU[k][1:]) for k in ("banso", "pandas"))
+        CPU["banso"].clear()
+        CPU["pandas"].clear()
         print(
             f"{name}: {len(got)} rows, equal\n"
             f"  banso  first {ours_s[0]:5.2f} s  warm median {ours_warm:5.2f} s "
@@ -108,8 +111,24 @@ def main() -> None:
             f"  pandas first {theirs_s[0]:5.2f} s  warm median {theirs_warm:5.2f} s "
             f"(min {min(theirs_s[1:]):.2f}, max {max(theirs_s[1:]):.2f})\n"
             f"  banso is {theirs_warm / ours_warm:.1f}x faster warm, "
-            f"{theirs_s[0] / ours_s[0]:.1f}x on the first call"
+            f"{theirs_s[0] / ours_s[0]:.1f}x on the first call; "
+            f"CPU seconds warm (median): banso {ours_cpu:.2f}, pandas {theirs_cpu:.2f}"
         )
+    # the dashboard's renewal tile: 4 months of the same calendar, kept per data version; timed
+    # with its cache emptied before each call (a page after any write to the contracts)
+    from banso.renewals import calendar as calendar_module
+
+    tile = []
+    for _ in range(args.repeat + 1):
+        calendar_module._OUTLOOK.clear()
+        began = time.perf_counter()
+        with session_scope() as session:
+            calendar_module.renewal_outlook(session)
+        tile.append(time.perf_counter() - began)
+    print(
+        f"dashboard renewal tile (renewal_outlook, cache emptied): first {tile[0]:5.2f} s  "
+        f"warm median {statistics.median(tile[1:]):5.2f} s"
+    )
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
@@ -125,13 +144,21 @@ def _alternate(
     ours_rows: list[dict[str, Any]] = []
     theirs_rows: list[dict[str, Any]] = []
     for _ in range(repeat + 1):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         ours_rows = ours()
         ours_s.append(time.perf_counter() - began)
-        began = time.perf_counter()
+        CPU["banso"].append(time.process_time() - cpu)
+        began, cpu = time.perf_counter(), time.process_time()
         theirs_rows = theirs()
         theirs_s.append(time.perf_counter() - began)
+        CPU["pandas"].append(time.process_time() - cpu)
     return ours_s, theirs_s, ours_rows, theirs_rows
+
+
+CPU: dict[str, list[float]] = {"banso": [], "pandas": []}
+"""CPU seconds of the process (every thread) per call, beside the wall time: on a machine
+shared with other jobs the wall time of DuckDB's threads follows the load far more than the
+work done."""
 
 
 if __name__ == "__main__":
