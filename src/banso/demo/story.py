@@ -56,7 +56,8 @@ starts, and by spec §5 renews every year, in that month: the renewal calendar o
 contracts peaks in March and December."""
 
 YEAR_END_SHARE = 0.5
-"""Share of first annual contracts signed in a year-end month (the rest start in any month)."""
+"""Share of annual contracts, first ones and moves onto an annual plan from a shorter term,
+that start in a year-end month (the rest start when the customer signs or its term ends)."""
 
 
 @dataclass
