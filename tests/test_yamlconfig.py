@@ -67,3 +67,6 @@ def test_broken_yaml_names_the_line_the_parser_stopped_at(tmp_path: Path) -> Non
         read_model(path, Card, CardError, whole="(card)")
     [problem] = caught.value.problems
     assert problem.startswith(f"{path}:4: not valid YAML: ")
+    # one line: the parser's sentence, not its excerpt of the file
+    found = "expected the node content, but found '<stream end>'"
+    assert problem == f"{path}:4: not valid YAML: {found}"

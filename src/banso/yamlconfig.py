@@ -54,7 +54,9 @@ def read_model(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise error([f"{path}:{line}: {_('not valid YAML')}: {exc}"]) from exc
+        # the parser's own short sentence, without its multi-line excerpt of the file
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error([f"{path}:{line}: {_('not valid YAML')}: {problem}"]) from exc
     try:
         return YamlModel(path, model.model_validate(data), root)
     except ValidationError as exc:

@@ -176,3 +176,23 @@ def test_plan_vs_actual_by_month_and_team(cli, world: None) -> None:  # type: ig
     future = cli("targets", "actual", "--fiscal-year", "2027")
     assert future.exit_code == 2
     assert "No month of fiscal year 2027 is over yet" in future.stderr
+
+
+def test_bad_input_is_one_sentence_and_exit_2(cli, world: None, banso_home: Path) -> None:  # type: ignore[no-untyped-def]
+    for command in ("build", "actual"):
+        old = cli("targets", command, "--fiscal-year", "1990")
+        assert old.exit_code == 2, (command, old.stdout)
+        assert old.stderr.strip().splitlines() == [
+            "Error: Fiscal year 1990 (1990-04 to 1991-03) has no contract data: the "
+            "subscriptions start in 2024-04, and plans reach at most to 2036-12."
+        ]
+        word = cli("targets", command, "--fiscal-year", "next")
+        assert word.exit_code == 2
+        assert "--fiscal-year must be a whole number, not 'next'." in word.stderr
+    path = banso_home / "config" / "targets.yaml"
+    path.write_text("teams: [\n", encoding="utf-8")
+    broken = cli("targets", "build", "--fiscal-year", "2026")
+    assert broken.exit_code == 2
+    assert broken.stderr.strip().splitlines() == [
+        f"Error: {path}:2: not valid YAML: expected the node content, but found '<stream end>'"
+    ]

@@ -25,6 +25,7 @@ from banso.evaluation.periods import parse_period
 from banso.evaluation.qualitative import MAX_NOTE, set_qualitative
 from banso.health.overview import HealthOverview, health_overview, latest_scores
 from banso.i18n import _
+from banso.renewals.calendar import RenewalOutlook, renewal_outlook
 from banso.revenue import cache as revenue_cache
 from banso.revenue.fiscal import fiscal_periods, period_figures
 from banso.revenue.months import (
@@ -69,6 +70,25 @@ class Tile:
 
 
 @dataclass(frozen=True)
+class RenewalTile:
+    """The renewal tile, from the renewal calendar (:func:`renewals.calendar.renewal_outlook`):
+    MRR due in the current month and the next two, the part of it whose notice is given, and
+    the last complete month's monthly renewal churn rate; money and rates as the user reads
+    them."""
+
+    first: str
+    last: str
+    """The months ahead, ``YYYY-MM``."""
+    due: str
+    lost: str
+    rate_month: str
+    rate: str
+    """The rate of ``rate_month`` (``—`` when nothing was due then)."""
+    months: list[tuple[str, str, str]]
+    """(month as shown, due, lost) per month ahead."""
+
+
+@dataclass(frozen=True)
 class Dashboard:
     period: str
     """The period shown: ``2026-04``, ``FY2026 Q1`` or ``FY2026``, marked "to date" when it
@@ -86,6 +106,8 @@ class Dashboard:
     renewal_health: dict[int, tuple[float | None, str | None]]
     """account id -> (score, band) of the renewing accounts that have been scored."""
     health: HealthOverview | None
+    renewal: RenewalTile | None = None
+    """None when there is no contract data to build the calendar from."""
 
 
 @dashboard_pages.get("/")
@@ -301,6 +323,10 @@ def dashboard(session: Session, period: str | None, book: BookFilter | None = No
     renewals = accounts.renewals_due(session, RENEWAL_WINDOW_DAYS, limit=20)
     picker = _picker(data.newest)
     renewal_health = latest_scores({r.id for r in renewals.rows})
+    try:
+        renewal = _renewal_tile(renewal_outlook(session))
+    except BansoError:
+        renewal = None
     return Dashboard(
         label,
         value,
@@ -311,6 +337,28 @@ def dashboard(session: Session, period: str | None, book: BookFilter | None = No
         renewals,
         renewal_health,
         health_overview(session),
+        renewal,
+    )
+
+
+def _renewal_tile(outlook: RenewalOutlook) -> RenewalTile:
+    currency = outlook.currency
+    rate = outlook.last["renewal_churn_rate"]
+    return RenewalTile(
+        first=outlook.ahead[0]["month"],
+        last=outlook.ahead[-1]["month"],
+        due=money(_minor(outlook.due, currency), currency),
+        lost=money(_minor(outlook.lost, currency), currency),
+        rate_month=outlook.last["month"],
+        rate="—" if rate is None else f"{_hundredths(Fraction(rate) * 100)}%",
+        months=[
+            (
+                month_text(r["month"]),
+                money(_minor(r["mrr_due"], currency), currency),
+                money(_minor(r["mrr_lost"], currency), currency),
+            )
+            for r in outlook.ahead
+        ],
     )
 
 

@@ -18,7 +18,7 @@ import calendar
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,17 @@ ADDONS = (SEAT_ADDON, API_ADDON)
 
 MAX_USERS = 60
 """Cap on product users simulated per account (seats beyond it are licensed but idle)."""
+
+YEAR_END_MONTHS = {3: 0.6, 12: 0.4}
+"""Months in which Japanese companies sign term contracts at a year end, with their weights:
+March, the end of most fiscal years (年度末), and December, the end of the calendar year. A
+company buys a yearly subscription with the budget of the year that is closing, so the contract
+starts, and by spec §5 renews every year, in that month: the renewal calendar of annual
+contracts peaks in March and December."""
+
+YEAR_END_SHARE = 0.5
+"""Share of annual contracts, first ones and moves onto an annual plan from a shorter term,
+that start in a year-end month (the rest start when the customer signs or its term ends)."""
 
 
 @dataclass
@@ -89,7 +100,9 @@ def simulate_account(seed: int, index: int, months: list[date], end: date) -> Ac
         employee_count=employees,
         prefers_long_terms=rng.random() < min(0.85, 0.2 + employees / 1500),
     )
-    _Simulation(rng, story, months, end).run()
+    # Its own generator, so the rest of the story draws what it drew before the rule existed.
+    year_end = random.Random(f"banso-demo:{seed}:year-end:{index}")
+    _Simulation(rng, story, months, end, year_end).run()
     return story
 
 
@@ -113,8 +126,16 @@ def monthly_recurring(line: Line) -> float:
 class _Simulation:
     """Month-by-month state machine of one account."""
 
-    def __init__(self, rng: random.Random, story: AccountStory, months: list[date], end: date):
+    def __init__(
+        self,
+        rng: random.Random,
+        story: AccountStory,
+        months: list[date],
+        end: date,
+        year_end: random.Random,
+    ):
         self.rng, self.story, self.months, self.end = rng, story, months, end
+        self.year_end = year_end
         self.mu = rng.gauss(0.15, 0.75)
         self.h = self.mu
         self.main: Line | None = None
@@ -130,25 +151,43 @@ class _Simulation:
         # during it, more of them in later months (the company grows).
         if rng.random() < 0.32:
             first = add_months(self.months[0], -rng.randint(1, 36), rng.randint(1, 28))
-            self._start(first, self._first_plan())
+            plan = self._first_plan()
+            year_end = self._year_end_month(plan)
+            if year_end is not None:
+                # signed in the latest such month on or before the drawn one
+                first = add_months(first, -((first.month - year_end) % 12))
+            self._start(first, plan)
             self.h = rng.gauss(self.mu, 0.5)
             start_month = 0
         else:
             start_month = min(n - 1, int(n * math.sqrt(rng.random()) ** 0.8))
             start_month = max(0, start_month)
+        signing: tuple[int, Plan] | None = None
         for m in range(n):
             month = self.months[m]
-            if m == start_month and not self.ever_customer:
+            if m == start_month and signing is not None:
+                self._sign_up(add_months(month, 0, signing[0]), signing[1])
+                signing = None
+            elif m == start_month and not self.ever_customer:
                 day = add_months(month, 0, rng.randint(1, 28))
-                if day > self.end:
-                    day = self.end
-                self._start(day, self._first_plan())
-                self.h = rng.gauss(self.mu - 0.2, 0.6)  # onboarding is a wobbly time
+                plan = self._first_plan()
+                year_end = self._year_end_month(plan)
+                wait = 0 if year_end is None else (year_end - month.month) % 12
+                if wait and m + wait < n:
+                    # an annual contract waits for the year end (no draws while it waits)
+                    signing = (day.day, plan)
+                    start_month = m + wait
+                else:
+                    self._sign_up(day, plan)
             self._month(m, month)
         if self.leave_on is not None and self.main is not None:
             # Notice already given: the billing system knows the (future) last day.
             for line in (self.main, *self.addons):
                 self._close(line, self.leave_on)
+
+    def _sign_up(self, day: date, plan: Plan) -> None:
+        self._start(min(day, self.end), plan)
+        self.h = self.rng.gauss(self.mu - 0.2, 0.6)  # onboarding is a wobbly time
 
     # --- one month -------------------------------------------------------------------------
 
@@ -256,9 +295,17 @@ class _Simulation:
     def _plan_change(self, direction: int, on: date) -> None:
         assert self.main is not None
         rank = self.main.plan.rank + direction
-        if not 0 <= rank <= 3 or on > self.end:
+        if not 0 <= rank <= 3:
             return
-        self.pending_change = (on, self._plan_of_rank(rank))
+        plan = self._plan_of_rank(rank)
+        if plan.period_months >= 12 > self.main.plan.period_months:
+            # onto an annual contract: it too may wait for a renewal date at a year end
+            year_end = self._year_end_month(plan)
+            if year_end is not None:
+                on = self._renewal_in(self.main, on, year_end)
+        if on > self.end:
+            return
+        self.pending_change = (on, plan)
 
     def _champion(self, month: date) -> None:
         rng, story = self.rng, self.story
@@ -315,6 +362,14 @@ class _Simulation:
         rank = self.rng.choices(range(4), weights=weights)[0]
         return self._plan_of_rank(rank)
 
+    def _year_end_month(self, plan: Plan) -> int | None:
+        """The calendar month (3 or 12) a first contract of ``plan`` starts in when it is an
+        annual contract signed at a year end (:data:`YEAR_END_SHARE`), else None."""
+        if plan.period_months < 12 or self.year_end.random() >= YEAR_END_SHARE:
+            return None
+        months, weights = zip(*YEAR_END_MONTHS.items(), strict=True)
+        return self.year_end.choices(months, weights=weights)[0]
+
     def _plan_of_rank(self, rank: int) -> Plan:
         long_terms = self.story.prefers_long_terms
         if rank == 0:
@@ -324,6 +379,16 @@ class _Simulation:
         if rank == 2:
             return PRO_ANNUAL if long_terms else PRO
         return ENTERPRISE
+
+    def _renewal_in(self, line: Line, renewal: date, month: int) -> date:
+        """The first renewal date of ``line`` from ``renewal`` (one of them) on that falls in
+        calendar month ``month``, within a year; ``renewal`` itself when there is none."""
+        day = renewal
+        for _ in range(12):
+            if day.month == month:
+                return day
+            day = self._next_renewal(line, day + timedelta(days=1))
+        return renewal
 
     @staticmethod
     def _next_renewal(line: Line, not_before: date) -> date:

@@ -11,11 +11,13 @@ later ones, whose losses are only the notice given so far).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from banso import data_versions, dates
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.revenue.metrics import COUNT, LABEL, MONEY, RATE, Kpi
@@ -123,3 +125,54 @@ def rounded(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = float(round(Fraction(value), 2 if kind == MONEY else 6))
     return out
+
+
+OUTLOOK_MONTHS = 3
+"""The renewal outlook (the dashboard's renewal tile) looks this many months ahead, the current
+month first."""
+
+
+@dataclass(frozen=True)
+class RenewalOutlook:
+    """The dashboard's renewal tile: the calendar rows of the last complete month and of the
+    :data:`OUTLOOK_MONTHS` months from the current one, exact like :class:`RenewalCalendar`."""
+
+    currency: str
+    last: dict[str, Any]
+    """The last complete month's row (its ``renewal_churn_rate`` is 月次更新解約率)."""
+    ahead: list[dict[str, Any]]
+    """The months ahead, the current month first; ``mrr_lost`` is the notice given so far."""
+
+    @property
+    def due(self) -> Fraction:
+        return sum((Fraction(r["mrr_due"]) for r in self.ahead), Fraction(0))
+
+    @property
+    def lost(self) -> Fraction:
+        return sum((Fraction(r["mrr_lost"]) for r in self.ahead), Fraction(0))
+
+
+def renewal_outlook(session: Session) -> RenewalOutlook:
+    """The renewal calendar of the last complete month and the next :data:`OUTLOOK_MONTHS`
+    months (``banso renewals calendar --from LAST --to LAST+3``), kept per database and day
+    until the revenue data version changes (any write to subscriptions, FX rates or accounts),
+    as every dashboard view asks for it."""
+    key = (
+        session.get_bind().url.render_as_string(hide_password=True),
+        data_versions.current(session, data_versions.REVENUE),
+        dates.today(),
+    )
+    found = _OUTLOOK.get(key)
+    if found is None:
+        over = dates.last_complete_month()
+        last = over.year * 12 + over.month - 1
+        calendar = renewal_calendar(
+            session, start=month_label(last), end=month_label(last + OUTLOOK_MONTHS)
+        )
+        found = RenewalOutlook(calendar.currency, calendar.rows[0], calendar.rows[1:])
+        _OUTLOOK.clear()  # only the newest state of one database is worth keeping
+        _OUTLOOK[key] = found
+    return found
+
+
+_OUTLOOK: dict[tuple[str, int, date], RenewalOutlook] = {}

@@ -279,17 +279,9 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
     )
 
 
-def renewal_offsets(periods: Sequence[int], span: int) -> dict[str, list[int]]:
-    """Rows (bpm, offset) with offset = k × bpm for k >= 1 up to ``span`` months: where a line's
-    renewal dates fall relative to its start month, so engines find them by an equi-join."""
-    rows = [(bpm, k * bpm) for bpm in sorted(set(periods)) for k in range(1, span // bpm + 1)]
-    return {"bpm": [r[0] for r in rows], "offset": [r[1] for r in rows]}
-
-
 def renewal_due_lines(
     lines: ir.Table,
     months: ir.Table,
-    offsets: ir.Table,
     fx: ir.Table | None,
     last_idx: int,
 ) -> ir.Table:
@@ -299,24 +291,22 @@ def renewal_due_lines(
     ``min(start day, days in that month)``. A line is due in M when a renewal date b falls in M
     and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Amounts use
     month M's FX rate. Columns: account_id, month_idx, end_day, value, ended.
+
+    The months asked about are those of ``months`` up to ``last_idx``: each line is paired with
+    each of them (a cross join with a table of a few dozen rows) and kept where a whole number
+    of its billing periods after its start, so an engine never enumerates a line's renewals
+    outside them.
     """
-    candidates = lines.join(offsets, lines.bpm == offsets.bpm).select(
-        lines.account_id,
-        lines.currency,
-        lines.unit,
-        lines.start_day,
-        lines.end_idx,
-        lines.end_day,
-        month_idx=lines.start_idx + offsets.offset,
+    started = lines.filter(lines.start_idx < last_idx)
+    pairs = started.cross_join(months)
+    step = pairs.month_idx - pairs.start_idx
+    due = pairs.filter(
+        (step > 0)
+        & (step % pairs.bpm == 0)
+        & (pairs.month_idx <= last_idx)
+        & (pairs.month_idx <= pairs.end_idx.fill_null(_OPEN_END))
     )
-    candidates = candidates.filter(
-        (candidates.month_idx <= last_idx)
-        & (candidates.month_idx <= candidates.end_idx.fill_null(_OPEN_END))
-    )
-    due = candidates.join(months, candidates.month_idx == months.month_idx).select(
-        candidates,
-        renewal_day=ibis.least(candidates.start_day, months.days),
-    )
+    due = due.mutate(renewal_day=ibis.least(due.start_day, due.days))
     at_renewal = due.end_idx == due.month_idx
     due = due.filter(
         due.end_idx.isnull()

@@ -359,10 +359,9 @@ def renewal_months(
     lines = prepared.lines
     if min_term_months > 1:
         lines = lines.filter(lines.bpm >= min_term_months)
-    offsets = ibis.memtable(metrics.renewal_offsets(prepared.periods, prepared.span))
     due = prepared.conn.materialize(
         "renewal_due",
-        metrics.renewal_due_lines(lines, prepared.months, offsets, prepared.fx, months.last),
+        metrics.renewal_due_lines(lines, prepared.months, prepared.fx, months.last),
     )
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
     for expr in (
@@ -429,8 +428,7 @@ class _Prepared:
 
     def renewal_due(self, last: int) -> ibis.Table:
         """Lines due for renewal up to month ``last``, materialized (they are read twice)."""
-        offsets = ibis.memtable(metrics.renewal_offsets(self.periods, self.span))
-        due = metrics.renewal_due_lines(self.lines, self.months, offsets, self.fx, last)
+        due = metrics.renewal_due_lines(self.lines, self.months, self.fx, last)
         return self.conn.materialize("renewal_due", due)
 
 
