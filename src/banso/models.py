@@ -1,6 +1,6 @@
 """Every table, imported once so Alembic and ``Base.metadata`` see the whole schema."""
 
-from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
+from banso.accounts.models import Account, AccountIdentity, AccountMerge, AccountOwnership, Contact
 from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
@@ -32,6 +32,7 @@ __all__ = [
     "ApiToken",
     "AccountIdentity",
     "AccountMerge",
+    "AccountOwnership",
     "AuditEntry",
     "ChurnReason",
     "Activity",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -129,3 +139,27 @@ class AccountMerge(Base):
     merged_account_id: Mapped[int] = mapped_column(Integer, unique=True)
     kept_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+OWNERSHIP_SOURCES = ("backfill", "import", "merge", "assignment", "demo", "manual")
+
+
+class AccountOwnership(Base):
+    """One period in which a team member owned an account (``banso.accounts.ownership``).
+
+    The period covers the days ``started_on <= D < ended_on``; ``started_on`` NULL means "since
+    before Banso knew" (the first owner an account was recorded with), ``ended_on`` NULL means
+    "still the owner". ``accounts.owner_id`` is the owner of the open period.
+    """
+
+    __tablename__ = "account_ownerships"
+    __table_args__ = (Index("ix_account_ownerships_account", "account_id", "ended_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"), index=True)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(32))
+    """What changed the owner: one of ``OWNERSHIP_SOURCES``."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from banso.accounts import ownership
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
 from banso.accounts.models import Account, AccountIdentity, AccountMerge
 from banso.accounts.search import search_key
@@ -126,6 +127,11 @@ def resolve_accounts(
         return result
 
     created_ids = _insert_accounts(session, [row for _ext, row in new_accounts])
+    ownership.start_histories(
+        session,
+        {a: row.get("owner_id") for (_ext, row), a in zip(new_accounts, created_ids, strict=True)},
+        source="import",
+    )
     real = {-(i + 1): account_id for i, account_id in enumerate(created_ids)}
     result.ids = {ext: real.get(v, v) for ext, v in result.ids.items() if v is not None}
     identity_rows = [
@@ -289,6 +295,7 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:
         for a in session.scalars(select(Account).where(Account.id.in_(chunk)))
     }
     changed = 0
+    owners: dict[int, int | None] = {}
     for account_id, facts in fills.items():
         account = accounts[account_id]
         overwrite = facts.pop("_overwrite")
@@ -297,12 +304,17 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]]) -> int:
             current = getattr(account, name)
             if current == value or (not overwrite and current is not None):
                 continue
+            if name == "owner_id":  # with its history: ownership.set_owners below
+                owners[account_id] = value
+                dirty = True
+                continue
             setattr(account, name, value)
             if name == "name":
                 account.normalized_name = normalize_company_name(value)
             dirty = True
         changed += dirty
     session.flush()
+    ownership.set_owners(session, owners, source="import")
     return changed
 
 

@@ -205,6 +205,7 @@ class _AccountWriter:
             name: []
             for name in (
                 "accounts",
+                "account_ownerships",
                 "account_identities",
                 "subscriptions",
                 "contacts",
@@ -254,6 +255,18 @@ class _AccountWriter:
                 "updated_at": self.end_at,
             }
         )
+        if p.owner_id is not None:  # the owner since before the CRM's history (one period)
+            self.out["account_ownerships"].append(
+                {
+                    "id": self.ids.take("account_ownerships"),
+                    "account_id": self.account_id,
+                    "member_id": p.owner_id,
+                    "started_on": None,
+                    "ended_on": None,
+                    "source": "demo",
+                    "created_at": since,
+                }
+            )
         index = story.index
         for source, external_id in (
             ("crm", crm_account_id(index)),

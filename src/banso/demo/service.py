@@ -52,6 +52,7 @@ ACCOUNTS_PER_DIGITAL_CSM = 400
 
 _INSERT_ORDER = (
     "accounts",
+    "account_ownerships",
     "account_identities",
     "subscriptions",
     "contacts",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from banso.accounts import ownership
 from banso.accounts.merging import registered_steps
 from banso.accounts.models import Account, AccountIdentity, AccountMerge, Contact
 from banso.accounts.service import ACCOUNT_FIELDS
@@ -73,6 +74,7 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
         moved[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     for step in registered_steps().values():
         step(session, keep_id, other_id)
+    ownership.move_on_merge(session, keep_id, other_id)
     for name in ACCOUNT_FIELDS:
         if getattr(keep, name) is None and getattr(other, name) is not None:
             setattr(keep, name, getattr(other, name))

@@ -13,23 +13,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import ibis
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banso import data_versions
+from banso.accounts import ownership
 from banso.accounts.models import Account
 from banso.analytics.engines import (
     AnalyticsConnection,
     check_engine,
     connect,
     month_dimension,
+    month_index,
 )
 from banso.config import get_settings
 from banso.errors import BansoError
@@ -75,7 +79,8 @@ def revenue_report(
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
     Defaults: ``end`` = :func:`.months.default_last_month`, ``start`` = 11 months before ``end``.
-    ``by`` (plan, segment, owner, industry) splits every month by the account's attribute.
+    ``by`` (plan, segment, owner, industry) splits every month by the account's attribute; by
+    ``owner``, the owner of the account in that month (:func:`owner_month_keys`).
     ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
     of the range); only those accounts' lines are read, so a book of a hundred accounts costs
     little however many accounts there are.
@@ -98,13 +103,7 @@ def revenue_report(
         history_from=months.first - 13,
         owner_id=owner_id,
     )
-    keys = (
-        metrics.breakdown_keys(
-            prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
-        )
-        if by is not None
-        else None
-    )
+    keys = _breakdown_keys(session, prepared, months, by)
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
@@ -233,13 +232,7 @@ def renewal_months(
         history_from=months.first,
         with_snapshot=False,
     )
-    keys = (
-        metrics.breakdown_keys(
-            prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
-        )
-        if by is not None
-        else None
-    )
+    keys = _breakdown_keys(session, prepared, months, by)
     lines = prepared.lines
     if min_term_months > 1:
         lines = lines.filter(lines.bpm >= min_term_months)
@@ -401,6 +394,77 @@ def _prepare(
     )
     span = months.last - min(first_data, months.first) + 1
     return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
+
+
+def _breakdown_keys(
+    session: Session, prepared: _Prepared, months: MonthRange, by: str | None
+) -> ibis.Table | None:
+    """The keys ``by`` splits the months by: an account attribute as it is now, or, for
+    ``owner``, the owner of each account in each month (:func:`owner_month_keys`)."""
+    if by is None:
+        return None
+    if by == "owner":
+        return ibis.memtable(owner_month_keys(session, months))
+    return metrics.breakdown_keys(
+        prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
+    )
+
+
+def owner_month_keys(session: Session, months: MonthRange) -> pa.Table:
+    """Who owned each account in each month of ``months`` (docs/metrics.md, "By owner"): the
+    owner on the month's last day, or, when nobody owned the account that day, the last owner
+    it had within the month; from ``banso.accounts.ownership``. Columns: account_id, month_idx,
+    key (the owner's email); accounts nobody owned in a month have no row for it."""
+    first_day = month_first_day(months.first)
+    last_day = month_first_day(months.last + 1) - timedelta(days=1)
+    periods = ownership.owner_periods(session, first_day, last_day)
+    emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
+    n = len(periods)
+    account = np.fromiter((p.account_id for p in periods), np.int64, n)
+    member = np.fromiter((p.member_id for p in periods), np.int64, n)
+    start = np.fromiter(
+        (months.first if p.started_on is None else month_index(p.started_on) for p in periods),
+        np.int64,
+        n,
+    )
+    # ended_on is the first day not held: the period's last month is that of the day before
+    end = np.fromiter(
+        (
+            months.last if p.ended_on is None else month_index(p.ended_on - timedelta(days=1))
+            for p in periods
+        ),
+        np.int64,
+        n,
+    )
+    began = np.fromiter(
+        (-1 if p.started_on is None else p.started_on.toordinal() for p in periods), np.int64, n
+    )
+    start, end = np.maximum(start, months.first), np.minimum(end, months.last)
+    span = end - start + 1
+    rows = np.repeat(np.arange(n), span)
+    offset = np.arange(rows.size) - np.repeat(np.cumsum(span) - span, span)
+    month = start[rows] + offset
+    # per account and month the period that began last holds the month's end
+    order = np.lexsort((began[rows], month, account[rows]))
+    rows, month = rows[order], month[order]
+    last_of_group = np.ones(rows.size, dtype=bool)
+    if rows.size:
+        same = (account[rows][1:] == account[rows][:-1]) & (month[1:] == month[:-1])
+        last_of_group[:-1] = ~same
+    rows, month = rows[last_of_group], month[last_of_group]
+    return pa.table(
+        {
+            "account_id": pa.array(account[rows], pa.int64()),
+            "month_idx": pa.array(month, pa.int64()),
+            "key": pa.array([emails.get(int(m)) for m in member[rows]], pa.string()),
+        }
+    )
+
+
+def month_first_day(idx: int) -> date:
+    """The first day of month index ``idx``."""
+    year, month0 = divmod(idx, 12)
+    return date(year, month0 + 1, 1)
 
 
 def _records(expr: ibis.Table) -> Iterable[dict[str, Any]]:

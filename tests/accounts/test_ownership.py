@@ -1,0 +1,108 @@
+"""Account ownership history: who owned an account on a day, and the KPIs of a past month by
+the owner of that month."""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import select
+
+from banso import schema
+from banso.accounts import ownership
+from banso.accounts.models import Account, AccountOwnership
+from banso.db import session_scope
+from banso.flows.merge import merge_accounts
+from banso.revenue.models import Subscription
+from banso.revenue.service import revenue_report
+from banso.team.models import TeamMember
+
+
+def _world() -> None:
+    """Two CSMs; account 1 (¥100,000 a month since 2025-01) owned by Aoi, handed to Ben on
+    2025-03-15; account 2 (¥50,000 since 2025-01, ends 2025-04-01) owned by Ben all along."""
+    schema.upgrade()
+    with session_scope() as s:
+        s.add_all([TeamMember(id=1, name="Aoi", email="aoi@example.com"),
+                   TeamMember(id=2, name="Ben", email="ben@example.com")])  # fmt: skip
+        s.add_all([Account(id=1, name="One", normalized_name="one"),
+                   Account(id=2, name="Two", normalized_name="two")])  # fmt: skip
+        s.flush()
+        s.add_all(
+            [
+                Subscription(account_id=1, source="t", external_id="1",
+                             start_date=date(2025, 1, 1), end_date=None, amount=100_000,
+                             currency="JPY", billing_period_months=1),
+                Subscription(account_id=2, source="t", external_id="2",
+                             start_date=date(2025, 1, 1), end_date=date(2025, 4, 1),
+                             amount=50_000, currency="JPY", billing_period_months=1),
+            ]
+        )  # fmt: skip
+        s.flush()
+        ownership.set_owners(s, {1: 1, 2: 2}, source="manual", day=date(2025, 1, 10))
+        ownership.set_owners(s, {1: 2}, source="assignment", day=date(2025, 3, 15))
+
+
+def test_owner_on_a_day_follows_the_periods() -> None:
+    _world()
+    with session_scope() as s:
+        # the first owner owns the account since before Banso knew
+        assert ownership.owner_on(s, 1, date(2024, 6, 1)) == 1
+        assert ownership.owner_on(s, 1, date(2025, 3, 14)) == 1
+        assert ownership.owner_on(s, 1, date(2025, 3, 15)) == 2
+        assert ownership.owners_on(s, date(2025, 2, 1)) == {1: 1, 2: 2}
+        assert ownership.owners_on(s, date(2026, 1, 1)) == {1: 2, 2: 2}
+        assert s.get(Account, 1).owner_id == 2  # type: ignore[union-attr]
+        periods = ownership.history(s, 1)
+        assert [(p.member_id, p.started_on, p.ended_on) for p in periods] == [
+            (1, None, date(2025, 3, 15)),
+            (2, date(2025, 3, 15), None),
+        ]
+
+
+def test_a_second_change_on_the_same_day_replaces_the_first() -> None:
+    _world()
+    with session_scope() as s:
+        ownership.set_owners(s, {1: 1}, source="manual", day=date(2025, 3, 15))
+        assert [(p.member_id, p.started_on, p.ended_on) for p in ownership.history(s, 1)] == [
+            (1, None, date(2025, 3, 15)),
+            (1, date(2025, 3, 15), None),
+        ]
+        # removing the owner closes the period; nobody owns it afterwards
+        changes = ownership.set_owners(s, {1: None}, source="manual", day=date(2025, 5, 1))
+        assert changes == [ownership.OwnerChange(1, 1, None)]
+        assert ownership.owner_on(s, 1, date(2025, 5, 1)) is None
+        assert ownership.owner_on(s, 1, date(2025, 4, 30)) == 1
+        # setting the same owner again is no change
+        assert ownership.set_owners(s, {2: 2}, source="manual") == []
+
+
+def test_revenue_by_owner_uses_the_owner_of_each_month() -> None:
+    """March 2025: Ben took account 1 on the 15th, so he owns it at the month's end: its
+    ¥100,000 is in his March MRR, and in Aoi's February MRR. Account 2 churns in April (Ben)."""
+    _world()
+    with session_scope() as s:
+        report = revenue_report(s, start="2025-02", end="2025-04", by="owner")
+    got = {(r["month"], r["owner"]): (r["mrr_end"], r["churned_mrr"]) for r in report.rows}
+    assert got[("2025-02", "aoi@example.com")] == (Fraction(100_000), 0)
+    assert got[("2025-02", "ben@example.com")] == (Fraction(50_000), 0)
+    assert got[("2025-03", "aoi@example.com")] == (0, 0)
+    assert got[("2025-03", "ben@example.com")] == (Fraction(150_000), 0)
+    assert got[("2025-04", "ben@example.com")] == (Fraction(100_000), Fraction(50_000))
+    # mrr_start of Ben's March is both accounts' February MRR: the owner of March owns the move
+    march = {r["owner"]: r for r in report.rows if r["month"] == "2025-03"}
+    assert march["ben@example.com"]["mrr_start"] == Fraction(150_000)
+
+
+def test_merge_keeps_the_kept_accounts_history() -> None:
+    _world()
+    with session_scope() as s:
+        s.add(Account(id=3, name="Three", normalized_name="three"))
+        s.flush()
+        merge_accounts(s, 3, 2)  # 3 has no owner: it takes 2's owner and history
+    with session_scope() as s:
+        assert s.get(Account, 3).owner_id == 2  # type: ignore[union-attr]
+        assert ownership.owner_on(s, 3, date(2024, 1, 1)) == 2
+        assert not s.scalars(select(AccountOwnership).where(AccountOwnership.account_id == 2)).all()
+        merge_accounts(s, 1, 3)  # 1 has an owner: its history stands, 3's is dropped
+        assert [p.member_id for p in ownership.history(s, 1)] == [1, 2]
