@@ -29,6 +29,11 @@ def upgrade() -> None:
         "ix_account_ownerships_account", "account_ownerships", ["account_id", "ended_on"]
     )
     op.create_index("ix_account_ownerships_member_id", "account_ownerships", ["member_id"])
+    owned = op.get_bind().scalar(
+        sa.text("SELECT COUNT(*) FROM accounts WHERE owner_id IS NOT NULL")
+    )
+    if not owned:  # a new database: no write, so the revenue data version stays where it is
+        return
     op.execute(
         "INSERT INTO account_ownerships (account_id, member_id, started_on, ended_on, source,"
         " created_at) SELECT id, owner_id, NULL, NULL, 'backfill', CURRENT_TIMESTAMP"
