@@ -22,7 +22,11 @@ REVENUE = "revenue"
 WATCHED: dict[str, tuple[str, ...]] = {
     # what revenue reports read: lines, FX rates, and the accounts/owners they break down by
     REVENUE: (
-        "subscriptions", "fx_rates", "accounts", "account_ownerships", "team_members",
+        "subscriptions",
+        "fx_rates",
+        "accounts",
+        "account_ownerships",
+        "team_members",
         "account_merges",
     ),
 }

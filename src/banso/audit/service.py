@@ -44,6 +44,7 @@ ACTIONS = (
     "opportunity.create",
     "opportunity.update",
     "opportunity.close",
+    "team.assign",
 )
 
 

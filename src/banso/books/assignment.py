@@ -36,10 +36,14 @@ from banso.books.config import TeamConfig
 from banso.books.service import BookAccount, Member, World, money
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.labels import register
 
-REASONS = ("band", "unowned", "balance", "mrr")
+REASONS = ("band", "unowned", "balance")
 """Why an account moves: its owner may not hold it (title band, team, title without that touch
-model, or no longer a member), it had no owner, count balance, MRR balance."""
+model, or no longer a member), it had no owner, balance (count or MRR)."""
+register("assignment_reason", {
+    "band": "Owner may not hold it", "unowned": "No owner", "balance": "Balance",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def propose(world: World, config: TeamConfig) -> Proposal:
         else:
             per_touch[a.touch_model].append(a)
     for touch, accounts in sorted(per_touch.items()):
-        members = [m for m in world.members if _carries(config, m, touch)]
+        members = [m for m in world.members if config.carries(m.title, m.team, touch)]
         weights = {m.id: config.title(m.title).target(touch) for m in members}  # type: ignore[union-attr]
         eligible: dict[int, tuple[int, ...]] = {}
         placeable: list[BookAccount] = []
@@ -169,17 +173,9 @@ def eligible_members(config: TeamConfig, members: Iterable[Member], a: BookAccou
         m.id
         for m in members
         if a.touch_model
-        and _carries(config, m, a.touch_model)
+        and config.carries(m.title, m.team, a.touch_model)
         and config.title(m.title).admits(a.mrr)  # type: ignore[union-attr]
     ]
-
-
-def _carries(config: TeamConfig, m: Member, touch: str) -> bool:
-    team, title = config.team(m.team), config.title(m.title)
-    return (
-        team is not None and title is not None and touch in team.touch_models
-        and title.target(touch) > 0
-    )  # fmt: skip
 
 
 def _reason(config: TeamConfig, by_id: dict[int, Member], a: BookAccount, new: int) -> str:

@@ -122,6 +122,15 @@ class TeamConfig(_Strict):
     def team(self, name: str | None) -> Team | None:
         return next((t for t in self.teams if t.name == name), None)
 
+    def carries(self, title: str | None, team: str | None, touch: str) -> bool:
+        """Whether a member of ``title`` in ``team`` may carry accounts of ``touch``: the team
+        serves the touch model and the title has a book size for it."""
+        of_team, of_title = self.team(team), self.title(title)
+        return (
+            of_team is not None and of_title is not None and touch in of_team.touch_models
+            and of_title.target(touch) > 0
+        )  # fmt: skip
+
 
 def team_config_path() -> Path:
     """``team.yaml`` of the config directory when there is one, else the packaged default."""
