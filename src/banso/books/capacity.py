@@ -160,12 +160,12 @@ def _touches(
         select(Activity.account_id, Activity.member_id, Activity.occurred_at).where(
             Activity.occurred_at >= since, Activity.occurred_at < until
         )
-    ).tuples()
+    )
     yield from session.execute(
         select(Cta.account_id, Cta.owner_id, Cta.closed_at).where(
             Cta.closed_at.is_not(None), Cta.closed_at >= since, Cta.closed_at < until
         )
-    ).tuples()  # type: ignore[misc]
+    )
 
 
 def _local_day(at: datetime) -> date:
