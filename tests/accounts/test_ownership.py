@@ -106,3 +106,17 @@ def test_merge_keeps_the_kept_accounts_history() -> None:
         assert not s.scalars(select(AccountOwnership).where(AccountOwnership.account_id == 2)).all()
         merge_accounts(s, 1, 3)  # 1 has an owner: its history stands, 3's is dropped
         assert [p.member_id for p in ownership.history(s, 1)] == [1, 2]
+
+
+def test_an_owner_without_any_period_owns_the_account_on_every_day() -> None:
+    """A row written before the history existed (or by a writer that bypassed it)."""
+    _world()
+    with session_scope() as s:
+        s.add(Account(id=5, name="Five", normalized_name="five", owner_id=1))
+        s.flush()
+        assert ownership.owner_on(s, 5, date(2020, 1, 1)) == 1
+        assert ownership.owners_on(s, date(2030, 1, 1))[5] == 1
+        assert (5, 1, None, None) in [
+            (p.account_id, p.member_id, p.started_on, p.ended_on)
+            for p in ownership.owner_periods(s, date(2025, 1, 1), date(2025, 1, 31))
+        ]

@@ -51,8 +51,12 @@ def world(monkeypatch: pytest.MonkeyPatch, banso_home: Path) -> Path:
     monkeypatch.setenv("BANSO_TODAY", DAY.isoformat())
     schema.upgrade()
     with session_scope() as s:
-        s.add_all([TeamMember(id=1, name="Aoi", email="aoi@x", job_title="associate", team="Mid"),
-                   TeamMember(id=2, name="Ben", email="ben@x", job_title="trainee", team="Mid")])  # fmt: skip
+        s.add_all(
+            [
+                TeamMember(id=1, name="Aoi", email="aoi@x", job_title="associate", team="Mid"),
+                TeamMember(id=2, name="Ben", email="ben@x", job_title="trainee", team="Mid"),
+            ]
+        )
         for i in range(1, 5):
             s.add(Account(id=i, name=f"A{i}", normalized_name=f"a{i}", touch_model="low"))
         s.flush()

@@ -39,6 +39,7 @@ PAGES: dict[str, str] = {
     "/book": "/book",
     "/metrics": "/metrics",
     "/health": "/health",
+    "/team": "/team",
     "/data": "/data",
     "/admin/users": "/admin/users",
     "/admin/tokens": "/admin/tokens",

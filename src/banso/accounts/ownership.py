@@ -8,7 +8,9 @@ period ask :func:`owners_on` / :func:`owner_periods` instead of reading ``owner_
 Rule of the periods: a period covers ``started_on <= D < ended_on``. The first owner an account
 is recorded with has ``started_on`` NULL: it owned the account on every earlier day too, since
 before that Banso knew nothing (an imported CRM's current owners also own the imported past).
-An owner changed twice on one day keeps the last change only.
+An owner changed twice on one day keeps the last change only. An account with an owner but no
+period at all (a row written before the history existed, or by a writer that bypassed this
+module) counts as owned by that owner on every day, as the migration's backfill would have it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import OWNERSHIP_SOURCES, Account, AccountOwnership
@@ -141,13 +143,16 @@ def owners_on(
     """``{account id: owner}`` of every account owned on ``day`` (only ``account_ids`` when
     given)."""
     query = select(AccountOwnership.account_id, AccountOwnership.member_id).where(_covers(day, day))
+    unrecorded = _unrecorded()
     if account_ids is None:
-        return {a: m for a, m in session.execute(query)}
+        return {a: m for a, m in (*session.execute(query), *session.execute(unrecorded))}
     out: dict[int, int] = {}
     for part in _chunks(list(account_ids)):
-        out.update(
-            {a: m for a, m in session.execute(query.where(AccountOwnership.account_id.in_(part)))}
-        )
+        for stmt in (
+            query.where(AccountOwnership.account_id.in_(part)),
+            unrecorded.where(Account.id.in_(part)),
+        ):
+            out.update({a: m for a, m in session.execute(stmt)})
     return out
 
 
@@ -169,7 +174,9 @@ def owner_periods(session: Session, first: date, last: date) -> list[OwnerPeriod
         AccountOwnership.started_on,
         AccountOwnership.ended_on,
     ).where(_covers(first, last))
-    return [OwnerPeriod(*row) for row in session.execute(query)]
+    return [OwnerPeriod(*row) for row in session.execute(query)] + [
+        OwnerPeriod(a, m, None, None) for a, m in session.execute(_unrecorded())
+    ]
 
 
 def history(session: Session, account_id: int) -> list[OwnerPeriod]:
@@ -214,6 +221,14 @@ def move_on_merge(session: Session, keep_id: int, other_id: int) -> None:
     session.execute(delete(AccountOwnership).where(AccountOwnership.account_id == other_id))
     if takes_owner:
         set_owners(session, {keep_id: other.owner_id}, source="merge")
+
+
+def _unrecorded() -> Select[tuple[int, int]]:
+    """(account, owner) of the accounts with an owner and no ownership period at all."""
+    recorded = select(AccountOwnership.id).where(AccountOwnership.account_id == Account.id)
+    return select(Account.id, Account.owner_id).where(  # type: ignore[return-value]
+        Account.owner_id.is_not(None), ~recorded.exists()
+    )
 
 
 def _covers(first: date, last: date):  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ NAV = (
     ("/expansion", "Expansion"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
+    ("/team", "Team"),
     ("/data", "Data"),
 )
 """Top navigation: (path, English label); the label is translated when rendered. ``/`` is the
