@@ -118,7 +118,7 @@ def revenue_report(
             group = (record.pop("month_idx"), record.pop("key", None))
             per_group[group].update({k: _int(v) for k, v in record.items()})
     gross_margin = Fraction(Decimal(str(get_settings().gross_margin)))
-    group_keys = sorted({k for (_m, k) in per_group}, key=_key_order) if by else [None]
+    group_keys = _group_keys(per_group, months) if by else [None]
     rows = []
     for m in range(months.first, months.last + 1):
         for key in group_keys:
@@ -249,7 +249,7 @@ def renewal_months(
         for record in _records(expr):
             group = (record.pop("month_idx"), record.pop("key", None))
             per_group[group].update({k: _int(v) for k, v in record.items()})
-    group_keys = sorted({k for (_m, k) in per_group}, key=_key_order) if by else [None]
+    group_keys = _group_keys(per_group, months) if by else [None]
     d = prepared.scale.denominator
     rows: list[Row] = []
     for m in range(months.first, months.last + 1):
@@ -394,6 +394,12 @@ def _prepare(
     )
     span = months.last - min(first_data, months.first) + 1
     return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
+
+
+def _group_keys(per_group: Mapping[tuple[int, Any], Any], months: MonthRange) -> list[Any]:
+    """The keys of the months reported (not of the history months before them, which the owner
+    of each month leaves without a key)."""
+    return sorted({k for (m, k) in per_group if months.first <= m <= months.last}, key=_key_order)
 
 
 def _breakdown_keys(
