@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
+import pytest
 from sqlalchemy import select
 
 from banso import schema
@@ -77,12 +78,27 @@ def test_a_second_change_on_the_same_day_replaces_the_first() -> None:
         assert ownership.set_owners(s, {2: 2}, source="manual") == []
 
 
-def test_revenue_by_owner_uses_the_owner_of_each_month() -> None:
+ENGINES = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.xdist_group("spark")]),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The analytics engine; postgres runs on a real PostgreSQL app database."""
+    if request.param == "postgres":
+        request.getfixturevalue("pg_url")
+    return request.param
+
+
+def test_revenue_by_owner_uses_the_owner_of_each_month(engine: str) -> None:
     """March 2025: Ben took account 1 on the 15th, so he owns it at the month's end: its
     ¥100,000 is in his March MRR, and in Aoi's February MRR. Account 2 churns in April (Ben)."""
     _world()
     with session_scope() as s:
-        report = revenue_report(s, start="2025-02", end="2025-04", by="owner")
+        report = revenue_report(s, start="2025-02", end="2025-04", by="owner", engine=engine)
     got = {(r["month"], r["owner"]): (r["mrr_end"], r["churned_mrr"]) for r in report.rows}
     assert got[("2025-02", "aoi@example.com")] == (Fraction(100_000), 0)
     assert got[("2025-02", "ben@example.com")] == (Fraction(50_000), 0)
