@@ -138,7 +138,7 @@ def test_mrr_is_evened_within_the_tolerance() -> None:
     proposal = propose(World(date(2026, 4, 1), members, accounts), config)
     assert proposal.owners == {1: 2, 2: 1, 3: 2, 4: 1}
     assert proposal.moved == 2
-    assert {m.reason for m in proposal.changes} == {"balance"}
+    assert {m.reason for m in proposal.changes} == {"mrr"}
 
 
 def test_accounts_nobody_may_own_are_left_and_listed() -> None:

@@ -38,11 +38,12 @@ from banso.errors import BansoError
 from banso.i18n import _
 from banso.labels import register
 
-REASONS = ("band", "unowned", "balance")
+REASONS = ("band", "unowned", "balance", "mrr")
 """Why an account moves: its owner may not hold it (title band, team, title without that touch
-model, or no longer a member), it had no owner, balance (count or MRR)."""
+model, or no longer a member), it had no owner, the count caps, the MRR swaps."""
 register("assignment_reason", {
     "band": "Owner may not hold it", "unowned": "No owner", "balance": "Balance",
+    "mrr": "MRR balance",
 })  # fmt: skip
 
 
@@ -98,6 +99,7 @@ def propose(world: World, config: TeamConfig) -> Proposal:
     owners: dict[int, int | None] = {a.id: a.owner_id for a in world.accounts}
     unplaced: dict[int, str] = {}
     overload = 0
+    counted: dict[int, int | None] = {}
     per_touch: dict[str, list[BookAccount]] = defaultdict(list)
     for a in world.accounts:
         if not a.touch_model:
@@ -122,6 +124,7 @@ def propose(world: World, config: TeamConfig) -> Proposal:
         caps = {m: math.ceil(len(placeable) * w / total) for m, w in weights.items()}
         chosen, over = _solve_counts(placeable, eligible, caps)
         overload += over
+        counted.update(chosen)
         _even_mrr(placeable, eligible, chosen, weights, Fraction(config.mrr_tolerance))
         owners.update(chosen)
     changes = []
@@ -137,7 +140,7 @@ def propose(world: World, config: TeamConfig) -> Proposal:
                 a.mrr,
                 a.owner_id,
                 new,
-                _reason(config, by_id, a, new),
+                _reason(config, by_id, a, new, counted.get(a.id)),
             )  # fmt: skip
         )
     moved = sum(1 for c in changes if c.from_id is not None)
@@ -178,13 +181,16 @@ def eligible_members(config: TeamConfig, members: Iterable[Member], a: BookAccou
     ]
 
 
-def _reason(config: TeamConfig, by_id: dict[int, Member], a: BookAccount, new: int) -> str:
+def _reason(
+    config: TeamConfig, by_id: dict[int, Member], a: BookAccount, new: int, counted: int | None
+) -> str:
+    """Why ``a`` goes to ``new``; ``counted``: its owner after the count stage, before swaps."""
     if a.owner_id is None:
         return "unowned"
     owner = by_id.get(a.owner_id)
     if owner is None or a.owner_id not in eligible_members(config, [owner], a):
         return "band"
-    return "balance"
+    return "balance" if new == counted else "mrr"
 
 
 # --- the exact stage: min-cost flow over account classes ---------------------------------------

@@ -35,6 +35,7 @@ from banso.books.config import TeamConfig
 from banso.books.service import Member, World
 from banso.config import get_settings
 from banso.dates import last_complete_month
+from banso.i18n import _
 from banso.playbooks.models import Cta
 
 WINDOW_MONTHS = 6
@@ -145,7 +146,8 @@ def percentile(values: Iterable[int], p: Fraction) -> Fraction:
 def with_hires(members: list[Member], hires: int, title: str, team: str) -> list[Member]:
     """``members`` plus ``hires`` what-if members of ``title`` in ``team`` (negative ids)."""
     return members + [
-        Member(-(i + 1), f"hire {i + 1}", "", title, team, hire=True) for i in range(hires)
+        Member(-(i + 1), _("New hire {n}", n=i + 1), "", title, team, hire=True)
+        for i in range(hires)
     ]
 
 
