@@ -141,7 +141,7 @@ def propose(world: World, config: TeamConfig) -> Proposal:
                 a.owner_id,
                 new,
                 _reason(config, by_id, a, new, counted.get(a.id)),
-            )  # fmt: skip
+            )
         )
     moved = sum(1 for c in changes if c.from_id is not None)
     return Proposal(owners, changes, moved, len(changes) - moved, overload, unplaced)
