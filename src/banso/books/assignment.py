@@ -10,9 +10,9 @@ the assignments that put every account with such a member, the proposal minimise
 2. the moves: accounts whose owner changes (a first owner for an unowned account is not a move).
 
 Both are solved exactly, as one min-cost flow over classes of interchangeable accounts (same
-current owner, same eligible members). Then MRR is evened: while a member's MRR is above
-(1 + mrr_tolerance) × their share (the touch model's MRR × b / Σ b), one account is swapped each
-way with the member furthest below their share when that lowers the larger excess; a swap keeps
+current owner, same titles whose band admits them). Then MRR is evened: while a member's MRR is
+above (1 + mrr_tolerance) × their share (the touch model's MRR × b / Σ b), one account is swapped
+each way with the member furthest below their share when that lowers the larger excess; a swap keeps
 the counts, so (1) holds, and may add moves. New and unowned accounts are dealt round-robin, in
 account id order, over the members the flow gives them to.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -109,20 +109,15 @@ def propose(world: World, config: TeamConfig) -> Proposal:
     for touch, accounts in sorted(per_touch.items()):
         members = [m for m in world.members if config.carries(m.title, m.team, touch)]
         weights = {m.id: config.title(m.title).target(touch) for m in members}  # type: ignore[union-attr]
-        eligible: dict[int, tuple[int, ...]] = {}
-        placeable: list[BookAccount] = []
-        for a in accounts:
-            ok = tuple(m.id for m in members if config.title(m.title).admits(a.mrr))  # type: ignore[union-attr]
-            if ok:
-                eligible[a.id] = ok
-                placeable.append(a)
-            else:
-                unplaced[a.id] = "no_eligible_member"
+        eligible = _eligibility(config, members, accounts)
+        placeable = [a for a in accounts if eligible[a.id]]
+        unplaced.update({a.id: "no_eligible_member" for a in accounts if not eligible[a.id]})
         if not placeable:
             continue
         total = sum(weights.values())
         caps = {m: math.ceil(len(placeable) * w / total) for m, w in weights.items()}
-        chosen, over = _solve_counts(placeable, eligible, caps)
+        title_of = {m.id: m.title or "" for m in members}
+        chosen, over = _solve_counts(placeable, eligible, caps, title_of)
         overload += over
         counted.update(chosen)
         _even_mrr(placeable, eligible, chosen, weights, Fraction(config.mrr_tolerance))
@@ -145,6 +140,26 @@ def propose(world: World, config: TeamConfig) -> Proposal:
         )
     moved = sum(1 for c in changes if c.from_id is not None)
     return Proposal(owners, changes, moved, len(changes) - moved, overload, unplaced)
+
+
+def _eligibility(
+    config: TeamConfig, members: list[Member], accounts: list[BookAccount]
+) -> dict[int, tuple[int, ...]]:
+    """Account -> the ids of ``members`` (all carrying its touch model) whose title's band
+    admits its MRR; computed once per title and distinct MRR (many accounts share one)."""
+    by_title: dict[str, list[int]] = defaultdict(list)
+    for m in members:
+        by_title[m.title or ""].append(m.id)
+    bands = [(config.title(t), ids) for t, ids in sorted(by_title.items())]
+    admitted: dict[Fraction, tuple[int, ...]] = {}
+    out: dict[int, tuple[int, ...]] = {}
+    for a in accounts:
+        ok = admitted.get(a.mrr)
+        if ok is None:
+            ok = tuple(sorted(m for t, ids in bands if t and t.admits(a.mrr) for m in ids))
+            admitted[a.mrr] = ok
+        out[a.id] = ok
+    return out
 
 
 def apply_proposal(session: Session, proposal: Proposal) -> list[ownership.OwnerChange]:
@@ -197,44 +212,64 @@ def _reason(
 
 
 def _solve_counts(
-    accounts: list[BookAccount], eligible: dict[int, tuple[int, ...]], caps: dict[int, int]
+    accounts: list[BookAccount],
+    eligible: dict[int, tuple[int, ...]],
+    caps: dict[int, int],
+    title_of: dict[int, str],
 ) -> tuple[dict[int, int | None], int]:
-    """``{account: owner}`` minimising (overload, moves), and the overload."""
-    classes: dict[tuple[int | None, tuple[int, ...]], list[BookAccount]] = defaultdict(list)
+    """``{account: owner}`` minimising (overload, moves), and the overload.
+
+    Who may own an account is every member of the titles whose band admits its MRR, so the flow
+    goes class -> its current owner (cost 0) or class -> title (cost 1) -> member of the title:
+    a few thousand edges however many accounts and members there are."""
+    classes: dict[tuple[int | None, tuple[str, ...]], list[BookAccount]] = defaultdict(list)
     for a in accounts:
         current = a.owner_id if a.owner_id in eligible[a.id] else None
-        classes[(current, eligible[a.id])].append(a)
+        titles = tuple(sorted({title_of[m] for m in eligible[a.id]}))
+        classes[(current, titles)].append(a)
     keys = sorted(classes, key=lambda k: (k[0] is None, k[0] or 0, k[1]))
     members = sorted(caps)
+    titles = sorted({title_of[m] for m in members})
     big = len(accounts) + 1
-    graph = _Flow(2 + len(keys) + len(members))
+    graph = _Flow(2 + len(keys) + len(titles) + len(members))
     source, sink = 0, 1
     node_of_class = {k: 2 + i for i, k in enumerate(keys)}
-    node_of_member = {m: 2 + len(keys) + i for i, m in enumerate(members)}
-    class_edges: dict[tuple[int, int], int] = {}
+    node_of_title = {t: 2 + len(keys) + i for i, t in enumerate(titles)}
+    node_of_member = {m: 2 + len(keys) + len(titles) + i for i, m in enumerate(members)}
+    stay_edges: dict[tuple[int | None, tuple[str, ...]], int] = {}
+    to_title: dict[tuple[tuple[int | None, tuple[str, ...]], str], int] = {}
     for k in keys:
+        current, admitted = k
         graph.add(source, node_of_class[k], len(classes[k]), 0)
-        current, ok = k
-        for m in ok:
-            stays = current is not None and m == current
-            edge = graph.add(node_of_class[k], node_of_member[m], len(accounts), 0 if stays else 1)
-            class_edges[(node_of_class[k], m)] = edge
+        if current is not None:
+            stay_edges[k] = graph.add(node_of_class[k], node_of_member[current], big, 0)
+        for t in admitted:
+            to_title[(k, t)] = graph.add(node_of_class[k], node_of_title[t], big, 1)
+    title_members: dict[str, list[int]] = defaultdict(list)
+    from_title: dict[int, int] = {}
     for m in members:
+        title_members[title_of[m]].append(m)
+        from_title[m] = graph.add(node_of_title[title_of[m]], node_of_member[m], big, 0)
         graph.add(node_of_member[m], sink, caps[m], 0)
-        graph.add(node_of_member[m], sink, len(accounts), big)
+        graph.add(node_of_member[m], sink, big, big)
     cost = graph.min_cost_flow(source, sink)
-    flows = {key: graph.flow(e) for key, e in class_edges.items()}
     owners: dict[int, int | None] = {}
+    sent: dict[str, list[BookAccount]] = defaultdict(list)
     for k in keys:
-        current, ok = k
-        quota = {m: flows[(node_of_class[k], m)] for m in ok}
+        current, admitted = k
         pool = sorted(classes[k], key=lambda a: a.id)
         if current is not None:
-            keep = quota.pop(current, 0)
+            keep = graph.flow(stay_edges[k])
             for a in pool[:keep]:
                 owners[a.id] = current
             pool = pool[keep:]
-        _deal_round_robin(pool, quota, owners)
+        for t in admitted:
+            n = graph.flow(to_title[(k, t)])
+            sent[t].extend(pool[:n])
+            pool = pool[n:]
+    for t, pool in sent.items():
+        quota = {m: graph.flow(from_title[m]) for m in title_members[t]}
+        _deal_round_robin(sorted(pool, key=lambda a: a.id), quota, owners)
     return owners, cost // big
 
 
@@ -255,8 +290,8 @@ def _deal_round_robin(
 
 
 class _Flow:
-    """Min-cost max-flow by successive shortest paths (Bellman-Ford: the graph is small, one
-    node per class of accounts and per member)."""
+    """Min-cost max-flow by successive shortest paths; the graph is small (a node per class of
+    accounts, per title and per member)."""
 
     def __init__(self, nodes: int) -> None:
         self.adj: list[list[int]] = [[] for _ in range(nodes)]
@@ -276,25 +311,27 @@ class _Flow:
         return self.cap[edge ^ 1]
 
     def min_cost_flow(self, s: int, t: int) -> int:
+        """Push as much as can go from ``s`` to ``t`` along cheapest paths (SPFA: Bellman-Ford
+        with a queue, for the residual graph's negative edges); the total cost."""
         total = 0
         n = len(self.adj)
         while True:
             dist = [math.inf] * n
             via = [-1] * n
+            queued = [False] * n
             dist[s] = 0
-            for _round in range(n):
-                changed = False
-                for u in range(n):
-                    if dist[u] == math.inf:
-                        continue
-                    for e in self.adj[u]:
-                        v = self.to[e]
-                        if self.cap[e] > 0 and dist[u] + self.cost[e] < dist[v]:
-                            dist[v] = dist[u] + self.cost[e]
-                            via[v] = e
-                            changed = True
-                if not changed:
-                    break
+            queue = deque([s])
+            while queue:
+                u = queue.popleft()
+                queued[u] = False
+                for e in self.adj[u]:
+                    v = self.to[e]
+                    if self.cap[e] > 0 and dist[u] + self.cost[e] < dist[v]:
+                        dist[v] = dist[u] + self.cost[e]
+                        via[v] = e
+                        if not queued[v]:
+                            queued[v] = True
+                            queue.append(v)
             if dist[t] == math.inf:
                 return total
             push, v = math.inf, t
