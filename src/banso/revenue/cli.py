@@ -160,3 +160,4 @@ def _note_to_date(months: MonthRange) -> None:
             ),
             err=True,
         )
+
