@@ -182,3 +182,47 @@ def test_every_owner_id_writer_was_reviewed() -> None:
         if "migrations" not in p.parts and pattern.search(p.read_text(encoding="utf-8"))
     }
     assert found - set(WRITER_REVIEW) == set(), "review these writers of owner_id"
+
+
+def test_migration_0015_backfills_todays_owners(any_db: str) -> None:
+    """A database of revision 0014 with owned accounts: after the upgrade each owner owns its
+    account since before Banso knew; the downgrade drops the history only."""
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from banso import schema
+    from banso.db import get_engine
+
+    engine = get_engine(any_db)
+    if engine.url.database and engine.dialect.name == "sqlite":
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    cfg = schema.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0014_opportunities")
+        conn.execute(text(
+            "INSERT INTO team_members (id, name, email, created_at) VALUES "
+            "(1, 'Aoi', 'aoi@example.com', CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO accounts (id, name, normalized_name, owner_id, created_at, updated_at) "
+            "VALUES (1, 'One', 'one', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+            "(2, 'Two', 'two', NULL, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+    schema.upgrade(any_db)
+    with session_scope(any_db) as s:
+        rows = s.execute(
+            select(AccountOwnership.account_id, AccountOwnership.member_id,
+                   AccountOwnership.started_on, AccountOwnership.ended_on,
+                   AccountOwnership.source)
+        ).all()  # fmt: skip
+        assert [tuple(r) for r in rows] == [(1, 1, None, None, "backfill")]
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0014_opportunities")
+        assert conn.execute(text("SELECT owner_id FROM accounts ORDER BY id")).scalars().all() == [
+            1,
+            None,
+        ]
