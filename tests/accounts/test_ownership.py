@@ -110,6 +110,24 @@ def test_revenue_by_owner_uses_the_owner_of_each_month(engine: str) -> None:
     assert march["ben@example.com"]["mrr_start"] == Fraction(150_000)
 
 
+def test_a_members_book_is_its_row_of_the_report_by_owner() -> None:
+    """Ben's book over February-April 2025: account 2 all along, account 1 from March (he took
+    it on the 15th); Aoi's: account 1 in February only."""
+    _world()
+    keys = ("mrr_start", "mrr_end", "churned_mrr", "new_mrr", "customers_end")
+    with session_scope() as s:
+        split = revenue_report(s, start="2025-02", end="2025-04", by="owner")
+        for member, email in ((1, "aoi@example.com"), (2, "ben@example.com")):
+            book = revenue_report(s, start="2025-02", end="2025-04", owner_id=member)
+            row_of = {r["month"]: r for r in split.rows if r["owner"] == email}
+            for r in book.rows:
+                want = row_of.get(r["month"])
+                assert [r[k] for k in keys] == [want[k] if want else 0 for k in keys]
+        ben = revenue_report(s, start="2025-02", end="2025-04", owner_id=2)
+    assert [r["mrr_end"] for r in ben.rows] == [50_000, 150_000, 100_000]
+    assert [r["customers_end"] for r in ben.rows] == [1, 2, 1]
+
+
 def test_merge_keeps_the_kept_accounts_history() -> None:
     _world()
     with session_scope() as s:

@@ -166,17 +166,35 @@ class OwnerPeriod:
     ended_on: date | None
 
 
-def owner_periods(session: Session, first: date, last: date) -> list[OwnerPeriod]:
-    """Every ownership period that covers at least one day of ``first..last`` (inclusive)."""
+def owner_periods(
+    session: Session, first: date, last: date, member_id: int | None = None
+) -> list[OwnerPeriod]:
+    """Every ownership period that covers at least one day of ``first..last`` (inclusive);
+    with ``member_id``, every period of the accounts that member owned then (theirs and the
+    other owners' of those accounts)."""
     query = select(
         AccountOwnership.account_id,
         AccountOwnership.member_id,
         AccountOwnership.started_on,
         AccountOwnership.ended_on,
     ).where(_covers(first, last))
+    unrecorded = _unrecorded()
+    if member_id is not None:
+        book = owned_by_sql(member_id, first, last)
+        query = query.where(AccountOwnership.account_id.in_(book))
+        unrecorded = unrecorded.where(Account.owner_id == member_id)
     return [OwnerPeriod(*row) for row in session.execute(query)] + [
-        OwnerPeriod(a, m, None, None) for a, m in session.execute(_unrecorded())
+        OwnerPeriod(a, m, None, None) for a, m in session.execute(unrecorded)
     ]
+
+
+def owned_by_sql(member_id: int, first: date, last: date) -> Select[tuple[int]]:
+    """The ids of the accounts ``member_id`` owned on at least one day of ``first..last``."""
+    recorded = select(AccountOwnership.account_id).where(
+        AccountOwnership.member_id == member_id, _covers(first, last)
+    )
+    unrecorded = _unrecorded().where(Account.owner_id == member_id).with_only_columns(Account.id)
+    return recorded.union(unrecorded)  # type: ignore[return-value]
 
 
 def history(session: Session, account_id: int) -> list[OwnerPeriod]:

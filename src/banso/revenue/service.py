@@ -81,9 +81,10 @@ def revenue_report(
     Defaults: ``end`` = :func:`.months.default_last_month`, ``start`` = 11 months before ``end``.
     ``by`` (plan, segment, owner, industry) splits every month by the account's attribute; by
     ``owner``, the owner of the account in that month (:func:`owner_month_keys`).
-    ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
-    of the range); only those accounts' lines are read, so a book of a hundred accounts costs
-    little however many accounts there are.
+    ``owner_id``: the KPIs of one team member's book only: in each month, the accounts that
+    member owned in that month (the rule of ``by="owner"``, so a book equals its owner's row of
+    the report by owner); only the lines of accounts it owned in the range are read, so a book of
+    a hundred accounts costs little however many accounts there are.
     """
     months = resolve_range(session, start, end, default_span=12)
     if by is not None and by not in BREAKDOWNS:
@@ -104,6 +105,11 @@ def revenue_report(
         owner_id=owner_id,
     )
     keys = _breakdown_keys(session, prepared, months, by)
+    book_key = None
+    if owner_id is not None and by is None:
+        # the member's months only: the other months of its accounts have no key
+        book_key = session.scalar(select(TeamMember.email).where(TeamMember.id == owner_id))
+        keys = ibis.memtable(owner_month_keys(session, months, member_id=owner_id))
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
@@ -116,6 +122,10 @@ def revenue_report(
     for expr in aggregates:
         for record in _records(expr):
             group = (record.pop("month_idx"), record.pop("key", None))
+            if book_key is not None:
+                if group[1] != book_key:
+                    continue
+                group = (group[0], None)
             per_group[group].update({k: _int(v) for k, v in record.items()})
     gross_margin = Fraction(Decimal(str(get_settings().gross_margin)))
     group_keys = _group_keys(per_group, months) if by else [None]
@@ -321,7 +331,7 @@ def _prepare(
 ) -> _Prepared:
     """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
     month ``history_from`` on when given, else from the first month of the data); with
-    ``owner_id``, of the lines of the accounts that team member owns only. Without
+    ``owner_id``, of the lines of the accounts that team member owned in ``months`` only. Without
     ``with_snapshot`` (the renewal calendar) the snapshot is not built."""
     check_engine(engine)
     first_data, _last = data_bounds(session)
@@ -330,7 +340,13 @@ def _prepare(
     book = (
         None
         if owner_id is None
-        else Subscription.account_id.in_(select(Account.id).where(Account.owner_id == owner_id))
+        else Subscription.account_id.in_(
+            ownership.owned_by_sql(
+                owner_id,
+                month_first_day(months.first),
+                month_first_day(months.last + 1) - timedelta(days=1),
+            )
+        )
     )
     kinds_query = select(Subscription.billing_period_months, Subscription.currency).distinct()
     if book is not None:
@@ -416,14 +432,18 @@ def _breakdown_keys(
     )
 
 
-def owner_month_keys(session: Session, months: MonthRange) -> pa.Table:
+def owner_month_keys(
+    session: Session, months: MonthRange, member_id: int | None = None
+) -> pa.Table:
     """Who owned each account in each month of ``months`` (docs/metrics.md, "By owner"): the
     owner on the month's last day, or, when nobody owned the account that day, the last owner
     it had within the month; from ``banso.accounts.ownership``. Columns: account_id, month_idx,
-    key (the owner's email); accounts nobody owned in a month have no row for it."""
+    key (the owner's email); accounts nobody owned in a month have no row for it. With
+    ``member_id``, only the accounts that member owned in ``months``."""
     first_day = month_first_day(months.first)
     last_day = month_first_day(months.last + 1) - timedelta(days=1)
-    periods = ownership.owner_periods(session, first_day, last_day)
+    # with a member: every owner of that member's accounts, who decide each month's owner
+    periods = ownership.owner_periods(session, first_day, last_day, member_id)
     emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
     n = len(periods)
     account = np.fromiter((p.account_id for p in periods), np.int64, n)
