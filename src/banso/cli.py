@@ -19,6 +19,7 @@ from typer._click.core import Command
 from banso import cli_errors, schema
 from banso.accounts.cli import accounts_app
 from banso.audit.cli import audit_app
+from banso.books.cli import team_app
 from banso.config import get_settings, set_overrides
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
@@ -67,13 +68,12 @@ app.add_typer(opportunities_app, name="opportunities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")
-team_app = typer.Typer(help="The CS team: evaluation scorecards.", no_args_is_help=True)
 add_evaluation_commands(team_app)
-app.add_typer(team_app, name="team")
 app.add_typer(success_app, name="success-plans")
 app.add_typer(handoff_app, name="handoff")
 app.add_typer(onboarding_app, name="onboarding")
 app.add_typer(lifecycle_app, name="lifecycle")
+app.add_typer(team_app, name="team")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

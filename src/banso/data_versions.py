@@ -21,7 +21,14 @@ from banso.orm import Base
 REVENUE = "revenue"
 WATCHED: dict[str, tuple[str, ...]] = {
     # what revenue reports read: lines, FX rates, and the accounts/owners they break down by
-    REVENUE: ("subscriptions", "fx_rates", "accounts", "team_members", "account_merges"),
+    REVENUE: (
+        "subscriptions",
+        "fx_rates",
+        "accounts",
+        "account_ownerships",
+        "team_members",
+        "account_merges",
+    ),
 }
 """Family name -> the tables whose writes change it."""
 

@@ -4,6 +4,7 @@ from banso.accounts.models import (
     Account,
     AccountIdentity,
     AccountMerge,
+    AccountOwnership,
     Contact,
     LifecycleInterval,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ApiToken",
     "AccountIdentity",
     "AccountMerge",
+    "AccountOwnership",
     "AuditEntry",
     "ChurnReason",
     "Activity",

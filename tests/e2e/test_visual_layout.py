@@ -41,6 +41,7 @@ PAGES: dict[str, str] = {
     "/team/{member_id:int}": "/team/{sato}?period=FY2026-Q3",
     "/metrics": "/metrics",
     "/health": "/health",
+    "/team": "/team",
     "/data": "/data",
     "/admin/users": "/admin/users",
     "/admin/tokens": "/admin/tokens",

@@ -158,3 +158,27 @@ class LifecycleInterval(Base):
     source: Mapped[str] = mapped_column(String(100))
     """Who set the stage: ``rules`` (the daily evaluation), ``playbook:<name>``,
     ``import:<source>``."""
+
+
+OWNERSHIP_SOURCES = ("backfill", "import", "merge", "assignment", "demo", "manual")
+
+
+class AccountOwnership(Base):
+    """One period in which a team member owned an account (``banso.accounts.ownership``).
+
+    The period covers the days ``started_on <= D < ended_on``; ``started_on`` NULL means "since
+    before Banso knew" (the first owner an account was recorded with), ``ended_on`` NULL means
+    "still the owner". ``accounts.owner_id`` is the owner of the open period.
+    """
+
+    __tablename__ = "account_ownerships"
+    __table_args__ = (Index("ix_account_ownerships_account", "account_id", "ended_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"), index=True)
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(32))
+    """What changed the owner: one of ``OWNERSHIP_SOURCES``."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from banso.accounts import ownership
 from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
 from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, AccountIdentity, AccountMerge
@@ -134,6 +135,11 @@ def resolve_accounts(
         if r.get("lifecycle_stage")
     }  # fmt: skip
     record_stages(session, staged, today(), f"import:{source}")
+    ownership.start_histories(
+        session,
+        {a: row.get("owner_id") for row, a in zip(rows, created_ids, strict=True)},
+        source="import",
+    )
     real = {-(i + 1): account_id for i, account_id in enumerate(created_ids)}
     result.ids = {ext: real.get(v, v) for ext, v in result.ids.items() if v is not None}
     identity_rows = [
@@ -298,6 +304,7 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]], source: str
     }
     changed = 0
     stages: dict[int, str | None] = {}
+    owners: dict[int, int | None] = {}
     for account_id, facts in fills.items():
         account = accounts[account_id]
         overwrite = facts.pop("_overwrite")
@@ -308,6 +315,8 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]], source: str
                 continue
             if name == "lifecycle_stage":
                 stages[account_id] = value
+            if name == "owner_id":  # with its history: ownership.set_owners below
+                owners[account_id] = value
                 dirty = True
                 continue
             setattr(account, name, value)
@@ -317,6 +326,7 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]], source: str
         changed += dirty
     session.flush()
     record_stages(session, stages, today(), f"import:{source}")
+    ownership.set_owners(session, owners, source="import")
     return changed
 
 

@@ -45,6 +45,7 @@ ACTIONS = (
     "opportunity.update",
     "opportunity.close",
     "team.qualitative",
+    "team.assign",
 )
 
 

@@ -85,6 +85,9 @@ class Profile:
     lifecycle_stage: str
     owner_id: int | None
     customer_at_end: bool
+    previous_owner_id: int | None = None
+    """Who owned the account until ``handover_on`` (a CSM handed it over), if anyone."""
+    handover_on: date | None = None
 
 
 class IdCounter:
@@ -205,6 +208,7 @@ class _AccountWriter:
             name: []
             for name in (
                 "accounts",
+                "account_ownerships",
                 "account_identities",
                 "subscriptions",
                 "contacts",
@@ -254,6 +258,26 @@ class _AccountWriter:
                 "updated_at": self.end_at,
             }
         )
+        periods: list[tuple[int, date | None, date | None]] = []
+        if p.owner_id is not None and p.previous_owner_id is not None:  # a handover
+            periods = [
+                (p.previous_owner_id, None, p.handover_on),
+                (p.owner_id, p.handover_on, None),
+            ]
+        elif p.owner_id is not None:  # the owner since before the CRM's history
+            periods = [(p.owner_id, None, None)]
+        for member, started, ended in periods:
+            self.out["account_ownerships"].append(
+                {
+                    "id": self.ids.take("account_ownerships"),
+                    "account_id": self.account_id,
+                    "member_id": member,
+                    "started_on": started,
+                    "ended_on": ended,
+                    "source": "demo",
+                    "created_at": since,
+                }
+            )
         index = story.index
         for source, external_id in (
             ("crm", crm_account_id(index)),

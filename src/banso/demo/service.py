@@ -15,7 +15,7 @@ import shutil
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -54,6 +54,7 @@ ACCOUNTS_PER_DIGITAL_CSM = 400
 
 _INSERT_ORDER = (
     "accounts",
+    "account_ownerships",
     "account_identities",
     "subscriptions",
     "contacts",
@@ -126,12 +127,15 @@ def generate_world(options: DemoOptions, progress: Progress | None = None) -> De
     companies = company_names(options.accounts, random.Random(f"banso-demo:{options.seed}:names"))
     state = _first_pass(options, months, end, companies, report)
     members, owners = _team(options.seed, state.profiles)
+    handovers = _handovers(options.seed, state.profiles, owners, end)
     summary.team_members = len(members)
     try:
         with engine.begin() as conn:
             conn.execute(Base.metadata.tables["team_members"].insert(), members)
             emails = {m["id"]: m["email"] for m in members}
-            _second_pass(conn, options, months, end, state, owners, emails, summary, report)
+            _second_pass(
+                conn, options, months, end, state, owners, handovers, emails, summary, report
+            )
             _advance_sequences(conn)
             summary.events = write_usage_events(
                 options.seed,
@@ -374,6 +378,32 @@ def _team(seed: int, profiles: list[Profile]) -> tuple[list[Row], dict[int, int]
     return members, owners
 
 
+HANDOVER_SHARE = 0.12
+"""Share of accounts a colleague of the same touch model handed to today's owner in the last
+year or so, so the books of past months differ from today's (``--by owner`` of a past month)."""
+
+
+def _handovers(
+    seed: int, profiles: list[Profile], owners: dict[int, int], end: date
+) -> dict[int, tuple[int, date]]:
+    """Account -> (previous owner, day the current owner took over) for about
+    ``HANDOVER_SHARE`` of the accounts; the previous owner carried the same touch model."""
+    rng = random.Random(f"banso-demo:{seed}:handovers")
+    pools: dict[str, set[int]] = {}
+    for profile in profiles:
+        pools.setdefault(profile.touch_model, set()).add(owners[profile.account_id])
+    out: dict[int, tuple[int, date]] = {}
+    for profile in profiles:
+        if rng.random() >= HANDOVER_SHARE:
+            continue
+        owner = owners[profile.account_id]
+        others = sorted(pools[profile.touch_model] - {owner})
+        if others:
+            previous = rng.choice(others)
+            out[profile.account_id] = (previous, end - timedelta(days=rng.randint(20, 400)))
+    return out
+
+
 # --- pass 2: rows ---------------------------------------------------------------------------
 
 
@@ -384,6 +414,7 @@ def _second_pass(
     end: date,
     state: _WorldState,
     owners: dict[int, int],
+    handovers: dict[int, tuple[int, date]],
     emails: dict[int, str],
     summary: DemoSummary,
     report: Progress,
@@ -397,7 +428,13 @@ def _second_pass(
         batch: dict[str, list[Row]] = {name: [] for name in _INSERT_ORDER}
         for index in range(chunk_start, min(n, chunk_start + CHUNK_ACCOUNTS)):
             story = simulate_account(options.seed, index, months, end)
-            profile = replace(state.profiles[index], owner_id=owners[index + 1])
+            previous, handover_on = handovers.get(index + 1, (None, None))
+            profile = replace(
+                state.profiles[index],
+                owner_id=owners[index + 1],
+                previous_owner_id=previous,
+                handover_on=handover_on,
+            )
             rows = account_rows(options.seed, story, profile, months, end, tz, ids)
             rows |= plan_rows(options.seed, story, profile, rows["contacts"], end, tz, ids,
                               emails.get(profile.owner_id or 0))  # fmt: skip

@@ -30,11 +30,6 @@ STRATEGIC_KPIS = ("health", "nps", "renewal_forecast_accuracy")
 period's end, its NPS over the period, the share of its renewals the CSM forecast right.
 Onboarding completion is not offered: Banso records onboarding sessions, not their completion."""
 register(
-    "job_title",
-    {"trainee": "Trainee", "associate": "Associate", "manager": "Manager",
-     "senior_manager": "Senior manager"},
-)  # fmt: skip
-register(
     "evaluation_axis",
     {"churn": "Churn", "expansion": "Expansion", "strategic": "Strategic KPI",
      "qualitative": "Qualitative"},

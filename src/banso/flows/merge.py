@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from banso.accounts import ownership
 from banso.accounts.lifecycle import record_stages
 from banso.accounts.merging import registered_steps
 from banso.accounts.models import (
@@ -81,6 +82,7 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
         moved[key] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     for step in registered_steps().values():
         step(session, keep_id, other_id)
+    ownership.move_on_merge(session, keep_id, other_id)
     for name in ACCOUNT_FIELDS:
         if name == "lifecycle_stage":
             continue  # below, with its history

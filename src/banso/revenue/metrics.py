@@ -224,7 +224,7 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
     pairs = pairs.filter(pairs.month_idx <= last_idx)
     group = ["month_idx"]
     if keys is not None:
-        pairs = pairs.left_join(keys, "account_id").select(pairs, keys.key)
+        pairs = _with_key(pairs, keys)
         group.append("key")
     c, p, accounts = pairs.c, pairs.p, pairs.account_id
     arrived = (p == 0) & (c > 0)
@@ -270,7 +270,7 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
     joined = joined.mutate(now=joined.now.fill_null(0))
     group = ["month_idx"]
     if keys is not None:
-        joined = joined.left_join(keys, "account_id").select(joined, keys.key)
+        joined = _with_key(joined, keys)
         group.append("key")
     return joined.group_by(group).aggregate(
         base=_total(joined.then),
@@ -365,7 +365,7 @@ def renewals(
     ).union(lost)
     group = ["month_idx"]
     if keys is not None:
-        amounts = amounts.left_join(keys, "account_id").select(amounts, keys.key)
+        amounts = _with_key(amounts, keys)
         group.append("key")
     return amounts.group_by(group).aggregate(due=_total(amounts.due), lost=_total(amounts.lost))
 
@@ -376,7 +376,7 @@ def renewal_counts(due: ir.Table, keys: ir.Table | None) -> ir.Table:
     group = ["month_idx"]
     rows = due
     if keys is not None:
-        rows = due.left_join(keys, "account_id").select(due, keys.key)
+        rows = _with_key(due, keys)
         group.append("key")
     return rows.group_by(group).aggregate(
         lines_due=rows.account_id.count(), accounts_due=rows.account_id.nunique()
@@ -414,6 +414,15 @@ def breakdown_keys(accounts: ir.Table, team_members: ir.Table, by: str) -> ir.Ta
         joined = accounts.left_join(team_members, accounts.owner_id == team_members.id)
         return joined.select(account_id=joined.id.cast("int64"), key=joined.email)
     return accounts.select(account_id=accounts.id.cast("int64"), key=accounts[by])
+
+
+def _with_key(rows: ir.Table, keys: ir.Table) -> ir.Table:
+    """``rows`` (per account and month) with their breakdown key: keys per account, or per
+    account and month when ``keys`` has a ``month_idx`` (the owner of each month)."""
+    if "month_idx" in keys.columns:
+        on = [rows.account_id == keys.account_id, rows.month_idx == keys.month_idx]
+        return rows.left_join(keys, on).select(rows, keys.key)
+    return rows.left_join(keys, "account_id").select(rows, keys.key)
 
 
 BREAKDOWNS = ("plan", "segment", "owner", "industry")

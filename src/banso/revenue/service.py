@@ -14,23 +14,27 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import ibis
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from banso import data_versions
+from banso.accounts import ownership
 from banso.accounts.models import Account
 from banso.analytics.engines import (
     AnalyticsConnection,
     check_engine,
     connect,
     month_dimension,
+    month_index,
 )
 from banso.config import get_settings
 from banso.errors import BansoError
@@ -71,6 +75,13 @@ class BookFilter:
         return any(
             v is not None
             for v in (self.owner_id, self.team, self.touch_model, self.segment, self.accounts)
+        )
+
+    def owner_only(self) -> bool:
+        """The filter is one member's book and nothing else (reported with the owner of each
+        month, like ``--by owner``)."""
+        return self.owner_id is not None and not (
+            self.team or self.touch_model or self.segment or self.accounts is not None
         )
 
     def account_ids(self) -> Select[tuple[int]]:
@@ -172,18 +183,24 @@ def revenue_report(
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
     Defaults: ``end`` = :func:`.months.default_last_month`, ``start`` = 11 months before ``end``.
-    ``by`` (plan, segment, owner, industry) splits every month by the account's attribute.
-    ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
-    of the range); only those accounts' lines are read, so a book of a hundred accounts costs
-    little however many accounts there are. ``book``: the KPIs of the accounts a
-    :class:`BookFilter` lets through (``owner_id`` is ``BookFilter(owner_id=…)``). ``books``: a
-    ``SELECT`` of (account id, book key) pairs — every month split by the caller's books (a
-    scorecard's CSMs of a period), the key in column ``book``; accounts in no book make the
-    row whose key is None.
+    ``by`` (plan, segment, owner, industry, …) splits every month by the account's attribute;
+    by ``owner``, the owner of the account in that month (:func:`owner_month_keys`).
+    ``owner_id`` (or a ``book`` that filters by owner only): the KPIs of one team member's book:
+    in each month, the accounts that member owned in that month (the rule of ``by="owner"``, so
+    a book equals its owner's row of the report by owner); only the lines of accounts it owned
+    in the range are read, so a book of a hundred accounts costs little however many accounts
+    there are. ``book``: the KPIs of the accounts a :class:`BookFilter` lets through (team,
+    touch model, segment: the accounts' current attributes; combined with an owner, the current
+    owner). ``books``: a ``SELECT`` of (account id, book key) pairs — every month split by the
+    caller's books (a scorecard's CSMs of a period), the key in column ``book``; accounts in no
+    book make the row whose key is None.
     """
     months = resolve_range(session, start, end, default_span=12)
     if owner_id is not None:
         book = BookFilter(owner_id=owner_id)
+    member = book.owner_id if book is not None and book.owner_only() else None
+    if member is not None:
+        book = None  # the member's book month by month (owner_month_keys), not today's owner
     if books is not None:
         by = "book"
     elif by is not None:
@@ -196,6 +213,7 @@ def revenue_report(
         with_accounts=by is not None,
         history_from=months.first - 13,
         book=book,
+        owner_id=member,
     )
     if books is not None:
         pairs = session.execute(books).all()
@@ -207,12 +225,13 @@ def revenue_report(
                 }
             )
         )
-    elif by is not None:
-        keys = metrics.breakdown_keys(
-            prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
-        )
     else:
-        keys = None
+        keys = _breakdown_keys(session, prepared, months, by)
+    book_key = None
+    if member is not None and by is None:
+        # the member's months only: the other months of its accounts have no key
+        book_key = session.scalar(select(TeamMember.email).where(TeamMember.id == member))
+        keys = ibis.memtable(owner_month_keys(session, months, member_id=member))
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
@@ -225,9 +244,13 @@ def revenue_report(
     for expr in aggregates:
         for record in _records(expr):
             group = (record.pop("month_idx"), record.pop("key", None))
+            if book_key is not None:
+                if group[1] != book_key:
+                    continue
+                group = (group[0], None)
             per_group[group].update({k: _int(v) for k, v in record.items()})
     gross_margin = Fraction(Decimal(str(get_settings().gross_margin)))
-    group_keys = sorted({k for (_m, k) in per_group}, key=_key_order) if by else [None]
+    group_keys = _group_keys(per_group, months) if by else [None]
     rows = []
     for m in range(months.first, months.last + 1):
         for key in group_keys:
@@ -346,16 +369,14 @@ def renewal_months(
         history_from=months.first,
         with_snapshot=False,
     )
-    keys: ibis.Table | None = None
+    keys: ibis.Table | None
     if by == "account":
         accounts = prepared.conn.table("accounts")
         keys = accounts.select(
             account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64")
         )
-    elif by is not None:
-        keys = metrics.breakdown_keys(
-            prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
-        )
+    else:
+        keys = _breakdown_keys(session, prepared, months, by)
     lines = prepared.lines
     if min_term_months > 1:
         lines = lines.filter(lines.bpm >= min_term_months)
@@ -371,7 +392,7 @@ def renewal_months(
         for record in _records(expr):
             group = (record.pop("month_idx"), record.pop("key", None))
             per_group[group].update({k: _int(v) for k, v in record.items()})
-    group_keys = sorted({k for (_m, k) in per_group}, key=_key_order) if by else [None]
+    group_keys = _group_keys(per_group, months) if by else [None]
     d = prepared.scale.denominator
     rows: list[Row] = []
     for m in range(months.first, months.last + 1):
@@ -473,17 +494,30 @@ def _prepare(
     with_accounts: bool,
     history_from: int | None = None,
     book: BookFilter | None = None,
+    owner_id: int | None = None,
     with_snapshot: bool = True,
 ) -> _Prepared:
     """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
     month ``history_from`` on when given, else from the first month of the data); with
+    ``owner_id``, of the lines of the accounts that team member owned in ``months`` only; with
     ``book``, of the lines of the accounts the filter lets through only. Without
     ``with_snapshot`` (the renewal calendar) the snapshot is not built."""
     check_engine(engine)
     first_data, _last = data_bounds(session)
     settings = get_settings()
     reporting = settings.reporting_currency
-    lines_of_book = Subscription.account_id.in_(book.account_ids()) if book else None
+    if owner_id is not None:
+        lines_of_book = Subscription.account_id.in_(
+            ownership.owned_by_sql(
+                owner_id,
+                month_first_day(months.first),
+                month_first_day(months.last + 1) - timedelta(days=1),
+            )
+        )
+    elif book:
+        lines_of_book = Subscription.account_id.in_(book.account_ids())
+    else:
+        lines_of_book = None
     kinds_query = select(Subscription.billing_period_months, Subscription.currency).distinct()
     if lines_of_book is not None:
         kinds_query = kinds_query.where(lines_of_book)
@@ -545,6 +579,87 @@ def _prepare(
     )
     span = months.last - min(first_data, months.first) + 1
     return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
+
+
+def _group_keys(per_group: Mapping[tuple[int, Any], Any], months: MonthRange) -> list[Any]:
+    """The keys of the months reported (not of the history months before them, which the owner
+    of each month leaves without a key)."""
+    return sorted({k for (m, k) in per_group if months.first <= m <= months.last}, key=_key_order)
+
+
+def _breakdown_keys(
+    session: Session, prepared: _Prepared, months: MonthRange, by: str | None
+) -> ibis.Table | None:
+    """The keys ``by`` splits the months by: an account attribute as it is now, or, for
+    ``owner``, the owner of each account in each month (:func:`owner_month_keys`)."""
+    if by is None:
+        return None
+    if by == "owner":
+        return ibis.memtable(owner_month_keys(session, months))
+    return metrics.breakdown_keys(
+        prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
+    )
+
+
+def owner_month_keys(
+    session: Session, months: MonthRange, member_id: int | None = None
+) -> pa.Table:
+    """Who owned each account in each month of ``months`` (docs/metrics.md, "By owner"): the
+    owner on the month's last day, or, when nobody owned the account that day, the last owner
+    it had within the month; from ``banso.accounts.ownership``. Columns: account_id, month_idx,
+    key (the owner's email); accounts nobody owned in a month have no row for it. With
+    ``member_id``, only the accounts that member owned in ``months``."""
+    first_day = month_first_day(months.first)
+    last_day = month_first_day(months.last + 1) - timedelta(days=1)
+    # with a member: every owner of that member's accounts, who decide each month's owner
+    periods = ownership.owner_periods(session, first_day, last_day, member_id)
+    emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
+    n = len(periods)
+    account = np.fromiter((p.account_id for p in periods), np.int64, n)
+    member = np.fromiter((p.member_id for p in periods), np.int64, n)
+    start = np.fromiter(
+        (months.first if p.started_on is None else month_index(p.started_on) for p in periods),
+        np.int64,
+        n,
+    )
+    # ended_on is the first day not held: the period's last month is that of the day before
+    end = np.fromiter(
+        (
+            months.last if p.ended_on is None else month_index(p.ended_on - timedelta(days=1))
+            for p in periods
+        ),
+        np.int64,
+        n,
+    )
+    began = np.fromiter(
+        (-1 if p.started_on is None else p.started_on.toordinal() for p in periods), np.int64, n
+    )
+    start, end = np.maximum(start, months.first), np.minimum(end, months.last)
+    span = end - start + 1
+    rows = np.repeat(np.arange(n), span)
+    offset = np.arange(rows.size) - np.repeat(np.cumsum(span) - span, span)
+    month = start[rows] + offset
+    # per account and month the period that began last holds the month's end
+    order = np.lexsort((began[rows], month, account[rows]))
+    rows, month = rows[order], month[order]
+    last_of_group = np.ones(rows.size, dtype=bool)
+    if rows.size:
+        same = (account[rows][1:] == account[rows][:-1]) & (month[1:] == month[:-1])
+        last_of_group[:-1] = ~same
+    rows, month = rows[last_of_group], month[last_of_group]
+    return pa.table(
+        {
+            "account_id": pa.array(account[rows], pa.int64()),
+            "month_idx": pa.array(month, pa.int64()),
+            "key": pa.array([emails.get(int(m)) for m in member[rows]], pa.string()),
+        }
+    )
+
+
+def month_first_day(idx: int) -> date:
+    """The first day of month index ``idx``."""
+    year, month0 = divmod(idx, 12)
+    return date(year, month0 + 1, 1)
 
 
 def _records(expr: ibis.Table) -> Iterable[dict[str, Any]]:

@@ -40,8 +40,10 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     """The Banso web app; ``https_only`` marks the session cookie Secure (behind TLS)."""
     from banso.account_views.routes import accounts_api, accounts_pages
     from banso.admin.routes import audit_pages, users_pages
+    from banso.books.api import team_api
+    from banso.books.routes import team_pages
     from banso.dashboard.routes import dashboard_pages
-    from banso.evaluation.api import team_api
+    from banso.evaluation.api import team_api as scorecard_api
     from banso.expansion.api import opportunities_api
     from banso.expansion.routes import expansion_pages
     from banso.health.routes import health_pages
@@ -89,6 +91,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(retention_pages)
     app.include_router(success_pages)
     app.include_router(onboarding_pages)
+    app.include_router(team_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -98,6 +101,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(targets_api)
     app.include_router(opportunities_api)
     app.include_router(team_api)
+    app.include_router(scorecard_api)
     app.include_router(success_plans_api)
     app.include_router(onboarding_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)

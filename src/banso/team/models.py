@@ -8,8 +8,13 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db import Base, utcnow
+from banso.labels import register
 
 JOB_TITLES = ("trainee", "associate", "manager", "senior_manager")
+register("job_title", {
+    "trainee": "Trainee", "associate": "Associate", "manager": "Manager",
+    "senior_manager": "Senior manager",
+})  # fmt: skip
 
 
 class TeamMember(Base):

@@ -33,6 +33,7 @@ NAV = (
     ("/onboarding", "Onboarding"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
+    ("/team", "Team"),
     ("/data", "Data"),
 )
 """Top navigation: (path, English label); the label is translated when rendered. ``/`` is the
