@@ -22,6 +22,7 @@ from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
+from banso.segments.models import SegmentEvaluation, SegmentMembership, TouchOverride
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
@@ -46,7 +47,10 @@ __all__ = [
     "ImportBatch",
     "RenewalForecast",
     "ReportCache",
+    "SegmentEvaluation",
+    "SegmentMembership",
     "Subscription",
+    "TouchOverride",
     "SurveyResponse",
     "Ticket",
     "TeamMember",

@@ -44,6 +44,10 @@ ACTIONS = (
     "opportunity.create",
     "opportunity.update",
     "opportunity.close",
+    "account.touch",
+    "account.touch_override",
+    "account.touch_override_clear",
+    "account.triage",
 )
 
 
