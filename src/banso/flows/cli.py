@@ -48,6 +48,15 @@ def run(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)
         )
     )
+    if summary.segments is not None:
+        typer.echo(
+            _(
+                "Segments evaluated: {changed} accounts changed segment, {touch} touch model "
+                "or tier.",
+                changed=number(summary.segments.changed),
+                touch=number(summary.segments.touch_changed),
+            )
+        )
     for warning in summary.usage_warnings:
         typer.echo(warning, err=True)
     for name, counts in summary.playbooks.items():

@@ -2,7 +2,8 @@
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, run the playbooks for D, send the
+health playbooks compare with when they are not scored yet, evaluate the segments for D
+(``segments``: membership history, touch model and tier), run the playbooks for D, send the
 outbox, recompute the stored health validation report when it is more than a week old
 (``health.validation_report``), then compute the dashboard's revenue report if the data under
 it changed. Each step is idempotent, so running a day again does nothing twice.
@@ -29,6 +30,7 @@ from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
+from banso.segments import service as segments
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -47,6 +49,8 @@ class PipelineSummary:
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
+    segments: segments.Evaluation | None = None
+    """The day's segment evaluation (None when ``segments.yaml`` says ``enabled: false``)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
 
@@ -67,6 +71,12 @@ def run_pipeline(
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
         summary.scored_days = needed
+    rules = segments.rule_set()
+    if rules.enabled:
+        # after scoring (rules may ask for the day's health band), before the playbooks (their
+        # conditions read the segment, touch model and tier)
+        with session_scope() as session, shown.step(_("Evaluating segments")):
+            summary.segments = segments.evaluate(session, day, rules=rules)
     with session_scope() as session, shown.step(_("Running playbooks")):
         summary.playbooks = service.run_playbooks(session, day)
     summary.usage_warnings = health.usage_warnings(needed or [day])

@@ -227,7 +227,6 @@ _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink],
 # --- shared writing helpers -----------------------------------------------------------------
 
 
-
 def _account_refs(session: Session, table: pa.Table, source: str, dry_run: bool) -> AccountRefs:
     return account_refs(session, table["account_id"], table["account_name"], source, dry_run)
 

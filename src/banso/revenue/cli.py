@@ -160,4 +160,3 @@ def _note_to_date(months: MonthRange) -> None:
             ),
             err=True,
         )
-

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -71,7 +71,6 @@ class Evaluation:
     touch_changed: int = 0
     """Accounts whose touch model or tier changed (0 when the day is not the newest)."""
     written: bool = True
-    assignment: pa.Table | None = field(default=None, repr=False)
 
 
 def evaluate(
@@ -87,7 +86,7 @@ def evaluate(
         segments = assignment.column("segment").to_pylist()
         ids = assignment.column("account_id").to_pylist()
         changed = sum(1 for a, s in zip(ids, segments, strict=True) if current.get(a) != s)
-        return Evaluation(day, counts, changed, written=False, assignment=assignment)
+        return Evaluation(day, counts, changed, written=False)
     wanted = dict(
         zip(
             assignment.column("account_id").to_pylist(),
@@ -101,7 +100,7 @@ def evaluate(
     newest = session.scalar(select(func.max(SegmentEvaluation.day)))
     if newest == day:
         touch_changed = apply_touch(session, day, wanted, rules)
-    return Evaluation(day, counts, changed, touch_changed, assignment=assignment)
+    return Evaluation(day, counts, changed, touch_changed)
 
 
 def _counts(rules: RuleSet, assignment: pa.Table) -> list[SegmentCount]:
