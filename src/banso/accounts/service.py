@@ -24,7 +24,7 @@ from banso.i18n import _
 
 ACCOUNT_FIELDS = (
     "name", "kana", "domain", "industry", "employee_count", "plan", "segment", "owner_id",
-    "lifecycle_stage", "tier", "touch_model",
+    "lifecycle_stage", "tier", "touch_model", "it_literacy", "motivation",
 )  # fmt: skip
 """Account columns an import may set."""
 
@@ -44,6 +44,8 @@ class AccountFacts:
     lifecycle_stage: str | None = None
     tier: str | None = None
     touch_model: str | None = None
+    it_literacy: int | None = None
+    motivation: int | None = None
 
 
 @dataclass

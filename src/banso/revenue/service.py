@@ -75,7 +75,8 @@ def revenue_report(
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
     Defaults: ``end`` = :func:`.months.default_last_month`, ``start`` = 11 months before ``end``.
-    ``by`` (plan, segment, owner, industry) splits every month by the account's attribute.
+    ``by`` (plan, segment, owner, industry, touch, tier) splits every month by the account's
+    attribute (:data:`metrics.BREAKDOWNS`).
     ``owner_id``: the KPIs of one team member's book only (the accounts it owns now, every month
     of the range); only those accounts' lines are read, so a book of a hundred accounts costs
     little however many accounts there are.
@@ -220,9 +221,9 @@ def renewal_months(
     ``end_date`` is a renewal date is not renewed there), with the lines and accounts due.
 
     The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_lines`,
-    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is an
-    account column (``plan``, ``segment``, ``industry``, ``touch_model``) or ``owner`` (the
-    owner's email). ``min_term_months``: only lines billed every that many months or more are
+    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is a
+    :data:`metrics.BREAKDOWNS` choice (``touch``: the touch model; ``owner``: the owner's
+    email). ``min_term_months``: only lines billed every that many months or more are
     due; a line of any term that starts on a not-renewed line's end date still replaces it.
     """
     prepared = _prepare(
@@ -377,7 +378,7 @@ def _prepare(
     if with_accounts:
         tables["accounts"] = [
             Account.__table__.c[n]
-            for n in ("id", "plan", "segment", "industry", "owner_id", "touch_model")
+            for n in ("id", *sorted(set(BREAKDOWNS.values())))
         ]
         tables["team_members"] = [TeamMember.__table__.c[n] for n in ("id", "email")]
     conn = connect(
