@@ -34,6 +34,7 @@ PAGES: dict[str, str] = {
     "/renewals": "/renewals",
     "/renewals/calendar": "/renewals/calendar",
     "/targets": "/targets",
+    "/segments": "/segments",
     "/metrics/churn-reasons": "/metrics/churn-reasons",
     "/expansion": "/expansion",
     "/book": "/book",

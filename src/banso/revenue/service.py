@@ -377,8 +377,7 @@ def _prepare(
     }
     if with_accounts:
         tables["accounts"] = [
-            Account.__table__.c[n]
-            for n in ("id", *sorted(set(BREAKDOWNS.values())))
+            Account.__table__.c[n] for n in ("id", *sorted(set(BREAKDOWNS.values())))
         ]
         tables["team_members"] = [TeamMember.__table__.c[n] for n in ("id", "email")]
     conn = connect(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from banso.labels import label
 from banso.retention.service import find_account
 from banso.revenue.fx import reporting_currency
 from banso.segments import service
-from banso.segments.config import RuleSet
+from banso.segments.views import overview, rule_dict
 
 segments_app = typer.Typer(
     help="Segments as rules (segments.yaml): membership, history, touch model and tier.",
@@ -52,15 +53,18 @@ def list_segments(output: FormatOption = "table") -> None:
     """The segments with their touch model, tier, rules, and accounts and MRR on the newest
     evaluated day."""
     check_format(output, FORMATS)
-    rules = service.rule_set()
+    rules = service.rule_set()  # a bad file: its problems, exit 2
     with session_scope() as session:
-        counted = service.counts_on(session)
-    rows = _segment_rows(rules, counted)
+        seen = overview(session)
+    rows = [
+        {**asdict(r), "mrr": None if r.mrr is None else _major(r.mrr, rules.minor_exponent)}
+        for r in seen.rows
+    ]
     if output == "json":
-        day = counted[0].isoformat() if counted else None
+        day = seen.day.isoformat() if seen.day else None
         typer.echo(json.dumps({"day": day, "segments": rows}, ensure_ascii=False, indent=1))
         return
-    table = Table(title=_("Segments on {day}", day=counted[0]) if counted else _("Segments"))
+    table = Table(title=_("Segments on {day}", day=seen.day) if seen.day else _("Segments"))
     for header in (_("Segment"), _("Touch model"), _("Tier"), _("Accounts"), _("MRR"),
                    _("Rules")):  # fmt: skip
         table.add_column(header)
@@ -74,7 +78,7 @@ def list_segments(output: FormatOption = "table") -> None:
             "\n".join(_rule_text(r) for r in row["rules"]) or _("(default)"),
         )
     Console().print(table)
-    if not counted:
+    if seen.day is None:
         typer.echo(_("Not evaluated yet: run `banso segments evaluate` or `banso run`."))
 
 
@@ -126,7 +130,7 @@ def show(
     )  # fmt: skip
     for rule in rules.rules:
         if rule.segment == segment:
-            typer.echo(f"  {_rule_text(_rule_dict(rule, rules))}")
+            typer.echo(f"  {_rule_text(rule_dict(rule, rules))}")
     if segment == rules.default:
         typer.echo(_("  the default: accounts no rule matches"))
     table = Table(title=_("{count} accounts", count=number(total)))
@@ -260,48 +264,8 @@ def rate(
 # ---------------------------------------------------------------------------------------------
 
 
-def _segment_rows(
-    rules: RuleSet, counted: tuple[date, list[service.SegmentCount]] | None
-) -> list[dict[str, Any]]:
-    counts = {c.segment: c for c in counted[1]} if counted else {}
-    lang = current_language()
-    rows = []
-    for name, segment in rules.segments.items():
-        found = counts.get(name)
-        rows.append(
-            {
-                "segment": name,
-                "label": rules.label(name, lang),
-                "touch_model": segment.touch_model,
-                "tier": segment.tier,
-                "default": name == rules.default,
-                "rules": [_rule_dict(r, rules) for r in rules.rules if r.segment == name],
-                "accounts": found.accounts if found else (0 if counted else None),
-                "mrr": _major(found.mrr, rules) if found else (0 if counted else None),
-            }
-        )
-    return rows
-
-
-def _major(minor: int, rules: RuleSet) -> float | int:
-    return minor if rules.minor_exponent == 0 else round(minor / 10**rules.minor_exponent, 2)
-
-
-def _rule_dict(rule: Any, rules: RuleSet) -> dict[str, Any]:
-    """A rule's conditions as written (money back in major units of MRR)."""
-    when: dict[str, Any] = {}
-    for name, bounds in rule.fields.items():
-        if bounds.values is not None:
-            when[name] = sorted(bounds.values)
-        else:
-            scale = 10**rules.minor_exponent
-            factor = scale if name == "mrr" else 1
-            when[name] = {
-                k: (v if factor == 1 else v / factor)
-                for k, v in (("at_least", bounds.low), ("below", bounds.high))
-                if v is not None
-            }
-    return {"priority": rule.priority, "when": when}
+def _major(minor: int, exponent: int) -> float | int:
+    return minor if exponent == 0 else round(minor / 10**exponent, 2)
 
 
 def _rule_text(rule: dict[str, Any]) -> str:
