@@ -86,3 +86,21 @@ def test_bad_rules_and_bad_input_exit_2_with_file_line_and_reason(cli) -> None: 
     assert cli("segments", "rate", "A", "--it-literacy", "6").exit_code == 2
     rated = cli("segments", "rate", "A", "--it-literacy", "4")
     assert rated.exit_code == 0 and "IT literacy 4, motivation -" in rated.stdout
+
+
+def test_a_playbook_condition_on_a_segment_the_rules_never_assign_is_rejected(cli) -> None:  # type: ignore[no-untyped-def]
+    load_example("basic_monthly")
+    _rules()
+    folder = get_settings().config_path / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "top.yaml").write_text(
+        "name: top-renewal\ntrigger: {type: renewal_in, days: 60}\n"
+        "conditions: {segment: [top, enterprise], touch_model: [high]}\n"
+        "actions:\n  - cta: {type: lifecycle, title: {en: Renewal call}}\n",
+        encoding="utf-8",
+    )
+    bad = cli("playbooks", "check-config")
+    assert bad.exit_code == 2
+    assert f"{folder / 'top.yaml'}:3: conditions.segment: unknown segment 'enterprise'" in (
+        bad.stderr
+    )

@@ -36,14 +36,18 @@ from banso.playbooks.config import Playbook, load_playbooks, template_dirs
 from banso.playbooks.models import Cta, PlaybookFiring, Suppression
 from banso.playbooks.triggers import MissingSnapshots, PlaybookData
 from banso.revenue import contracts
+from banso.segments.service import rule_set as segment_rules
 from banso.team.models import TeamMember
 
 
 def check() -> list[Playbook]:
-    """Every playbook, validated against the scorecards' bands and the templates."""
+    """Every playbook, validated against the scorecards' bands, the segments ``segments.yaml``
+    assigns (when it is enabled: the daily run sets each account's segment before the
+    playbooks run) and the templates."""
     config = get_settings().config_path
     bands = {b.name for card in load_scorecards(config) for b in card.bands}
-    return load_playbooks(config, bands)
+    rules = segment_rules()
+    return load_playbooks(config, bands, set(rules.segments) if rules.enabled else None)
 
 
 def selected(names: list[str] | None, enabled_only: bool = True) -> list[Playbook]:
