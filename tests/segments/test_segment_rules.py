@@ -198,7 +198,7 @@ def _state(ids: dict[str, int]) -> dict[str, tuple]:
 
 
 def test_each_account_gets_the_highest_priority_segment_and_its_touch_model(
-    tmp_path: Path,
+    tmp_path: Path, any_db: str
 ) -> None:
     ids = _world(tmp_path)
     with session_scope() as s:
@@ -221,7 +221,7 @@ def test_each_account_gets_the_highest_priority_segment_and_its_touch_model(
 
 
 def test_history_across_days_keeps_intervals_and_a_past_day_can_be_reevaluated(
-    tmp_path: Path,
+    tmp_path: Path, any_db: str
 ) -> None:
     ids = _world(tmp_path)
     days = [date(2026, 3, 1), date(2026, 3, 10), date(2026, 3, 20)]
@@ -272,7 +272,7 @@ def test_history_across_days_keeps_intervals_and_a_past_day_can_be_reevaluated(
 
 
 def test_an_override_wins_until_it_expires_then_the_segment_applies_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, any_db: str
 ) -> None:
     ids = _world(tmp_path)
     monkeypatch.setenv("BANSO_TODAY", "2026-03-01")
