@@ -104,3 +104,42 @@ def test_a_playbook_condition_on_a_segment_the_rules_never_assign_is_rejected(cl
     assert f"{folder / 'top.yaml'}:3: conditions.segment: unknown segment 'enterprise'" in (
         bad.stderr
     )
+
+
+def test_a_merge_drops_the_merged_accounts_history_and_keeps_its_override(cli) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from banso.db import session_scope
+    from banso.segments.models import SegmentMembership, TouchOverride
+
+    load_example("basic_monthly")
+    _rules()
+    assert cli("segments", "evaluate", "--as-of", "2024-02-29").exit_code == 0
+    until = "2030-01-01"
+    done = cli("segments", "override", "B", "--touch", "low", "--reason", "merger", "--until",
+               until)  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    from banso.accounts.models import Account
+
+    with session_scope() as s:
+        ids = dict(s.execute(select(Account.name, Account.id)).all())
+    merged = cli("accounts", "merge", str(ids["A"]), str(ids["B"]))
+    assert merged.exit_code == 0, merged.stderr + merged.stdout
+    with session_scope() as s:
+        members = set(s.scalars(select(SegmentMembership.account_id)))
+        overrides = s.scalars(select(TouchOverride.account_id)).all()
+    assert members == set(ids.values()) - {ids["B"]}
+    assert overrides == [ids["A"]]
+
+
+def test_a_bad_segments_file_skips_the_step_but_not_the_rest_of_the_run(cli) -> None:  # type: ignore[no-untyped-def]
+    load_example("basic_monthly")
+    _rules(RULES.replace("default: rest", "default: nowhere"))
+    path = get_settings().config_path / "segments.yaml"
+    run = cli("run", "--as-of", "2024-02-29", "--no-send")
+    assert run.exit_code == 2
+    assert f"{path}:9: default: unknown segment 'nowhere'" in run.stderr
+    assert "Segments were not evaluated" in run.stderr
+    assert "Run for 2024-02-29." in run.stdout
+    # the playbooks still load (their segment names are not checked against a bad file)
+    assert cli("playbooks", "check-config").exit_code == 0

@@ -31,6 +31,7 @@ from banso.playbooks.triggers import missing_snapshot_days
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
+from banso.segments.config import SegmentsError
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -51,6 +52,8 @@ class PipelineSummary:
     """Whether the stored health validation report was recomputed (it was a week old)."""
     segments: segments.Evaluation | None = None
     """The day's segment evaluation (None when ``segments.yaml`` says ``enabled: false``)."""
+    segment_problems: list[str] = field(default_factory=list)
+    """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
 
@@ -71,12 +74,17 @@ def run_pipeline(
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
         summary.scored_days = needed
-    rules = segments.rule_set()
-    if rules.enabled:
-        # after scoring (rules may ask for the day's health band), before the playbooks (their
-        # conditions read the segment, touch model and tier)
-        with session_scope() as session, shown.step(_("Evaluating segments")):
-            summary.segments = segments.evaluate(session, day, rules=rules)
+    try:
+        rules = segments.rule_set()
+    except SegmentsError as problems:
+        # the accounts keep yesterday's segments; the other steps still run, the CLI says why
+        summary.segment_problems = problems.problems
+    else:
+        if rules.enabled:
+            # after scoring (rules may ask for the day's health band), before the playbooks
+            # (their conditions read the segment, touch model and tier)
+            with session_scope() as session, shown.step(_("Evaluating segments")):
+                summary.segments = segments.evaluate(session, day, rules=rules)
     with session_scope() as session, shown.step(_("Running playbooks")):
         summary.playbooks = service.run_playbooks(session, day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
