@@ -317,3 +317,48 @@ def test_an_override_needs_a_reason_and_a_future_expiry(
         service.set_override(s, ids["E"], "high", "x", date(2026, 2, 1))
     with session_scope() as s, pytest.raises(BansoError, match="Unknown touch model"):
         service.set_override(s, ids["E"], "phone", "x", date(2026, 3, 15))
+
+
+def test_a_playbook_replay_reads_the_segment_of_each_day(tmp_path: Path) -> None:
+    """Z pays 10,000 from 03-01 (small) and 150,000 more from 03-15 (big). On 03-01 Z was small,
+    so a replay of 03-01 fires a `new_account` playbook for small accounts although Z is big
+    today, and not one for big accounts."""
+    from banso.db import get_engine
+    from banso.playbooks.config import Playbook
+    from banso.playbooks.triggers import PlaybookData
+
+    _world(tmp_path)
+    with session_scope() as s:
+        z = Account(name="Z", normalized_name="Z")
+        s.add(z)
+        s.flush()
+        for n, (start, mrr) in enumerate(((date(2026, 3, 1), 10_000),
+                                          (date(2026, 3, 15), 150_000))):  # fmt: skip
+            s.add(
+                Subscription(
+                    account_id=z.id, source="billing", external_id=f"sub-Z{n}", start_date=start,
+                    amount=mrr, currency="JPY", billing_period_months=1,
+                )
+            )  # fmt: skip
+        z_id = z.id
+    with session_scope() as s:
+        service.evaluate(s, date(2026, 3, 1))
+        service.evaluate(s, date(2026, 3, 15))
+        assert s.get(Account, z_id).segment == "big"
+
+    def fired(segment: str) -> list[int]:
+        playbook = Playbook.model_validate(
+            {
+                "name": "welcome",
+                "trigger": {"type": "new_account"},
+                "conditions": {"segment": [segment]},
+                "actions": [{"cta": {"type": "lifecycle", "title": {"en": "Welcome"}}}],
+            }
+        )
+        table = PlaybookData(get_engine()).firings(playbook, [date(2026, 3, 1)])
+        rows = table.to_pylist()
+        assert all(r["segment"] == segment for r in rows)
+        return [r["account_id"] for r in rows]
+
+    assert z_id in fired("small")
+    assert z_id not in fired("big")
