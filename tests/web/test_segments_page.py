@@ -108,3 +108,25 @@ def test_a_csm_rates_and_overrides_an_account_they_own_and_a_viewer_cannot(
         data={"csrf_token": viewer, "it_literacy": "1", "motivation": "1"},
     )
     assert refused.status_code == 403
+
+
+def test_an_invalid_segments_file_is_shown_not_a_500(
+    client: TestClient,
+    world: World,
+    sign_in,  # type: ignore[no-untyped-def]
+) -> None:
+    from banso.config import get_settings
+
+    config = get_settings().config_path
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "segments.yaml").write_text(
+        "segments: {a: {touch_model: phone}}\ndefault: a\n", encoding="utf-8"
+    )
+    sign_in("viewer")
+    page = client.get("/segments", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert "segments.yaml:1: segments.a.touch_model: unknown touch model &#39;phone&#39;" in (
+        page.text
+    )
+    api = client.get("/api/segments")
+    assert api.status_code == 400 and "unknown touch model" in api.text
