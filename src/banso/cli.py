@@ -38,6 +38,7 @@ from banso.renewals.cli import renewals_app
 from banso.renewals.pipeline_cli import pipeline_app
 from banso.retention.cli import churn_reasons_app, goals_app
 from banso.revenue.cli import metrics_app
+from banso.segments.cli import segments_app
 from banso.server.cli import serve
 from banso.success.cli import handoff_app, success_app
 from banso.targets.cli import targets_app
@@ -58,6 +59,7 @@ app.add_typer(metrics_app, name="metrics")
 renewals_app.registered_commands += pipeline_app.registered_commands
 app.add_typer(renewals_app, name="renewals")
 app.add_typer(targets_app, name="targets")
+app.add_typer(segments_app, name="segments")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")

@@ -31,6 +31,7 @@ from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
 from banso.revenue.models import FxRate, Subscription
+from banso.segments.models import SegmentEvaluation, SegmentMembership, TouchOverride
 from banso.success.models import Handoff, ObjectiveEntry, SuccessObjective
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -62,7 +63,10 @@ __all__ = [
     "ImportBatch",
     "RenewalForecast",
     "ReportCache",
+    "SegmentEvaluation",
+    "SegmentMembership",
     "Subscription",
+    "TouchOverride",
     "SurveyResponse",
     "Ticket",
     "TeamMember",

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page
 from banso.dates import today as company_today
 from banso.db import session_scope
 from banso.health import service as health_service
+from banso.segments import service as segments
 from banso.server.app import create_app
 from e2e.conftest import Site
 from web.world import EMAILS, PASSWORD
@@ -34,6 +35,7 @@ PAGES: dict[str, str] = {
     "/renewals": "/renewals",
     "/renewals/calendar": "/renewals/calendar",
     "/targets": "/targets",
+    "/segments": "/segments",
     "/metrics/churn-reasons": "/metrics/churn-reasons",
     "/expansion": "/expansion",
     "/onboarding": "/onboarding",
@@ -117,10 +119,13 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def scored(site: Site) -> Iterator[Site]:
     """The world scored on every third day of the last three weeks: health bands, at-risk
-    list and the 360's sparkline have something to draw."""
+    list and the 360's sparkline have something to draw; segments evaluated for the last of
+    them (the Segments page, the 360's triage card)."""
     today = company_today()
     with session_scope() as s:
         health_service.score_days(s, [today - timedelta(days=d) for d in (19, 16, 13, 10, 7, 4, 1)])
+    with session_scope() as s:
+        segments.evaluate(s, today - timedelta(days=1))
     yield site
 
 

@@ -18,7 +18,7 @@ from banso import dates
 from banso.account_views import account360
 from banso.account_views import accounts_list as views
 from banso.accounts.lifecycle import current_interval
-from banso.accounts.models import Account
+from banso.accounts.models import TOUCH_MODELS, Account
 from banso.accounts.service import existing_account
 from banso.activities import service as activities
 from banso.errors import InvalidValue
@@ -28,6 +28,7 @@ from banso.health.measures import format_measure, measure_label
 from banso.i18n import _, current_language
 from banso.onboarding import service as onboarding
 from banso.playbooks import ctas
+from banso.segments import service as segments
 from banso.spreadsheet_cells import spreadsheet_row
 from banso.success import service as success_plans
 from banso.users.models import User
@@ -184,6 +185,9 @@ def account_page(
         "measure_label": measure_label,
         "format_measure": format_measure,
         "pulse": health_service.current_pulse(session, account_id, dates.today()),
+        "touch_override": segments.current_override(session, account_id),
+        "segment_history": segments.account_history(session, account_id),
+        "touch_models": TOUCH_MODELS,
     }
     plan = success_plans.plan_section(session, account_id, today=dates.today())
     context |= success_plans.section_values(plan, partial(may_edit_account, user))
@@ -222,6 +226,60 @@ def account_set_pulse(
         session, account_id, rating=rating, comment=comment, member_id=user.team_member_id
     )
     return RedirectResponse(f"/accounts/{account_id}?pulse=saved#health", status_code=303)
+
+
+@accounts_pages.post("/accounts/{account_id}/triage")
+def account_set_triage(
+    account_id: AccountId,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    it_literacy: Annotated[str, Form(max_length=1)] = "",
+    motivation: Annotated[str, Form(max_length=1)] = "",
+) -> Response:
+    """The CSM's triage ratings (1-5, blank: not rated); audited."""
+    _check_can_edit(session, user, account_id)
+    segments.set_ratings(
+        session,
+        account_id,
+        it_literacy=_rating(it_literacy, "it_literacy"),
+        motivation=_rating(motivation, "motivation"),
+    )
+    return RedirectResponse(f"/accounts/{account_id}?triage=saved#triage", status_code=303)
+
+
+@accounts_pages.post("/accounts/{account_id}/touch-override")
+def account_set_touch_override(
+    account_id: AccountId,
+    touch_model: Annotated[Literal["high", "low", "tech"], Form()],
+    reason: Annotated[str, Form(max_length=2000)],
+    until: Annotated[date, Form()],
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    tier: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Serve the account with another touch model until a day (audited)."""
+    _check_can_edit(session, user, account_id)
+    segments.set_override(session, account_id, touch_model, reason, until, tier=tier or None)
+    return RedirectResponse(f"/accounts/{account_id}?touch=saved#triage", status_code=303)
+
+
+@accounts_pages.post("/accounts/{account_id}/touch-override/clear")
+def account_clear_touch_override(
+    account_id: AccountId,
+    user: Annotated[User, Depends(current_user)],
+    session: Annotated[Session, Depends(db_session, scope="function")],
+) -> Response:
+    _check_can_edit(session, user, account_id)
+    segments.clear_override(session, account_id)
+    return RedirectResponse(f"/accounts/{account_id}?touch=cleared#triage", status_code=303)
+
+
+def _rating(value: str, field: str) -> int | None:
+    if not value.strip():
+        return None
+    if value.strip() not in {"1", "2", "3", "4", "5"}:
+        raise InvalidValue(field, _("a rating is a whole number from 1 to 5"))
+    return int(value)
 
 
 class AccountOut(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -40,6 +41,9 @@ register("touch_model", {"high": "High touch", "low": "Low touch", "tech": "Tech
 # use have labels; any other value is shown as it is stored.
 register("segment", {"enterprise": "Enterprise", "mid": "Mid-market", "smb": "SMB"})
 register("tier", {"tier1": "Tier 1", "tier2": "Tier 2", "tier3": "Tier 3"})
+register("touch_source", {"segment": "From the segment", "override": "Set by hand"})
+TRIAGE_RATINGS = range(1, 6)
+"""IT literacy and motivation are rated 1 (lowest) to 5."""
 
 
 def _search_key_default(context: DefaultExecutionContext) -> str:
@@ -73,6 +77,18 @@ class Account(Base):
     lifecycle_stage: Mapped[str | None] = mapped_column(String(32), index=True)
     tier: Mapped[str | None] = mapped_column(String(32))
     touch_model: Mapped[str | None] = mapped_column(String(16))
+    touch_source: Mapped[str | None] = mapped_column(String(16))
+    """Where ``touch_model`` and ``tier`` came from: ``segment`` (``segments.yaml``'s
+    mapping), ``override`` (set by hand until a date), or blank (imported, or set by a
+    playbook)."""
+    touch_reason: Mapped[str | None] = mapped_column(String(300))
+    """The segment they follow from, or the override's reason as typed."""
+    touch_since: Mapped[date | None] = mapped_column(Date)
+    """The company-local day the current touch model and tier took effect."""
+    it_literacy: Mapped[int | None] = mapped_column(SmallInteger)
+    """Triage rating 1-5 of the customer's IT literacy (set by the CSM or imported)."""
+    motivation: Mapped[int | None] = mapped_column(SmallInteger)
+    """Triage rating 1-5 of the customer's motivation to succeed with the product."""
     search_key: Mapped[str | None] = mapped_column(Text, default=_search_key_default)
     """Name, normalised name, kana and domain folded for the list's search (``accounts.search``);
     kept current on every write of those fields."""

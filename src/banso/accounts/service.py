@@ -27,7 +27,7 @@ from banso.i18n import _
 
 ACCOUNT_FIELDS = (
     "name", "kana", "domain", "industry", "employee_count", "plan", "segment", "owner_id",
-    "lifecycle_stage", "tier", "touch_model",
+    "lifecycle_stage", "tier", "touch_model", "it_literacy", "motivation",
 )  # fmt: skip
 """Account columns an import may set."""
 
@@ -47,6 +47,8 @@ class AccountFacts:
     lifecycle_stage: str | None = None
     tier: str | None = None
     touch_model: str | None = None
+    it_literacy: int | None = None
+    motivation: int | None = None
 
 
 @dataclass
@@ -313,8 +315,10 @@ def _apply_fills(session: Session, fills: dict[int, dict[str, Any]], source: str
             current = getattr(account, name)
             if current == value or (not overwrite and current is not None):
                 continue
-            if name == "lifecycle_stage":
+            if name == "lifecycle_stage":  # with its history: record_stages below
                 stages[account_id] = value
+                dirty = True
+                continue
             if name == "owner_id":  # with its history: ownership.set_owners below
                 owners[account_id] = value
                 dirty = True

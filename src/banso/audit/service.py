@@ -46,6 +46,10 @@ ACTIONS = (
     "opportunity.close",
     "team.qualitative",
     "team.assign",
+    "account.touch",
+    "account.touch_override",
+    "account.touch_override_clear",
+    "account.triage",
 )
 
 

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from banso.dates import DayOption
+from banso.db import session_scope
 from banso.demo.service import DemoOptions, generate_world
 from banso.i18n import _
 from banso.progress import progress
+from banso.segments import service as segments
 
 demo_app = typer.Typer(
     help="Deterministic synthetic SaaS company for demos, tests, benchmarks.", no_args_is_help=True
@@ -97,3 +99,15 @@ def generate(
         (_("Onboarding programmes"), summary.onboarding_programmes),
     ):
         typer.echo(f"  {label}: {value:,}")
+    # the Segments page and the triage need an evaluated day; `banso run` evaluates the next
+    rules = segments.rule_set()
+    if rules.enabled:
+        with session_scope() as session:
+            evaluated = segments.evaluate(session, summary.end, rules=rules)
+        typer.echo(
+            _(
+                "Segments evaluated for {day}: {counts}.",
+                day=summary.end.isoformat(),
+                counts=", ".join(f"{c.segment} {c.accounts:,}" for c in evaluated.counts),
+            )
+        )

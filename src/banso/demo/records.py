@@ -102,6 +102,10 @@ class IdCounter:
         return value
 
 
+def _rating(value: float) -> int:
+    return min(5, max(1, round(value)))
+
+
 def profile_of(story: AccountStory, company: CompanyName, end: date) -> Profile:
     """Segment, touch model, tier, plan and lifecycle stage at ``end`` (owner assigned later)."""
     active = [
@@ -194,6 +198,8 @@ class _AccountWriter:
         ids: IdCounter,
     ) -> None:
         self.rng = random.Random(f"banso-demo:{seed}:records:{story.index}")
+        # a stream of its own, so adding the ratings left every other record as it was
+        self.triage_rng = random.Random(f"banso-demo:{seed}:triage:{story.index}")
         self.story, self.profile, self.months, self.end, self.tz, self.ids = (
             story,
             profile,
@@ -236,6 +242,20 @@ class _AccountWriter:
 
     # --- CRM and billing ---------------------------------------------------------------------
 
+    def _triage(self) -> Row:
+        """The hand-off's triage ratings (1-5): IT literacy grows with the company's size,
+        motivation with its hidden health; one account in five was never rated."""
+        rng, story = self.triage_rng, self.story
+        if rng.random() < 0.2:
+            return {"it_literacy": None, "motivation": None}
+        known = [h for h in story.health if not math.isnan(h)]
+        health = sum(known[-6:]) / len(known[-6:]) if known else 0.0
+        size = (math.log(story.employee_count) - 4.2) / 1.3
+        return {
+            "it_literacy": _rating(3 + size + rng.gauss(0, 1)),
+            "motivation": _rating(3 + 1.5 * health + rng.gauss(0, 0.8)),
+        }
+
     def _account(self) -> None:
         p, story = self.profile, self.story
         since = self._at(story.customer_since or self.end, 10)
@@ -254,6 +274,7 @@ class _AccountWriter:
                 "lifecycle_stage": p.lifecycle_stage,
                 "tier": p.tier,
                 "touch_model": p.touch_model,
+                **self._triage(),
                 "created_at": since,
                 "updated_at": self.end_at,
             }

@@ -48,6 +48,17 @@ def run(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)
         )
     )
+    for problem in summary.segment_problems:
+        typer.echo(problem, err=True)
+    if summary.segments is not None:
+        typer.echo(
+            _(
+                "Segments evaluated: {changed} accounts changed segment, {touch} touch model "
+                "or tier.",
+                changed=number(summary.segments.changed),
+                touch=number(summary.segments.touch_changed),
+            )
+        )
     for warning in summary.usage_warnings:
         typer.echo(warning, err=True)
     for name, counts in summary.playbooks.items():
@@ -90,6 +101,9 @@ def run(
         typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
     if summary.reports_computed:
         typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
+    if summary.segment_problems:
+        typer.echo(_("Segments were not evaluated: segments.yaml is invalid (above)."), err=True)
+        raise typer.Exit(2)
 
 
 def merge_command(

@@ -2,12 +2,13 @@
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, enrol new customers in onboarding
-and complete the milestones whose rule was met by D, run the playbooks for D, set every
-account's lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored
-health validation report when it is more than a week old (``health.validation_report``), then
-compute the dashboard's revenue report if the data under it changed. Each step is idempotent,
-so running a day again does nothing twice.
+health playbooks compare with when they are not scored yet, evaluate the segments for D
+(``segments``: membership history, touch model and tier), enrol new customers in onboarding and
+complete the milestones whose rule was met by D, run the playbooks for D, set every account's
+lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health
+validation report when it is more than a week old (``health.validation_report``), then compute
+the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
+a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
+from banso.segments import service as segments
+from banso.segments.config import SegmentsError
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -53,6 +56,10 @@ class PipelineSummary:
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
+    segments: segments.Evaluation | None = None
+    """The day's segment evaluation (None when ``segments.yaml`` says ``enabled: false``)."""
+    segment_problems: list[str] = field(default_factory=list)
+    """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
 
@@ -73,6 +80,18 @@ def run_pipeline(
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
         summary.scored_days = needed
+    try:
+        rules = segments.rule_set()
+    except SegmentsError as problems:
+        # the accounts keep yesterday's segments; the other steps still run, the CLI says why
+        summary.segment_problems = problems.problems
+    else:
+        if rules.enabled:
+            # after scoring (rules may ask for the day's health band), before the playbooks
+            # (their conditions read the segment, touch model and tier) and the onboarding
+            # enrolment (a new customer gets its segment's programme)
+            with session_scope() as session, shown.step(_("Evaluating segments")):
+                summary.segments = segments.evaluate(session, day, rules=rules)
     with session_scope() as session, shown.step(_("Updating onboarding progress")):
         summary.onboarding = onboarding.evaluate(session, day)
     with session_scope() as session, shown.step(_("Running playbooks")):

@@ -19,7 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import company_domain, email_domain
-from banso.accounts.models import Contact
+from banso.accounts.models import TRIAGE_RATINGS, Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.bulk import bulk_insert, bulk_update
@@ -96,9 +96,13 @@ def _write_accounts(
     session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
 ) -> Counts:
     owners = _member_ids(session, table["owner"], table["_row"], "owner", sink)
+    columns = {name: table[name].to_pylist() for name in table.column_names}
+    for rating in ("it_literacy", "motivation"):
+        for row, value in zip(columns["_row"], columns[rating], strict=True):
+            if value is not None and value not in TRIAGE_RATINGS:
+                sink.add(row, rating, _("a rating is a whole number from 1 to 5"))
     sink.raise_if_any()
     facts: dict[str, AccountFacts] = {}
-    columns = {name: table[name].to_pylist() for name in table.column_names}
     for i, ext in enumerate(columns["account_id"]):
         domain = columns["domain"][i]
         facts[ext] = AccountFacts(
@@ -114,6 +118,8 @@ def _write_accounts(
             lifecycle_stage=columns["lifecycle_stage"][i],
             tier=columns["tier"][i],
             touch_model=columns["touch_model"][i],
+            it_literacy=columns["it_literacy"][i],
+            motivation=columns["motivation"][i],
         )  # fmt: skip
     resolved = resolve_accounts(session, source, facts, update_existing=True, dry_run=dry_run)
     unchanged = len(facts) - resolved.created - resolved.updated
@@ -225,7 +231,6 @@ _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink],
 
 
 # --- shared writing helpers -----------------------------------------------------------------
-
 
 
 def _account_refs(session: Session, table: pa.Table, source: str, dry_run: bool) -> AccountRefs:

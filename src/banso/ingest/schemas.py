@@ -205,6 +205,8 @@ FIELDS: dict[ImportKind, list[FieldSpec]] = {
         FieldSpec(
             "touch_model", _T.CHOICE, ("touch_model", "touch", "タッチモデル"), choices=TOUCH_MODELS
         ),
+        FieldSpec("it_literacy", _T.INTEGER, ("it_literacy", "ITリテラシー", "ITリテラシ")),
+        FieldSpec("motivation", _T.INTEGER, ("motivation", "モチベーション", "意欲")),
     ],
     ImportKind.CONTACTS: [
         FieldSpec(

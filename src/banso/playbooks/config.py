@@ -360,16 +360,19 @@ def playbook_files(config_dir: Path | None) -> list[Path]:
     return files or sorted(DEFAULT_PLAYBOOKS.glob("*.yaml"))
 
 
-def load_playbooks(config_dir: Path | None, bands: set[str] | None = None) -> list[Playbook]:
+def load_playbooks(
+    config_dir: Path | None, bands: set[str] | None = None, segments: set[str] | None = None
+) -> list[Playbook]:
     """Every playbook, by name; raises ``PlaybookError`` listing every problem of every file.
 
-    ``bands``: the band names the scorecards define (checked when given)."""
+    ``bands``: the band names the scorecards define; ``segments``: the segments
+    ``segments.yaml`` assigns (each checked when given)."""
     playbooks: list[Playbook] = []
     problems: list[str] = []
     templates = template_dirs(config_dir)
     for path in playbook_files(config_dir):
         try:
-            playbooks.append(load_playbook_file(path, templates, bands))
+            playbooks.append(load_playbook_file(path, templates, bands, segments))
         except PlaybookError as exc:
             problems.extend(exc.problems)
     names = [p.name for p in playbooks]
@@ -381,7 +384,10 @@ def load_playbooks(config_dir: Path | None, bands: set[str] | None = None) -> li
 
 
 def load_playbook_file(
-    path: Path, templates: list[Path] | None = None, bands: set[str] | None = None
+    path: Path,
+    templates: list[Path] | None = None,
+    bands: set[str] | None = None,
+    segments: set[str] | None = None,
 ) -> Playbook:
     loaded = read_model(path, Playbook, PlaybookError, whole="(playbook)", hidden=_is_union_tag)
     playbook = loaded.model
@@ -389,6 +395,12 @@ def load_playbook_file(
         loaded.problem(loc, reason)
         for loc, reason in _references(playbook, templates or template_dirs(None), bands)
     ]
+    if segments is not None:
+        problems += [
+            loaded.problem(["conditions", "segment"], f"unknown segment {name!r} (segments.yaml)")
+            for name in playbook.conditions.segment or []
+            if name not in segments
+        ]
     if problems:
         raise PlaybookError(problems)
     return playbook

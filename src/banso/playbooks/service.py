@@ -36,14 +36,26 @@ from banso.playbooks.config import Playbook, load_playbooks, template_dirs
 from banso.playbooks.models import Cta, PlaybookFiring, Suppression
 from banso.playbooks.triggers import MissingSnapshots, PlaybookData
 from banso.revenue import contracts
+from banso.segments.config import SegmentsError
+from banso.segments.service import rule_set as segment_rules
 from banso.team.models import TeamMember
 
 
 def check() -> list[Playbook]:
-    """Every playbook, validated against the scorecards' bands and the templates."""
+    """Every playbook, validated against the scorecards' bands, the segments ``segments.yaml``
+    assigns (when it is enabled: the daily run sets each account's segment before the
+    playbooks run) and the templates."""
     config = get_settings().config_path
     bands = {b.name for card in load_scorecards(config) for b in card.bands}
-    return load_playbooks(config, bands)
+    try:
+        rules = segment_rules()
+        segments = set(rules.segments) if rules.enabled else None
+    except SegmentsError:
+        # segments.yaml's own problems are reported where it is used (`banso segments
+        # check-config`, the daily run's segment step); the playbooks still load, unchecked
+        # against it
+        segments = None
+    return load_playbooks(config, bands, segments)
 
 
 def selected(names: list[str] | None, enabled_only: bool = True) -> list[Playbook]:

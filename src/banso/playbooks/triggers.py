@@ -53,6 +53,7 @@ from banso.playbooks.config import (
     UsageDropped,
 )
 from banso.revenue import contracts
+from banso.segments.models import SegmentMembership
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
@@ -72,7 +73,8 @@ FIRING_SCHEMA = pa.schema(
 )
 """One row per account and day a playbook fires: the trigger's values as JSON, the MRR (minor
 units of the reporting currency, ``revenue.contracts``; null when an FX rate is missing), the
-band and the segment at trigger time."""
+band and the segment at trigger time (``segments``' history of that day; the account's current
+segment for a day before its first evaluation)."""
 
 APP_TABLES = {
     "accounts": [
@@ -101,7 +103,20 @@ APP_TABLES = {
         OnboardingMilestone.due_on,
         OnboardingMilestone.completed_on,
     ],
+    "segment_memberships": [
+        SegmentMembership.account_id,
+        SegmentMembership.segment,
+        SegmentMembership.start_date,
+        SegmentMembership.end_date,
+    ],
 }
+
+SEGMENT_ON_DAY = (
+    "COALESCE((SELECT sm.segment FROM segment_memberships sm WHERE sm.account_id = f.account_id"
+    " AND sm.start_date <= f.day AND (sm.end_date IS NULL OR sm.end_date > f.day)), a.segment)"
+)
+"""SQL of the account's segment on the firing day (``segments.service``'s history: the interval
+covering the day), else its current one."""
 
 
 class MissingSnapshots(BansoError):
@@ -160,7 +175,8 @@ class PlaybookData:
         band = "(SELECT s.band FROM snap s WHERE s.account_id = f.account_id AND s.day = f.day)"
         sql = f"""
             SELECT f.account_id, f.day, f.detail,
-                   CAST(round(c.mrr) AS BIGINT) AS mrr, {band} AS band, a.segment
+                   CAST(round(c.mrr) AS BIGINT) AS mrr, {band} AS band,
+                   {SEGMENT_ON_DAY} AS segment
             FROM fired f
             JOIN customers c ON c.account_id = f.account_id AND c.day = f.day
             JOIN accounts a ON a.id = f.account_id
@@ -528,7 +544,10 @@ def _conditions_sql(playbook: Playbook) -> tuple[str, dict[str, Any]]:
     c = playbook.conditions
     parts = ["TRUE"]
     params: dict[str, Any] = {}
-    for field in ("segment", "plan", "tier", "touch_model", "lifecycle_stage"):
+    if c.segment is not None:
+        parts.append(f"list_contains($segment, {SEGMENT_ON_DAY})")
+        params["segment"] = list(c.segment)
+    for field in ("plan", "tier", "touch_model", "lifecycle_stage"):
         values = getattr(c, field)
         if values is not None:
             parts.append(f"list_contains(${field}, a.{field})")

@@ -24,13 +24,8 @@ from banso.revenue.metrics import COUNT, LABEL, MONEY, RATE, Kpi
 from banso.revenue.months import MonthRange, month_complete, month_label, parse_month
 from banso.revenue.service import renewal_months
 
-BREAKDOWNS: dict[str, str] = {
-    "owner": "owner",
-    "segment": "segment",
-    "touch": "touch_model",
-    "plan": "plan",
-}
-"""``--by`` choices and the account attribute each splits by (owner: the owner's email)."""
+BREAKDOWNS = ("owner", "segment", "touch", "plan")
+"""``--by`` choices: those of ``revenue.metrics.BREAKDOWNS`` the calendar offers."""
 
 CALENDAR_KPIS: tuple[Kpi, ...] = (
     Kpi("month", LABEL, "Month", "月"),
@@ -92,7 +87,7 @@ def renewal_calendar(
         session,
         MonthRange(first, last),
         engine=engine,
-        by=None if by is None else BREAKDOWNS[by],
+        by=by,
         min_term_months=min_term_months,
     )
     rows = []

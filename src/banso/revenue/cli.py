@@ -50,7 +50,10 @@ def revenue(
     engine: EngineOption = "duckdb",
     by: Annotated[
         str | None,
-        typer.Option("--by", help="Split by the account's plan, segment, owner or industry."),
+        typer.Option(
+            "--by",
+            help="Split by the account's plan, segment, owner, industry, touch (model) or tier.",
+        ),
     ] = None,
 ) -> None:
     """Monthly MRR, movements, churn rates, renewal churn, NRR/GRR, ARPA, quick ratio, LTV."""

@@ -405,7 +405,8 @@ _EXACT_SUM = dt.Decimal(38, 0)
 
 
 def breakdown_keys(accounts: ir.Table, team_members: ir.Table, by: str) -> ir.Table:
-    """Each account's breakdown key for ``--by``: its plan, segment, industry, or owner's email.
+    """Each account's breakdown key for ``--by`` (a :data:`BREAKDOWNS` choice): its plan,
+    segment, industry, touch model, tier, or owner's email.
 
     The key is the account's current attribute, so movements stay per account (an account's
     movement lands in its one key). Columns: account_id, key (null when the attribute is empty).
@@ -413,7 +414,7 @@ def breakdown_keys(accounts: ir.Table, team_members: ir.Table, by: str) -> ir.Ta
     if by == "owner":
         joined = accounts.left_join(team_members, accounts.owner_id == team_members.id)
         return joined.select(account_id=joined.id.cast("int64"), key=joined.email)
-    return accounts.select(account_id=accounts.id.cast("int64"), key=accounts[by])
+    return accounts.select(account_id=accounts.id.cast("int64"), key=accounts[BREAKDOWNS[by]])
 
 
 def _with_key(rows: ir.Table, keys: ir.Table) -> ir.Table:
@@ -425,8 +426,17 @@ def _with_key(rows: ir.Table, keys: ir.Table) -> ir.Table:
     return rows.left_join(keys, "account_id").select(rows, keys.key)
 
 
-BREAKDOWNS = ("plan", "segment", "owner", "industry")
-"""Account attributes ``--by`` accepts."""
+BREAKDOWNS: dict[str, str] = {
+    "plan": "plan",
+    "segment": "segment",
+    "owner": "owner_id",
+    "industry": "industry",
+    "touch": "touch_model",
+    "tier": "tier",
+}
+"""``--by`` choices and the account column each splits by (the one grouping of every report
+that splits by account: revenue, renewal calendar); segment, touch model and tier are set by
+``banso.segments``."""
 
 # ---------------------------------------------------------------------------------------------
 # Exact ratios from the integer aggregates.

@@ -183,8 +183,9 @@ def revenue_report(
     """Monthly revenue KPIs (spec §2-§7) for ``start..end`` (``YYYY-MM``, inclusive).
 
     Defaults: ``end`` = :func:`.months.default_last_month`, ``start`` = 11 months before ``end``.
-    ``by`` (plan, segment, owner, industry, …) splits every month by the account's attribute;
-    by ``owner``, the owner of the account in that month (:func:`owner_month_keys`).
+    ``by`` (plan, segment, owner, industry, touch, tier: :data:`metrics.BREAKDOWNS`) splits
+    every month by the account's attribute; by ``owner``, the owner of the account in that month
+    (:func:`owner_month_keys`).
     ``owner_id`` (or a ``book`` that filters by owner only): the KPIs of one team member's book:
     in each month, the accounts that member owned in that month (the rule of ``by="owner"``, so
     a book equals its owner's row of the report by owner); only the lines of accounts it owned
@@ -354,12 +355,12 @@ def renewal_months(
     ``end_date`` is a renewal date is not renewed there), with the lines and accounts due.
 
     The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_lines`,
-    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is an
-    account column (``plan``, ``segment``, ``industry``, ``touch_model``), ``owner`` (the
-    owner's email) or ``account`` (the account id: each account's §5 due and lost per month,
-    which the renewal pipeline's past outcomes read). ``min_term_months``: only lines billed
-    every that many months or more are due; a line of any term that starts on a not-renewed
-    line's end date still replaces it.
+    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is a
+    :data:`metrics.BREAKDOWNS` choice (``touch``: the touch model; ``owner``: the owner's
+    email) or ``account`` (the account id: each account's §5 due and lost per month, which the
+    renewal pipeline's past outcomes read). ``min_term_months``: only lines billed every that
+    many months or more are due; a line of any term that starts on a not-renewed line's end date
+    still replaces it.
     """
     prepared = _prepare(
         session,
@@ -456,10 +457,7 @@ class _Prepared:
 def _account_tables() -> dict[str, list[Any]]:
     """The account columns the breakdowns read (:func:`metrics.breakdown_keys`)."""
     return {
-        "accounts": [
-            Account.__table__.c[n]
-            for n in ("id", "plan", "segment", "industry", "owner_id", "touch_model")
-        ],
+        "accounts": [Account.__table__.c[n] for n in ("id", *sorted(set(BREAKDOWNS.values())))],
         "team_members": [TeamMember.__table__.c[n] for n in ("id", "email")],
     }
 

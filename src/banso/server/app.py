@@ -59,6 +59,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.retention.routes import retention_pages
     from banso.revenue.api import metrics_api
     from banso.revenue.routes import metrics_pages
+    from banso.segments.api import segments_api
+    from banso.segments.routes import segments_pages
     from banso.success.api import success_plans_api
     from banso.success.routes import success_pages
     from banso.targets.api import targets_api
@@ -84,6 +86,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(expansion_pages)
     app.include_router(metrics_pages)
     app.include_router(targets_pages)
+    app.include_router(segments_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
     app.include_router(users_pages)
@@ -104,6 +107,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(scorecard_api)
     app.include_router(success_plans_api)
     app.include_router(onboarding_api)
+    app.include_router(segments_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

@@ -27,6 +27,7 @@ NAV = (
     ("/dashboard", "Dashboard"),
     ("/book", "My book"),
     ("/accounts", "Accounts"),
+    ("/segments", "Segments"),
     ("/tasks", "My tasks"),
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
