@@ -117,7 +117,9 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
     assert steps == [
         "Importing the inbox…",
         "Evaluating segments…",
+        "Updating onboarding progress…",
         "Running playbooks…",
+        "Setting lifecycle stages…",
         "Checking the health validation report…",
         "Computing the dashboard's revenue figures…",
     ]

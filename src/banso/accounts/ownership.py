@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from banso.accounts.models import OWNERSHIP_SOURCES, Account, AccountOwnership
 from banso.bulk import bulk_insert
@@ -197,6 +197,28 @@ def owned_by_sql(member_id: int, first: date, last: date) -> Select[tuple[int]]:
     return recorded.union(unrecorded)  # type: ignore[return-value]
 
 
+def period_owners_sql(first: date, last: date) -> Select[tuple[int, int]]:
+    """(account id, member id) of every account owned on some day of ``first..last``, one owner
+    each: the owner on ``last``, or, when nobody owned the account that day, the owner whose
+    period ended last within the range (the rule ``revenue --by owner`` applies to a month)."""
+    on_last = select(AccountOwnership.account_id, AccountOwnership.member_id).where(
+        _covers(last, last)
+    )
+    owned_on_last = select(AccountOwnership.account_id).where(_covers(last, last))
+    other = aliased(AccountOwnership)
+    latest_end = (
+        select(func.max(other.ended_on))
+        .where(other.account_id == AccountOwnership.account_id, _covers_of(other, first, last))
+        .scalar_subquery()
+    )
+    ended_within = select(AccountOwnership.account_id, AccountOwnership.member_id).where(
+        _covers(first, last),
+        AccountOwnership.account_id.not_in(owned_on_last),
+        AccountOwnership.ended_on == latest_end,
+    )
+    return on_last.union(ended_within, _unrecorded())  # type: ignore[return-value]
+
+
 def history(session: Session, account_id: int) -> list[OwnerPeriod]:
     """An account's ownership periods, oldest first."""
     rows = session.execute(
@@ -251,9 +273,13 @@ def _unrecorded() -> Select[tuple[int, int]]:
 
 def _covers(first: date, last: date):  # type: ignore[no-untyped-def]
     """Periods covering a day of ``first..last``."""
+    return _covers_of(AccountOwnership, first, last)
+
+
+def _covers_of(table, first: date, last: date):  # type: ignore[no-untyped-def]
     return and_(
-        or_(AccountOwnership.started_on.is_(None), AccountOwnership.started_on <= last),
-        or_(AccountOwnership.ended_on.is_(None), AccountOwnership.ended_on > first),
+        or_(table.started_on.is_(None), table.started_on <= last),
+        or_(table.ended_on.is_(None), table.ended_on > first),
     )
 
 

@@ -1,24 +1,30 @@
 """Whose book an account is in for a scorecard period — the one place the evaluation asks.
 
-Today the book of a period is the accounts a member owns now (``accounts.owner_id``): Banso
-keeps no ownership history yet. When it does, :func:`book_owners` answers with the owner of
-each account in the period, and every figure of the scorecard (revenue, health, NPS, forecasts)
-follows, since they all read the books from here.
+The book of a period is the accounts each member owned then, from the ownership history
+(:func:`banso.accounts.ownership.period_owners_sql`: the owner on the period's last day, or the
+last owner within the period), so a handover moves an account's whole period to the member who
+held it at the end; every figure of the scorecard (revenue, health, NPS, forecasts) follows,
+since they all read the books from here.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import Select, select
 
-from banso.accounts.models import Account
+from banso.accounts import ownership
 from banso.evaluation.periods import Period
+from banso.revenue.service import month_first_day
 
 
 def book_owners(period: Period) -> Select[tuple[int, int]]:
     """(account id, team member id) of every account in some member's book for ``period``."""
-    del period  # no ownership history yet: the current owner stands for every period
-    return select(Account.id.label("account_id"), Account.owner_id.label("member_id")).where(
-        Account.owner_id.is_not(None)
+    first = month_first_day(period.months.first)
+    last = month_first_day(period.months.last + 1) - timedelta(days=1)
+    owners = ownership.period_owners_sql(first, last).subquery()
+    return select(
+        owners.c.account_id.label("account_id"), owners.c.member_id.label("member_id")
     )
 
 

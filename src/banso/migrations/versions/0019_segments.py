@@ -67,6 +67,7 @@ def downgrade() -> None:
     op.drop_index("ix_segment_memberships_segment_end", "segment_memberships")
     op.drop_index("ix_segment_memberships_account_start", "segment_memberships")
     op.drop_table("segment_memberships")
-    with op.batch_alter_table("accounts") as batch:
-        for column in ("motivation", "it_literacy", "touch_since", "touch_reason", "touch_source"):
-            batch.drop_column(column)
+    # plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of ``accounts`` would drop
+    # the table that every other table's foreign key points at
+    for column in ("motivation", "it_literacy", "touch_since", "touch_reason", "touch_source"):
+        op.drop_column("accounts", column)
