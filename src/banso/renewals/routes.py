@@ -33,10 +33,6 @@ renewals_pages = APIRouter(include_in_schema=False)
 WINDOW_DAYS = 90
 
 
-def _may_set(user: User, account_owner_id: int | None) -> bool:
-    return may_edit_account(user, account_owner_id)
-
-
 def _htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -76,7 +72,7 @@ def renewals_page(
 
 def _row(user: User, row: dict[str, Any]) -> dict[str, Any]:
     out = _shown(row)
-    out["can_set"] = _may_set(user, row["owner_id"])
+    out["can_set"] = may_edit_account(user, row["owner_id"])
     return out
 
 
@@ -107,7 +103,7 @@ def set_forecast(
     account = session.get(Account, account_id)
     if account is None:
         raise NotFound(_("No account with id {id}.", id=account_id))
-    if not _may_set(user, account.owner_id):
+    if not may_edit_account(user, account.owner_id):
         raise Forbidden(_("Only the account's owner, ops or an admin can set its forecast."))
     error = None
     try:
