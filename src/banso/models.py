@@ -16,16 +16,14 @@ from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
+from banso.messaging.models import Delivery, OutboxMessage, Suppression
 from banso.onboarding.models import OnboardingMilestone
 from banso.playbooks.models import (
     AssignmentCursor,
     Cta,
     CtaEvent,
     CtaTask,
-    Delivery,
-    OutboxMessage,
     PlaybookFiring,
-    Suppression,
 )
 from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason

@@ -14,7 +14,8 @@ from banso.activities.models import Activity
 from banso.db import session_scope
 from banso.flows.merge import merge_accounts
 from banso.health.models import CsmPulse, HealthOverride
-from banso.playbooks.models import Cta, OutboxMessage, PlaybookFiring
+from banso.messaging.models import OutboxMessage
+from banso.playbooks.models import Cta, PlaybookFiring
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 

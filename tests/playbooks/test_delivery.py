@@ -14,9 +14,10 @@ from tests.playbooks.world import build_world
 
 from banso import schema
 from banso.db import session_scope, utcnow
-from banso.playbooks import outbox, service
-from banso.playbooks.delivery import DeliverySettings, verify_signature
-from banso.playbooks.models import Delivery, OutboxMessage, Suppression
+from banso.messaging import outbox
+from banso.messaging.delivery import DeliverySettings, verify_signature
+from banso.messaging.models import Delivery, OutboxMessage, Suppression
+from banso.playbooks import service
 
 QUIET_DAY = date(2025, 6, 19)  # Beta (tech touch) has had no activity for 7 days
 
@@ -65,8 +66,8 @@ def test_email_is_sent_once_in_the_contacts_language_with_a_working_unsubscribe_
     assert link.startswith("https://banso.vendor.example/unsubscribe/")
     assert link in mail["body"]
     with session_scope() as s:
-        assert service.unsubscribe(s, "forged-token") is None
-        assert service.unsubscribe(s, link.rsplit("/", 1)[1]) == "beth@beta.example"
+        assert outbox.unsubscribe(s, "forged-token") is None
+        assert outbox.unsubscribe(s, link.rsplit("/", 1)[1]) == "beth@beta.example"
         assert s.scalars(select(Suppression.reason)).all() == ["unsubscribed"]
     # another email to her is not sent any more
     with session_scope() as s:

@@ -11,10 +11,11 @@ from tests.playbooks.world import build_world
 from banso.accounts.lifecycle import StageInterval, history
 from banso.accounts.models import Account
 from banso.db import session_scope
+from banso.messaging.models import OutboxMessage
 from banso.playbooks import ctas, service
 from banso.playbooks.actions import ActionContext, apply, load_context
 from banso.playbooks.config import template_dirs
-from banso.playbooks.models import Cta, CtaEvent, CtaTask, OutboxMessage, PlaybookFiring
+from banso.playbooks.models import Cta, CtaEvent, CtaTask, PlaybookFiring
 from banso.playbooks.triggers import FIRING_SCHEMA
 
 JUNE = (date(2025, 6, 1), date(2025, 6, 30))

@@ -9,7 +9,8 @@ from tests.playbooks.world import build_world
 
 from banso.db import session_scope
 from banso.health import snapshots
-from banso.playbooks.models import Cta, OutboxMessage, PlaybookFiring
+from banso.messaging.models import OutboxMessage
+from banso.playbooks.models import Cta, PlaybookFiring
 from banso.surveys.models import SurveyResponse
 
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from banso.dates import today as company_today
 from banso.db import session_scope
-from banso.playbooks.delivery import unsubscribe_token
-from banso.playbooks.models import Cta, CtaTask, Suppression
+from banso.messaging.delivery import unsubscribe_token
+from banso.messaging.models import Suppression
+from banso.playbooks.models import Cta, CtaTask
 from web.world import World
 
 

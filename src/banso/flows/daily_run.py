@@ -28,8 +28,9 @@ from banso.ingest.importer import import_file
 from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import ImportKind
 from banso.lifecycle import service as lifecycle
+from banso.messaging import outbox
 from banso.onboarding import service as onboarding
-from banso.playbooks import outbox, service
+from banso.playbooks import service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
 from banso.progress import ProgressDisplay

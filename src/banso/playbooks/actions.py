@@ -20,9 +20,11 @@ from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, Contact
 from banso.expansion import service as expansion
 from banso.i18n import LANGUAGES, current_language, using_language
-from banso.playbooks import ctas, delivery, outbox
+from banso.messaging import delivery, outbox
+from banso.messaging.models import Suppression
+from banso.playbooks import ctas
 from banso.playbooks.config import Action, Playbook, template_path
-from banso.playbooks.models import PlaybookFiring, Suppression
+from banso.playbooks.models import PlaybookFiring
 from banso.success import handoff
 from banso.team.models import TeamMember
 

@@ -15,7 +15,8 @@ from banso.db import session_scope
 from banso.errors import BansoError
 from banso.i18n import _, ngettext, percent
 from banso.labels import label
-from banso.playbooks import ctas, outbox, service
+from banso.messaging import outbox
+from banso.playbooks import ctas, service
 
 playbooks_app = typer.Typer(help="Playbooks: check, replay on past data, measure their effect.")
 ctas_app = typer.Typer(help="CTAs (calls to action): list, close, assign, complete tasks.")

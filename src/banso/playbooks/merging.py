@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.merging import merge_step, move_rows
 from banso.db import utcnow
-from banso.playbooks.models import Cta, OutboxMessage, PlaybookFiring
+from banso.messaging.models import OutboxMessage
+from banso.playbooks.models import Cta, PlaybookFiring
 
 
 @merge_step("playbook_firings")

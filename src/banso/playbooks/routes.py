@@ -19,8 +19,8 @@ from banso.dates import today as company_today
 from banso.errors import BansoError, NotFound
 from banso.i18n import _
 from banso.labels import label
+from banso.messaging import outbox
 from banso.playbooks import ctas
-from banso.playbooks import service as playbooks
 from banso.users.models import User
 from banso.web.auth import EDITOR_ROLES, Forbidden, current_user, db_session
 from banso.web.params import MAX_ID
@@ -241,7 +241,7 @@ def unsubscribe_confirm(
     request: Request, token: str, session: Annotated[Session, Depends(db_session, scope="function")]
 ) -> Response:
     """Suppress further playbook e-mails to the token's address (also RFC 8058 one-click)."""
-    email = playbooks.unsubscribe(session, token)
+    email = outbox.unsubscribe(session, token)
     status = 200 if email else 400
     context = {"token": token, "email": email, "done": True}
     return render(request, "unsubscribe.html", context, status_code=status)

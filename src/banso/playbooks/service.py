@@ -30,10 +30,11 @@ from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.scorecard import load_scorecards
 from banso.i18n import _, ngettext, percent
-from banso.playbooks import actions, ctas, delivery
+from banso.messaging.models import Suppression
+from banso.playbooks import actions, ctas
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.config import Playbook, load_playbooks, template_dirs
-from banso.playbooks.models import Cta, PlaybookFiring, Suppression
+from banso.playbooks.models import Cta, PlaybookFiring
 from banso.playbooks.triggers import MissingSnapshots, PlaybookData
 from banso.revenue import contracts
 from banso.segments.config import SegmentsError
@@ -443,22 +444,6 @@ def list_ctas(
         }
         for cta, account, email in session.execute(query).all()
     ]
-
-
-def unsubscribe(session: Session, token: str) -> str | None:
-    """Record the unsubscribe a link's token asks for; returns the address, or None for a token
-    Banso did not sign. Repeating it is harmless (for the web route ``/unsubscribe/{token}``)."""
-    parsed = delivery.read_unsubscribe_token(token)
-    if parsed is None:
-        return None
-    email, contact_id = parsed
-    existing = session.scalars(select(Suppression).where(Suppression.email == email)).first()
-    if existing is None:
-        if contact_id is not None and session.get(Contact, contact_id) is None:
-            contact_id = None
-        session.add(Suppression(email=email, reason="unsubscribed", contact_id=contact_id))
-        session.flush()
-    return email
 
 
 def firings(session: Session, name: str) -> list[PlaybookFiring]:

@@ -33,11 +33,12 @@ from pathlib import Path
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import Contact
 from banso.config import get_settings
 from banso.db import get_engine, session_scope, utcnow
-from banso.playbooks import delivery
-from banso.playbooks.delivery import DeliverySettings, PermanentFailure, TemporaryFailure
-from banso.playbooks.models import Delivery, OutboxMessage, Suppression
+from banso.messaging import delivery
+from banso.messaging.delivery import DeliverySettings, PermanentFailure, TemporaryFailure
+from banso.messaging.models import Delivery, OutboxMessage, Suppression
 
 CLAIM_BATCH = 20
 
@@ -358,3 +359,19 @@ def counts_by_status(session: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
     return {status: n for status, n in rows}
+
+
+def unsubscribe(session: Session, token: str) -> str | None:
+    """Record the unsubscribe a link's token asks for; returns the address, or None for a token
+    Banso did not sign. Repeating it is harmless (for the web route ``/unsubscribe/{token}``)."""
+    parsed = delivery.read_unsubscribe_token(token)
+    if parsed is None:
+        return None
+    email, contact_id = parsed
+    existing = session.scalars(select(Suppression).where(Suppression.email == email)).first()
+    if existing is None:
+        if contact_id is not None and session.get(Contact, contact_id) is None:
+            contact_id = None
+        session.add(Suppression(email=email, reason="unsubscribed", contact_id=contact_id))
+        session.flush()
+    return email

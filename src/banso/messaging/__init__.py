@@ -1,0 +1,1 @@
+"""Outgoing messages: the outbox, delivery by SMTP/HTTP, suppressions and unsubscribe links."""
