@@ -80,7 +80,7 @@ def test_first_sync_loads_everything_then_only_changes(cli, monkeypatch) -> None
             runs = {r.object: r for r in session.scalars(select(SyncRun))}
             assert (runs["companies"].records_in, runs["companies"].inserted) == (3, 3)
             assert (runs["contacts"].records_in, runs["contacts"].skipped) == (3, 1)
-            cursors = {o: c for o, c in session.execute(select(SyncCursor.object, SyncCursor.cursor))}
+            cursors = dict(session.execute(select(SyncCursor.object, SyncCursor.cursor)).all())
         assert cursors["companies"] == str(int((T0 + timedelta(minutes=2)).timestamp() * 1000))
 
         # one company renamed, one contact added: only they are fetched
@@ -111,7 +111,9 @@ def test_a_malformed_record_rejects_its_batch_and_keeps_the_cursor(cli, monkeypa
             "HUBSPOT_TOKEN")  # fmt: skip
         assert cli("connect", "sync", "hs").exit_code == 0
         with db.session_scope() as session:
-            before = session.scalar(select(SyncCursor.cursor).where(SyncCursor.object == "contacts"))
+            before = session.scalar(
+                select(SyncCursor.cursor).where(SyncCursor.object == "contacts")
+            )
         later = T0 + timedelta(hours=2)
         world.hubspot_contacts += [_contact("7005", "9001", "ok@example.co.jp", later),
                                    _contact("7006", "9002", "not an address", later)]
@@ -120,7 +122,9 @@ def test_a_malformed_record_rejects_its_batch_and_keeps_the_cursor(cli, monkeypa
         assert "hs:contacts:7006: email:" in result.stderr
         assert _count(Contact) == 2  # not even the good one of the batch
         with db.session_scope() as session:
-            after = session.scalar(select(SyncCursor.cursor).where(SyncCursor.object == "contacts"))
+            after = session.scalar(
+                select(SyncCursor.cursor).where(SyncCursor.object == "contacts")
+            )
             last = session.scalars(select(SyncRun).order_by(SyncRun.id.desc())).first()
             assert (last.status, last.rejected, last.cursor_after) == ("rejected", 1, before)
         assert after == before
