@@ -31,7 +31,7 @@ from banso.connectors.models import KINDS, Connection, SyncCursor, SyncRun, Writ
 from banso.db import session_scope, utcnow
 from banso.errors import BansoError, ImportRejected, NotFound
 from banso.health.models import HealthCurrent
-from banso.i18n import _
+from banso.i18n import _, number
 from banso.ingest.importer import import_rows
 from banso.ingest.lock import ImportBusy
 from banso.ingest.schemas import FIELDS, ImportKind
@@ -312,9 +312,18 @@ def _finish(session: Session, run_id: int, result: ObjectResult) -> None:
     run.error = "\n".join(result.problems[:MAX_PROBLEMS_KEPT]) or None
 
 
-def sync_all(report: Callable[[str, list[ObjectResult] | None, str | None], None]) -> int:
-    """Sync every connection (the daily run): a failing one is reported and the others go on.
-    Returns how many connections had a failed or rejected object."""
+def configured(*, write_back: bool = False) -> bool:
+    """Whether any connection exists (with write-back switched on, when asked)."""
+    query = select(Connection.id).limit(1)
+    if write_back:
+        query = query.where(Connection.write_back == 1)
+    with session_scope() as session:
+        return session.scalar(query) is not None
+
+
+def sync_all(report: Callable[[str], None]) -> int:
+    """Sync every connection (the daily run): a failing one is reported in a line and the others
+    go on. Returns how many connections had a failed or rejected object."""
     with session_scope() as session:
         names = list(session.scalars(select(Connection.name).order_by(Connection.name)))
     failures = 0
@@ -323,13 +332,37 @@ def sync_all(report: Callable[[str, list[ObjectResult] | None, str | None], None
             results = sync(name)
         except BansoError as exc:
             failures += 1
-            report(name, None, str(exc))
+            report(_("{name}: not synced: {reason}", name=name, reason=str(exc)))
             continue
-        if any(r.status != "ok" for r in results):
-            failures += 1
-        report(name, results, None)
-        write_back(name)
+        bad = [r for r in results if r.status != "ok"]
+        failures += bool(bad)
+        report(_("{name}: {n} records in, {new} new, {updated} updated, {bad} objects failed",
+                 name=name, n=number(sum(r.records_in for r in results)),
+                 new=number(sum(r.inserted for r in results)),
+                 updated=number(sum(r.updated for r in results)), bad=number(len(bad))))
+        for result in bad:
+            for problem in result.problems[:5]:
+                report("  " + problem)
     return failures
+
+
+def write_back_all(report: Callable[[str], None]) -> tuple[int, int]:
+    """Write back every connection that asks for it; (records written, connections failed)."""
+    with session_scope() as session:
+        names = list(session.scalars(
+            select(Connection.name).where(Connection.write_back == 1).order_by(Connection.name)
+        ))  # fmt: skip
+    written = failures = 0
+    for name in names:
+        try:
+            n = write_back(name)
+        except BansoError as exc:
+            failures += 1
+            report(_("{name}: write-back failed: {reason}", name=name, reason=str(exc)))
+            continue
+        written += n
+        report(_("{name}: {n} records written back", name=name, n=number(n)))
+    return written, failures
 
 
 # ---------------------------------------------------------------- status
