@@ -213,6 +213,8 @@ def route(w: World, method: str, path: str, query: dict[str, list[str]], body: A
         return 200, {"totalSize": len(rows), "done": done, "records": page,
                      "nextRecordsUrl": None if done else
                      f"/services/data/v60.0/query/{sobject}-{offset + PAGE}"}  # fmt: skip
+    if path == "/services/data/v60.0/limits":
+        return 200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14990}}
     if path.startswith("/services/data/v60.0/sobjects/Account/") and method == "PATCH":
         return 204, {}
     return 404, [{"errorCode": "NOT_FOUND", "message": path}]

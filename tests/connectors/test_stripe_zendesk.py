@@ -174,8 +174,8 @@ def test_zendesk_organizations_users_tickets_and_ratings(cli, monkeypatch) -> No
                                                  SurveyResponse.score)).all())  # fmt: skip
             assert scores == {"rating-41": 5, "rating-42": 1}
         world.zendesk_tickets.append(
-            {"id": 34, "subject": "請求書", "status": "new", "priority": "low", "organization_id": 13,
-             "type": "question", "created_at": "2026-11-07T01:00:00Z",
+            {"id": 34, "subject": "請求書", "status": "new", "priority": "low",
+             "organization_id": 13, "type": "question", "created_at": "2026-11-07T01:00:00Z",
              "updated_at": "2026-11-07T01:00:00Z", "_ts": 1_780_000_100})  # fmt: skip
         world.requests.clear()
         second = cli("connect", "sync", "zendesk", "--object", "tickets", "--format", "json")

@@ -41,7 +41,7 @@ def _puller(
     sobject: str, where: str = "", skip_without: str | None = None
 ) -> Callable[[ApiClient, str | None, dict[str, str]], Pulled]:
     def pull(client: ApiClient, cursor: str | None, mapping: dict[str, str]) -> Pulled:
-        fields = sorted({p.split(".", 1)[0] for p in mapping.values()})
+        fields = sorted(set(mapping.values()))  # relationship fields (Owner.Email) as written
         records, new_cursor = _query(client, sobject, fields, cursor, where)
         pulled = Pulled(cursor=new_cursor, records_in=len(records))
         for record in records:
