@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.connectors.replay import serve
+from tests.connectors.test_hubspot import _world
 
 from banso.accounts.models import Account
 from banso.connectors import service
 from banso.db import session_scope
-from tests.connectors.replay import serve
-from tests.connectors.test_hubspot import _world
 
 
 def test_ops_syncs_now_and_sees_the_log(client: TestClient, sign_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
