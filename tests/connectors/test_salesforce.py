@@ -31,6 +31,7 @@ def test_accounts_contacts_users_then_only_changes(cli, monkeypatch) -> None:
              "Phone": None, "SystemModstamp": "2026-11-01T00:01:00.000+0000"},
         ],
     }  # fmt: skip
+    w.faults["/services/data/v60.0/query"] += [(429, {"Retry-After": "0"}), (500, {})]
     cli("init")
     with serve(w) as base:
         cli("connect", "add", "sf", "--kind", "salesforce", "--base-url", base, "--secret-env",
@@ -54,3 +55,11 @@ def test_accounts_contacts_users_then_only_changes(cli, monkeypatch) -> None:
         with db.session_scope() as session:
             assert session.scalar(select(func.count()).select_from(Account)) == 3
             assert "Company One" in set(session.scalars(select(Account.name)))
+        # a contact whose e-mail is not an address: the batch changes nothing
+        w.salesforce["Contact"].append(
+            {"Id": "003009", "AccountId": "001002", "Name": "Bad", "Email": "nope",
+             "Phone": None, "SystemModstamp": "2026-11-03T00:00:00.000+0000"})  # fmt: skip
+        bad = cli("connect", "sync", "sf", "--object", "Contact")
+        assert bad.exit_code == 1 and "sf:Contact:003009: email:" in bad.stderr
+        with db.session_scope() as session:
+            assert session.scalar(select(func.count()).select_from(Contact)) == 1

@@ -182,6 +182,16 @@ def test_zendesk_organizations_users_tickets_and_ratings(cli, monkeypatch) -> No
         [result] = json.loads(second.stdout)
         assert (result["records_in"], result["inserted"]) == (1, 1)
         assert _count(Ticket) == 3
+        # a malformed ticket (a status Zendesk does not have) and a 500 on the way
+        world.zendesk_tickets.append(
+            {"id": 35, "subject": "x", "status": "archived", "priority": "low",
+             "organization_id": 13, "type": None, "created_at": "2026-11-08T01:00:00Z",
+             "updated_at": "2026-11-08T01:00:00Z", "_ts": 1_780_000_200})  # fmt: skip
+        world.faults["/api/v2/incremental/tickets/cursor.json"].append((500, {}))
+        bad = cli("connect", "sync", "zendesk", "--object", "tickets")
+        assert bad.exit_code == 1
+        assert "zendesk:tickets:35: status: unknown ticket status 'archived'" in bad.stderr
+        assert _count(Ticket) == 3
 
 
 def test_one_company_from_three_services_is_one_account(cli, monkeypatch) -> None:
