@@ -21,6 +21,7 @@ from banso.accounts.cli import accounts_app
 from banso.audit.cli import audit_app
 from banso.books.cli import team_app
 from banso.config import get_settings, set_overrides
+from banso.connectors.cli import connect_app
 from banso.demo.cli import demo_app
 from banso.errors import BansoError
 from banso.evaluation.cli import add_commands as add_evaluation_commands
@@ -76,6 +77,7 @@ app.add_typer(handoff_app, name="handoff")
 app.add_typer(onboarding_app, name="onboarding")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(team_app, name="team")
+app.add_typer(connect_app, name="connect")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -10,6 +10,7 @@ from banso.accounts.models import (
 )
 from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
+from banso.connectors.models import Connection, SyncCursor, SyncRun, WriteBack
 from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.evaluation.models import QualitativeScore
@@ -37,6 +38,10 @@ from banso.team.models import TeamMember
 from banso.users.models import ApiToken, SignInThrottle, User, WebSession
 
 __all__ = [
+    "Connection",
+    "SyncCursor",
+    "SyncRun",
+    "WriteBack",
     "Account",
     "ApiToken",
     "AccountIdentity",

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from banso.accounts.identity import AccountIndex, email_domain, normalize_company_name
+from banso.accounts.identity import (
+    AccountIndex,
+    email_domain,
+    normalize_company_name,
+    registered_domain,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,35 @@ def test_a_source_that_already_names_the_candidate_differently_keeps_them_apart(
     index.add_identity(1, "crm", "C1")
     result = index.resolve("crm", "C2", name="サンプル株式会社", domain=None)
     assert result.account_id is None
+
+
+def test_full_width_latin_and_legal_form_marks_name_one_company() -> None:
+    assert normalize_company_name("ＡＢＣホールディングス㈱") == normalize_company_name(
+        "ABCホールディングス株式会社"
+    )
+
+
+def test_registered_domain_under_the_public_suffix_list() -> None:
+    assert registered_domain("sales.example.co.jp") == "example.co.jp"
+    assert registered_domain("example.co.jp") == "example.co.jp"
+    assert registered_domain("eu.shop.example.com") == "example.com"
+    # github.io is a public suffix: two sites under it are two registrants
+    assert registered_domain("alpha.github.io") == "alpha.github.io"
+    assert registered_domain("co.jp") == "co.jp"
+
+
+def test_a_subdomain_matches_the_company_of_its_registered_domain() -> None:
+    index = AccountIndex()
+    index.add_account(1, "example", "example.co.jp")
+    index.add_account(2, "alpha", "alpha.github.io")
+    assert index.resolve("stripe", "cus_1", name=None, domain="sales.example.co.jp").account_id == 1
+    beta = index.resolve("stripe", "cus_2", name=None, domain="beta.github.io")
+    assert (beta.account_id, beta.reason) == (None, "new")
+
+
+def test_two_companies_on_one_registered_domain_are_doubtful_not_merged() -> None:
+    index = AccountIndex()
+    index.add_account(1, "example east", "east.example.co.jp")
+    index.add_account(2, "example west", "west.example.co.jp")
+    found = index.resolve("hubspot", "42", name=None, domain="example.co.jp")
+    assert (found.account_id, found.ambiguous) == (None, (1, 2))

@@ -4,7 +4,9 @@ Steps, in order, each stopping at the first that decides:
 
 1. exact identity ``(source, external_id)`` already known;
 2. web domain (a website column or the domain of a company e-mail; free-mail domains such as
-   gmail.com never identify a company);
+   gmail.com never identify a company), compared as the *registered* domain under the public
+   suffix list (``sales.example.co.jp`` and ``example.co.jp`` are one company; ``a.github.io`` and
+   ``b.github.io`` are two, github.io being a public suffix);
 3. normalised company name (``normalize_company_name``).
 
 A step that finds more than one candidate is ambiguous: nothing is merged silently, a new
@@ -19,6 +21,9 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
+
+from publicsuffixlist import PublicSuffixList
 
 FREE_MAIL_DOMAINS = frozenset(
     {
@@ -77,9 +82,23 @@ def company_domain(domain: str | None) -> str | None:
     if not domain:
         return None
     domain = domain.strip().lower().removeprefix("www.")
-    if not domain or domain in FREE_MAIL_DOMAINS:
+    if not domain or domain in FREE_MAIL_DOMAINS or registered_domain(domain) in FREE_MAIL_DOMAINS:
         return None
     return domain
+
+
+@cache
+def _suffix_list() -> PublicSuffixList:
+    return PublicSuffixList()  # the list shipped in the package: nothing is downloaded
+
+
+def registered_domain(domain: str | None) -> str | None:
+    """The domain a company registered: one label under its public suffix (``example.co.jp`` for
+    ``sales.example.co.jp``); the domain itself when it has no such label (a bare suffix)."""
+    if not domain:
+        return None
+    domain = domain.strip().lower().rstrip(".")
+    return _suffix_list().privatesuffix(domain) or domain
 
 
 @dataclass(frozen=True)
@@ -108,7 +127,7 @@ class AccountIndex:
         if normalized_name:
             self.by_name[normalized_name].add(account_id)
         if domain:
-            self.by_domain[domain].add(account_id)
+            self.by_domain[registered_domain(domain) or domain].add(account_id)
 
     def add_identity(self, account_id: int, source: str, external_id: str) -> None:
         self.by_identity[(source, external_id)] = account_id
@@ -122,7 +141,7 @@ class AccountIndex:
         if known is not None:
             return Resolution(known, "identity")
         for reason, candidates in (
-            ("domain", self.by_domain.get(domain, set()) if domain else set()),
+            ("domain", self.by_domain.get(registered_domain(domain) or "", set())),
             ("name", self.by_name.get(normalize_company_name(name), set()) if name else set()),
         ):
             eligible = sorted(c for c in candidates if source not in self.sources.get(c, ()))

@@ -15,7 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts import ownership
-from banso.accounts.identity import AccountIndex, Resolution, normalize_company_name
+from banso.accounts.identity import (
+    AccountIndex,
+    Resolution,
+    normalize_company_name,
+    registered_domain,
+)
 from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, AccountIdentity, AccountMerge
 from banso.accounts.search import search_key
@@ -220,7 +225,8 @@ class DuplicateCandidate:
 
 
 def find_duplicates(session: Session) -> list[DuplicateCandidate]:
-    """Pairs of accounts sharing a web domain or a normalised company name, never merged silently.
+    """Pairs of accounts sharing a registered web domain or a normalised company name, never
+    merged silently.
 
     A pair that shares both is listed once, with the domain as its reason.
     """
@@ -233,6 +239,8 @@ def find_duplicates(session: Session) -> list[DuplicateCandidate]:
         by_value: dict[str, list[int]] = defaultdict(list)
         for r in rows:
             value = getattr(r, column)
+            if value and column == "domain":
+                value = registered_domain(value)
             if value:
                 by_value[value].append(r.id)
         groups += [(reason, value, ids) for value, ids in by_value.items() if len(ids) > 1]

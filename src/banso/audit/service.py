@@ -50,6 +50,10 @@ ACTIONS = (
     "account.touch_override",
     "account.touch_override_clear",
     "account.triage",
+    "connection.add",
+    "connection.remove",
+    "connection.sync",
+    "connection.write_back",
 )
 
 

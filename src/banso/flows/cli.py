@@ -43,6 +43,8 @@ def run(
                 bad=number(len(summary.rejected)),
             )
         )
+    for line in summary.connections:
+        typer.echo(line, err=summary.connection_failures > 0 and line.startswith("  "))
     typer.echo(
         ngettext(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)

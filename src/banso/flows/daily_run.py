@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from banso.config import get_settings
+from banso.connectors import service as connectors
 from banso.dates import check_day, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
@@ -63,6 +64,10 @@ class PipelineSummary:
     """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
+    connections: list[str] = field(default_factory=list)
+    """One line per connection synced (objects, records, failures), in the order synced."""
+    connection_failures: int = 0
+    written_back: int = 0
 
 
 def run_pipeline(
@@ -75,6 +80,13 @@ def run_pipeline(
     summary = PipelineSummary(day)
     with shown.step(_("Importing the inbox")):
         _ingest_inbox(summary)
+    if connectors.configured():
+        # before scoring, so the day's scores see what the services know; a failing connection
+        # is reported and neither stops the others nor the day's scoring
+        with shown.step(_("Syncing connections")):
+            summary.connection_failures = connectors.sync_all(
+                lambda line: summary.connections.append(line)
+            )
     with session_scope() as session:
         needed = _days_to_score(day)
         if needed:
@@ -99,6 +111,12 @@ def run_pipeline(
         summary.playbooks = service.run_playbooks(session, day)
     with session_scope() as session, shown.step(_("Setting lifecycle stages")):
         summary.lifecycle = lifecycle.evaluate(session, day)
+    if connectors.configured(write_back=True):
+        with shown.step(_("Writing health back to connected CRMs")):
+            summary.written_back, failures = connectors.write_back_all(
+                lambda line: summary.connections.append(line)
+            )
+            summary.connection_failures += failures
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

@@ -8,8 +8,10 @@ here, above them both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from banso.errors import BansoError, ImportProblem
@@ -23,7 +25,7 @@ from banso.ingest.batches import (
 )
 from banso.ingest.events import import_events
 from banso.ingest.lock import hold_import_lock
-from banso.ingest.readers import open_source
+from banso.ingest.readers import Batch, SourceFile, open_source
 from banso.ingest.records import import_records
 from banso.ingest.schemas import ImportKind, load_mapping, match_headers
 
@@ -57,3 +59,37 @@ def import_file(
     if import_kind is ImportKind.EVENTS:
         return import_events(session, source_file, fields, source, dry_run, progress)
     return import_records(session, import_kind, source_file, fields, source, dry_run, progress)
+
+
+def import_rows(
+    session: Session,
+    kind: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | None]],
+    *,
+    source: str,
+    label: str,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import records that did not come in a file (a connector's page of records) exactly as a
+    file of ``kind`` would be: the same header matching, value parsing, row checks, identity
+    resolution and all-or-nothing rule. Problems name ``label`` where a file's name would be and
+    row ``i + 1`` for ``rows[i]``; the caller maps rows back to its own record ids."""
+    if kind not in {k.value for k in ImportKind}:
+        raise BansoError(_("Unknown kind of import {kind} (one of: {allowed})", kind=kind,
+                           allowed=", ".join(k.value for k in ImportKind)))  # fmt: skip
+    import_kind = ImportKind(kind)
+    path = Path(label)
+    if not dry_run:
+        hold_import_lock(session, label)
+    fields, header_problems = match_headers(import_kind, list(headers), None)
+    if header_problems:
+        raise rejected([ImportProblem(label, 0, c, r) for c, r in header_problems])
+    columns = {
+        name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(headers)
+    }
+    batch = Batch(columns=columns, rows=pa.array(range(1, len(rows) + 1), pa.int64()), bytes_read=0)
+    source_file = SourceFile(path=path, headers=list(headers), size=0, batches=iter([batch]))
+    if import_kind is ImportKind.EVENTS:
+        return import_events(session, source_file, fields, source, dry_run, None)
+    return import_records(session, import_kind, source_file, fields, source, dry_run, None)

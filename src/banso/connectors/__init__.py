@@ -1,0 +1,1 @@
+"""Connectors: records pulled from CRM, billing and support services into Banso incrementally."""
