@@ -334,7 +334,15 @@ def spark_session() -> Any:
     """The process's local-mode SparkSession, started on first use (a few seconds)."""
     global _spark_session
     if _spark_session is None:
-        from pyspark.sql import SparkSession
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise BansoError(
+                _(
+                    "The Spark engine needs the optional spark extra: pip install "
+                    "'banso[spark]' (or uv sync --extra spark), and Java 17 or later."
+                )
+            ) from None
 
         _spark_session = (
             SparkSession.builder.master("local[2]")

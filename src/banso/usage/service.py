@@ -100,7 +100,8 @@ def _feature_schema(schema: pa.Schema) -> pa.Schema:
 
 def spark_connection() -> ibis.BaseBackend:
     """Ibis on the process's local SparkSession (session time zone UTC)."""
-    return ibis.pyspark.connect(spark_session())
+    session = spark_session()  # says how to install the extra when PySpark is missing
+    return ibis.pyspark.connect(session)
 
 
 def duckdb_connection() -> ibis.BaseBackend:
