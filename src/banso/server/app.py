@@ -42,6 +42,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.admin.routes import audit_pages, users_pages
     from banso.books.api import team_api
     from banso.books.routes import team_pages
+    from banso.campaigns.routes import campaigns_pages
     from banso.dashboard.routes import dashboard_pages
     from banso.evaluation.api import team_api as scorecard_api
     from banso.expansion.api import opportunities_api
@@ -87,6 +88,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(metrics_pages)
     app.include_router(targets_pages)
     app.include_router(segments_pages)
+    app.include_router(campaigns_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
     app.include_router(users_pages)
