@@ -214,7 +214,7 @@ def send(
     for r in results:
         typer.echo(
             _(
-                "{name}: {queued} emails queued; left out {suppressed} unsubscribed or "
+                "Campaign {name}: {queued} emails queued; left out {suppressed} unsubscribed or "
                 "bounced, {no_email} without an address, {quiet} in the quiet period.",
                 name=r.name,
                 queued=r.queued,

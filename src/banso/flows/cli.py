@@ -93,6 +93,18 @@ def run(
         )
     if summary.lifecycle is not None:
         typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
+    for run in summary.campaigns:
+        typer.echo(
+            _(
+                "Campaign {name}: {queued} emails queued; left out {suppressed} unsubscribed or "
+                "bounced, {no_email} without an address, {quiet} in the quiet period.",
+                name=run.name,
+                queued=number(run.queued),
+                suppressed=number(run.excluded_suppressed),
+                no_email=number(run.excluded_no_email),
+                quiet=number(run.excluded_quiet),
+            )
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

@@ -5,7 +5,8 @@ Steps for the as-of day D (company time): import the files waiting in ``BANSO_HO
 health playbooks compare with when they are not scored yet, evaluate the segments for D
 (``segments``: membership history, touch model and tier), enrol new customers in onboarding and
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
-lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health
+lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
+campaign's run of a day once), send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
 the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
 a day again does nothing twice.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from banso.campaigns import service as campaigns
 from banso.config import get_settings
 from banso.dates import check_day, yesterday
 from banso.db import get_engine, session_scope
@@ -63,6 +65,8 @@ class PipelineSummary:
     """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
+    campaigns: list[campaigns.RunResult] = field(default_factory=list)
+    """The campaign runs queued for the day (none when none was due or all had run)."""
 
 
 def run_pipeline(
@@ -99,6 +103,9 @@ def run_pipeline(
         summary.playbooks = service.run_playbooks(session, day)
     with session_scope() as session, shown.step(_("Setting lifecycle stages")):
         summary.lifecycle = lifecycle.evaluate(session, day)
+    # after the segments and stages the audience is drawn from, before the outbox sends it
+    with session_scope() as session, shown.step(_("Queuing campaigns")):
+        summary.campaigns = campaigns.send_due(session, day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):
