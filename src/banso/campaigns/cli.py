@@ -228,11 +228,12 @@ def send(
         typer.echo(
             _(
                 "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
-                "suppressed.",
+                "suppressed, {deferred} held by the rate limit.",
                 sent=summary.sent,
                 retried=summary.retried,
                 failed=summary.failed,
                 suppressed=summary.suppressed,
+                deferred=summary.deferred,
             )
         )
 

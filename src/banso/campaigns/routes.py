@@ -25,6 +25,9 @@ campaigns_pages = APIRouter(include_in_schema=False)
 CampaignId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Editor = Annotated[User, Depends(require_role("admin", "ops"))]
 NO_STORE = {"Cache-Control": "no-store, private"}
+PIXEL_HEADERS = {**NO_STORE, "Cross-Origin-Resource-Policy": "cross-origin"}
+"""The pixel is an image of another site for the mail client showing it (the app's default
+``same-origin`` would make the browser drop it)."""
 
 
 @campaigns_pages.get("/t/o/{token}.gif")
@@ -33,7 +36,7 @@ def open_pixel(
 ) -> Response:
     """The 1×1 image of a campaign email: counts an open; any token gets the image."""
     service.record_open(session, token)
-    return Response(PIXEL_GIF, media_type="image/gif", headers=NO_STORE)
+    return Response(PIXEL_GIF, media_type="image/gif", headers=PIXEL_HEADERS)
 
 
 @campaigns_pages.get("/t/c/{token}")
