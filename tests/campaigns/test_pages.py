@@ -86,3 +86,22 @@ def test_a_viewer_may_not_see_campaigns_and_a_missing_csrf_token_is_refused(
     client.post("/sign-out", data={"csrf_token": csrf_of(client)})
     sign_in(client, "ops@vendor.example")
     assert client.post("/campaigns", data=FORM).status_code == 403
+
+
+def test_the_api_creates_a_campaign_and_gives_its_audience_and_runs(client: TestClient) -> None:
+    headers = {"X-CSRF-Token": sign_in(client, "ops@vendor.example")}
+    body = {k: v for k, v in FORM.items() if k != "tracking"} | {"first_send_on": "2099-01-05"}
+    created = client.post("/api/campaigns", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["next_send_on"] == "2099-01-05"
+    detail = client.get(f"/api/campaigns/{created.json()['id']}?day=2025-06-02").json()
+    assert detail["audience"] == {
+        "day": "2025-06-02", "contacts": 2, "accounts": 2, "excluded_suppressed": 1,
+        "excluded_no_email": 1, "excluded_quiet": 0,
+    }  # fmt: skip
+    assert detail["runs"] == []
+    again = client.post("/api/campaigns", json=body, headers=headers)
+    assert again.status_code == 422
+    assert "a campaign named June news exists" in again.text
+    assert [c["name"] for c in client.get("/api/campaigns").json()] == ["June news"]
+    assert client.get("/api/campaigns/99").status_code == 404

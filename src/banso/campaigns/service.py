@@ -31,7 +31,7 @@ from banso.campaigns.templates import (
     render_email,
 )
 from banso.db import utcnow
-from banso.errors import BansoError, NotFound
+from banso.errors import InvalidValue, NotFound
 from banso.i18n import LANGUAGES, _
 from banso.messaging import delivery, outbox
 from banso.messaging.delivery import DeliverySettings
@@ -41,13 +41,8 @@ from banso.segments import service as segments
 __all__ = ["TemplateRejected"]
 
 
-class CampaignRejected(BansoError):
-    """A campaign's field is invalid; the message names the field and the reason."""
-
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
+class CampaignRejected(InvalidValue):
+    """A campaign's field is invalid (``field``, ``reason``); nothing was stored."""
 
 
 @dataclass(frozen=True)
