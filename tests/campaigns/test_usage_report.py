@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
+import pytest
 from sqlalchemy import select
 from tests.campaigns.world import mail_settings, parts, smtp_server
 
@@ -13,6 +14,7 @@ from banso.accounts.models import Account, Contact
 from banso.campaigns import usage_report
 from banso.campaigns.usage_report import FeatureUse, Measure
 from banso.db import session_scope
+from banso.flows.daily_run import run_pipeline
 from banso.messaging import outbox
 from banso.messaging.models import OutboxMessage, Suppression
 from banso.revenue.models import Subscription
@@ -145,3 +147,20 @@ def test_reports_go_once_to_the_chosen_contacts() -> None:
     with session_scope() as s:
         keys = sorted(s.scalars(select(OutboxMessage.idempotency_key)))
     assert keys == ["usage-report/2025-06/1/1", "usage-report/2025-06/3/5"]
+
+
+@pytest.mark.slow
+def test_the_daily_run_queues_the_last_months_reports_once_when_switched_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build_usage_world()
+    monkeypatch.setenv("BANSO_TODAY", "2025-07-01")
+    assert run_pipeline(date(2025, 6, 30), send=False).usage_reports is None  # off by default
+    monkeypatch.setenv("BANSO_USAGE_REPORTS", "true")
+    before = run_pipeline(date(2025, 6, 29), send=False)  # May's: no customer had events yet
+    first = run_pipeline(date(2025, 6, 30), send=False)  # June is over on D
+    again = run_pipeline(date(2025, 6, 30), send=False)
+    assert before.usage_reports is not None and before.usage_reports.month == date(2025, 5, 1)
+    assert first.usage_reports is not None
+    assert (first.usage_reports.month, first.usage_reports.emails) == (JUNE, 2)
+    assert again.usage_reports is None

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from banso import dates
-from banso.campaigns import service
-from banso.dates import DayOption
+from banso.campaigns import service, usage_report
+from banso.dates import DayOption, MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError, check_format
 from banso.i18n import _, number
@@ -269,3 +269,49 @@ def stats(
             *(number(r[k]) for k in ("queued", "sent", "bounced", "opened", "clicked", "waiting")),
         )
     Console().print(table)
+
+
+@campaigns_app.command("usage-report")
+def usage_report_command(
+    month: Annotated[
+        str,
+        typer.Option("--month", help="The month reported, YYYY-MM.", parser=MonthOption("--month")),
+    ],
+    account: Annotated[int | None, typer.Option("--account", help="Only this account.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the reports; queue nothing.")
+    ] = False,
+) -> None:
+    """The monthly usage report of every customer account (or one): queued once per contact
+    and month, then the outbox is delivered; --dry-run prints each report in English."""
+    first = date.fromisoformat(f"{month}-01")
+    with session_scope() as session:
+        if dry_run:
+            for report in usage_report.reports(session, first, account):
+                subject, body = usage_report.render(report, "en", None, "…")
+                typer.echo(f"--- {report.account_id} {subject}\n{body}")
+            return
+        done = usage_report.queue(session, first, account, dates.today())
+    typer.echo(
+        _(
+            "Usage reports for {month}: {accounts} accounts, {emails} emails queued, "
+            "{none} accounts without a recipient.",
+            month=month,
+            accounts=number(done.accounts),
+            emails=number(done.emails),
+            none=number(done.without_recipients),
+        )
+    )
+    if done.emails:
+        summary = outbox.deliver()
+        typer.echo(
+            _(
+                "Outbox: {sent} sent, {retried} to retry, {failed} failed, {suppressed} "
+                "suppressed, {deferred} held by the rate limit.",
+                sent=summary.sent,
+                retried=summary.retried,
+                failed=summary.failed,
+                suppressed=summary.suppressed,
+                deferred=summary.deferred,
+            )
+        )

@@ -12,6 +12,9 @@ class CampaignSettings(BaseSettings):
     """No contact gets a second campaign email within this many days of the last one."""
     campaign_tracking: bool = True
     """False: no campaign carries an open pixel or redirect links, whatever its own switch."""
+    usage_reports: bool = False
+    """True: ``banso run`` queues the monthly usage report of the last complete month (off by
+    default so that installing Banso never writes to customers by itself)."""
 
 
 def campaign_settings() -> CampaignSettings:

@@ -105,6 +105,18 @@ def run(
                 quiet=number(run.excluded_quiet),
             )
         )
+    if summary.usage_reports is not None:
+        done = summary.usage_reports
+        typer.echo(
+            _(
+                "Usage reports for {month}: {accounts} accounts, {emails} emails queued, "
+                "{none} accounts without a recipient.",
+                month=f"{done.month:%Y-%m}",
+                accounts=number(done.accounts),
+                emails=number(done.emails),
+                none=number(done.without_recipients),
+            )
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

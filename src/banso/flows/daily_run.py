@@ -6,7 +6,8 @@ health playbooks compare with when they are not scored yet, evaluate the segment
 (``segments``: membership history, touch model and tier), enrol new customers in onboarding and
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
 lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
-campaign's run of a day once), send the outbox, recompute the stored health
+campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
+last month over on D when none is queued yet, send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
 the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
 a day again does nothing twice.
@@ -15,12 +16,14 @@ a day again does nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from banso.campaigns import service as campaigns
+from banso.campaigns import usage_report
+from banso.campaigns.settings import campaign_settings
 from banso.config import get_settings
-from banso.dates import check_day, yesterday
+from banso.dates import check_day, last_complete_month, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
@@ -67,6 +70,8 @@ class PipelineSummary:
     """Event files set aside as unreadable on days the scores and triggers read."""
     campaigns: list[campaigns.RunResult] = field(default_factory=list)
     """The campaign runs queued for the day (none when none was due or all had run)."""
+    usage_reports: usage_report.QueuedReports | None = None
+    """The month's usage reports when this run queued them."""
 
 
 def run_pipeline(
@@ -106,6 +111,11 @@ def run_pipeline(
     # after the segments and stages the audience is drawn from, before the outbox sends it
     with session_scope() as session, shown.step(_("Queuing campaigns")):
         summary.campaigns = campaigns.send_due(session, day)
+    if campaign_settings().usage_reports:
+        month = last_complete_month(day + timedelta(days=1))  # D itself may end the month
+        with session_scope() as session, shown.step(_("Queuing usage reports")):
+            if not usage_report.queued_before(session, month):
+                summary.usage_reports = usage_report.queue(session, month, day=day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):
