@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.campaigns.world import build_world
+from tests.campaigns.world import PASSWORD, build_world, csrf_of, sign_in
 
 from banso.db import session_scope
 from banso.server.app import create_app
 from banso.users.service import create_user
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -24,19 +22,6 @@ def client() -> Iterator[TestClient]:
         create_user(s, "viewer@vendor.example", name="View", role="viewer", password=PASSWORD)
     with TestClient(create_app(), base_url="http://testserver") as c:
         yield c
-
-
-def csrf_of(client: TestClient) -> str:
-    page = client.get("/sign-in")
-    marker = 'name="csrf_token" value="'
-    start = page.text.index(marker) + len(marker)
-    return page.text[start : page.text.index('"', start)]
-
-
-def sign_in(client: TestClient, email: str) -> str:
-    data = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/"}
-    assert client.post("/sign-in", data=data, follow_redirects=False).status_code == 303
-    return csrf_of(client)
 
 
 FORM = {

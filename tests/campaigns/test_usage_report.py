@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.campaigns.world import mail_settings, parts, smtp_server
+from tests.campaigns.world import PASSWORD, mail_settings, parts, sign_in, smtp_server
 
 from banso import schema
 from banso.accounts.models import Account, Contact
@@ -18,7 +19,9 @@ from banso.flows.daily_run import run_pipeline
 from banso.messaging import outbox
 from banso.messaging.models import OutboxMessage, Suppression
 from banso.revenue.models import Subscription
+from banso.server.app import create_app
 from banso.usage.store import EVENT_SCHEMA, append_events
+from banso.users.service import create_user
 
 JUNE = date(2025, 6, 1)
 
@@ -164,3 +167,20 @@ def test_the_daily_run_queues_the_last_months_reports_once_when_switched_on(
     assert first.usage_reports is not None
     assert (first.usage_reports.month, first.usage_reports.emails) == (JUNE, 2)
     assert again.usage_reports is None
+
+
+def test_the_preview_page_shows_the_report_in_both_languages_and_its_recipients() -> None:
+    build_usage_world()
+    with session_scope() as s:
+        create_user(s, "ops@vendor.example", name="Ops", role="ops", password=PASSWORD)
+    with TestClient(create_app(), base_url="http://testserver") as client:
+        sign_in(client, "ops@vendor.example")
+        page = client.get("/campaigns/usage-report?account=1&month=2025-06")
+        gone = client.get("/campaigns/usage-report?account=2&month=2025-06")
+        bad = client.get("/campaigns/usage-report?account=1&month=2025-13")
+    assert page.status_code == 200
+    assert "One 様: 2025-06 のご利用レポート" in page.text
+    assert "- Active users: 3 (up 50% on the 4 weeks before)" in page.text
+    assert "Ann &lt;ann@one.example&gt;" in page.text and "cho@one.example" not in page.text
+    assert 'data-testid="usage-report-none"' in gone.text
+    assert bad.status_code == 422

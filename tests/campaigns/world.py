@@ -10,6 +10,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from tests.servers import free_port
 
 from banso import schema
@@ -20,6 +21,7 @@ from banso.messaging.models import Suppression
 from banso.segments.models import SegmentMembership
 
 DAY = date(2025, 6, 2)
+PASSWORD = "correct horse battery"
 
 
 def build_world() -> None:
@@ -104,3 +106,16 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     html = message.get_body(("html",))
     assert text is not None and html is not None
     return text.get_content(), html.get_content()
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/sign-in")
+    marker = 'name="csrf_token" value="'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+def sign_in(client: TestClient, email: str) -> str:
+    data = {"email": email, "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/"}
+    assert client.post("/sign-in", data=data, follow_redirects=False).status_code == 303
+    return csrf_of(client)

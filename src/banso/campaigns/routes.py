@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from banso.campaigns import service
+from banso.campaigns import service, usage_report
 from banso.campaigns.tracking import PIXEL_GIF
-from banso.dates import today
+from banso.dates import last_complete_month, today
 from banso.i18n import _
 from banso.segments import service as segments
 from banso.users.models import User
@@ -108,6 +108,33 @@ def create_campaign(
         }
         return render(request, "campaigns.html", context, status_code=422)
     return RedirectResponse(f"/campaigns/{campaign.id}", status_code=303)
+
+
+@campaigns_pages.get("/campaigns/usage-report")
+def usage_report_page(
+    request: Request,
+    user: Editor,
+    session: Annotated[Session, Depends(db_session, scope="function")],
+    account: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "",
+) -> Response:
+    """The usage report an account's contacts get for ``month`` (default: the last month
+    over), in both languages, and who gets it."""
+    first = date.fromisoformat(f"{month}-01") if month else last_complete_month()
+    found = usage_report.reports(session, first, account)
+    emails = {}
+    if found:
+        for lang in ("ja", "en"):
+            emails[lang] = usage_report.render(found[0], lang, None, "https://…/unsubscribe/…")
+    people = usage_report.recipients(session, account, today())
+    context = {
+        "account_id": account,
+        "month": first,
+        "report": found[0] if found else None,
+        "emails": emails,
+        "recipients": people,
+    }
+    return render(request, "usage_report.html", context)
 
 
 @campaigns_pages.get("/campaigns/{campaign_id}")
