@@ -72,7 +72,9 @@ def test_the_audience_counts_who_receives_and_who_is_left_out_and_why() -> None:
         ]
 
 
-def test_a_campaign_is_sent_once_in_each_contacts_language_and_tracks_opens_and_clicks() -> None:
+def test_a_campaign_is_sent_once_in_each_contacts_language_and_tracks_opens_and_clicks(
+    any_db: str,
+) -> None:
     build_world()
     campaign_id = create()
     with smtp_server() as (box, port):
@@ -118,7 +120,7 @@ def test_a_campaign_is_sent_once_in_each_contacts_language_and_tracks_opens_and_
     assert (run.excluded_no_email, run.excluded_suppressed) == (1, 1)
 
 
-def test_unsubscribed_contacts_and_the_quiet_period_are_respected() -> None:
+def test_unsubscribed_contacts_and_the_quiet_period_are_respected(any_db: str) -> None:
     build_world()
     create()
     with smtp_server() as (box, port):
