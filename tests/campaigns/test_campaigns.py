@@ -13,9 +13,10 @@ from sqlalchemy import select
 from tests.campaigns.world import DAY, build_world, mail_settings, parts, smtp_server
 
 from banso.campaigns import service
-from banso.campaigns.models import Campaign
+from banso.campaigns.models import Campaign, CampaignMessage
 from banso.campaigns.settings import CampaignSettings
 from banso.db import session_scope
+from banso.flows.merge import merge_accounts
 from banso.messaging import outbox
 from banso.messaging.models import OutboxMessage, Suppression
 from banso.server.app import create_app
@@ -217,3 +218,15 @@ def test_the_sandbox_refuses_unsafe_attribute_access() -> None:
     campaign_id = create(body_en="{{ contact.__class__.__mro__ }}")
     with session_scope() as s, pytest.raises(service.TemplateRejected):
         service.preview_email(s.get(Campaign, campaign_id), "en", None)
+
+
+def test_a_merge_moves_the_campaign_emails_to_the_kept_account() -> None:
+    build_world()
+    create()
+    with session_scope() as s:
+        service.send_due(s, DAY, CampaignSettings(), mail_settings(1, PUBLIC))
+    with session_scope() as s:
+        merge_accounts(s, 1, 3)
+    with session_scope() as s:
+        rows = s.execute(select(CampaignMessage.account_id, CampaignMessage.email)).all()
+    assert sorted(rows) == [(1, "ann@one.example"), (1, "suzuki@three.example")]
