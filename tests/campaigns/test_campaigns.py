@@ -230,3 +230,19 @@ def test_a_merge_moves_the_campaign_emails_to_the_kept_account() -> None:
     with session_scope() as s:
         rows = s.execute(select(CampaignMessage.account_id, CampaignMessage.email)).all()
     assert sorted(rows) == [(1, "ann@one.example"), (1, "suzuki@three.example")]
+
+
+def test_a_hard_bounce_is_counted_and_the_address_is_left_out_next_time() -> None:
+    build_world()
+    campaign_id = create()
+    with smtp_server() as (box, port):
+        box.refuse.add("suzuki@three.example")
+        send(DAY, port)
+    with session_scope() as s:
+        [run] = service.stats(s, campaign_id)
+    assert (run.queued, run.sent, run.bounced) == (2, 1, 1)
+    later = create("Later", DAY + timedelta(days=10))
+    with session_scope() as s:
+        people = service.audience(s, service.get(s, later), DAY + timedelta(days=10))
+    assert [r.email for r in people.recipients] == ["ann@one.example"]
+    assert people.excluded_suppressed == 2  # 佐藤 unsubscribed, 鈴木 bounced
