@@ -184,3 +184,21 @@ def test_the_preview_page_shows_the_report_in_both_languages_and_its_recipients(
     assert "Ann &lt;ann@one.example&gt;" in page.text and "cho@one.example" not in page.text
     assert 'data-testid="usage-report-none"' in gone.text
     assert bad.status_code == 422
+
+
+def test_the_cli_prints_a_dry_run_and_refuses_a_bad_month(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    build_usage_world()
+    dry = cli("campaigns", "usage-report", "--month", "2025-06", "--account", "1", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "--- 1 One: your usage report for 2025-06" in dry.stdout
+    assert "- Sign-ins: 2 (up 100% on the 4 weeks before)" in dry.stdout
+    with session_scope() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []  # a dry run queues nothing
+    bad = cli("campaigns", "usage-report", "--month", "2025-13")
+    assert bad.exit_code == 2 and "--month must be a month written YYYY-MM" in bad.stderr
+    no_subject = tmp_path / "t.txt"
+    no_subject.write_text("Hello\n", encoding="utf-8")
+    made = cli("campaigns", "create", "--name", "x", "--segment", "smb",
+               "--template-ja", str(no_subject), "--template-en", str(no_subject))  # fmt: skip
+    assert made.exit_code == 2
+    assert f"{no_subject}:1: the first line must be “Subject: …”" in made.stderr
