@@ -15,6 +15,7 @@ from tests.campaigns.world import DAY, build_world, mail_settings, parts, smtp_s
 from banso.campaigns import service
 from banso.campaigns.models import Campaign, CampaignMessage
 from banso.campaigns.settings import CampaignSettings
+from banso.campaigns.templates import TemplateRejected
 from banso.db import session_scope
 from banso.flows.merge import merge_accounts
 from banso.messaging import outbox
@@ -216,7 +217,7 @@ def test_a_bad_campaign_is_rejected_with_its_field_and_nothing_is_stored(
 def test_the_sandbox_refuses_unsafe_attribute_access() -> None:
     build_world()
     campaign_id = create(body_en="{{ contact.__class__.__mro__ }}")
-    with session_scope() as s, pytest.raises(service.TemplateRejected):
+    with session_scope() as s, pytest.raises(TemplateRejected):
         service.preview_email(s.get(Campaign, campaign_id), "en", None)
 
 

@@ -25,11 +25,7 @@ from banso.audit import service as audit
 from banso.campaigns import tracking
 from banso.campaigns.models import SCHEDULES, Campaign, CampaignMessage, CampaignRun
 from banso.campaigns.settings import CampaignSettings, campaign_settings
-from banso.campaigns.templates import (
-    TemplateRejected,
-    check_template,
-    render_email,
-)
+from banso.campaigns.templates import check_template, render_email
 from banso.db import utcnow
 from banso.errors import InvalidValue, NotFound
 from banso.i18n import LANGUAGES, _
@@ -37,8 +33,6 @@ from banso.messaging import delivery, outbox
 from banso.messaging.delivery import DeliverySettings
 from banso.messaging.models import OutboxMessage, Suppression
 from banso.segments import service as segments
-
-__all__ = ["TemplateRejected"]
 
 
 class CampaignRejected(InvalidValue):
