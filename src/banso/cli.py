@@ -20,6 +20,7 @@ from banso import cli_errors, schema
 from banso.accounts.cli import accounts_app
 from banso.audit.cli import audit_app
 from banso.books.cli import team_app
+from banso.campaigns.cli import campaigns_app
 from banso.config import get_settings, set_overrides
 from banso.connectors.cli import connect_app
 from banso.demo.cli import demo_app
@@ -61,6 +62,7 @@ renewals_app.registered_commands += pipeline_app.registered_commands
 app.add_typer(renewals_app, name="renewals")
 app.add_typer(targets_app, name="targets")
 app.add_typer(segments_app, name="segments")
+app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
 app.add_typer(users_app, name="users")

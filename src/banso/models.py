@@ -10,6 +10,7 @@ from banso.accounts.models import (
 )
 from banso.activities.models import Activity
 from banso.audit.models import AuditEntry
+from banso.campaigns.models import Campaign, CampaignMessage, CampaignRun
 from banso.connectors.models import Connection, SyncCursor, SyncRun, WriteBack
 from banso.data_versions import DataVersion
 from banso.db import Base
@@ -48,6 +49,9 @@ __all__ = [
     "AccountMerge",
     "AccountOwnership",
     "AuditEntry",
+    "Campaign",
+    "CampaignMessage",
+    "CampaignRun",
     "ChurnReason",
     "Activity",
     "Base",

@@ -54,6 +54,7 @@ ACTIONS = (
     "connection.remove",
     "connection.sync",
     "connection.write_back",
+    "campaign.create",
 )
 
 

@@ -95,6 +95,30 @@ def run(
         )
     if summary.lifecycle is not None:
         typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
+    for run in summary.campaigns:
+        typer.echo(
+            _(
+                "Campaign {name}: {queued} emails queued; left out {suppressed} unsubscribed or "
+                "bounced, {no_email} without an address, {quiet} in the quiet period.",
+                name=run.name,
+                queued=number(run.queued),
+                suppressed=number(run.excluded_suppressed),
+                no_email=number(run.excluded_no_email),
+                quiet=number(run.excluded_quiet),
+            )
+        )
+    if summary.usage_reports is not None:
+        done = summary.usage_reports
+        typer.echo(
+            _(
+                "Usage reports for {month}: {accounts} accounts, {emails} emails queued, "
+                "{none} accounts without a recipient.",
+                month=f"{done.month:%Y-%m}",
+                accounts=number(done.accounts),
+                emails=number(done.emails),
+                none=number(done.without_recipients),
+            )
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

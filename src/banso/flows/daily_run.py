@@ -5,7 +5,9 @@ Steps for the as-of day D (company time): import the files waiting in ``BANSO_HO
 health playbooks compare with when they are not scored yet, evaluate the segments for D
 (``segments``: membership history, touch model and tier), enrol new customers in onboarding and
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
-lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health
+lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
+campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
+last month over on D when none is queued yet, send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
 the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
 a day again does nothing twice.
@@ -14,12 +16,15 @@ a day again does nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from banso.campaigns import service as campaigns
+from banso.campaigns import usage_report
+from banso.campaigns.settings import campaign_settings
 from banso.config import get_settings
 from banso.connectors import service as connectors
-from banso.dates import check_day, yesterday
+from banso.dates import check_day, last_complete_month, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import service as health
@@ -68,6 +73,10 @@ class PipelineSummary:
     """One line per connection synced (objects, records, failures), in the order synced."""
     connection_failures: int = 0
     written_back: int = 0
+    campaigns: list[campaigns.RunResult] = field(default_factory=list)
+    """The campaign runs queued for the day (none when none was due or all had run)."""
+    usage_reports: usage_report.QueuedReports | None = None
+    """The month's usage reports when this run queued them."""
 
 
 def run_pipeline(
@@ -117,6 +126,14 @@ def run_pipeline(
                 lambda line: summary.connections.append(line)
             )
             summary.connection_failures += failures
+    # after the segments and stages the audience is drawn from, before the outbox sends it
+    with session_scope() as session, shown.step(_("Queuing campaigns")):
+        summary.campaigns = campaigns.send_due(session, day)
+    if campaign_settings().usage_reports:
+        month = last_complete_month(day + timedelta(days=1))  # D itself may end the month
+        with session_scope() as session, shown.step(_("Queuing usage reports")):
+            if not usage_report.queued_before(session, month):
+                summary.usage_reports = usage_report.queue(session, month, day=day)
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

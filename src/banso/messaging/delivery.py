@@ -92,7 +92,9 @@ def send_email(
     body: str,
     idempotency_key: str,
     unsubscribe_url: str | None,
+    html: str | None = None,
 ) -> Sent:
+    """Send one email: ``body`` as plain text, with ``html`` as its alternative when given."""
     if not settings.smtp_host:
         raise TemporaryFailure("BANSO_SMTP_HOST is not set")
     msg = EmailMessage()
@@ -105,6 +107,8 @@ def send_email(
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
     try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.http_timeout_seconds

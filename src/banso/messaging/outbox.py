@@ -219,6 +219,7 @@ def _send(
             payload["body"],
             key,
             payload.get("unsubscribe_url"),
+            payload.get("html"),
         )
     url = _resolve(recipient)
     secret_env = payload.get("secret_env")

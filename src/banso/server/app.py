@@ -42,6 +42,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.admin.routes import audit_pages, users_pages
     from banso.books.api import team_api
     from banso.books.routes import team_pages
+    from banso.campaigns.api import campaigns_api
+    from banso.campaigns.routes import campaigns_pages
     from banso.connectors.routes import connections_pages
     from banso.dashboard.routes import dashboard_pages
     from banso.evaluation.api import team_api as scorecard_api
@@ -89,6 +91,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(targets_pages)
     app.include_router(segments_pages)
     app.include_router(connections_pages)
+    app.include_router(campaigns_pages)
     app.include_router(accounts_pages)
     app.include_router(usage_pages)
     app.include_router(users_pages)
@@ -110,6 +113,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(success_plans_api)
     app.include_router(onboarding_api)
     app.include_router(segments_api)
+    app.include_router(campaigns_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

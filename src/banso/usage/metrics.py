@@ -146,6 +146,20 @@ def usage_features(
     return _features(agg).drop("as_of")
 
 
+def feature_use(events: ir.Table, window: UsageWindow, days: int = 28) -> ir.Table:
+    """``(account_id, event, events, users)``: per account, each non-login event name used in
+    the last ``days`` days to ``as_of``, with its count of events and of distinct users (the
+    features behind ``distinct_features_28d``, named)."""
+    t = events.filter(
+        (events.ts >= _ts(window.start(days)))
+        & (events.ts < _ts(window.end))
+        & (events.event != LOGIN_EVENT)
+    )
+    return t.group_by(["account_id", "event"]).aggregate(
+        events=t.count(), users=t.user_id.nunique()
+    )
+
+
 def last_activity(events: ir.Table, start: datetime, end: datetime) -> ir.Table:
     """``(account_id, last_ts)``: each account's latest event time with ``start <= ts < end``."""
     t = events.filter((events.ts >= _ts(start)) & (events.ts < _ts(end)))

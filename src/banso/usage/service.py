@@ -19,6 +19,7 @@ from banso.usage.metrics import (
     DEFAULT_ADVANCED_FEATURES,
     UsageWindow,
     epoch_micros_for,
+    feature_use,
     usage_features,
 )
 from banso.usage.store import (
@@ -58,6 +59,17 @@ def compute_features(as_of: date, root: Path | None = None, engine: str = "duckd
         if not quarantine_unreadable(event_files(root), root):
             raise
         return _compute_features(as_of, root, engine)
+
+
+def compute_feature_use(as_of: date, days: int = 28, root: Path | None = None) -> pa.Table:
+    """Per account, each product feature (non-login event name) used in the ``days`` days to
+    ``as_of`` with its events and distinct users (``metrics.feature_use``), on DuckDB."""
+    window = UsageWindow(as_of, get_settings().timezone)
+    first, last = window.start(days).date(), window.end.date()
+    con = duckdb_connection()
+    merged = merged_accounts() if event_files(root, first, last) else {}
+    events = events_table(con, root, merged, days=(first, last))
+    return feature_use(events, window, days).to_pyarrow()
 
 
 def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:

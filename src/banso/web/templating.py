@@ -32,6 +32,7 @@ NAV = (
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
     ("/onboarding", "Onboarding"),
+    ("/campaigns", "Campaigns"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/team", "Team"),

@@ -1,14 +1,14 @@
 """account merges: map merged account ids to the kept account for the event store
 
 Revision ID: 0002_ingest
-Revises: 0002_web_users (the web helper added it after 0001 too; chained to keep one head)
+Revises: 0001_foundation
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_ingest"
-down_revision = "0002_web_users"
+down_revision = "0001_foundation"
 branch_labels = None
 depends_on = None
 

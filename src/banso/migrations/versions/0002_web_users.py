@@ -1,14 +1,14 @@
 """web users and API tokens
 
 Revision ID: 0002_web_users
-Revises: 0001_foundation
+Revises: 0002_ingest
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_web_users"
-down_revision = "0001_foundation"
+down_revision = "0002_ingest"
 branch_labels = None
 depends_on = None
 

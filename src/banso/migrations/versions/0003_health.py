@@ -1,14 +1,14 @@
 """health: CSM pulse and score overrides
 
 Revision ID: 0003_health
-Revises: 0002_ingest
+Revises: 0002_web_users
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_health"
-down_revision = "0002_ingest"
+down_revision = "0002_web_users"
 branch_labels = None
 depends_on = None
 
