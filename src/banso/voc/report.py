@@ -26,6 +26,7 @@ from banso.config import get_settings
 from banso.dates import today as company_today
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.labels import register
 from banso.revenue import contracts
 from banso.revenue.models import Subscription
 from banso.segments import service as segments
@@ -35,6 +36,24 @@ from banso.voc.models import SurveyInvitation
 from banso.voc.stats import category, estimate
 
 BREAKDOWNS = ("month", "segment", "touch", "owner", "plan")
+register(
+    "survey_breakdown",
+    {
+        "month": "Month",
+        "segment": "Segment",
+        "touch": "Touch model",
+        "owner": "Owner",
+        "plan": "Plan",
+    },
+)
+register(
+    "survey_category",
+    {
+        "promoter": "promoter", "passive": "passive", "detractor": "detractor",
+        "satisfied": "satisfied", "unsatisfied": "unsatisfied",
+        "easy": "easy", "neutral": "neutral", "hard": "hard",
+    },
+)  # fmt: skip
 NONE_KEY = ""
 """The group of answers with no segment, touch model, owner or plan that day."""
 
@@ -187,6 +206,18 @@ def account_mrrs(session: Session, account_ids: Iterable[int], day: date) -> dic
         except contracts.MissingFxRate:
             out[account_id] = None
     return out
+
+
+def method_note(survey_type: str) -> str:
+    """How the score and its interval are computed, in one translated sentence."""
+    if survey_type == "nps":
+        return _(
+            "NPS = % promoters (9–10) − % detractors (0–6); 95% interval by the normal "
+            "approximation on the +1/0/−1 answers."
+        )
+    if survey_type == "csat":
+        return _("CSAT = % of answers 4–5; 95% Wilson interval.")
+    return _("CES = the mean answer (1–7); 95% interval by the normal approximation.")
 
 
 def check(survey_type: str, by: str) -> None:

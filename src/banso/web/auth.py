@@ -32,6 +32,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSUBSCRIBE_PREFIX = "/unsubscribe/"
+SURVEY_ANSWER_PREFIX = "/s/"
+"""Public survey answer pages: the signed, single-use token in the path is the credential."""
 STREAMED_UPLOADS = frozenset({"/data"})
 """Multipart forms whose CSRF field ``web/uploads.py`` checks as the body streams in, before the
 file is stored, rather than here after reading the whole body."""
@@ -123,7 +125,7 @@ async def verify_csrf(request: Request) -> None:
         return
     if request.url.path.startswith("/api/") and "uid" not in request.session:
         return  # no cookie identity to abuse: the API answers 401 for the missing credentials
-    if request.url.path.startswith(UNSUBSCRIBE_PREFIX):
+    if request.url.path.startswith((UNSUBSCRIBE_PREFIX, SURVEY_ANSWER_PREFIX)):
         return  # the signed token in the link is the credential; mail clients post one-click
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)

@@ -32,6 +32,7 @@ NAV = (
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
     ("/onboarding", "Onboarding"),
+    ("/surveys", "Surveys"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/team", "Team"),
