@@ -50,6 +50,7 @@ ACTIONS = (
     "account.touch_override",
     "account.touch_override_clear",
     "account.triage",
+    "survey.send",
 )
 
 

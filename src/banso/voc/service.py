@@ -25,6 +25,7 @@ from banso.accounts.models import Account, Contact
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _, system_language, translate_to
+from banso.labels import register
 from banso.messaging import delivery, outbox
 from banso.messaging.models import Suppression
 from banso.surveys.models import SurveyResponse
@@ -37,6 +38,14 @@ ANSWER_PATH = "/s/"
 COMMENT_MAX = 5000
 
 SKIP_REASONS = ("no_email", "left", "suppressed", "quiet")
+register(
+    "survey_outcome",
+    {
+        "sent": "sent", "would_send": "would be sent", "no_email": "no address",
+        "left": "left the company", "suppressed": "unsubscribed or bounced",
+        "quiet": "in the quiet period",
+    },
+)  # fmt: skip
 """Why a contact was not invited: no address, left the company, unsubscribed or bounced, or
 surveyed (invited or answered) within the quiet period."""
 
