@@ -120,6 +120,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
         "Updating onboarding progress…",
         "Running playbooks…",
         "Setting lifecycle stages…",
+        "Queueing survey reminders…",
         "Checking the health validation report…",
         "Computing the dashboard's revenue figures…",
     ]

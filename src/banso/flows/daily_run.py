@@ -37,6 +37,8 @@ from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
 from banso.segments.config import SegmentsError
+from banso.voc import service as surveys
+from banso.voc.config import SurveysError
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -63,6 +65,10 @@ class PipelineSummary:
     """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
+    survey_reminders: int = 0
+    """Survey reminders queued (``voc.service.send_reminders``)."""
+    survey_problems: list[str] = field(default_factory=list)
+    """``surveys.yaml``'s problems when it is invalid (no reminder was queued)."""
 
 
 def run_pipeline(
@@ -99,6 +105,11 @@ def run_pipeline(
         summary.playbooks = service.run_playbooks(session, day)
     with session_scope() as session, shown.step(_("Setting lifecycle stages")):
         summary.lifecycle = lifecycle.evaluate(session, day)
+    try:
+        with session_scope() as session, shown.step(_("Queueing survey reminders")):
+            summary.survey_reminders = surveys.send_reminders(session, day)
+    except SurveysError as problems:
+        summary.survey_problems = problems.problems
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):
