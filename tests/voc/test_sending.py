@@ -205,3 +205,35 @@ def test_custom_questions_are_saved_as_json(world: None, banso_home) -> None:  #
         assert (row.survey_type, row.survey, json.loads(row.answers or "{}")) == (
             "csat", "onboarding", {"missing": "SSO", "pace": 4},
         )  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_two_concurrent_answers_on_postgresql_save_exactly_one(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setenv("BANSO_PUBLIC_URL", "https://banso.vendor.example")
+    build_world()
+    sent = invite(2)
+    with session_scope() as s:
+        invitation = s.get(SurveyInvitation, sent.invitation_id)
+        assert invitation is not None
+        token = service.answer_token(invitation)
+    states: list[str] = []
+    start = threading.Barrier(4)
+
+    def answer(score: int) -> None:
+        start.wait()
+        with session_scope() as s:
+            states.append(service.answer(s, token, score=score, comment=None, now=NOW).state)
+
+    threads = [threading.Thread(target=answer, args=(n,)) for n in (1, 5, 9, 10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(states) == ["answered", "answered", "answered", "open"]
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(SurveyResponse).where(
+            SurveyResponse.source == "banso")) == 1  # fmt: skip

@@ -105,6 +105,8 @@ def test_the_surveys_page_and_report_api(client: TestClient, world: World, sign_
     assert api["verbatims"][0]["mrr"] is not None and api["verbatims"][0]["mrr"] > 0
     wrong = client.get("/api/surveys/report?type=xps")
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "type"
+    account = client.get(f"/accounts/{world.yamada}", headers={"Accept-Language": "en"})
+    assert "NPS answer: 6" in account.text and "遅い" in account.text  # the 360's timeline
     page = client.get("/surveys?type=nps&by=plan", headers={"Accept-Language": "ja"})
     assert page.status_code == 200
     assert "遅い" in page.text and "批判者" in page.text and "Wilson" not in page.text
