@@ -33,6 +33,10 @@ def test_send_survey_invites_the_role_once(banso_home: Path) -> None:
         "actions:\n"
         "  - send_survey: {survey: ces, to: champion}\n"
     ))  # fmt: skip
+    with session_scope() as s:  # a replay counts the invitation as an email, writes nothing
+        [replayed] = playbooks.replay(s, ["quiet-ces"], QUIET_DAY, QUIET_DAY)
+        assert (replayed.totals.firings, replayed.totals.emails) == (1, 1)
+        assert s.scalars(select(SurveyInvitation)).all() == []
     with session_scope() as s:
         counts = playbooks.run_playbooks(s, QUIET_DAY, ["quiet-ces"])["quiet-ces"]
     assert (counts.firings, counts.emails) == (1, 1)
