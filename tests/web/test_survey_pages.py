@@ -4,7 +4,10 @@ the Surveys page and ``/api/surveys/report``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -16,6 +19,14 @@ from banso.surveys.models import SurveyResponse
 from banso.voc import routes, service
 from banso.voc.models import SurveyInvitation
 from web.world import World
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit() -> Iterator[None]:
+    """Every test starts with no answer posts counted against the test client's address."""
+    routes.answer_posts._calls.clear()
+    yield
+    routes.answer_posts._calls.clear()
 
 
 def _invite(email: str, lang: str) -> str:
@@ -51,6 +62,8 @@ def test_the_page_asks_in_the_contacts_language_and_saves_one_answer(
 
     bad = client.post(f"/s/{token}", data={"score": "11", "comment": "x"})
     assert bad.status_code == 422 and "0〜10 の点数を選んでください" in bad.text
+    for odd in ("²", "1e1", "-1", "", "９"):
+        assert client.post(f"/s/{token}", data={"score": odd}).status_code == 422
     assert _banso_answers() == 0
 
     done = client.post(f"/s/{token}", data={"score": "10", "comment": "助かっています"})
@@ -82,9 +95,7 @@ def test_forged_and_expired_links_get_a_clear_page_and_save_nothing(
 
 
 def test_answer_posts_are_rate_limited_per_address(client: TestClient, world: World) -> None:
-    routes.answer_posts._calls.clear()
     statuses = [client.post("/s/guess", data={"score": "1"}).status_code for _ in range(21)]
-    routes.answer_posts._calls.clear()
     assert statuses == [404] * 20 + [429]
 
 

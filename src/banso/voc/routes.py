@@ -51,7 +51,12 @@ async def answer_post(
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     raw_score = fields.get("score", "").strip()
-    score = int(raw_score) if raw_score.isdigit() and len(raw_score) <= 3 else None
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    score = (
+        int(raw_score)
+        if raw_score.isascii() and raw_score.isdigit() and len(raw_score) <= 3
+        else None
+    )
     custom = {k.removeprefix("q_"): v for k, v in fields.items() if k.startswith("q_")}
     lang = service.open_invitation(session, token, fallback_language=current_language()).language
     try:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
+from banso.config import get_settings
 from banso.db import utcnow
 from banso.errors import BansoError
 from banso.i18n import _, system_language, translate_to
@@ -329,7 +330,7 @@ def _skip_reason(session: Session, contact: Contact, day: date, quiet_days: int)
 
 def _surveyed_since(session: Session, contact_id: int, first: date) -> bool:
     """Whether the contact was invited on or after ``first``, or answered any survey (imported
-    ones too) since the start of that day."""
+    ones too) since the start of that company-local day."""
     invited = session.scalar(
         select(func.count())
         .select_from(SurveyInvitation)
@@ -337,7 +338,7 @@ def _surveyed_since(session: Session, contact_id: int, first: date) -> bool:
     )
     if invited:
         return True
-    since = datetime(first.year, first.month, first.day, tzinfo=utcnow().tzinfo)
+    since = datetime(first.year, first.month, first.day, tzinfo=get_settings().tz)
     answered = session.scalar(
         select(func.count())
         .select_from(SurveyResponse)
