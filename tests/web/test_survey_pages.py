@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
