@@ -121,6 +121,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
         "Running playbooks…",
         "Setting lifecycle stages…",
         "Queuing campaigns…",
+        "Queuing survey reminders…",
         "Checking the health validation report…",
         "Computing the dashboard's revenue figures…",
     ]

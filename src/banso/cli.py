@@ -45,6 +45,7 @@ from banso.server.cli import serve
 from banso.success.cli import handoff_app, success_app
 from banso.targets.cli import targets_app
 from banso.users.cli import users_app
+from banso.voc.cli import surveys_app
 
 app = typer.Typer(
     name="banso",
@@ -80,6 +81,7 @@ app.add_typer(onboarding_app, name="onboarding")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(team_app, name="team")
 app.add_typer(connect_app, name="connect")
+app.add_typer(surveys_app, name="surveys")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -37,6 +37,7 @@ from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
 from banso.users.models import ApiToken, SignInThrottle, User, WebSession
+from banso.voc.models import SurveyInvitation
 
 __all__ = [
     "Connection",
@@ -67,6 +68,7 @@ __all__ = [
     "Handoff",
     "ObjectiveEntry",
     "SuccessObjective",
+    "SurveyInvitation",
     "ImportBatch",
     "RenewalForecast",
     "ReportCache",

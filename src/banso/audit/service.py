@@ -55,6 +55,7 @@ ACTIONS = (
     "connection.sync",
     "connection.write_back",
     "campaign.create",
+    "survey.send",
 )
 
 

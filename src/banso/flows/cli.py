@@ -123,12 +123,19 @@ def run(
         echo_outbox(summary.outbox)
         if summary.outbox.busy:
             typer.echo(_("Another worker is sending; this run left the outbox to it."))
+    if summary.survey_reminders:
+        typer.echo(_("Survey reminders queued: {n}.", n=number(summary.survey_reminders)))
+    for problem in summary.survey_problems:
+        typer.echo(problem, err=True)
     if summary.validation_computed:
         typer.echo(_("Health validation report recomputed (it was a week old or missing)."))
     if summary.reports_computed:
         typer.echo(_("Dashboard revenue figures recomputed for the changed data."))
     if summary.segment_problems:
         typer.echo(_("Segments were not evaluated: segments.yaml is invalid (above)."), err=True)
+    if summary.survey_problems:
+        typer.echo(_("No survey reminder was queued: surveys.yaml is invalid (above)."), err=True)
+    if summary.segment_problems or summary.survey_problems:
         raise typer.Exit(2)
 
 

@@ -43,6 +43,8 @@ from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
 from banso.segments.config import SegmentsError
+from banso.voc import service as surveys
+from banso.voc.config import SurveysError
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
                "activities", "events")  # fmt: skip
@@ -77,6 +79,10 @@ class PipelineSummary:
     """The campaign runs queued for the day (none when none was due or all had run)."""
     usage_reports: usage_report.QueuedReports | None = None
     """The month's usage reports when this run queued them."""
+    survey_reminders: int = 0
+    """Survey reminders queued (``voc.service.send_reminders``)."""
+    survey_problems: list[str] = field(default_factory=list)
+    """``surveys.yaml``'s problems when it is invalid (no reminder was queued)."""
 
 
 def run_pipeline(
@@ -134,6 +140,11 @@ def run_pipeline(
         with session_scope() as session, shown.step(_("Queuing usage reports")):
             if not usage_report.queued_before(session, month):
                 summary.usage_reports = usage_report.queue(session, month, day=day)
+    try:
+        with session_scope() as session, shown.step(_("Queuing survey reminders")):
+            summary.survey_reminders = surveys.send_reminders(session, day)
+    except SurveysError as problems:
+        summary.survey_problems = problems.problems
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

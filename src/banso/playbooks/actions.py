@@ -27,6 +27,7 @@ from banso.playbooks.config import Action, Playbook, template_path
 from banso.playbooks.models import PlaybookFiring
 from banso.success import handoff
 from banso.team.models import TeamMember
+from banso.voc import service as surveys
 
 
 @dataclass
@@ -151,6 +152,8 @@ def apply(
                 )
                 counts.opportunities += created
                 taken.append({"opportunity": opportunity.id, "created": created})
+            elif action.send_survey is not None:
+                taken += _invite(session, playbook, action, account, row["day"], context, counts)
             else:
                 message_context = _message_context(
                     playbook, account, row["day"], trigger, context, cta_row
@@ -255,6 +258,35 @@ def _cta(
         with using_language(context.company_language):
             note = handoff.cta_note(session, account.id)
     return ctas.open_or_update(session, account.id, day, spec, owner_id, actor, trigger, note)
+
+
+def _invite(
+    session: Session,
+    playbook: Playbook,
+    action: Action,
+    account: Account,
+    day: date,
+    context: ActionContext,
+    counts: ActionCounts,
+) -> list[dict[str, Any]]:
+    """The ``send_survey`` action: each current contact of the role is invited unless the
+    survey service skips them (quiet period, suppressed); skips count as skipped emails."""
+    assert action.send_survey is not None
+    taken: list[dict[str, Any]] = []
+    for contact in context.contacts.get(account.id, []):
+        if contact.role != action.send_survey.to:
+            continue
+        invited = surveys.invite(
+            session, survey=action.send_survey.survey, contact_id=contact.id,
+            origin=f"playbook:{playbook.name}", day=day,
+        )  # fmt: skip
+        if invited.skipped is None:
+            counts.emails += 1
+            taken.append({"survey": action.send_survey.survey, "invitation": invited.invitation_id})
+        else:
+            counts.emails_skipped += 1
+            taken.append({"survey": action.send_survey.survey, "skipped": invited.skipped})
+    return taken
 
 
 def recipients(

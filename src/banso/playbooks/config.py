@@ -27,6 +27,7 @@ from banso.health.measures import MEASURES
 from banso.i18n import LANGUAGES, _
 from banso.playbooks.models import CTA_PRIORITIES, CTA_TYPES
 from banso.revenue.contracts import RENEWAL_TERM_MONTHS
+from banso.voc.config import SurveysError, load_surveys
 from banso.yamlconfig import read_model
 
 DEFAULT_PLAYBOOKS = Path(__file__).parent / "default_playbooks"
@@ -288,7 +289,17 @@ class SetFieldAction(_Strict):
         return self
 
 
-ACTION_KINDS = ("cta", "email", "slack", "webhook", "set_field", "open_opportunity")
+ACTION_KINDS = (
+    "cta", "email", "slack", "webhook", "set_field", "open_opportunity", "send_survey",
+)  # fmt: skip
+
+
+class SendSurveyAction(_Strict):
+    """Invite the account's current contacts with role ``to`` to a survey of ``surveys.yaml``
+    (``banso.voc.service.invite``: the quiet period and suppressions apply)."""
+
+    survey: str
+    to: str = "champion"
 
 
 class OpenOpportunityAction(_Strict):
@@ -310,6 +321,7 @@ class Action(_Strict):
     webhook: WebhookAction | None = None
     set_field: SetFieldAction | None = None
     open_opportunity: OpenOpportunityAction | None = None
+    send_survey: SendSurveyAction | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
@@ -317,7 +329,7 @@ class Action(_Strict):
         if len(given) != 1:
             raise ValueError(
                 "an action is exactly one of cta, email, slack, webhook, set_field,"
-                " open_opportunity"
+                " open_opportunity, send_survey"
             )
         return self
 
@@ -447,6 +459,8 @@ def _references(
                 ([*where, "template"], r)
                 for r in template_problems(action.email.template, templates)
             ]
+        if action.send_survey is not None:
+            out += _survey_problems(action.send_survey, where)
         for url_action in (action.slack, action.webhook):
             if url_action is None:
                 continue
@@ -511,6 +525,21 @@ def template_problems(name: str, templates: list[Path]) -> list[str]:
             problems.append(f"{path.name}: the first line must be 'Subject: ...'")
         problems += [f"{path.name}: {p}" for p in _source_problems(source)]
     return problems
+
+
+def _survey_problems(action: SendSurveyAction, where: list[Any]) -> list[tuple[list[Any], str]]:
+    out: list[tuple[list[Any], str]] = []
+    if action.to not in CONTACT_ROLES:
+        out.append(([*where, "to"], f"unknown contact role {action.to!r}"))
+    try:
+        surveys = load_surveys().surveys
+    except SurveysError as exc:
+        return [*out, ([*where, "survey"], f"surveys.yaml is invalid: {exc.problems[0]}")]
+    if action.survey not in surveys:
+        names = ", ".join(sorted(surveys))
+        reason = f"unknown survey {action.survey!r} (surveys.yaml: {names})"
+        out.append(([*where, "survey"], reason))
+    return out
 
 
 def _source_problems(source: str) -> list[str]:

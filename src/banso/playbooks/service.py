@@ -169,7 +169,9 @@ def _mailable_counts(
     session: Session, playbook: Playbook, fired: pa.Table, suppressed: set[str]
 ) -> dict[str, dict[int, list[Contact]]]:
     """Per email role: the contacts of each fired account with that role and an address."""
-    roles = {a.email.to for a in playbook.actions if a.email is not None}
+    roles = {a.email.to for a in playbook.actions if a.email is not None} | {
+        a.send_survey.to for a in playbook.actions if a.send_survey is not None
+    }
     if not roles or fired.num_rows == 0:
         return {}
     ids = sorted(set(fired["account_id"].to_pylist()))
@@ -218,10 +220,12 @@ def _simulate(
                 else:
                     open_ctas.add(key)
                     counts.ctas_created += 1
-            elif action.email is not None:
+            elif action.email is not None or action.send_survey is not None:
+                # a survey invitation is an email; the replay does not model its quiet period
+                role = action.email.to if action.email else action.send_survey.to  # type: ignore[union-attr]
                 contacts = [
                     c
-                    for c in mailable.get(action.email.to, {}).get(account, [])
+                    for c in mailable.get(role, {}).get(account, [])
                     if c.left_at is None or c.left_at.date() > day
                 ]
                 counts.emails += len(contacts)

@@ -69,6 +69,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.targets.api import targets_api
     from banso.targets.routes import targets_pages
     from banso.usage.routes import usage_pages
+    from banso.voc.api import surveys_api
+    from banso.voc.routes import survey_pages
     from banso.web.routes import pages
 
     app = FastAPI(
@@ -100,6 +102,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(success_pages)
     app.include_router(onboarding_pages)
     app.include_router(team_pages)
+    app.include_router(survey_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -114,6 +117,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(onboarding_api)
     app.include_router(segments_api)
     app.include_router(campaigns_api)
+    app.include_router(surveys_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

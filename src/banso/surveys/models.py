@@ -30,5 +30,9 @@ class SurveyResponse(Base):
     survey_type: Mapped[str] = mapped_column(String(8))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    survey: Mapped[str | None] = mapped_column(String(40))
+    """The ``surveys.yaml`` survey answered through Banso's page; None for imported answers."""
+    answers: Mapped[str | None] = mapped_column(Text)
+    """The custom questions' answers, a JSON object by question key (Banso's page only)."""
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

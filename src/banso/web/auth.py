@@ -34,7 +34,9 @@ CSRF_HEADER = "x-csrf-token"
 UNSUBSCRIBE_PREFIX = "/unsubscribe/"
 TRACKING_PREFIXES = ("/t/o/", "/t/c/")
 """Open pixel and redirect links of campaign emails: read by mail clients, no sign-in."""
-PUBLIC_PREFIXES = (UNSUBSCRIBE_PREFIX, *TRACKING_PREFIXES)
+SURVEY_ANSWER_PREFIX = "/s/"
+"""Public survey answer pages: the signed, single-use token in the path is the credential."""
+PUBLIC_PREFIXES = (UNSUBSCRIBE_PREFIX, SURVEY_ANSWER_PREFIX, *TRACKING_PREFIXES)
 """Paths whose signed token in the link is the credential: no session, no CSRF token."""
 STREAMED_UPLOADS = frozenset({"/data"})
 """Multipart forms whose CSRF field ``web/uploads.py`` checks as the body streams in, before the

@@ -33,6 +33,7 @@ NAV = (
     ("/expansion", "Expansion"),
     ("/onboarding", "Onboarding"),
     ("/campaigns", "Campaigns"),
+    ("/surveys", "Surveys"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/team", "Team"),

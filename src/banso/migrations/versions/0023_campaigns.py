@@ -2,14 +2,14 @@
 clicks
 
 Revision ID: 0023_campaigns
-Revises: 0019_segments
+Revises: 0020_surveys_sent
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_campaigns"
-down_revision = "0019_segments"
+down_revision = "0020_surveys_sent"
 branch_labels = None
 depends_on = None
 

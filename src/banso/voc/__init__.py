@@ -1,0 +1,1 @@
+"""Voice of the customer: survey definitions, invitations, the public answer page, reports."""
