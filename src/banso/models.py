@@ -14,6 +14,7 @@ from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
+from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
@@ -37,6 +38,9 @@ from banso.team.models import TeamMember
 from banso.users.models import ApiToken, SignInThrottle, User, WebSession
 
 __all__ = [
+    "AdvocacyItem",
+    "FeedbackAsk",
+    "FeedbackRequest",
     "Account",
     "ApiToken",
     "AccountIdentity",

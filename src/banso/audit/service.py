@@ -50,6 +50,13 @@ ACTIONS = (
     "account.touch_override",
     "account.touch_override_clear",
     "account.triage",
+    "feedback.create",
+    "feedback.ask",
+    "feedback.merge",
+    "feedback.status",
+    "feedback.import_tickets",
+    "advocacy.create",
+    "advocacy.status",
 )
 
 
