@@ -44,7 +44,8 @@ def build_requests(cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("feedback", "from-survey", "7", "1")
     assert (r.exit_code, r.stdout.strip()) == (0, "Ask recorded on request 1."), r.stderr
     assert cli("feedback", "ask", "1", "2", "--contact", "21").exit_code == 0
-    assert cli("feedback", "ask", "2", "3", "--contact", "31", "--note", "SSO please").exit_code == 0
+    r = cli("feedback", "ask", "2", "3", "--contact", "31", "--note", "SSO please")
+    assert r.exit_code == 0, r.stderr
     assert cli("feedback", "ask", "3", "2").exit_code == 0
     r = cli("feedback", "import-tickets")
     assert r.exit_code == 0, r.stderr
@@ -143,7 +144,8 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(cli) -> None:  # typ
         (("feedback", "ask", "42", "1"), "No feedback request with id 42."),
         (("feedback", "from-survey", "8", "1"),
          "Survey response 8 has no comment to turn into an ask."),
-        (("feedback", "from-survey", "7", "1"), "Survey response 7 is already an ask on request 1."),
+        (("feedback", "from-survey", "7", "1"),
+         "Survey response 7 is already an ask on request 1."),
         (("feedback", "merge", "1", "1"), "A request cannot be merged into itself."),
         (("feedback", "status", "1", "done"),
          "Unknown status done; choose one of under_review, planned, shipped, declined."),
