@@ -172,3 +172,26 @@ def test_ranking_counts_an_account_asking_twice_once(cli) -> None:  # type: igno
         [row] = service.ranking(s)
     assert (row["asks"], row["accounts"], row["contacts"], row["mrr"], row["at_risk_mrr"]) == (
         3, 1, 1, 30_000, 30_000)  # fmt: skip
+
+
+def test_an_account_merge_moves_asks_and_advocacy_and_the_ranking_counts_it_once(
+    cli,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import date
+
+    from banso.feedback import advocacy
+    from banso.feedback.models import AdvocacyItem
+    from banso.flows.merge import merge_accounts
+
+    build_world()
+    with session_scope() as s:
+        request = service.add(s, "Audit log export")
+        service.ask(s, request.id, 2, contact_id=21)
+        service.ask(s, request.id, 3, contact_id=31)
+        advocacy.add(s, 3, "review", date(2025, 11, 1))
+    with session_scope() as s:  # Gamma (20,000) turns out to be Beta (30,000): one account
+        merge_accounts(s, 2, 3)
+    with session_scope() as s:
+        [row] = service.ranking(s)
+        assert (row["asks"], row["accounts"], row["contacts"], row["mrr"]) == (2, 1, 2, 50_000)
+        assert s.scalars(select(AdvocacyItem.account_id)).all() == [2]
