@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account
@@ -59,7 +59,7 @@ class AskIn(_Body):
     account_id: int = Field(ge=1, le=MAX_ID)
     contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     note: str | None = Field(default=None, max_length=10_000)
-    asked_at: datetime | None = Field(default=None, description="Default: now.")
+    asked_at: AwareDatetime | None = Field(default=None, description="Default: now.")
 
 
 class AskOut(BaseModel):
