@@ -448,36 +448,6 @@ def account_mrrs(session: Session, account_ids: set[int], day: date) -> dict[int
     return {a: contracts.account_mrr(ls, day, fx) for a, ls in lines.items()}
 
 
-def asks_of(session: Session, request_id: int) -> list[dict[str, Any]]:
-    """The request's asks, newest first, with the account and contact names."""
-    rows = session.execute(
-        select(FeedbackAsk, Account.name, Contact.name, Contact.email)
-        .join(Account, Account.id == FeedbackAsk.account_id)
-        .outerjoin(Contact, Contact.id == FeedbackAsk.contact_id)
-        .where(FeedbackAsk.request_id == request_id)
-        .order_by(FeedbackAsk.asked_at.desc(), FeedbackAsk.id.desc())
-    ).all()
-    return [ask_dict(a, account, contact or email) for a, account, contact, email in rows]
-
-
-def ask_dict(
-    a: FeedbackAsk, account: str | None = None, contact: str | None = None
-) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "request_id": a.request_id,
-        "account_id": a.account_id,
-        "account_name": account,
-        "contact_id": a.contact_id,
-        "contact_name": contact,
-        "source": a.source,
-        "ticket_id": a.ticket_id,
-        "survey_response_id": a.survey_response_id,
-        "note": a.note,
-        "asked_at": a.asked_at.isoformat(),
-    }
-
-
 def account_requests(session: Session, account_id: int) -> list[dict[str, Any]]:
     """The requests an account asked for (each once), for its 360."""
     rows = session.execute(
