@@ -195,3 +195,14 @@ def test_an_account_merge_moves_asks_and_advocacy_and_the_ranking_counts_it_once
         [row] = service.ranking(s)
         assert (row["asks"], row["accounts"], row["contacts"], row["mrr"]) == (2, 1, 2, 50_000)
         assert s.scalars(select(AdvocacyItem.account_id)).all() == [2]
+
+
+def test_the_daily_run_turns_feature_request_tickets_into_asks(cli) -> None:  # type: ignore[no-untyped-def]
+    build_world()
+    run = cli("run", "--as-of", "2025-11-05", "--no-send")
+    assert run.exit_code == 0, run.stderr
+    assert "Feature requests: 3 asks from tickets." in run.stdout
+    with session_scope() as s:
+        assert sorted(s.scalars(select(FeedbackAsk.ticket_id))) == [5, 6, 9]
+    again = cli("run", "--as-of", "2025-11-05", "--no-send")
+    assert again.exit_code == 0 and "asks from tickets" not in again.stdout

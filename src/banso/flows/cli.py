@@ -93,6 +93,10 @@ def run(
         )
     if summary.lifecycle is not None:
         typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
+    if summary.feedback_tickets is not None and summary.feedback_tickets.asks:
+        typer.echo(
+            _("Feature requests: {n} asks from tickets.", n=number(summary.feedback_tickets.asks))
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

@@ -21,6 +21,7 @@ from banso.config import get_settings
 from banso.dates import check_day, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
+from banso.feedback import service as feedback
 from banso.health import service as health
 from banso.health import snapshots, validation_report
 from banso.i18n import _
@@ -57,6 +58,8 @@ class PipelineSummary:
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
+    feedback_tickets: feedback.TicketImport | None = None
+    """Feature-request tickets turned into asks on feature requests (``banso.feedback``)."""
     segments: segments.Evaluation | None = None
     """The day's segment evaluation (None when ``segments.yaml`` says ``enabled: false``)."""
     segment_problems: list[str] = field(default_factory=list)
@@ -75,6 +78,8 @@ def run_pipeline(
     summary = PipelineSummary(day)
     with shown.step(_("Importing the inbox")):
         _ingest_inbox(summary)
+    with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
+        summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
         needed = _days_to_score(day)
         if needed:
