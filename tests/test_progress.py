@@ -116,6 +116,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
     steps = [x for x in run.stderr.splitlines() if x.endswith("…")]
     assert steps == [
         "Importing the inbox…",
+        "Recording feature requests from tickets…",
         "Evaluating segments…",
         "Updating onboarding progress…",
         "Running playbooks…",

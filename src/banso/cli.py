@@ -27,6 +27,7 @@ from banso.demo.cli import demo_app
 from banso.errors import BansoError
 from banso.evaluation.cli import add_commands as add_evaluation_commands
 from banso.expansion.cli import opportunities_app
+from banso.feedback.cli import advocacy_app, feedback_app
 from banso.flows.cli import merge_command, run
 from banso.health import snapshots
 from banso.health.cli import health_app
@@ -71,6 +72,8 @@ app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(ctas_app, name="ctas")
 app.add_typer(opportunities_app, name="opportunities")
+app.add_typer(feedback_app, name="feedback")
+app.add_typer(advocacy_app, name="advocacy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
 app.add_typer(goals_app, name="goals")

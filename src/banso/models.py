@@ -16,6 +16,7 @@ from banso.data_versions import DataVersion
 from banso.db import Base
 from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
+from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.ingest.models import ImportBatch
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
@@ -44,6 +45,9 @@ __all__ = [
     "SyncCursor",
     "SyncRun",
     "WriteBack",
+    "AdvocacyItem",
+    "FeedbackAsk",
+    "FeedbackRequest",
     "Account",
     "ApiToken",
     "AccountIdentity",

@@ -26,7 +26,8 @@ def problems(path: Path) -> list[str]:
 def test_the_default_playbooks_are_valid() -> None:
     names = [p.name for p in load_playbooks(None, BANDS)]
     assert names == [
-        "champion-left", "contraction", "expansion-advanced-adoption", "expansion-usage-rising",
+        "advocacy-promoter", "champion-left", "contraction", "expansion-advanced-adoption",
+        "expansion-usage-rising",
         "health-red", "new-account",
         "nps-detractor",
         "nps-promoter", "onboarding-overdue", "renewal-90", "sales-handoff", "score-drop",

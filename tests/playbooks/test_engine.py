@@ -46,7 +46,8 @@ def test_replay_of_june_matches_the_hand_checked_days(cli) -> None:  # type: ign
     assert by_name["tech-touch-inactive"]["totals"]["emails"] == 1  # Beth, the champion
     assert by_name["new-account"]["totals"] | {} == {
         "firings": 1, "ctas_created": 1, "ctas_updated": 0, "emails": 1, "emails_skipped": 0,
-        "slack": 0, "webhooks": 0, "field_updates": 1, "opportunities": 0, "messages": 1,
+        "slack": 0, "webhooks": 0, "field_updates": 1, "opportunities": 0, "advocacy": 0,
+        "messages": 1,
     }  # fmt: skip
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Cta)) == 0  # a replay writes nothing

@@ -56,6 +56,13 @@ ACTIONS = (
     "connection.write_back",
     "campaign.create",
     "survey.send",
+    "feedback.create",
+    "feedback.ask",
+    "feedback.merge",
+    "feedback.status",
+    "feedback.import_tickets",
+    "advocacy.create",
+    "advocacy.status",
 )
 
 

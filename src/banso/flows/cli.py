@@ -119,6 +119,10 @@ def run(
                 none=number(done.without_recipients),
             )
         )
+    if summary.feedback_tickets is not None and summary.feedback_tickets.asks:
+        typer.echo(
+            _("Feature requests: {n} asks from tickets.", n=number(summary.feedback_tickets.asks))
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

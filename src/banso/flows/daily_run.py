@@ -27,6 +27,7 @@ from banso.connectors import service as connectors
 from banso.dates import check_day, last_complete_month, yesterday
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
+from banso.feedback import service as feedback
 from banso.health import service as health
 from banso.health import snapshots, validation_report
 from banso.i18n import _
@@ -65,6 +66,8 @@ class PipelineSummary:
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
+    feedback_tickets: feedback.TicketImport | None = None
+    """Feature-request tickets turned into asks on feature requests (``banso.feedback``)."""
     segments: segments.Evaluation | None = None
     """The day's segment evaluation (None when ``segments.yaml`` says ``enabled: false``)."""
     segment_problems: list[str] = field(default_factory=list)
@@ -102,6 +105,8 @@ def run_pipeline(
             summary.connection_failures = connectors.sync_all(
                 lambda line: summary.connections.append(line)
             )
+    with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
+        summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
         needed = _days_to_score(day)
         if needed:

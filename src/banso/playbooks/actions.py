@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.lifecycle import record_stages
 from banso.accounts.models import Account, Contact
 from banso.expansion import service as expansion
+from banso.feedback import advocacy
 from banso.i18n import LANGUAGES, current_language, using_language
 from banso.messaging import delivery, outbox
 from banso.messaging.models import Suppression
@@ -45,6 +46,8 @@ class ActionCounts:
     field_updates: int = 0
     opportunities: int = 0
     """Expansion opportunities opened (a repeat firing with one open opens none)."""
+    advocacy: int = 0
+    """Advocacy items proposed (a repeat firing while one of the kind is open proposes none)."""
 
     def add(self, other: ActionCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -154,6 +157,18 @@ def apply(
                 taken.append({"opportunity": opportunity.id, "created": created})
             elif action.send_survey is not None:
                 taken += _invite(session, playbook, action, account, row["day"], context, counts)
+            elif action.propose_advocacy is not None:
+                contact_id = trigger.get("contact_id")
+                item, created = advocacy.propose_from_playbook(
+                    session,
+                    account,
+                    action.propose_advocacy.kind,
+                    row["day"],
+                    playbook.name,
+                    contact_id if isinstance(contact_id, int) else None,
+                )
+                counts.advocacy += created
+                taken.append({"advocacy": item.id, "created": created})
             else:
                 message_context = _message_context(
                     playbook, account, row["day"], trigger, context, cta_row

@@ -291,6 +291,7 @@ class SetFieldAction(_Strict):
 
 ACTION_KINDS = (
     "cta", "email", "slack", "webhook", "set_field", "open_opportunity", "send_survey",
+    "propose_advocacy",
 )  # fmt: skip
 
 
@@ -312,6 +313,14 @@ class OpenOpportunityAction(_Strict):
     """Expected MRR in minor units of the reporting currency."""
 
 
+class ProposeAdvocacyAction(_Strict):
+    """Propose an advocacy item (``banso.feedback.advocacy``: a reference, case study, review
+    or referral) to the account, with the trigger's contact when it has one (the promoter who
+    answered); while the account has an open item of this kind, a repeat firing adds none."""
+
+    kind: Literal["reference", "case_study", "review", "referral"]
+
+
 class Action(_Strict):
     """Exactly one of the action kinds."""
 
@@ -322,6 +331,7 @@ class Action(_Strict):
     set_field: SetFieldAction | None = None
     open_opportunity: OpenOpportunityAction | None = None
     send_survey: SendSurveyAction | None = None
+    propose_advocacy: ProposeAdvocacyAction | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
@@ -329,7 +339,7 @@ class Action(_Strict):
         if len(given) != 1:
             raise ValueError(
                 "an action is exactly one of cta, email, slack, webhook, set_field,"
-                " open_opportunity, send_survey"
+                " open_opportunity, send_survey, propose_advocacy"
             )
         return self
 

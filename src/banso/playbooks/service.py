@@ -241,6 +241,11 @@ def _simulate(
                 if key not in open_ctas:  # like a CTA, taken to stay open to the end
                     open_ctas.add(key)
                     counts.opportunities += 1
+            elif action.propose_advocacy is not None:
+                key = (account, f"advocacy:{action.propose_advocacy.kind}")
+                if key not in open_ctas:  # like an opportunity, taken to stay open to the end
+                    open_ctas.add(key)
+                    counts.advocacy += 1
     days = []
     for day in sorted(per_day):
         totals.add(per_day[day])

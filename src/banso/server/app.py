@@ -49,6 +49,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.evaluation.api import team_api as scorecard_api
     from banso.expansion.api import opportunities_api
     from banso.expansion.routes import expansion_pages
+    from banso.feedback.api import feedback_api
+    from banso.feedback.routes import feedback_pages
     from banso.health.routes import health_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
@@ -89,6 +91,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(tasks_pages)
     app.include_router(renewals_pages)
     app.include_router(expansion_pages)
+    app.include_router(feedback_pages)
     app.include_router(metrics_pages)
     app.include_router(targets_pages)
     app.include_router(segments_pages)
@@ -111,6 +114,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(retention_api)
     app.include_router(targets_api)
     app.include_router(opportunities_api)
+    app.include_router(feedback_api)
     app.include_router(team_api)
     app.include_router(scorecard_api)
     app.include_router(success_plans_api)

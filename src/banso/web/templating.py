@@ -31,6 +31,7 @@ NAV = (
     ("/tasks", "My tasks"),
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
+    ("/feedback", "Feedback"),
     ("/onboarding", "Onboarding"),
     ("/campaigns", "Campaigns"),
     ("/surveys", "Surveys"),

@@ -2,14 +2,14 @@
 clicks
 
 Revision ID: 0023_campaigns
-Revises: 0020_surveys_sent
+Revises: 0021_feedback_advocacy
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_campaigns"
-down_revision = "0020_surveys_sent"
+down_revision = "0021_feedback_advocacy"
 branch_labels = None
 depends_on = None
 
