@@ -9,6 +9,7 @@ from banso.accounts.models import (
     LifecycleInterval,
 )
 from banso.activities.models import Activity
+from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.audit.models import AuditEntry
 from banso.data_versions import DataVersion
 from banso.db import Base
@@ -54,6 +55,8 @@ __all__ = [
     "HealthOverride",
     "LifecycleInterval",
     "OnboardingMilestone",
+    "ProgramEnrolment",
+    "ProgramSession",
     "Opportunity",
     "Handoff",
     "ObjectiveEntry",

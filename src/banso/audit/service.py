@@ -50,6 +50,9 @@ ACTIONS = (
     "account.touch_override",
     "account.touch_override_clear",
     "account.triage",
+    "program.session_add",
+    "program.attendance",
+    "program.import",
 )
 
 
