@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -39,7 +39,7 @@ from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import snapshots
 from banso.i18n import _, ngettext, number
-from banso.programs.service import catalogue, program
+from banso.programs.service import as_utc, catalogue, program
 from banso.segments.service import memberships_on
 from banso.usage.service import compute_features
 from banso.usage.store import event_files
@@ -152,10 +152,7 @@ def first_attendance_days(session: Session) -> dict[str, dict[int, date]]:
 
 
 def _local_day(at: datetime, zone: Any) -> date:
-    # SQLite hands back naive UTC timestamps; PostgreSQL aware ones
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(zone).date()
+    return as_utc(at).astimezone(zone).date()
 
 
 class _World:

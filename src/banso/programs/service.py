@@ -8,7 +8,7 @@ changing the status of someone already on the roster never counts twice. Every w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Account, Contact
 from banso.attendance.models import STATUSES, ProgramEnrolment, ProgramSession
 from banso.audit import service as audit
+from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.programs.config import Program, ProgramsFile, load_catalogue
@@ -97,6 +98,7 @@ def add_session(
             _("Programme {key} already has a session at {at}.", key=found.key,
               at=starts_at.isoformat())
         )  # fmt: skip
+    starts_at = starts_at.astimezone(UTC)  # stored in UTC: SQLite keeps no offset
     row = ProgramSession(
         program=found.key, starts_at=starts_at, capacity=capacity or found.capacity
     )
@@ -137,9 +139,14 @@ def sessions(session: Session, program_key: str | None = None) -> list[SessionVi
     if program_key is not None:
         query = query.where(ProgramSession.program == program_key)
     return [
-        SessionView(s.id, s.program, s.starts_at, s.capacity, n, attended)
+        SessionView(s.id, s.program, as_utc(s.starts_at), s.capacity, n, attended)
         for s, n, attended in session.execute(query).all()
     ]
+
+
+def as_utc(at: datetime) -> datetime:
+    """A stored timestamp as an aware UTC one (SQLite hands back naive UTC values)."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def get_session(session: Session, session_id: int) -> ProgramSession:
@@ -243,3 +250,17 @@ def check_seats(session: Session, target: ProgramSession, adding: int) -> None:
             _("The session is full: {taken} of {capacity} seats taken.", taken=taken,
               capacity=target.capacity)
         )  # fmt: skip
+
+
+def parse_start(text: str) -> datetime:
+    """A session's start from ``YYYY-MM-DD HH:MM`` (company time) or an ISO timestamp with an
+    offset; the result is aware."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BansoError(
+            _("{value!r} is not a date and time (YYYY-MM-DD HH:MM).", value=text)
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=get_settings().tz)
+    return value
