@@ -52,7 +52,6 @@ ACTIONS = (
     "account.triage",
     "program.session_add",
     "program.attendance",
-    "program.import",
 )
 
 
