@@ -15,7 +15,7 @@ from banso.labels import register
 STATUSES = ("enrolled", "attended", "no_show")
 """An enrolment's state: signed up, came, signed up and did not come."""
 register(
-    "attendance_status", {"enrolled": "Enrolled", "attended": "Attended", "no_show": "No-show"}
+    "attendance_status", {"enrolled": "Signed up", "attended": "Attended", "no_show": "No-show"}
 )
 
 

@@ -18,7 +18,7 @@ from banso.accounts.models import Account, Contact
 from banso.attendance.models import STATUSES, ProgramEnrolment, ProgramSession
 from banso.audit import service as audit
 from banso.config import get_settings
-from banso.errors import BansoError
+from banso.errors import BansoError, NotFound
 from banso.i18n import _
 from banso.programs.config import Program, ProgramsFile, load_catalogue
 from banso.segments.service import rule_set
@@ -26,10 +26,6 @@ from banso.segments.service import rule_set
 
 class SessionFull(BansoError):
     """The session has as many enrolments as seats."""
-
-
-class NotFound(BansoError):
-    """A programme, session or contact that does not exist."""
 
 
 def catalogue() -> ProgramsFile:
@@ -86,6 +82,8 @@ def add_session(
     found = program(program_key)
     if starts_at.tzinfo is None:
         raise BansoError(_("A session's start needs a time zone."))
+    if not 2000 <= starts_at.year <= 2100:
+        raise BansoError(_("A session starts between the years 2000 and 2100."))
     if capacity is not None and capacity < 1:
         raise BansoError(_("Capacity must be at least 1."))
     same = session.scalar(

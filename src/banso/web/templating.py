@@ -32,6 +32,7 @@ NAV = (
     ("/renewals", "Renewals"),
     ("/expansion", "Expansion"),
     ("/onboarding", "Onboarding"),
+    ("/programs", "Programmes"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/team", "Team"),
