@@ -78,9 +78,9 @@ def test_enrolling_twice_and_unknown_people_are_refused():
         service.enrol(s, sid, "ann@acme.example", "ops")
     with pytest.raises(service.BansoError, match="already on this session"), session_scope() as s:
         service.enrol(s, sid, "ann@acme.example", "ops")
-    with pytest.raises(service.NotFound, match="nobody@x.example"), session_scope() as s:
+    with pytest.raises(service.InvalidValue, match="nobody@x.example"), session_scope() as s:
         service.enrol(s, sid, "nobody@x.example", "ops")
-    with pytest.raises(service.NotFound, match="No programme nope"), session_scope() as s:
+    with pytest.raises(service.InvalidValue, match="No programme nope"), session_scope() as s:
         service.add_session(s, "nope", JUNE_3)
 
 

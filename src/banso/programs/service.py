@@ -18,7 +18,7 @@ from banso.accounts.models import Account, Contact
 from banso.attendance.models import STATUSES, ProgramEnrolment, ProgramSession
 from banso.audit import service as audit
 from banso.config import get_settings
-from banso.errors import BansoError, NotFound
+from banso.errors import BansoError, InvalidValue, NotFound
 from banso.i18n import _
 from banso.programs.config import Program, ProgramsFile, load_catalogue
 from banso.segments.service import rule_set
@@ -34,10 +34,13 @@ def catalogue() -> ProgramsFile:
 
 
 def program(key: str) -> Program:
+    """The programme ``key``; an unknown key is the ``program`` field's problem."""
     found = catalogue().program(key)
     if found is None:
         known = ", ".join(p.key for p in catalogue().programs)
-        raise NotFound(_("No programme {key} (programmes: {known}).", key=key, known=known))
+        raise InvalidValue(
+            "program", _("No programme {key} (programmes: {known}).", key=key, known=known)
+        )
     return found
 
 
@@ -184,7 +187,7 @@ def contact_by_email(session: Session, email: str) -> Contact:
         select(Contact).where(func.lower(Contact.email) == email.strip().lower()).limit(1)
     )
     if found is None:
-        raise NotFound(_("No contact with the e-mail {email}.", email=email))
+        raise InvalidValue("email", _("No contact with the e-mail {email}.", email=email))
     return found
 
 
