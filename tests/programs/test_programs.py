@@ -224,3 +224,23 @@ def test_cli_adds_a_session_enrols_and_records_attendance(cli):
     assert done.exit_code == 0 and "Attended" in done.stdout
     listed = cli("programs", "list", "--format", "json")
     assert '"attended": 1' in listed.stdout
+
+
+def test_banso_import_attendance_names_the_bad_rows_and_imports_nothing(cli, tmp_path: Path):
+    _world()
+    _session(capacity=5)
+    path = _csv(
+        tmp_path,
+        "program,date,email,status\n"
+        "admin-training,2026-06-03,ann@acme.example,出席\n"
+        "admin-training,2026-06-09,bob@acme.example,attended\n",
+    )
+    out = cli("import", "attendance", str(path))
+    assert out.exit_code == 2
+    assert "attendance.csv:3:program: no session of programme admin-training on 2026-06-09" in (
+        out.stderr + out.stdout
+    )
+    assert _stored() == 0
+    path.write_text(path.read_text(encoding="utf-8").replace("06-09", "06-03"), encoding="utf-8")
+    assert cli("import", "attendance", str(path)).exit_code == 0
+    assert _stored() == 2
