@@ -37,6 +37,7 @@ from banso.lifecycle.cli import lifecycle_app
 from banso.onboarding.cli import onboarding_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
+from banso.programs.cli import programs_app
 from banso.renewals.cli import renewals_app
 from banso.renewals.pipeline_cli import pipeline_app
 from banso.retention.cli import churn_reasons_app, goals_app
@@ -81,6 +82,7 @@ add_evaluation_commands(team_app)
 app.add_typer(success_app, name="success-plans")
 app.add_typer(handoff_app, name="handoff")
 app.add_typer(onboarding_app, name="onboarding")
+app.add_typer(programs_app, name="programs")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(team_app, name="team")
 app.add_typer(connect_app, name="connect")

@@ -9,6 +9,7 @@ from banso.accounts.models import (
     LifecycleInterval,
 )
 from banso.activities.models import Activity
+from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.audit.models import AuditEntry
 from banso.campaigns.models import Campaign, CampaignMessage, CampaignRun
 from banso.connectors.models import Connection, SyncCursor, SyncRun, WriteBack
@@ -68,6 +69,8 @@ __all__ = [
     "HealthOverride",
     "LifecycleInterval",
     "OnboardingMilestone",
+    "ProgramEnrolment",
+    "ProgramSession",
     "Opportunity",
     "Handoff",
     "ObjectiveEntry",

@@ -63,6 +63,8 @@ ACTIONS = (
     "feedback.import_tickets",
     "advocacy.create",
     "advocacy.status",
+    "program.session_add",
+    "program.attendance",
 )
 
 

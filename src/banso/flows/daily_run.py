@@ -48,7 +48,7 @@ from banso.voc import service as surveys
 from banso.voc.config import SurveysError
 
 INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
-               "activities", "events")  # fmt: skip
+               "activities", "attendance", "events")  # fmt: skip
 """Import order: what later kinds refer to comes first."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
 from banso.analytics.engines import read_arrow
+from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.config import get_settings
 from banso.health.measures import SLA_HOURS
 from banso.health.models import CsmPulse
@@ -71,6 +72,12 @@ APP_TABLES = {
     ],
     "activities": [Activity.account_id, Activity.kind, Activity.occurred_at],
     "contacts": [Contact.account_id, Contact.role, Contact.left_at],
+    "program_sessions": [ProgramSession.id, ProgramSession.program, ProgramSession.starts_at],
+    "program_enrolments": [
+        ProgramEnrolment.session_id,
+        ProgramEnrolment.account_id,
+        ProgramEnrolment.status,
+    ],
     "csm_pulses": [
         CsmPulse.account_id,
         CsmPulse.rating,
@@ -232,6 +239,15 @@ activities_w AS (
      AND a.occurred_at < b.end_ts AND a.occurred_at >= b.end_ts - INTERVAL 90 DAY
     GROUP BY 1, 2
 ),
+programs_w AS (
+    SELECT b.account_id, b.day, count(DISTINCT s.program) AS programs_attended_90d
+    FROM base b JOIN program_enrolments e
+      ON e.account_id = b.account_id AND e.status = 'attended'
+    JOIN program_sessions s
+      ON s.id = e.session_id
+     AND s.starts_at < b.end_ts AND s.starts_at >= b.end_ts - INTERVAL 90 DAY
+    GROUP BY 1, 2
+),
 contacts_w AS (
     SELECT b.account_id, b.day,
         max(CASE WHEN c.role = 'champion' AND (c.left_at IS NULL OR c.left_at >= b.end_ts)
@@ -264,6 +280,7 @@ SELECT b.account_id, b.day, b.mrr, u.* EXCLUDE (account_id, day),
          WHEN b.mrr < m.mrr_90d_ago THEN 1 ELSE 0 END AS recent_downgrade,
     coalesce(a.meetings_90d, 0) AS meetings_90d,
     coalesce(a.onboarding_sessions_90d, 0) AS onboarding_sessions_90d,
+    coalesce(pr.programs_attended_90d, 0) AS programs_attended_90d,
     c.champion_present,
     p.csm_pulse
 FROM base b
@@ -273,6 +290,7 @@ LEFT JOIN surveys_w s ON s.account_id = b.account_id AND s.day = b.day
 LEFT JOIN renewals r ON r.account_id = b.account_id AND r.day = b.day
 LEFT JOIN mrr_before m ON m.account_id = b.account_id AND m.day = b.day
 LEFT JOIN activities_w a ON a.account_id = b.account_id AND a.day = b.day
+LEFT JOIN programs_w pr ON pr.account_id = b.account_id AND pr.day = b.day
 LEFT JOIN contacts_w c ON c.account_id = b.account_id AND c.day = b.day
 LEFT JOIN pulse_w p ON p.account_id = b.account_id AND p.day = b.day
 ORDER BY b.day, b.account_id

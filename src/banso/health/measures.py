@@ -79,6 +79,12 @@ MEASURES: dict[str, Measure] = {
     "onboarding_sessions_90d": Measure(
         "onboarding_sessions_90d", "engagement", "onboarding sessions in the last 90 days"
     ),
+    "programs_attended_90d": Measure(
+        "programs_attended_90d",
+        "engagement",
+        "programmes of the cafeteria (webinars, trainings, events...) a contact attended in the "
+        "last 90 days",
+    ),
     "champion_present": Measure(
         "champion_present",
         "engagement",
@@ -115,6 +121,7 @@ LABELS: dict[str, str] = {
     "recent_downgrade": "Downgraded in 90 days",
     "meetings_90d": "Meetings with the CSM (90 days)",
     "onboarding_sessions_90d": "Onboarding sessions (90 days)",
+    "programs_attended_90d": "Programmes attended (90 days)",
     "champion_present": "Champion still there",
     "csm_pulse": "CSM pulse",
 }

@@ -301,7 +301,13 @@ def _check_contacts(table: pa.Table, sink: ProblemSink) -> None:
           "contact_id", lambda r: _("give a contact id or an e-mail address"))  # fmt: skip
 
 
+def _check_attendance(table: pa.Table, sink: ProblemSink) -> None:
+    _flag(table, pc.and_(pc.is_null(table["email"]), pc.is_null(table["account_id"])), sink,
+          "email", lambda r: _("give the contact's e-mail or the account id"))  # fmt: skip
+
+
 _ROW_CHECKS: dict[ImportKind, Callable[[pa.Table, ProblemSink], None]] = {
+    ImportKind.ATTENDANCE: _check_attendance,
     ImportKind.SUBSCRIPTIONS: _check_subscriptions,
     ImportKind.SURVEYS: _check_surveys,
     ImportKind.TICKETS: _check_tickets,

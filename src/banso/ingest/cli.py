@@ -158,3 +158,8 @@ _command(
     "team",
     "CS team members: name, e-mail, job title (trainee, associate, manager, senior manager), team.",
 )
+_command(
+    "attendance",
+    "Programme attendance: programme key, session date, contact e-mail or account id, status "
+    "(attended, no_show, enrolled). Sessions, contacts and accounts must exist.",
+)

@@ -9,19 +9,21 @@ system) updates what changed and never duplicates.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.identity import company_domain, email_domain
-from banso.accounts.models import TRIAGE_RATINGS, Contact
+from banso.accounts.models import TRIAGE_RATINGS, AccountIdentity, Contact
 from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
+from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.bulk import bulk_insert, bulk_update
 from banso.config import get_settings
 from banso.db import utcnow
@@ -219,7 +221,123 @@ def _write_team(
     return inserted, updated, unchanged, 0
 
 
+def _write_attendance(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """Who enrolled in or attended which session. A session is the programme's one session on
+    the row's company-local date; the person is the contact with the e-mail, else the account
+    with the id in ``source`` (nobody is created). A session never takes more people than its
+    capacity; a person already on the roster only changes status."""
+    rows = table.select(["_row", "program", "session_date", "email", "account_id", "status"])
+    wanted = [r for r in rows.to_pylist()]
+    sessions = _sessions_by_day(session, {r["program"] for r in wanted})
+    contacts = _contacts_by_email(session, {r["email"] for r in wanted if r["email"]})
+    accounts = dict(
+        session.execute(
+            select(AccountIdentity.external_id, AccountIdentity.account_id).where(
+                AccountIdentity.source == source,
+                AccountIdentity.external_id.in_(
+                    {r["account_id"] for r in wanted if r["account_id"]}
+                ),
+            )
+        ).all()
+    )
+    keyed: list[tuple[int, tuple[int, int, int | None], str]] = []
+    first_row: dict[tuple[int, int, int | None], int] = {}
+    for r in wanted:
+        found = sessions.get((r["program"], r["session_date"]), [])
+        if len(found) != 1:
+            sink.add(r["_row"], "program", _(
+                "no session of programme {program} on {day}; add it first (banso programs "
+                "add-session)", program=r["program"], day=r["session_date"].isoformat(),
+            ) if not found else _(
+                "programme {program} has {count} sessions on {day}; record this one in the app",
+                program=r["program"], count=len(found), day=r["session_date"].isoformat(),
+            ))  # fmt: skip
+            continue
+        if r["email"]:
+            contact = contacts.get(r["email"].casefold())
+            if contact is None:
+                sink.add(r["_row"], "email", _("no contact with the e-mail {email}; import the"
+                                               " contacts first", email=r["email"]))  # fmt: skip
+                continue
+            person: tuple[int, int | None] = (contact.account_id, contact.id)
+        else:
+            account_id = accounts.get(r["account_id"])
+            if account_id is None:
+                sink.add(r["_row"], "account_id", _(
+                    "no account with the id {value} from {source}; import the accounts first",
+                    value=r["account_id"], source=source,
+                ))  # fmt: skip
+                continue
+            person = (account_id, None)
+        key = (found[0].id, *person)
+        if key in first_row:
+            sink.add(r["_row"], "email" if r["email"] else "account_id",
+                     _("the same person and session as row {row}", row=first_row[key]))  # fmt: skip
+            continue
+        first_row[key] = r["_row"]
+        keyed.append((r["_row"], key, r["status"]))
+    existing = {
+        (e.session_id, e.account_id, e.contact_id): e
+        for e in session.scalars(
+            select(ProgramEnrolment).where(
+                ProgramEnrolment.session_id.in_({k[0] for _, k, _ in keyed})
+            )
+        )
+    }
+    taken = Counter(k[0] for k in existing)
+    by_id = {s.id: s for found in sessions.values() for s in found}
+    for row, key, _status in keyed:
+        if key in existing:
+            continue
+        taken[key[0]] += 1
+        capacity = by_id[key[0]].capacity
+        if capacity is not None and taken[key[0]] > capacity:
+            sink.add(row, "program", _("the session is full ({capacity} seats)",
+                                       capacity=capacity))  # fmt: skip
+    sink.raise_if_any()
+    inserted = updated = unchanged = 0
+    recorded_by = f"import:{sink.file}"[:320]
+    for _row, key, status in keyed:
+        current = existing.get(key)
+        if current is None:
+            inserted += 1
+            if not dry_run:
+                session.add(ProgramEnrolment(session_id=key[0], account_id=key[1],
+                                             contact_id=key[2], status=status,
+                                             recorded_by=recorded_by))  # fmt: skip
+        elif current.status == status:
+            unchanged += 1
+        else:
+            updated += 1
+            if not dry_run:
+                current.status, current.recorded_by = status, recorded_by
+    session.flush()
+    return inserted, updated, unchanged, 0
+
+
+def _sessions_by_day(
+    session: Session, programs: set[str]
+) -> dict[tuple[str, date], list[ProgramSession]]:
+    zone = get_settings().tz
+    out: dict[tuple[str, date], list[ProgramSession]] = defaultdict(list)
+    for s in session.scalars(select(ProgramSession).where(ProgramSession.program.in_(programs))):
+        at = s.starts_at if s.starts_at.tzinfo else s.starts_at.replace(tzinfo=UTC)
+        out[(s.program, at.astimezone(zone).date())].append(s)
+    return out
+
+
+def _contacts_by_email(session: Session, emails: set[str]) -> dict[str, Contact]:
+    folded = {e.casefold() for e in emails}
+    found: dict[str, Contact] = {}
+    for c in session.scalars(select(Contact).where(func.lower(Contact.email).in_(folded))):
+        found.setdefault(c.email.casefold(), c)
+    return found
+
+
 _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink], Counts]] = {
+    ImportKind.ATTENDANCE: _write_attendance,
     ImportKind.ACCOUNTS: _write_accounts,
     ImportKind.CONTACTS: _write_contacts,
     ImportKind.SUBSCRIPTIONS: _write_subscriptions,

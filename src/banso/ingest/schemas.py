@@ -34,12 +34,13 @@ class ImportKind(StrEnum):
     SURVEYS = "surveys"
     ACTIVITIES = "activities"
     TEAM = "team"
+    ATTENDANCE = "attendance"
 
 
 register("import_kind", {
     "accounts": "Accounts", "contacts": "Contacts", "subscriptions": "Subscriptions",
     "events": "Usage events", "tickets": "Support tickets", "surveys": "Survey answers",
-    "activities": "Activities", "team": "Team members",
+    "activities": "Activities", "team": "Team members", "attendance": "Programme attendance",
 })  # fmt: skip
 
 
@@ -127,6 +128,13 @@ TOUCH_MODELS = _choices(
         "high": ("high touch", "ハイタッチ"),
         "low": ("low touch", "ロータッチ"),
         "tech": ("tech touch", "テックタッチ"),
+    }
+)
+ATTENDANCE_STATUSES = _choices(
+    {
+        "attended": ("present", "出席", "参加", "参加済み", "受講"),
+        "no_show": ("no-show", "absent", "欠席", "不参加", "無断欠席"),
+        "enrolled": ("registered", "申込", "申し込み", "申込済み", "登録"),
     }
 )
 LANGUAGES = _choices({"ja": ("japanese", "日本語"), "en": ("english", "英語")})
@@ -376,6 +384,32 @@ FIELDS: dict[ImportKind, list[FieldSpec]] = {
             choices=JOB_TITLES,
         ),  # fmt: skip
         FieldSpec("team", _T.TEXT, ("team", "チーム", "部署", "グループ")),
+    ],
+    # a session of the programme (banso.programs) is found by the programme's key and the
+    # session's company-local date; the person by e-mail, else the company by its id
+    ImportKind.ATTENDANCE: [
+        FieldSpec(
+            "program",
+            _T.TEXT,
+            ("program", "programme", "program_key", "プログラム", "講座", "イベント"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec(
+            "session_date",
+            _T.DATE,
+            ("session_date", "date", "開催日", "実施日", "日付", "受講日"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec("email", _T.EMAIL, _EMAIL),
+        FieldSpec("account_id", _T.TEXT, _ACCOUNT_ID),
+        FieldSpec("account_name", _T.TEXT, _ACCOUNT_NAME),
+        FieldSpec(
+            "status",
+            _T.CHOICE,
+            ("status", "attendance", "出欠", "出席状況", "状態", "ステータス"),
+            required=True,
+            choices=ATTENDANCE_STATUSES,
+        ),  # fmt: skip
     ],
 }
 

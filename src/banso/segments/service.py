@@ -82,7 +82,7 @@ def evaluate(
     assignment = assign_segments(session, rules, day)
     counts = _counts(rules, assignment)
     if not write:
-        current = _memberships_on(session, day)
+        current = memberships_on(session, day)
         segments = assignment.column("segment").to_pylist()
         ids = assignment.column("account_id").to_pylist()
         changed = sum(1 for a, s in zip(ids, segments, strict=True) if current.get(a) != s)
@@ -118,7 +118,8 @@ def _counts(rules: RuleSet, assignment: pa.Table) -> list[SegmentCount]:
 # ---------------------------------------------------------------- history
 
 
-def _memberships_on(session: Session, day: date) -> dict[int, str]:
+def memberships_on(session: Session, day: date) -> dict[int, str]:
+    """Every account's segment on ``day`` by the history (absent: not yet evaluated)."""
     m = SegmentMembership
     rows = session.execute(select(m.account_id, m.segment).where(_covers(day))).all()
     return {a: s for a, s in rows}

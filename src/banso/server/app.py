@@ -58,6 +58,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.onboarding.routes import onboarding_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
+    from banso.programs.api import programs_api
+    from banso.programs.routes import program_pages
     from banso.renewals.api import renewals_api
     from banso.renewals.routes import renewals_pages
     from banso.retention.api import retention_api
@@ -104,6 +106,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(retention_pages)
     app.include_router(success_pages)
     app.include_router(onboarding_pages)
+    app.include_router(program_pages)
     app.include_router(team_pages)
     app.include_router(survey_pages)
     app.include_router(accounts_api)
@@ -119,6 +122,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(scorecard_api)
     app.include_router(success_plans_api)
     app.include_router(onboarding_api)
+    app.include_router(programs_api)
     app.include_router(segments_api)
     app.include_router(campaigns_api)
     app.include_router(surveys_api)

@@ -35,6 +35,7 @@ NAV = (
     ("/onboarding", "Onboarding"),
     ("/campaigns", "Campaigns"),
     ("/surveys", "Surveys"),
+    ("/programs", "Programmes"),
     ("/metrics", "Metrics"),
     ("/health", "Health"),
     ("/team", "Team"),

@@ -2,14 +2,14 @@
 clicks
 
 Revision ID: 0023_campaigns
-Revises: 0021_feedback_advocacy
+Revises: 0022_programs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_campaigns"
-down_revision = "0021_feedback_advocacy"
+down_revision = "0022_programs"
 branch_labels = None
 depends_on = None
 
