@@ -7,8 +7,9 @@ health playbooks compare with when they are not scored yet, evaluate the segment
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
 lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
-the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
-a day again does nothing twice.
+the dashboard's revenue report if the data under it changed, and last, when
+``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each
+step is idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from banso.bi import service as bi
+from banso.bi.views import VIEWS as BI_VIEWS
 from banso.config import get_settings
 from banso.dates import check_day, yesterday
 from banso.db import get_engine, session_scope
@@ -55,6 +58,8 @@ class PipelineSummary:
     lifecycle: lifecycle.LifecycleRun | None = None
     reports_computed: bool = False
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
+    bi_exported: list[bi.ViewExport] | None = None
+    """The BI views exported (None when ``BANSO_BI_EXPORT_DIR`` is unset)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
     segments: segments.Evaluation | None = None
@@ -109,6 +114,14 @@ def run_pipeline(
     summary.validation_computed = refreshed is not None
     with session_scope() as session, shown.step(_("Computing the dashboard's revenue figures")):
         summary.reports_computed = revenue_cache.warm(session)
+    settings = get_settings()
+    if settings.bi_export_dir is not None:
+        with session_scope() as session, shown.step(
+            _("Exporting BI views"), len(BI_VIEWS)
+        ) as advance:
+            summary.bi_exported = bi.export(
+                session, settings.bi_export_dir, settings.bi_export_format, advance=advance
+            )
     return summary
 
 
