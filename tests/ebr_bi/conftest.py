@@ -8,9 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from banso import config
 
@@ -52,3 +56,22 @@ def demo(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BANSO_TODAY", TODAY)
     config.get_settings.cache_clear()
     return demo_home
+
+
+@pytest.fixture
+def bi_pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the test server for the BI schema (the app database stays
+    the demo's SQLite file), dropped afterwards."""
+    admin = os.environ.get("BANSO_TEST_PG_URL")
+    if not admin:
+        pytest.fail("BANSO_TEST_PG_URL is not set: run the suite with ./scripts/test")
+    name = f"banso_bi_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()

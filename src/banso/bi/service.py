@@ -115,6 +115,7 @@ def write_duckdb(session: Session, path: Path, *, advance: Advance = lambda _n: 
                 con.unregister("view_rows")
                 con.execute(_view_sql(view, "main", "bi_data"))
                 advance(1)
+        Path(temporary).chmod(_readable_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -236,7 +237,15 @@ def _read_state(directory: Path) -> dict[str, Any]:
 def _write_whole(path: Path, content: bytes) -> None:
     with _temporary_beside(path) as temporary:
         temporary.write_bytes(content)
+        temporary.chmod(_readable_mode())
         os.replace(temporary, path)
+
+
+def _readable_mode() -> int:
+    """rw-rw-rw- less the umask, as an ordinary file (a temporary file is private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import pyarrow as pa
@@ -65,6 +65,8 @@ def _accounts(session: Session) -> pa.Table:
 def _account_monthly_kpis(session: Session) -> pa.Table:
     """Spec §2-§4 figures of each account in each month of the default report range (the
     12 months up to the last complete month), each account its own book."""
+    if session.scalar(select(Subscription.id).limit(1)) is None:
+        return ACCOUNT_MONTHLY_KPIS.empty_table()  # no contract yet: no month to report
     report = revenue_report(session, books=select(Account.id, Account.id))
     out = []
     for row in report.rows:
@@ -89,10 +91,17 @@ def _health_history(session: Session) -> pa.Table:
 
 
 def _money(value: Fraction | int | None) -> Decimal | None:
+    """The report's exact amount rounded half to even to the cent, as its output contract
+    rounds money (``revenue.service.rounded``), but kept a decimal."""
     if value is None:
         return None
     exact = Fraction(value)
-    return Decimal(exact.numerator) / Decimal(exact.denominator)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        CENT, rounding=ROUND_HALF_EVEN
+    )
+
+
+CENT = Decimal("0.01")
 
 
 MONEY_COLUMNS = (

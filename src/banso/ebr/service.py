@@ -108,6 +108,9 @@ def _write_whole(path: Path, content: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # an ordinary file, not a private temporary one
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
