@@ -164,7 +164,8 @@ def _support(review: Review) -> Section:
         section.no_data = _("No support tickets in this period.")
         return section
     section.table = (
-        [_("Opened"), _("Closed"), _("Urgent or high"), _("Open at the end"), _("Ticket CSAT")],
+        [_("Opened"), label("closed", "ticket_status"), _("Urgent or high"),
+         _("Open at the end"), _("Ticket CSAT")],
         [[number(s.opened), number(s.closed), number(s.urgent_or_high), number(s.open_at_end),
           _fraction(s.average_csat)]],
     )  # fmt: skip
@@ -178,7 +179,7 @@ def _surveys(review: Review) -> Section:
         section.no_data = _("No survey responses in this period.")
         return section
     section.table = (
-        [_("NPS"), _("NPS responses"), _("CSAT (1-5)"), _("CSAT responses")],
+        [label("nps", "survey_type"), _("NPS responses"), _("CSAT (1-5)"), _("CSAT responses")],
         [[_fraction(s.nps, 0), number(s.nps_responses), _fraction(s.average_csat),
           number(s.csat_responses)]],
     )  # fmt: skip
