@@ -11,9 +11,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 FONT_FAMILY = ["Noto Sans CJK JP", "DejaVu Sans"]
 """Noto Sans CJK JP first; DejaVu (matplotlib's own) for a machine without it."""
 BLUE, GREEN, GREY = "#2f6fb0", "#3a9a5b", "#888888"
@@ -30,6 +27,11 @@ def line_chart(
     bars: bool = False,
 ) -> bytes:
     """A PNG of ``points`` over time (a line, or bars with ``bars``)."""
+    # imported here: matplotlib takes seconds to import, which every web worker would pay at
+    # start for a page few open
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=SIZE, dpi=150)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -9,8 +9,6 @@ import io
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pptx import Presentation
-from pptx.util import Emu, Inches, Pt
 
 from banso.ebr import charts
 from banso.ebr.document import Document
@@ -50,6 +48,10 @@ def pdf(document: Document) -> bytes:
 
 
 def pptx(document: Document) -> bytes:
+    # imported here, like WeasyPrint and matplotlib: only a deck needs python-pptx
+    from pptx import Presentation
+    from pptx.util import Emu, Inches, Pt
+
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     title_slide = deck.slides.add_slide(deck.slide_layouts[0])
