@@ -56,15 +56,15 @@ def test_duckdb_client_reads_every_documented_view(cli, demo: Path, tmp_path: Pa
         for name, columns in _documented().items():
             described = con.sql(f'SELECT * FROM "{name}" LIMIT 0').columns
             assert described == columns, name
-            rows = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            ((rows,),) = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()
             # the world ran no playbook, so it has no CTA; every other view has rows
             assert (rows == 0) == (name == "ctas"), name
-        assert con.execute("SELECT count(*) FROM accounts").fetchone() == (60,)
+        assert con.execute("SELECT count(*) FROM accounts").fetchall() == [(60,)]
         # March 2026 was scored for every account
         assert con.execute(
             "SELECT count(DISTINCT day) FROM health_history "
             "WHERE day BETWEEN '2026-03-01' AND '2026-03-31'"
-        ).fetchone() == (31,)
+        ).fetchall() == [(31,)]
         # Σ of the accounts' monthly MRR is the company's, month by month
         per_month = dict(
             con.sql(
