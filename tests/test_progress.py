@@ -111,6 +111,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
     assert any(re.fullmatch(r"Scoring days: 5 of 10 \(50%\), \d+ s", x) for x in lines)
     assert any(re.fullmatch(r"Scoring days: done, 10 in \d+ s", x) for x in lines)
 
+    monkeypatch.setenv("BANSO_BI_EXPORT_DIR", str(banso_home / "bi"))
     run = cli("run", "--as-of", "2026-05-31", "--no-send")
     assert run.exit_code == 0, run.stderr
     steps = [x for x in run.stderr.splitlines() if x.endswith("…")]
@@ -129,4 +130,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
     assert any(
         re.fullmatch(r"Scoring days: done, \d+ in \d+ s", x) for x in run.stderr.splitlines()
     )
+    # the last step, when BANSO_BI_EXPORT_DIR is set: the nine BI views
+    assert re.fullmatch(r"Exporting BI views: done, 9 in \d+ s", run.stderr.splitlines()[-1])
+    assert (banso_home / "bi" / "accounts.parquet").exists()
     assert run.stdout.startswith("Run for 2026-05-31.")

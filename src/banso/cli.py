@@ -19,11 +19,13 @@ from typer._click.core import Command
 from banso import cli_errors, schema
 from banso.accounts.cli import accounts_app
 from banso.audit.cli import audit_app
+from banso.bi.cli import bi_app
 from banso.books.cli import team_app
 from banso.campaigns.cli import campaigns_app
 from banso.config import get_settings, set_overrides
 from banso.connectors.cli import connect_app
 from banso.demo.cli import demo_app
+from banso.ebr.cli import ebr
 from banso.errors import BansoError
 from banso.evaluation.cli import add_commands as add_evaluation_commands
 from banso.expansion.cli import opportunities_app
@@ -88,6 +90,8 @@ app.add_typer(team_app, name="team")
 app.add_typer(connect_app, name="connect")
 app.add_typer(surveys_app, name="surveys")
 app.command("run")(run)
+app.command("ebr")(ebr)
+app.add_typer(bi_app, name="bi")
 app.command("backup")(backup)
 app.command("restore")(restore)
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
     progress_seconds: float = Field(default=10.0, ge=0)
     """Off a terminal (a log, a pipe), long commands write a progress line at most this often
     (seconds); on a terminal they draw a bar instead."""
+
+    bi_export_dir: Path | None = None
+    """When set, ``banso run`` ends by exporting the BI views there (``banso bi export``), only
+    the views that changed; unset: the daily run exports nothing."""
+
+    bi_export_format: Literal["parquet", "csv", "xlsx"] = "parquet"
+    """Format of the daily run's BI export."""
 
     today: date | None = None
     """A fixed "today" (``YYYY-MM-DD``) instead of the clock's, for tests and demos: pages and

@@ -61,6 +61,7 @@ NOT_PAGES = {
     "/dashboard": "the page / shows every role but a CSM (visited there)",
     "/accounts/export.csv": "a CSV download",
     "/metrics/export": "a CSV or Excel download",
+    "/accounts/{account_id}/ebr": "a PDF or PowerPoint download (HTML only when asked)",
     "/accounts/{account_id}/usage": "an htmx fragment of the 360 (visited with it)",
     "/accounts/{account_id}/feedback": "an htmx fragment of the 360 (visited with it)",
     "/feedback/export.csv": "a CSV download",

@@ -9,8 +9,9 @@ lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``
 campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
 last month over on D when none is queued yet, send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
-the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
-a day again does nothing twice.
+the dashboard's revenue report if the data under it changed, and last, when
+``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each
+step is idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from banso.bi import service as bi
+from banso.bi.views import VIEWS as BI_VIEWS
 from banso.campaigns import service as campaigns
 from banso.campaigns import usage_report
 from banso.campaigns.settings import campaign_settings
@@ -64,6 +67,8 @@ class PipelineSummary:
     lifecycle: lifecycle.LifecycleRun | None = None
     reports_computed: bool = False
     """Whether the dashboard's revenue report was recomputed (its data had changed)."""
+    bi_exported: list[bi.ViewExport] | None = None
+    """The BI views exported (None when ``BANSO_BI_EXPORT_DIR`` is unset)."""
     validation_computed: bool = False
     """Whether the stored health validation report was recomputed (it was a week old)."""
     feedback_tickets: feedback.TicketImport | None = None
@@ -160,6 +165,14 @@ def run_pipeline(
     summary.validation_computed = refreshed is not None
     with session_scope() as session, shown.step(_("Computing the dashboard's revenue figures")):
         summary.reports_computed = revenue_cache.warm(session)
+    settings = get_settings()
+    if settings.bi_export_dir is not None:
+        with session_scope() as session, shown.step(
+            _("Exporting BI views"), len(BI_VIEWS)
+        ) as advance:
+            summary.bi_exported = bi.export(
+                session, settings.bi_export_dir, settings.bi_export_format, advance=advance
+            )
     return summary
 
 

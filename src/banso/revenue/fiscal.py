@@ -3,8 +3,10 @@ figures from the exact monthly rows of :func:`banso.revenue.service.revenue_repo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -16,7 +18,7 @@ from banso.i18n import _
 from banso.revenue import metrics
 from banso.revenue.metrics import KPI_KINDS, MONEY
 from banso.revenue.months import MonthRange, data_bounds, month_label
-from banso.revenue.service import RevenueReport, Row, revenue_report
+from banso.revenue.service import RevenueReport, Row, month_first_day, revenue_report
 
 
 @dataclass
@@ -45,6 +47,60 @@ def fiscal_periods(
             raise BansoError(_("--quarter must be 1, 2, 3 or 4; got {value}.", value=quarter))
         return [quarters[quarter - 1]]
     return [*quarters, (f"FY{fiscal_year}", MonthRange(first, first + 11))]
+
+
+_PERIOD_TEXT = re.compile(r"^FY(\d{4})(?:\s*Q([1-4]))?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FiscalPeriod:
+    """A fiscal year or quarter typed as ``FY2025`` or ``FY2025Q3`` (the fiscal year named by the
+    calendar year it starts in, ``BANSO_FISCAL_YEAR_START`` its first month)."""
+
+    label: str
+    months: MonthRange
+
+    @property
+    def first_day(self) -> date:
+        return month_first_day(self.months.first)
+
+    @property
+    def last_day(self) -> date:
+        return month_first_day(self.months.last + 1) - timedelta(days=1)
+
+
+def parse_fiscal_period(text: str, option: str = "--period") -> FiscalPeriod:
+    """``FY2025`` or ``FY2025Q3`` -> the period's months; a BansoError naming ``option`` when
+    malformed. With the default April start, FY2025Q3 is October to December 2025."""
+    match = _PERIOD_TEXT.match(text.strip())
+    if not match:
+        raise BansoError(
+            _(
+                "{option} must be a fiscal year or quarter written FY2025 or FY2025Q3; "
+                "got {value!r}.",
+                option=option,
+                value=text,
+            )
+        )
+    year, quarter = int(match.group(1)), match.group(2)
+    periods = fiscal_periods(
+        year, int(quarter) if quarter else None, get_settings().fiscal_year_start
+    )
+    label, months = periods[0] if quarter else periods[-1]
+    return FiscalPeriod(label, months)
+
+
+def last_complete_quarter(day: date, start_month: int | None = None) -> FiscalPeriod:
+    """The last fiscal quarter that is over on ``day``: with an April start, FY2025 Q3 on
+    2026-01-15 (October-December 2025) and FY2025 Q4 on 2026-04-01."""
+    start_month = start_month or get_settings().fiscal_year_start
+    last_month = day.year * 12 + day.month - 2  # the month before day's month, as an index
+    fiscal_year = (last_month - (start_month - 1)) // 12
+    for label, months in reversed(fiscal_periods(fiscal_year, None, start_month)[:4]):
+        if months.last <= last_month:
+            return FiscalPeriod(label, months)
+    label, months = fiscal_periods(fiscal_year - 1, 4, start_month)[0]
+    return FiscalPeriod(label, months)
 
 
 def fiscal_summary(

@@ -46,6 +46,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.campaigns.routes import campaigns_pages
     from banso.connectors.routes import connections_pages
     from banso.dashboard.routes import dashboard_pages
+    from banso.ebr.routes import ebr_pages
     from banso.evaluation.api import team_api as scorecard_api
     from banso.expansion.api import opportunities_api
     from banso.expansion.routes import expansion_pages
@@ -109,6 +110,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(program_pages)
     app.include_router(team_pages)
     app.include_router(survey_pages)
+    app.include_router(ebr_pages)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
