@@ -247,3 +247,34 @@ def test_a_hard_bounce_is_counted_and_the_address_is_left_out_next_time() -> Non
         people = service.audience(s, service.get(s, later), DAY + timedelta(days=10))
     assert [r.email for r in people.recipients] == ["ann@one.example"]
     assert people.excluded_suppressed == 2  # 佐藤 unsubscribed, 鈴木 bounced
+
+
+def test_a_survey_campaign_sends_the_survey_invitation_once_with_its_quiet_period() -> None:
+    from banso.voc.models import SurveyInvitation
+
+    build_world()
+    campaign_id = create("NPS June", survey="nps", subject_en="", body_en="", subject_ja="",
+                         body_ja="")  # fmt: skip
+    later = create("NPS again", survey="nps", subject_en="", body_en="", subject_ja="",
+                   body_ja="", first_send_on=DAY + timedelta(days=1))  # fmt: skip
+    with smtp_server() as (box, port):
+        [first] = send(DAY, port)
+        again = send(DAY, port)
+        [next_day] = send(DAY + timedelta(days=1), port)
+    assert (first.queued, again) == (2, [])
+    assert (next_day.campaign_id, next_day.queued, next_day.excluded_quiet) == (later, 0, 2)
+    assert box.to() == ["ann@one.example", "suzuki@three.example"]
+    with session_scope() as s:
+        invitations = s.scalars(select(SurveyInvitation).order_by(SurveyInvitation.id)).all()
+        assert [(i.email, i.origin) for i in invitations] == [
+            ("ann@one.example", f"campaign:{campaign_id}"),
+            ("suzuki@three.example", f"campaign:{campaign_id}")]
+    body = box.messages[0].get_body(("plain",)).get_content()
+    assert "/s/" in body
+
+
+def test_a_survey_campaign_names_an_existing_survey() -> None:
+    build_world()
+    with pytest.raises(service.CampaignRejected) as refused:
+        create("Bad survey", survey="nope", subject_en="", body_en="", subject_ja="", body_ja="")
+    assert "There is no survey nope" in str(refused.value)

@@ -37,6 +37,9 @@ class CampaignIn(BaseModel):
     lifecycle_stage: str | None = Field(None, max_length=32)
     language: Literal["ja", "en"] | None = Field(None, description="Only contacts of it.")
     tracking: bool = True
+    survey: str | None = Field(
+        None, max_length=50, description="Send this survey's invitation instead of the template."
+    )
 
 
 class CampaignOut(BaseModel):
@@ -50,6 +53,7 @@ class CampaignOut(BaseModel):
     schedule: str
     next_send_on: date | None
     tracking: bool
+    survey: str | None = None
 
 
 class AudienceOut(BaseModel):

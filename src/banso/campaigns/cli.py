@@ -80,13 +80,19 @@ def create(
     name: Annotated[str, typer.Option("--name", help="A name no other campaign has.")],
     segment: Annotated[str, typer.Option("--segment", help="A segment of segments.yaml.")],
     template_ja: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--template-ja",
             help="Japanese template file: first line “Subject: …”, then the body (Jinja2).",
         ),
-    ],
-    template_en: Annotated[Path, typer.Option("--template-en", help="English template file.")],
+    ] = None,
+    template_en: Annotated[
+        Path | None, typer.Option("--template-en", help="English template file.")
+    ] = None,
+    survey: Annotated[
+        str | None,
+        typer.Option("--survey", help="Send this survey of surveys.yaml instead of a template."),
+    ] = None,
     schedule: Annotated[str, typer.Option("--schedule", help="once, weekly or monthly.")] = "once",
     start: Annotated[
         str | None, typer.Option("--start", help="First send day (default today).")
@@ -106,8 +112,12 @@ def create(
     ] = True,
 ) -> None:
     """Create a campaign; it is sent by `banso campaigns send` or `banso run` on its day."""
-    subject_ja, body_ja = _template(template_ja, "--template-ja")
-    subject_en, body_en = _template(template_en, "--template-en")
+    if survey is None and (template_ja is None or template_en is None):
+        raise BansoError(_("Give --template-ja and --template-en, or --survey."))
+    if survey is not None and (template_ja is not None or template_en is not None):
+        raise BansoError(_("A survey campaign sends the survey's own email: give no templates."))
+    subject_ja, body_ja = _template(template_ja, "--template-ja") if template_ja else ("", "")
+    subject_en, body_en = _template(template_en, "--template-en") if template_en else ("", "")
     first = dates.parse_day_option(start, "--start")
     spec = service.CampaignInput(
         name=name,
@@ -123,6 +133,7 @@ def create(
         lifecycle_stage=stage,
         language=language,
         tracking=tracking,
+        survey=survey,
     )
     with session_scope() as session:
         campaign = service.create(session, spec, dates.today(), actor="cli")

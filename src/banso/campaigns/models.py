@@ -47,6 +47,9 @@ class Campaign(Base):
     subject_ja: Mapped[str] = mapped_column(String(300))
     body_ja: Mapped[str] = mapped_column(Text)
     tracking: Mapped[bool] = mapped_column(Boolean, default=True)
+    survey: Mapped[str | None] = mapped_column(String(50))
+    """A survey of ``surveys.yaml``: each recipient gets its invitation (``banso.voc``: signed
+    single-use link, the survey's quiet period) instead of the template email."""
     """Open pixel and redirect links (also off when ``BANSO_CAMPAIGN_TRACKING=false``)."""
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

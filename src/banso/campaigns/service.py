@@ -27,12 +27,15 @@ from banso.campaigns.models import SCHEDULES, Campaign, CampaignMessage, Campaig
 from banso.campaigns.settings import CampaignSettings, campaign_settings
 from banso.campaigns.templates import check_template, render_email
 from banso.db import utcnow
-from banso.errors import InvalidValue, NotFound
+from banso.errors import BansoError, InvalidValue, NotFound
 from banso.i18n import LANGUAGES, _
 from banso.messaging import delivery, outbox
 from banso.messaging.delivery import DeliverySettings
 from banso.messaging.models import OutboxMessage, Suppression
 from banso.segments import service as segments
+from banso.voc import service as voc
+from banso.voc.config import load_surveys
+from banso.voc.service import survey_definition
 
 
 class CampaignRejected(InvalidValue):
@@ -54,6 +57,8 @@ class CampaignInput:
     lifecycle_stage: str | None = None
     language: str | None = None
     tracking: bool = True
+    survey: str | None = None
+    """Send this survey's invitation (``banso.voc``) instead of the template email."""
 
 
 def create(
@@ -87,10 +92,16 @@ def create(
     start = spec.first_send_on or today
     if start < today:
         raise CampaignRejected("first_send_on", _("the first send cannot be in the past"))
-    for field_name in ("subject_en", "body_en", "subject_ja", "body_ja"):
-        problem = check_template(getattr(spec, field_name))
-        if problem:
-            raise CampaignRejected(field_name, problem)
+    if spec.survey:
+        try:
+            survey_definition(load_surveys(), spec.survey)
+        except BansoError as exc:
+            raise CampaignRejected("survey", str(exc)) from None
+    else:
+        for field_name in ("subject_en", "body_en", "subject_ja", "body_ja"):
+            problem = check_template(getattr(spec, field_name))
+            if problem:
+                raise CampaignRejected(field_name, problem)
     campaign = Campaign(
         name=name,
         segment=spec.segment,
@@ -105,6 +116,7 @@ def create(
         subject_ja=spec.subject_ja.strip(),
         body_ja=spec.body_ja,
         tracking=spec.tracking,
+        survey=spec.survey or None,
         created_by=actor,
     )
     session.add(campaign)
@@ -301,6 +313,11 @@ def run(
     session.add(record)
     session.flush()
     tracked = campaign.tracking and settings.campaign_tracking
+    if campaign.survey:
+        _invite_to_survey(session, campaign, record, people, day)
+        return RunResult(campaign.id, campaign.name, day, record.queued,
+                         record.excluded_no_email, record.excluded_suppressed,
+                         record.excluded_quiet)  # fmt: skip
     for person in people.recipients:
         key = f"campaign/{campaign.id}/{day.isoformat()}/{person.contact_id}"
         message = CampaignMessage(
@@ -344,6 +361,28 @@ def run(
         record.excluded_suppressed,
         record.excluded_quiet,
     )
+
+
+def _invite_to_survey(
+    session: Session, campaign: Campaign, record: CampaignRun, people: Audience, day: date
+) -> None:
+    """A survey campaign: each recipient is invited through ``voc.service.invite`` (its own
+    email, signed single-use link and reminder); one the survey's quiet period holds back counts
+    with the campaign's quiet period."""
+    definitions = load_surveys()
+    for person in people.recipients:
+        invited = voc.invite(session, survey=campaign.survey or "", contact_id=person.contact_id,
+                             origin=f"campaign:{campaign.id}", day=day,
+                             definitions=definitions)  # fmt: skip
+        if invited.invitation_id is None:
+            if invited.skipped == "suppressed":
+                record.excluded_suppressed += 1
+            elif invited.skipped in ("no_email", "left"):
+                record.excluded_no_email += 1
+            else:
+                record.excluded_quiet += 1
+            continue
+        record.queued += 1
 
 
 def _variables(campaign: Campaign, person: Recipient, link: str) -> dict[str, Any]:
@@ -484,4 +523,5 @@ def as_dict(campaign: Campaign) -> dict[str, Any]:
         "schedule": campaign.schedule,
         "next_send_on": campaign.next_send_on.isoformat() if campaign.next_send_on else None,
         "tracking": campaign.tracking,
+        "survey": campaign.survey,
     }

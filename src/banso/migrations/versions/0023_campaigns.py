@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("subject_ja", sa.String(300), nullable=False),
         sa.Column("body_ja", sa.Text(), nullable=False),
         sa.Column("tracking", sa.Boolean(), nullable=False),
+        sa.Column("survey", sa.String(50), nullable=True),
         sa.Column("created_by", sa.String(320), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
