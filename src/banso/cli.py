@@ -29,6 +29,7 @@ from banso.flows.cli import merge_command, run
 from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
+from banso.inapp.cli import inapp_app
 from banso.ingest.cli import import_app
 from banso.lifecycle.cli import lifecycle_app
 from banso.onboarding.cli import onboarding_app
@@ -76,6 +77,7 @@ app.add_typer(handoff_app, name="handoff")
 app.add_typer(onboarding_app, name="onboarding")
 app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(team_app, name="team")
+app.add_typer(inapp_app, name="inapp")
 app.command("run")(run)
 app.command("backup")(backup)
 app.command("restore")(restore)

@@ -15,6 +15,7 @@ from banso.db import Base
 from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
+from banso.inapp.models import InappMessage, InappSite
 from banso.ingest.models import ImportBatch
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
 from banso.onboarding.models import OnboardingMilestone
@@ -59,6 +60,8 @@ __all__ = [
     "ObjectiveEntry",
     "SuccessObjective",
     "ImportBatch",
+    "InappMessage",
+    "InappSite",
     "RenewalForecast",
     "ReportCache",
     "SegmentEvaluation",

@@ -50,6 +50,10 @@ ACTIONS = (
     "account.touch_override",
     "account.touch_override_clear",
     "account.triage",
+    "inapp.site_add",
+    "inapp.site_disable",
+    "inapp.message_add",
+    "inapp.message_end",
 )
 
 

@@ -47,6 +47,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.expansion.api import opportunities_api
     from banso.expansion.routes import expansion_pages
     from banso.health.routes import health_pages
+    from banso.inapp.api import inapp_api, snippet_route
+    from banso.inapp.routes import inapp_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
     from banso.onboarding.api import onboarding_api
@@ -95,6 +97,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(success_pages)
     app.include_router(onboarding_pages)
     app.include_router(team_pages)
+    app.include_router(inapp_pages)
+    app.include_router(snippet_route)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -108,6 +112,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(success_plans_api)
     app.include_router(onboarding_api)
     app.include_router(segments_api)
+    app.include_router(inapp_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
