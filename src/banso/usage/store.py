@@ -80,7 +80,6 @@ class EventRejected(BansoError):
         self.index, self.field, self.reason = index, field, reason
 
 
-@dataclass(frozen=True)
 class StoreBusy(BansoError):
     """Another writer held the store's lock for longer than the caller would wait: try later."""
 
@@ -89,6 +88,7 @@ class StoreBusy(BansoError):
         self.waited = waited
 
 
+@dataclass(frozen=True)
 class QuarantinedFile:
     """An event file that could not be read, moved out of the store."""
 
