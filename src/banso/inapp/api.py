@@ -181,7 +181,7 @@ def _refusal(request: Request, session: Session, site_key: str) -> InappSite | J
         return problem_response(403, str(refused))
     per_minute = get_settings().inapp_rate_per_minute
     if per_minute > 0:
-        wait = _calls.retry_after(f"{site.id}:{client_address(request) or '-'}", per_minute)
+        wait = _calls.retry_after(f"{site.site_key}:{client_address(request) or '-'}", per_minute)
         if wait:
             detail = _("Too many requests with this site key; send again in {s} seconds.", s=wait)
             return problem_response(429, detail, (), _cors(request) | {"Retry-After": str(wait)})
