@@ -45,8 +45,8 @@ def test_generated_requests_get_no_5xx_and_conform_to_the_schema(
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     # CTAs, renewals, churn reasons, goals, targets, opportunities, team, team scorecards,
-    # success plans, onboarding, segments
-    assert len(operations) == 42
+    # success plans, onboarding, segments, in-app (messages, events, NPS answer)
+    assert len(operations) == 45
     sent: dict[str, int] = {}
     with TestClient(app) as client:
         # the admin's browser session (a cookie, and the CSRF header for unsafe methods)
