@@ -210,13 +210,17 @@ def append_events(table: pa.Table, root: Path | None = None, wait: float | None 
     """Append ``table`` (``EVENT_SCHEMA``) to the store, one file per UTC day, all days at once;
     returns the rows written (events whose id the store holds, or that repeat an earlier row of
     the table, are not written). With ``wait`` (seconds), raises ``StoreBusy`` instead of
-    waiting longer for another writer (the API's back-pressure)."""
+    waiting longer for another writer (the API's back-pressure).
+
+    The day's earlier files are not read ahead (``read_same_day=False``): a batch of new events
+    (the API's usual case) would read a day that grows with every batch, and the id index finds
+    repeats on any day, that one included, when the append ends."""
     if table.num_rows == 0:
         return 0
     table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
     check_times(table)
     day_numbers = pc.cast(table["ts"], pa.date32())
-    with Append(root, wait=wait) as append:
+    with Append(root, wait=wait, read_same_day=False) as append:
         for day in sorted(pc.unique(day_numbers).to_pylist()):
             append.add_day(day, table.filter(pc.equal(day_numbers, day)))
     return append.written
@@ -226,7 +230,8 @@ class Append:
     """One all-or-nothing append: ``with Append() as a: a.add_day(day, rows)...``, then
     ``a.written``. Holds the store's lock; on a clean exit every day's file is published, on an
     exception none is. ``publish=False`` only counts (a dry run). ``wait``: seconds to wait for
-    the lock before raising ``StoreBusy`` (None: as long as it takes).
+    the lock before raising ``StoreBusy`` (None: as long as it takes). ``read_same_day=False``
+    skips the early drop below and leaves every repeat to the index.
 
     Each day is staged without the ids it repeats and without the ids its own day already holds
     in the store (a re-import's usual case, dropped before anything is written). On exit one
@@ -234,9 +239,14 @@ class Append:
     earlier day of this append — through the id index, and takes them out of the staged days."""
 
     def __init__(
-        self, root: Path | None = None, publish: bool = True, wait: float | None = None
+        self,
+        root: Path | None = None,
+        publish: bool = True,
+        wait: float | None = None,
+        read_same_day: bool = True,
     ) -> None:
         self.base = store_dir(root)
+        self.read_same_day = read_same_day
         self.batch = uuid.uuid4().hex
         self.publish = publish
         self.staging = self.base / f"{_PUBLISH_PREFIX}{self.batch}"
@@ -277,7 +287,7 @@ class Append:
         check_times(part)
         if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
             part = _first_of_each(part)
-        same_day = _day_files(self.base, day)
+        same_day = _day_files(self.base, day) if self.read_same_day else []
         if same_day:
             held = pq.read_table(same_day, columns=["event_id"])["event_id"]
             part = part.filter(pc.invert(pc.is_in(part["event_id"], value_set=held)))
