@@ -34,6 +34,7 @@ from banso.flows.cli import merge_command, run
 from banso.health import snapshots
 from banso.health.cli import health_app
 from banso.i18n import _, set_language
+from banso.inapp.cli import inapp_app
 from banso.ingest.cli import import_app
 from banso.lifecycle.cli import lifecycle_app
 from banso.onboarding.cli import onboarding_app
@@ -89,6 +90,7 @@ app.add_typer(lifecycle_app, name="lifecycle")
 app.add_typer(team_app, name="team")
 app.add_typer(connect_app, name="connect")
 app.add_typer(surveys_app, name="surveys")
+app.add_typer(inapp_app, name="inapp")
 app.command("run")(run)
 app.command("ebr")(ebr)
 app.add_typer(bi_app, name="bi")

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     """``POST /api/events`` requests per minute per API token (or client address); 429 beyond.
     0 turns the limit off."""
 
+    events_store_wait: float = Field(default=1.0, ge=0)
+    """Seconds a ``POST /api/events`` batch waits for another writer of the event store before
+    it is answered 429 with ``Retry-After`` (back-pressure instead of an unbounded queue)."""
+
+    inapp_rate_per_minute: int = 600
+    """Requests per minute per in-app site key (and client address); 429 beyond. 0: no limit."""
+
     trusted_proxies: str = ""
     """Addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` headers are believed
     (comma-separated; ``*`` for any). Empty: none, so a client cannot pose as another address

@@ -19,6 +19,7 @@ from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
+from banso.inapp.models import InappMessage, InappSite
 from banso.ingest.models import ImportBatch
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
 from banso.onboarding.models import OnboardingMilestone
@@ -77,6 +78,8 @@ __all__ = [
     "SuccessObjective",
     "SurveyInvitation",
     "ImportBatch",
+    "InappMessage",
+    "InappSite",
     "RenewalForecast",
     "ReportCache",
     "SegmentEvaluation",

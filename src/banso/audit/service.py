@@ -65,6 +65,10 @@ ACTIONS = (
     "advocacy.status",
     "program.session_add",
     "program.attendance",
+    "inapp.site_add",
+    "inapp.site_disable",
+    "inapp.message_add",
+    "inapp.message_end",
 )
 
 

@@ -53,6 +53,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.feedback.api import feedback_api
     from banso.feedback.routes import feedback_pages
     from banso.health.routes import health_pages
+    from banso.inapp.api import inapp_api, snippet_route
+    from banso.inapp.routes import inapp_pages
     from banso.ingest.api import events_api
     from banso.ingest.routes import data_pages
     from banso.onboarding.api import onboarding_api
@@ -111,6 +113,8 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(team_pages)
     app.include_router(survey_pages)
     app.include_router(ebr_pages)
+    app.include_router(inapp_pages)
+    app.include_router(snippet_route)
     app.include_router(accounts_api)
     app.include_router(events_api)
     app.include_router(metrics_api)
@@ -128,6 +132,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(segments_api)
     app.include_router(campaigns_api)
     app.include_router(surveys_api)
+    app.include_router(inapp_api)
     app.add_api_route("/static/vendor/{name}", _vendor_file, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)

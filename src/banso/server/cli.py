@@ -62,6 +62,10 @@ def serve(
                 "banso.server.app:app_from_environment",
                 factory=True,
                 workers=workers,
+                # uvicorn kills a worker that has not answered its ping in 5 s and starts another;
+                # on a loaded machine a starting worker (importing the app) took longer, so the
+                # server restarted workers in a loop and never answered
+                timeout_worker_healthcheck=60,
                 host=host,
                 port=port,
                 log_level="warning",

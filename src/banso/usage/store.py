@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import threading
+import time as time_module
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -77,6 +78,14 @@ class EventRejected(BansoError):
         super().__init__(_("Event {index}: {field}: {reason}", index=index, field=field,
                            reason=reason))  # fmt: skip
         self.index, self.field, self.reason = index, field, reason
+
+
+class StoreBusy(BansoError):
+    """Another writer held the store's lock for longer than the caller would wait: try later."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(_("The event store is busy; send again shortly."))
+        self.waited = waited
 
 
 @dataclass(frozen=True)
@@ -197,16 +206,21 @@ def check_times(table: pa.Table, offset: int = 0) -> None:
 # ---------------------------------------------------------------- appending
 
 
-def append_events(table: pa.Table, root: Path | None = None) -> int:
+def append_events(table: pa.Table, root: Path | None = None, wait: float | None = None) -> int:
     """Append ``table`` (``EVENT_SCHEMA``) to the store, one file per UTC day, all days at once;
     returns the rows written (events whose id the store holds, or that repeat an earlier row of
-    the table, are not written)."""
+    the table, are not written). With ``wait`` (seconds), raises ``StoreBusy`` instead of
+    waiting longer for another writer (the API's back-pressure).
+
+    The day's earlier files are not read ahead (``read_same_day=False``): a batch of new events
+    (the API's usual case) would read a day that grows with every batch, and the id index finds
+    repeats on any day, that one included, when the append ends."""
     if table.num_rows == 0:
         return 0
     table = table.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
     check_times(table)
     day_numbers = pc.cast(table["ts"], pa.date32())
-    with Append(root) as append:
+    with Append(root, wait=wait, read_same_day=False) as append:
         for day in sorted(pc.unique(day_numbers).to_pylist()):
             append.add_day(day, table.filter(pc.equal(day_numbers, day)))
     return append.written
@@ -215,21 +229,30 @@ def append_events(table: pa.Table, root: Path | None = None) -> int:
 class Append:
     """One all-or-nothing append: ``with Append() as a: a.add_day(day, rows)...``, then
     ``a.written``. Holds the store's lock; on a clean exit every day's file is published, on an
-    exception none is. ``publish=False`` only counts (a dry run).
+    exception none is. ``publish=False`` only counts (a dry run). ``wait``: seconds to wait for
+    the lock before raising ``StoreBusy`` (None: as long as it takes). ``read_same_day=False``
+    skips the early drop below and leaves every repeat to the index.
 
     Each day is staged without the ids it repeats and without the ids its own day already holds
     in the store (a re-import's usual case, dropped before anything is written). On exit one
     pass over the staged ids finds the rest — ids stored on another day, ids staged on an
     earlier day of this append — through the id index, and takes them out of the staged days."""
 
-    def __init__(self, root: Path | None = None, publish: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        publish: bool = True,
+        wait: float | None = None,
+        read_same_day: bool = True,
+    ) -> None:
         self.base = store_dir(root)
+        self.read_same_day = read_same_day
         self.batch = uuid.uuid4().hex
         self.publish = publish
         self.staging = self.base / f"{_PUBLISH_PREFIX}{self.batch}"
         self.written = 0
         """Events new to the store; final once the ``with`` block has ended."""
-        self._lock = _store_lock(self.base)
+        self._lock = _store_lock(self.base, wait)
         self._counted: dict[date, pa.ChunkedArray] = {}
         """A dry run's staged ids by day (it writes nothing to read them back from)."""
 
@@ -264,7 +287,7 @@ class Append:
         check_times(part)
         if part.num_rows > 1 and pc.count_distinct(part["event_id"]).as_py() < part.num_rows:
             part = _first_of_each(part)
-        same_day = _day_files(self.base, day)
+        same_day = _day_files(self.base, day) if self.read_same_day else []
         if same_day:
             held = pq.read_table(same_day, columns=["event_id"])["event_id"]
             part = part.filter(pc.invert(pc.is_in(part["event_id"], value_set=held)))
@@ -501,10 +524,14 @@ _held = threading.local()
 
 
 @contextmanager
-def _store_lock(base: Path) -> Iterator[None]:
+def _store_lock(base: Path, wait: float | None = None) -> Iterator[None]:
     """One writer at a time, across threads and processes (an advisory ``flock`` on
-    ``events/.lock``); re-entrant within a thread."""
-    with _thread_lock:
+    ``events/.lock``); re-entrant within a thread. With ``wait`` (seconds), ``StoreBusy`` once
+    the lock has not come free in that time."""
+    deadline = None if wait is None else time_module.monotonic() + wait
+    if not _thread_lock.acquire(timeout=-1 if wait is None else max(wait, 0.0)):
+        raise StoreBusy(wait or 0.0)
+    try:
         depth = getattr(_held, "depth", 0)
         if depth:
             _held.depth = depth + 1
@@ -515,13 +542,33 @@ def _store_lock(base: Path) -> Iterator[None]:
             return
         base.mkdir(parents=True, exist_ok=True)
         with open(base / ".lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            _flock(handle, deadline, wait)
             _held.depth = 1
             try:
                 yield
             finally:
                 _held.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        _thread_lock.release()
+
+
+def _flock(handle: Any, deadline: float | None, wait: float | None) -> None:
+    """Take the exclusive ``flock``: blocking, or polling until ``deadline`` (flock has no
+    timeout of its own)."""
+    if deadline is None:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return
+    pause = 0.002
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time_module.monotonic() >= deadline:
+                raise StoreBusy(wait or 0.0) from None
+            time_module.sleep(pause)
+            pause = min(pause * 2, 0.02)
 
 
 def _recover_if_needed(base: Path) -> None:

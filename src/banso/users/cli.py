@@ -98,12 +98,22 @@ def tokens_create(
     days: Annotated[
         int, typer.Option("--days", min=0, help="Days until it expires; 0: never.")
     ] = tokens.DEFAULT_LIFETIME.days,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Identity source whose account ids the token's events may use (the product's "
+            "own ids), e.g. product.",
+        ),
+    ] = None,
 ) -> None:
     """Create an API token for the user and print it; it cannot be shown again."""
     _require_database()
     expires_at = utcnow() + timedelta(days=days) if days else None
     with session_scope() as session:
-        _row, value = tokens.create_token(session, email, name, scope or ["read"], expires_at)
+        _row, value = tokens.create_token(
+            session, email, name, scope or ["read"], expires_at, source=source
+        )
     typer.echo(value)
 
 

@@ -64,6 +64,9 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """None: never expires (tokens issued before revision 0010)."""
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str | None] = mapped_column(String(100))
+    """The identity source (``account_identities.source``) in which this token's event batches
+    name accounts by the product's own ids; None: Banso's account ids only."""
 
 
 class WebSession(Base):

@@ -46,8 +46,12 @@ def create_token(
     name: str,
     scopes: list[str],
     expires_at: datetime | None,
+    source: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token for the user: the row and the token itself, which is never seen again."""
+    """A new token for the user: the row and the token itself, which is never seen again.
+
+    ``source``: the identity source (``account_identities.source``) whose ids the token's event
+    batches may use to name accounts (the product's own account ids)."""
     user = get_user_by_email(session, email)
     chosen = _check_scopes(scopes)
     name = name.strip()
@@ -62,6 +66,7 @@ def create_token(
         hint=value[:10],
         expires_at=expires_at,
         created_at=utcnow(),
+        source=(source or "").strip()[:100] or None,
     )
     session.add(row)
     session.flush()
@@ -73,6 +78,7 @@ def create_token(
         name=row.name,
         scopes=row.scopes,
         expires_at=expires_at.isoformat() if expires_at else None,
+        source=row.source,
     )
     return row, value
 
@@ -121,6 +127,11 @@ def token_user(session: Session, value: str, now: datetime | None = None) -> tup
     if user is None:
         raise LookupError("no live token")
     return user, row.scopes
+
+
+def token_source(session: Session, value: str) -> str | None:
+    """The identity source a token names the product's account ids in (None: none set)."""
+    return session.scalar(select(ApiToken.source).where(ApiToken.token_hash == _token_hash(value)))
 
 
 def record_use(session: Session, value: str, now: datetime | None = None) -> None:

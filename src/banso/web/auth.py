@@ -257,6 +257,11 @@ def _session_user(request: Request, session: Session) -> User | None:
     return user
 
 
+def bearer_token(request: Request) -> str | None:
+    """The request's ``Authorization: Bearer`` token, if any."""
+    return _bearer(request)
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _sep, value = header.partition(" ")

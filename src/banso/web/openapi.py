@@ -71,7 +71,12 @@ def _problem_responses(path: str, method: str, operation: dict[str, Any]) -> dic
     if "requestBody" in operation:
         statuses["413"] = "The body is larger than the limit."
     if path == "/api/events":
-        statuses["429"] = "Too many batches this minute; wait Retry-After seconds."
+        statuses["429"] = (
+            "Too many batches this minute, or the event store is busy; wait Retry-After seconds."
+        )
+    if path.startswith("/api/inapp/"):
+        statuses["403"] = "The site key is unknown or disabled, or the origin is not allowed."
+        statuses["429"] = "Too many requests with this site key; wait Retry-After seconds."
     ref = {"$ref": "#/components/schemas/Problem"}
     return {
         status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": ref}}}

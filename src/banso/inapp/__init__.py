@@ -1,0 +1,1 @@
+"""In-app messages: sites with public keys, announcements, NPS prompts, the snippet."""
