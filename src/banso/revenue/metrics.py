@@ -279,30 +279,60 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
     )
 
 
-def renewal_due_lines(
+def renewal_due_spans(
     lines: ir.Table,
     months: ir.Table,
     fx: ir.Table | None,
+    first_idx: int,
     last_idx: int,
 ) -> ir.Table:
-    """Lines due for renewal per month (spec §5), with their value and whether they ended there.
+    """Lines due for renewal (spec §5) as runs of due months, without one row per month.
 
     Renewal date k of a line falls in month ``start_idx + k × bpm`` on day
     ``min(start day, days in that month)``. A line is due in M when a renewal date b falls in M
-    and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Amounts use
-    month M's FX rate. Columns: account_id, month_idx, end_day, value, ended.
+    and ``end_date`` is open or ``>= b``; it is not renewed when ``end_date = b``. Only the
+    months ``first_idx..last_idx`` are asked about (``months`` covers them, with their length
+    in days).
 
-    The months asked about are those of ``months`` up to ``last_idx``: each line is paired with
-    each of them (a cross join with a table of a few dozen rows) and kept where a whole number
-    of its billing periods after its start, so an engine never enumerates a line's renewals
-    outside them.
+    A monthly line is due in every month from the one after its start to its end (or
+    ``last_idx``), so it is one row: ``lo..hi``, found arithmetically. A line billed every
+    ``bpm`` > 1 months has a row per renewal date in the months asked (``lo = hi``): each such
+    line is paired with each month (a cross join with a table of a few dozen rows) and kept
+    where a whole number of its billing periods has passed. Columns: account_id, currency,
+    unit, lo, hi, end_day, ended (the line is not renewed at ``hi``: ``end_date`` is that
+    renewal date), value_end (the line's value at month ``hi``'s FX rate).
     """
     started = lines.filter(lines.start_idx < last_idx)
-    pairs = started.cross_join(months)
+    # monthly lines: the renewal day in the end month decides whether that month is due
+    monthly = started.filter(started.bpm == 1)
+    end_month = months.select(e_idx=months.month_idx, e_days=months.days)
+    monthly = monthly.left_join(end_month, monthly.end_idx == end_month.e_idx).select(
+        monthly, end_month.e_days
+    )
+    end_renewal_day = ibis.least(monthly.start_day, monthly.e_days)
+    reaches_end = monthly.end_day >= end_renewal_day.fill_null(0)
+    hi = ibis.cases(
+        (monthly.end_idx.isnull() | (monthly.end_idx > last_idx), ibis.literal(last_idx)),
+        (reaches_end, monthly.end_idx),
+        else_=monthly.end_idx - 1,
+    )
+    runs = monthly.select(
+        monthly.account_id,
+        monthly.currency,
+        monthly.unit,
+        lo=ibis.greatest(monthly.start_idx + 1, first_idx).cast("int64"),
+        hi=hi.cast("int64"),
+        end_day=monthly.end_day,
+        ended=(hi == monthly.end_idx) & (monthly.end_day == end_renewal_day),
+    )
+    runs = runs.filter(runs.lo <= runs.hi)
+    # lines billed every few months: one row per renewal date
+    pairs = started.filter(started.bpm > 1).cross_join(months)
     step = pairs.month_idx - pairs.start_idx
     due = pairs.filter(
         (step > 0)
         & (step % pairs.bpm == 0)
+        & (pairs.month_idx >= first_idx)
         & (pairs.month_idx <= last_idx)
         & (pairs.month_idx <= pairs.end_idx.fill_null(_OPEN_END))
     )
@@ -313,28 +343,111 @@ def renewal_due_lines(
         | (due.end_idx > due.month_idx)
         | (at_renewal & (due.end_day >= due.renewal_day))
     )
-    due = _converted(due, fx)
-    return due.select(
+    points = due.select(
         due.account_id,
-        due.month_idx,
-        due.end_day,
-        value=due.value.cast("int64"),
-        ended=(due.end_idx == due.month_idx) & (due.end_day == due.renewal_day),
+        due.currency,
+        due.unit,
+        lo=due.month_idx,
+        hi=due.month_idx,
+        end_day=due.end_day,
+        ended=at_renewal & (due.end_day == due.renewal_day),
+    )
+    spans = runs.union(points)
+    valued = _converted(spans.mutate(month_idx=spans.hi), fx)
+    return valued.select(
+        valued.account_id,
+        valued.currency,
+        valued.unit,
+        valued.lo,
+        valued.hi,
+        valued.end_day,
+        valued.ended,
+        value_end=valued.value.cast("int64"),
     )
 
 
+def _spans_per_month(
+    spans: ir.Table,
+    months: ir.Table,
+    keys: ir.Table | None,
+    last_idx: int,
+    *,
+    by_currency: bool,
+) -> ir.Table:
+    """Per month (and key, and currency when ``by_currency``) of the runs ``lo..hi`` in
+    ``spans`` covering it: ``n`` (how many runs) and ``units`` (Σ ``unit``); only months with
+    ``n > 0``.
+
+    With keys per account (or none), by cumulative deltas: each run adds itself in month ``lo``
+    and removes itself in ``hi + 1``; a running sum per group gives the level after each
+    change, held until the next change. With keys per account and month (the owner of each
+    month), the runs are spread over their months and keyed month by month.
+    """
+    group = ["currency"] if by_currency else []
+    units = spans.unit.cast(_EXACT_SUM) if by_currency else ibis.literal(0).cast(_EXACT_SUM)
+    carried = {"account_id": spans.account_id, **{g: spans[g] for g in group}}
+    if keys is not None and "month_idx" in keys.columns:
+        spread = spans.join(
+            months, [months.month_idx >= spans.lo, months.month_idx <= spans.hi]
+        ).select(**carried, units=units, month_idx=months.month_idx)
+        spread = _with_key(spread, keys)
+        return spread.group_by(["month_idx", "key", *group]).aggregate(
+            n=spread.account_id.count(), units=spread.units.sum().cast(_EXACT_SUM)
+        )
+    rows = spans.select(**carried, lo=spans.lo, hi=spans.hi, units=units)
+    if keys is not None:
+        rows = rows.left_join(keys, "account_id").select(rows, keys.key)
+        group = ["key", *group]
+    one = ibis.literal(1, "int64")
+    starts = rows.select(*group, month_idx=rows.lo, dn=one, du=rows.units)
+    stops = rows.select(*group, month_idx=rows.hi + 1, dn=-one, du=-rows.units)
+    deltas = starts.union(stops)
+    deltas = deltas.group_by([*group, "month_idx"]).aggregate(
+        dn=deltas.dn.sum(), du=deltas.du.sum().cast(_EXACT_SUM)
+    )
+    running = ibis.cumulative_window(group_by=group or None, order_by=deltas.month_idx)
+    following = ibis.window(group_by=group or None, order_by=deltas.month_idx)
+    levels = deltas.select(
+        *group,
+        since=deltas.month_idx,
+        until=deltas.month_idx.lead().over(following).fill_null(last_idx + 1),
+        n=deltas.dn.sum().over(running),
+        units=deltas.du.sum().over(running).cast(_EXACT_SUM),
+    )
+    levels = levels.filter(levels.n > 0)
+    held = levels.join(
+        months, [months.month_idx >= levels.since, months.month_idx < levels.until]
+    )
+    return held.select(*group, month_idx=held.month_idx, n=held.n, units=held.units)
+
+
 def renewals(
-    due: ir.Table,
+    spans: ir.Table,
     lines: ir.Table,
+    months: ir.Table,
     fx: ir.Table | None,
     keys: ir.Table | None,
+    last_idx: int,
 ) -> ir.Table:
     """MRR due for renewal and MRR not renewed per month (spec §5), from
-    :func:`renewal_due_lines`. Per account and month, lost = max(0, ended − replaced), replaced
-    being the MRR of the account's lines that start on a date on which one of its not-renewed
-    lines ended (valued at that month's rate). Columns: month_idx, [key,] due, lost.
+    :func:`renewal_due_spans`. Due: Σ of the lines due in the month at its FX rate. Per account
+    and month, lost = max(0, ended − replaced), replaced being the MRR of the account's lines
+    that start on a date on which one of its not-renewed lines ended (valued at that month's
+    rate). Columns: month_idx, [key,] due, lost.
     """
-    ended = due.filter(due.ended)
+    held = _spans_per_month(spans, months, keys, last_idx, by_currency=True)
+    if fx is None:
+        held = held.mutate(value=held.units)
+    else:
+        held = held.join(fx, [held.currency == fx.currency, held.month_idx == fx.month_idx])
+        held = held.mutate(value=(held.units * held.factor.cast(_EXACT_SUM)).cast(_EXACT_SUM))
+    group = ["month_idx"] if keys is None else ["month_idx", "key"]
+    due = held.group_by(group).aggregate(due=held.value.sum().cast(_EXACT_SUM))
+
+    ended = spans.filter(spans.ended)
+    ended = ended.select(
+        ended.account_id, month_idx=ended.hi, end_day=ended.end_day, value=ended.value_end
+    )
     ends = ended.select(e_account=ended.account_id, e_month=ended.month_idx, e_day=ended.end_day)
     ends = ends.distinct()
     starts = lines.join(
@@ -357,30 +470,51 @@ def renewals(
     ).select(
         ended.account_id,
         ended.month_idx,
-        due=ibis.literal(0, "int64"),
         lost=ibis.greatest(ended.ended - replaced.replaced.fill_null(0), 0).cast("int64"),
     )
-    amounts = due.select(
-        due.account_id, due.month_idx, due=due.value, lost=ibis.literal(0, "int64")
-    ).union(lost)
-    group = ["month_idx"]
     if keys is not None:
-        amounts = _with_key(amounts, keys)
-        group.append("key")
-    return amounts.group_by(group).aggregate(due=_total(amounts.due), lost=_total(amounts.lost))
-
-
-def renewal_counts(due: ir.Table, keys: ir.Table | None) -> ir.Table:
-    """Lines due (one per line and renewal date) and accounts with a line due, per month (and
-    key), from :func:`renewal_due_lines`. Columns: month_idx, [key,] lines_due, accounts_due."""
-    group = ["month_idx"]
-    rows = due
-    if keys is not None:
-        rows = _with_key(due, keys)
-        group.append("key")
-    return rows.group_by(group).aggregate(
-        lines_due=rows.account_id.count(), accounts_due=rows.account_id.nunique()
+        lost = _with_key(lost, keys)
+    lost = lost.group_by(group).aggregate(lost=_total(lost.lost))
+    zero = ibis.literal(0).cast(_EXACT_SUM)
+    both = due.select(*group, due=due.due.cast(_EXACT_SUM), lost=zero).union(
+        lost.select(*group, due=zero, lost=lost.lost.cast(_EXACT_SUM))
     )
+    return both.group_by(group).aggregate(
+        due=both.due.sum().cast(_EXACT_SUM), lost=both.lost.sum().cast(_EXACT_SUM)
+    )
+
+
+def renewal_counts(
+    spans: ir.Table, months: ir.Table, keys: ir.Table | None, last_idx: int
+) -> ir.Table:
+    """Lines due (one per line and renewal date) and accounts with a line due, per month (and
+    key), from :func:`renewal_due_spans`. An account is counted once a month however many of
+    its runs cover it: its runs are first merged into disjoint ones. Columns: month_idx,
+    [key,] lines_due, accounts_due."""
+    group = ["month_idx"] if keys is None else ["month_idx", "key"]
+    zero = ibis.literal(0, "int64")
+    lines_due = _spans_per_month(spans, months, keys, last_idx, by_currency=False)
+    accounts = _spans_per_month(_disjoint(spans), months, keys, last_idx, by_currency=False)
+    both = lines_due.select(*group, lines=lines_due.n, accounts=zero).union(
+        accounts.select(*group, lines=zero, accounts=accounts.n)
+    )
+    return both.group_by(group).aggregate(
+        lines_due=both.lines.sum(), accounts_due=both.accounts.sum()
+    )
+
+
+def _disjoint(spans: ir.Table) -> ir.Table:
+    """Each account's runs ``lo..hi`` merged where they overlap (gaps and islands): a run
+    starts a new island when it begins after every earlier run of the account has ended.
+    Columns: account_id, lo, hi."""
+    runs = spans.select(spans.account_id, spans.lo, spans.hi).distinct()
+    order = [runs.lo, runs.hi]
+    before = ibis.window(group_by=runs.account_id, order_by=order, rows=(None, -1))
+    reach = runs.hi.max().over(before)
+    runs = runs.mutate(new=ibis.ifelse(reach.isnull() | (runs.lo > reach), 1, 0).cast("int64"))
+    upto = ibis.cumulative_window(group_by=runs.account_id, order_by=[runs.lo, runs.hi])
+    runs = runs.mutate(island=runs.new.sum().over(upto))
+    return runs.group_by(["account_id", "island"]).aggregate(lo=runs.lo.min(), hi=runs.hi.max())
 
 
 def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:

@@ -238,7 +238,9 @@ def revenue_report(
     assert snapshot is not None
     aggregates = [
         metrics.movements(snapshot, keys, last),
-        metrics.renewals(prepared.renewal_due(last), prepared.lines, prepared.fx, keys),
+        metrics.renewals(
+            prepared.renewal_due(last), prepared.lines, prepared.months, prepared.fx, keys, last
+        ),
         metrics.retention_12m(snapshot, keys, last),
     ]
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
@@ -354,7 +356,7 @@ def renewal_months(
     past or future, from the contracts as they stand (open-ended lines renew; a line whose
     ``end_date`` is a renewal date is not renewed there), with the lines and accounts due.
 
-    The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_lines`,
+    The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_spans`,
     :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is a
     :data:`metrics.BREAKDOWNS` choice (``touch``: the touch model; ``owner``: the owner's
     email) or ``account`` (the account id: each account's §5 due and lost per month, which the
@@ -383,12 +385,14 @@ def renewal_months(
         lines = lines.filter(lines.bpm >= min_term_months)
     due = prepared.conn.materialize(
         "renewal_due",
-        metrics.renewal_due_lines(lines, prepared.months, prepared.fx, months.last),
+        metrics.renewal_due_spans(
+            lines, prepared.months, prepared.fx, prepared.first, months.last
+        ),
     )
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
     for expr in (
-        metrics.renewals(due, prepared.lines, prepared.fx, keys),
-        metrics.renewal_counts(due, keys),
+        metrics.renewals(due, prepared.lines, prepared.months, prepared.fx, keys, months.last),
+        metrics.renewal_counts(due, prepared.months, keys, months.last),
     ):
         for record in _records(expr):
             group = (record.pop("month_idx"), record.pop("key", None))
@@ -447,10 +451,13 @@ class _Prepared:
     snapshot: ibis.Table | None
     periods: list[int]
     span: int
+    first: int
+    """The first month of ``months``."""
 
     def renewal_due(self, last: int) -> ibis.Table:
-        """Lines due for renewal up to month ``last``, materialized (they are read twice)."""
-        due = metrics.renewal_due_lines(self.lines, self.months, self.fx, last)
+        """Lines due for renewal up to month ``last`` (:func:`metrics.renewal_due_spans`),
+        materialized (they are read more than once)."""
+        due = metrics.renewal_due_spans(self.lines, self.months, self.fx, self.first, last)
         return self.conn.materialize("renewal_due", due)
 
 
@@ -576,7 +583,9 @@ def _prepare(
         else None
     )
     span = months.last - min(first_data, months.first) + 1
-    return _Prepared(conn, scale, reporting, lines, months_t, fx, snapshot, periods, span)
+    return _Prepared(
+        conn, scale, reporting, lines, months_t, fx, snapshot, periods, span, first_month
+    )
 
 
 def _group_keys(per_group: Mapping[tuple[int, Any], Any], months: MonthRange) -> list[Any]:
