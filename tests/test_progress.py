@@ -120,6 +120,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
         "Updating onboarding progress…",
         "Running playbooks…",
         "Setting lifecycle stages…",
+        "Scoring churn risk…",
         "Checking the health validation report…",
         "Computing the dashboard's revenue figures…",
     ]
@@ -127,3 +128,4 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
         re.fullmatch(r"Scoring days: done, \d+ in \d+ s", x) for x in run.stderr.splitlines()
     )
     assert run.stdout.startswith("Run for 2026-05-31.")
+    assert "Churn risk: skipped, no churn model is kept (`banso churn train`)." in run.stdout

@@ -25,6 +25,7 @@ from banso.playbooks.models import (
     CtaTask,
     PlaybookFiring,
 )
+from banso.prediction.models import ChurnScore
 from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
@@ -44,6 +45,7 @@ __all__ = [
     "AccountOwnership",
     "AuditEntry",
     "ChurnReason",
+    "ChurnScore",
     "Activity",
     "Base",
     "Contact",

@@ -93,6 +93,16 @@ def run(
         )
     if summary.lifecycle is not None:
         typer.echo(_("Lifecycle: {n} accounts changed stage.", n=number(summary.lifecycle.changed)))
+    if summary.churn_model is None:
+        typer.echo(_("Churn risk: skipped, no churn model is kept (`banso churn train`)."))
+    else:
+        typer.echo(
+            _(
+                "Churn risk: {n} customers scored with model version {version}.",
+                n=number(summary.churn_scored),
+                version=summary.churn_model,
+            )
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

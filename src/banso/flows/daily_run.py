@@ -5,7 +5,8 @@ Steps for the as-of day D (company time): import the files waiting in ``BANSO_HO
 health playbooks compare with when they are not scored yet, evaluate the segments for D
 (``segments``: membership history, touch model and tier), enrol new customers in onboarding and
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
-lifecycle stage for D from the lifecycle rules, send the outbox, recompute the stored health
+lifecycle stage for D from the lifecycle rules, score churn risk for D with the kept churn model
+(skipped when none is kept: ``banso churn train``), send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
 the dashboard's revenue report if the data under it changed. Each step is idempotent, so running
 a day again does nothing twice.
@@ -33,6 +34,7 @@ from banso.onboarding import service as onboarding
 from banso.playbooks import service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
+from banso.prediction import service as churn
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
@@ -63,6 +65,9 @@ class PipelineSummary:
     """``segments.yaml``'s problems when it is invalid (the step was skipped)."""
     usage_warnings: list[str] = field(default_factory=list)
     """Event files set aside as unreadable on days the scores and triggers read."""
+    churn_model: int | None = None
+    """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
+    churn_scored: int = 0
 
 
 def run_pipeline(
@@ -99,6 +104,12 @@ def run_pipeline(
         summary.playbooks = service.run_playbooks(session, day)
     with session_scope() as session, shown.step(_("Setting lifecycle stages")):
         summary.lifecycle = lifecycle.evaluate(session, day)
+    with session_scope() as session, shown.step(_("Scoring churn risk")):
+        kept = churn.latest_model(churn.DEFAULT_HORIZON_DAYS)
+        if kept is not None:
+            scores = churn.score(get_engine(), day, kept)
+            summary.churn_scored = churn.store_scores(session, scores, kept)
+            summary.churn_model = kept.version
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

@@ -51,6 +51,8 @@ def top_reasons(all_reasons: list[Reason]) -> list[Reason]:
 
 def describe(feature: str, value: float | None, typical: float | None) -> str:
     """One sentence about one feature's value, in the current language."""
+    if value is None and feature == "days_to_renewal":
+        return _("No yearly renewal date (billed monthly or quarterly)")
     if value is None:
         return _("{feature}: no data", feature=feature_label(feature))
     if feature.endswith("_trend"):
@@ -89,6 +91,9 @@ def feature_label(feature: str) -> str:
         "tenure_days": _("Days as a customer"),
         "mrr": _("MRR"),
     }
+    if feature.endswith("_prior28d"):
+        base = measure_label(feature.removesuffix("_prior28d"))
+        return labels.get(feature) or _("{label}, the 28 days before", label=base)
     return labels.get(feature) or measure_label(feature)
 
 
