@@ -34,6 +34,7 @@ from banso.onboarding import service as onboarding
 from banso.playbooks import service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
+from banso.prediction import scores as churn_scores
 from banso.prediction import service as churn
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
@@ -108,7 +109,9 @@ def run_pipeline(
         kept = churn.latest_model(churn.DEFAULT_HORIZON_DAYS)
         if kept is not None:
             scores = churn.score(get_engine(), day, kept)
-            summary.churn_scored = churn.store_scores(session, scores, kept)
+            summary.churn_scored = churn_scores.store_scores(
+                session, scores, kept.meta["horizon_days"], kept.version
+            )
             summary.churn_model = kept.version
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:

@@ -14,9 +14,7 @@ from typing import Any
 
 import joblib
 import numpy as np
-from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from banso.config import get_settings
@@ -33,7 +31,6 @@ from banso.prediction.features import (
     first_data_day,
     scoring_days,
 )
-from banso.prediction.models import ChurnScore
 from banso.prediction.reasons import Reason, contributions, top_reasons
 
 DEFAULT_HORIZON_DAYS = 90
@@ -173,65 +170,6 @@ def score(
         AccountScore(int(a), as_of, float(p), r)
         for a, p, r in zip(rows.account_id, probabilities, reasons, strict=True)
     ]
-
-
-def store_scores(session: Session, scores: list[AccountScore], kept: KeptModel) -> int:
-    """Replace the stored scores of the scores' day and the model's horizon (the daily run may
-    run a day again); in the caller's transaction. Returns the rows written."""
-    horizon = kept.meta["horizon_days"]
-    for day in {s.day for s in scores}:
-        session.execute(
-            delete(ChurnScore).where(ChurnScore.day == day, ChurnScore.horizon_days == horizon)
-        )
-    session.add_all(
-        ChurnScore(
-            account_id=s.account_id,
-            day=s.day,
-            horizon_days=horizon,
-            probability=s.probability,
-            model_version=kept.version,
-            reasons=json.dumps(
-                [
-                    {
-                        "feature": r.feature,
-                        "value": r.value,
-                        "typical": r.typical,
-                        "contribution": r.contribution,
-                    }
-                    for r in s.reasons
-                ]
-            ),
-        )
-        for s in scores
-    )
-    return len(scores)
-
-
-@dataclass(frozen=True)
-class StoredScore:
-    day: date
-    probability: float
-    horizon_days: int
-    model_version: int
-    reasons: list[str]
-    """Sentences in the current language."""
-
-
-def latest_score(session: Session, account_id: int) -> StoredScore | None:
-    """The account's newest stored churn score, its reasons worded for the reader."""
-    row = session.scalars(
-        select(ChurnScore)
-        .where(ChurnScore.account_id == account_id)
-        .order_by(ChurnScore.day.desc(), ChurnScore.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    reasons = [
-        Reason(r["feature"], r["value"], r["typical"], r["contribution"]).sentence()
-        for r in json.loads(row.reasons)
-    ]
-    return StoredScore(row.day, row.probability, row.horizon_days, row.model_version, reasons)
 
 
 def explain(app_db: Engine, account_id: int, as_of: date, kept: KeptModel) -> dict[str, Any]:
