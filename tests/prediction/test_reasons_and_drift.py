@@ -12,7 +12,12 @@ from sklearn.linear_model import LogisticRegression
 from banso.i18n import set_language
 from banso.prediction import drift, model
 from banso.prediction.features import Rows, known_on, scoring_days
-from banso.prediction.reasons import contributions, describe, top_reasons
+from banso.prediction.reasons import (
+    contributions,
+    contributions_of_rows,
+    describe,
+    top_reasons,
+)
 from banso.revenue.contracts import Line
 
 
@@ -46,6 +51,10 @@ def test_a_value_that_raises_risk_comes_first() -> None:
     assert [r.feature for r in reasons] == ["a", "b"]
     assert reasons[0].contribution > 0.3 and reasons[1].contribution == 0.0
     assert [r.feature for r in top_reasons(reasons)] == ["a"]
+    # many rows in one call give what one row at a time gives
+    many = x[:5]
+    batch = contributions_of_rows(fitted, many, ["a", "b"], typical)
+    assert batch == [contributions(fitted, row, ["a", "b"], typical) for row in many]
 
 
 def test_psi_worked_example_and_no_drift_on_the_same_rows() -> None:

@@ -33,15 +33,27 @@ class Reason:
 
 def contributions(model: Any, x: np.ndarray, names: list[str], typical: np.ndarray) -> list[Reason]:
     """Every feature's contribution for the one row ``x``, largest risk first."""
-    base = float(model.predict_proba(x.reshape(1, -1))[0, 1])
-    swapped = np.repeat(x.reshape(1, -1), len(names), axis=0)
-    swapped[np.arange(len(names)), np.arange(len(names))] = typical
-    probs = model.predict_proba(swapped)[:, 1]
-    out = [
-        Reason(name, _num(x[i]), _num(typical[i]), base - float(probs[i]))
-        for i, name in enumerate(names)
-    ]
-    return sorted(out, key=lambda r: -r.contribution)
+    return contributions_of_rows(model, x.reshape(1, -1), names, typical)[0]
+
+
+def contributions_of_rows(
+    model: Any, rows: np.ndarray, names: list[str], typical: np.ndarray
+) -> list[list[Reason]]:
+    """:func:`contributions` of many rows with one call of the model (a call costs far more
+    than a row)."""
+    n, k = rows.shape
+    base = model.predict_proba(rows)[:, 1]
+    swapped = np.repeat(rows, k, axis=0)
+    swapped[np.arange(n * k), np.tile(np.arange(k), n)] = np.tile(typical, n)
+    probs = model.predict_proba(swapped)[:, 1].reshape(n, k)
+    out = []
+    for r in range(n):
+        reasons = [
+            Reason(name, _num(rows[r, i]), _num(typical[i]), float(base[r] - probs[r, i]))
+            for i, name in enumerate(names)
+        ]
+        out.append(sorted(reasons, key=lambda x: -x.contribution))
+    return out
 
 
 def top_reasons(all_reasons: list[Reason]) -> list[Reason]:

@@ -31,7 +31,7 @@ from banso.prediction.features import (
     first_data_day,
     scoring_days,
 )
-from banso.prediction.reasons import Reason, contributions, top_reasons
+from banso.prediction.reasons import Reason, contributions, contributions_of_rows, top_reasons
 
 DEFAULT_HORIZON_DAYS = 90
 Progress = Callable[[str, int, int | None], None]
@@ -163,8 +163,8 @@ def score(
     with threadpool_limits(FIT_THREADS):
         probabilities = kept.estimator.predict_proba(rows.x)[:, 1]
         reasons = [
-            top_reasons(contributions(kept.estimator, row, kept.names, kept.typical))
-            for row in rows.x
+            top_reasons(r)
+            for r in contributions_of_rows(kept.estimator, rows.x, kept.names, kept.typical)
         ]
     return [
         AccountScore(int(a), as_of, float(p), r)
