@@ -54,7 +54,10 @@ def test_a_value_that_raises_risk_comes_first() -> None:
     # many rows in one call give what one row at a time gives
     many = x[:5]
     batch = contributions_of_rows(fitted, many, ["a", "b"], typical)
-    assert batch == [contributions(fitted, row, ["a", "b"], typical) for row in many]
+    single = [contributions(fitted, row, ["a", "b"], typical) for row in many]
+    for got, want in zip(batch, single, strict=True):
+        assert [r.feature for r in got] == [r.feature for r in want]
+        assert [r.contribution for r in got] == pytest.approx([r.contribution for r in want])
 
 
 def test_psi_worked_example_and_no_drift_on_the_same_rows() -> None:
