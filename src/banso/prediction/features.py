@@ -35,12 +35,14 @@ from banso.health.scorecard import Scorecard, choose_scorecard
 from banso.health.scoring import score_rows
 from banso.revenue import contracts
 from banso.revenue.models import Subscription
+from banso.usage.store import days as event_days
 
 SCORING_STEP_DAYS = 28
 """Scoring days are this many days apart, ending with the as-of day."""
 
 FIRST_DAY_MARGIN = 56
-"""The first scoring day leaves the usage windows' 56 days of history before it."""
+"""The first scoring day leaves the usage windows' 56 days of history (subscriptions and
+events both) before it."""
 
 LEAKY_OR_MANUAL = ("ticket_csat_90d", "csm_pulse", "days_to_renewal", "recent_downgrade")
 """Health inputs that are not features: CSAT and pulses can be entered after ``t`` for
@@ -101,9 +103,14 @@ def scoring_days(first: date, as_of: date, step: int = SCORING_STEP_DAYS) -> lis
 
 
 def first_data_day(app_db: Engine) -> date | None:
-    """The first day of any subscription: no customer (hence no row) exists before it."""
+    """The first day of any subscription, or of the event store when it starts later: before
+    it, every customer would look inactive (zero usage is not the same as no record of usage)."""
     with Session(app_db) as session:
         first: date | None = session.scalar(select(Subscription.start_date).order_by("start_date"))
+    stored = event_days()
+    if first is not None and stored:
+        # the first UTC day file can hold the previous local day's last hours: start a day later
+        first = max(first, date.fromisoformat(stored[0]) + timedelta(days=1))
     return first
 
 
