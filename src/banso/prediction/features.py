@@ -9,7 +9,10 @@ health score from the scorecards (``banso.health.scoring``), the contract facts 
 - a contract line's end date later than ``t`` is unknown on ``t`` (a cancellation is only a fact
   once it has happened), so the contract features read each line as it stood on ``t``;
 - ticket CSAT (given when the ticket closes, possibly after ``t``) and the CSM pulse (which can be
-  entered for an earlier day) are not features; the pulse stays beside the number on the 360.
+  entered for an earlier day) are not features; the pulse stays beside the number on the 360;
+- the health score (a feature, and a baseline of the backtest) is the scorecard's score of the
+  same knowable values: its contract measures from the lines as known on ``t``, without ticket
+  CSAT and pulse (the card re-weights the measures it has).
 
 Labels (``docs/metrics.md`` §5a facts): **churned** — a customer on ``t`` that is not a customer
 on some day of ``(t, t + horizon]``; **contracted** — still a customer on ``t + horizon`` with
@@ -139,8 +142,6 @@ def build_rows(
         c for c in raw.column_names if c not in ("account_id", "day", *LEAKY_OR_MANUAL)
     ]
     measures = np.column_stack([_floats(raw[c]) for c in measure_names])
-    health = _health_scores(raw, cards, accounts)
-    change = _change_since(account_ids, row_days, health, SCORING_STEP_DAYS)
 
     with Session(app_db) as session:
         lines = _lines_by_account(session)
@@ -163,6 +164,16 @@ def build_rows(
         ],
         dtype=bool,
     ).reshape(len(account_ids), 2)
+    # the card's score from what was knowable on t: contract measures from the lines as known
+    # then, no ticket CSAT or pulse (the card re-weights the measures it has)
+    knowable = {c: _floats(raw[c]) for c in raw.column_names if c not in ("account_id", "day")}
+    knowable["days_to_renewal"] = contract[:, CONTRACT_FEATURES.index("days_to_renewal")]
+    mrr_change = contract[:, CONTRACT_FEATURES.index("mrr_change_90d")]
+    knowable["recent_downgrade"] = np.where(np.isnan(mrr_change), np.nan, mrr_change < 0)
+    knowable["ticket_csat_90d"] = np.full(len(account_ids), np.nan)
+    knowable["csm_pulse"] = np.full(len(account_ids), np.nan)
+    health = _health_scores(raw["account_id"].to_pylist(), knowable, cards, accounts)
+    change = _change_since(account_ids, row_days, health, SCORING_STEP_DAYS)
     complete = np.array(
         [d + timedelta(days=horizon_days) <= known_until for d in row_days], dtype=bool
     )
@@ -176,11 +187,13 @@ def _floats(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _health_scores(
-    raw: pa.Table, cards: list[Scorecard], accounts: dict[int, dict[str, object]]
+    ids: list[int],
+    values: dict[str, np.ndarray],
+    cards: list[Scorecard],
+    accounts: dict[int, dict[str, object]],
 ) -> np.ndarray:
-    """Each row's overall health score as its scorecard computes it (no override: overrides are
-    a person's judgement, entered for the current day)."""
-    ids = raw["account_id"].to_pylist()
+    """Each row's overall health score as its scorecard computes it from ``values`` (no
+    override: overrides are a person's judgement, entered for the current day)."""
     out = np.full(len(ids), np.nan)
     positions: dict[str, list[int]] = defaultdict(list)
     by_name = {c.name: c for c in cards}
@@ -190,9 +203,8 @@ def _health_scores(
             positions[card.name].append(pos)
     for name, pos in positions.items():
         card = by_name[name]
-        sub = raw.take(pa.array(pos, pa.int64()))
-        values = {m: _floats(sub[m]) for m in card.measure_names if m in sub.column_names}
-        out[pos] = score_rows(card, values, sub.num_rows).overall
+        picked = {m: values[m][pos] for m in card.measure_names if m in values}
+        out[pos] = score_rows(card, picked, len(pos)).overall
     return out
 
 
