@@ -124,6 +124,7 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
         "Setting lifecycle stages…",
         "Queuing campaigns…",
         "Queuing survey reminders…",
+        "Scoring churn risk…",
         "Checking the health validation report…",
         "Computing the dashboard's revenue figures…",
     ]
@@ -134,3 +135,4 @@ def test_demo_health_score_and_run_write_progress_lines_to_a_log(
     assert re.fullmatch(r"Exporting BI views: done, 9 in \d+ s", run.stderr.splitlines()[-1])
     assert (banso_home / "bi" / "accounts.parquet").exists()
     assert run.stdout.startswith("Run for 2026-05-31.")
+    assert "Churn risk: skipped, no churn model is kept (`banso churn train`)." in run.stdout

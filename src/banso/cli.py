@@ -40,6 +40,7 @@ from banso.lifecycle.cli import lifecycle_app
 from banso.onboarding.cli import onboarding_app
 from banso.operations.cli import backup, restore
 from banso.playbooks.cli import ctas_app, playbooks_app
+from banso.prediction.cli import churn_app
 from banso.programs.cli import programs_app
 from banso.renewals.cli import renewals_app
 from banso.renewals.pipeline_cli import pipeline_app
@@ -80,6 +81,7 @@ app.add_typer(feedback_app, name="feedback")
 app.add_typer(advocacy_app, name="advocacy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(churn_reasons_app, name="churn-reasons")
+app.add_typer(churn_app, name="churn")
 app.add_typer(goals_app, name="goals")
 add_evaluation_commands(team_app)
 app.add_typer(success_app, name="success-plans")

@@ -30,6 +30,7 @@ from banso.playbooks.models import (
     CtaTask,
     PlaybookFiring,
 )
+from banso.prediction.models import ChurnScore
 from banso.renewals.models import RenewalForecast
 from banso.retention.models import ChurnReason
 from banso.revenue.cache import ReportCache
@@ -60,6 +61,7 @@ __all__ = [
     "CampaignMessage",
     "CampaignRun",
     "ChurnReason",
+    "ChurnScore",
     "Activity",
     "Base",
     "Contact",

@@ -24,6 +24,8 @@ from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
 from banso.i18n import _
 from banso.labels import label
+from banso.prediction import scores as churn_scores
+from banso.prediction.scores import StoredScore
 from banso.revenue import contracts
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
@@ -207,6 +209,33 @@ def account_health_view(account_id: int) -> HealthView | None:
         health_service.TREND_DAYS,
     )
     return HealthView(current, why, trend)
+
+
+@dataclass(frozen=True)
+class ChurnView:
+    """The stored churn score with what people said about the account, shown side by side:
+    the number never replaces the CSM pulse or the notes."""
+
+    score: StoredScore
+    notes: list[Activity]
+
+
+LATEST_NOTES = 3
+
+
+def account_churn_view(session: Session, account_id: int) -> ChurnView | None:
+    """The account's newest churn score (``banso run`` with a kept model) and its latest notes
+    (activities with a summary); None before any score."""
+    score = churn_scores.latest_score(session, account_id)
+    if score is None:
+        return None
+    notes = session.scalars(
+        select(Activity)
+        .where(Activity.account_id == account_id, Activity.summary.is_not(None))
+        .order_by(Activity.occurred_at.desc())
+        .limit(LATEST_NOTES)
+    ).all()
+    return ChurnView(score, list(notes))
 
 
 MOVED_POINTS = 0.05

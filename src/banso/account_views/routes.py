@@ -175,6 +175,7 @@ def account_page(
     context = {
         "view": view,
         "health": account360.account_health_view(account_id),
+        "churn": account360.account_churn_view(session, account_id),
         "incomplete_days": snapshots.incomplete_days(),
         "section": ctas.cta_section(session, view="account", account_id=account_id),
         "writer": ctas.Writer.of(user, EDITOR_ROLES),

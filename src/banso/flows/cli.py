@@ -123,6 +123,16 @@ def run(
         typer.echo(
             _("Feature requests: {n} asks from tickets.", n=number(summary.feedback_tickets.asks))
         )
+    if summary.churn_model is None:
+        typer.echo(_("Churn risk: skipped, no churn model is kept (`banso churn train`)."))
+    else:
+        typer.echo(
+            _(
+                "Churn risk: {n} customers scored with model version {version}.",
+                n=number(summary.churn_scored),
+                version=summary.churn_model,
+            )
+        )
     if summary.outbox is not None:
         echo_outbox(summary.outbox)
         if summary.outbox.busy:

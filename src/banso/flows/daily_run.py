@@ -7,7 +7,8 @@ health playbooks compare with when they are not scored yet, evaluate the segment
 complete the milestones whose rule was met by D, run the playbooks for D, set every account's
 lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
 campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
-last month over on D when none is queued yet, send the outbox, recompute the stored health
+last month over on D when none is queued yet, score churn risk for D with the kept churn model
+(skipped when none is kept: ``banso churn train``), send the outbox, recompute the stored health
 validation report when it is more than a week old (``health.validation_report``), then compute
 the dashboard's revenue report if the data under it changed, and last, when
 ``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each
@@ -43,6 +44,8 @@ from banso.onboarding import service as onboarding
 from banso.playbooks import service
 from banso.playbooks.actions import ActionCounts
 from banso.playbooks.triggers import missing_snapshot_days
+from banso.prediction import scores as churn_scores
+from banso.prediction import service as churn
 from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
@@ -91,6 +94,9 @@ class PipelineSummary:
     """Survey reminders queued (``voc.service.send_reminders``)."""
     survey_problems: list[str] = field(default_factory=list)
     """``surveys.yaml``'s problems when it is invalid (no reminder was queued)."""
+    churn_model: int | None = None
+    """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
+    churn_scored: int = 0
 
 
 def run_pipeline(
@@ -155,6 +161,14 @@ def run_pipeline(
             summary.survey_reminders = surveys.send_reminders(session, day)
     except SurveysError as problems:
         summary.survey_problems = problems.problems
+    with session_scope() as session, shown.step(_("Scoring churn risk")):
+        kept = churn.latest_model(churn.DEFAULT_HORIZON_DAYS)
+        if kept is not None:
+            scores = churn.score(get_engine(), day, kept)
+            summary.churn_scored = churn_scores.store_scores(
+                session, scores, kept.meta["horizon_days"], kept.version
+            )
+            summary.churn_model = kept.version
     summary.usage_warnings = health.usage_warnings(needed or [day])
     if send:
         with shown.step(_("Sending the outbox")):

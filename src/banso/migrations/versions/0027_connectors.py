@@ -1,14 +1,14 @@
 """Connectors: connections, their incremental cursors, the sync log and write-back state
 
 Revision ID: 0027_connectors
-Revises: 0024_inapp
+Revises: 0025_churn_scores
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_connectors"
-down_revision = "0024_inapp"
+down_revision = "0025_churn_scores"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Churn prediction: point-in-time features, the model, honest backtests, reasons, drift."""
