@@ -246,6 +246,18 @@ def counts_on(session: Session, day: date | None = None) -> tuple[date, list[Seg
     return day, [SegmentCount(s, n, mrr) for s, (n, mrr) in summary.items()]
 
 
+def membership_periods(session: Session) -> dict[int, list[tuple[date, date | None, str]]]:
+    """Every account's segment intervals ``(start, end exclusive or None, segment)``, for readers
+    that place many (account, day) pairs at once (one query instead of one per pair)."""
+    m = SegmentMembership
+    out: dict[int, list[tuple[date, date | None, str]]] = {}
+    for account_id, start, end, segment in session.execute(
+        select(m.account_id, m.start_date, m.end_date, m.segment).order_by(m.start_date)
+    ):
+        out.setdefault(account_id, []).append((start, end, segment))
+    return out
+
+
 def membership_on(session: Session, account_id: int, day: date) -> str | None:
     """The account's segment on ``day`` by the history (None before its first evaluation)."""
     m = SegmentMembership

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import ownership
 from banso.accounts.models import Account
 from banso.config import get_settings
+from banso.dates import EARLIEST_DAY
 from banso.dates import today as company_today
 from banso.errors import BansoError
 from banso.i18n import _
@@ -234,6 +235,14 @@ def check(survey_type: str, by: str) -> None:
 # ---------------------------------------------------------------- helpers
 
 
+def _on(periods: list[tuple[date | None, date | None, object]], day: date) -> object | None:
+    """The value of the interval ``[start, end)`` covering ``day`` (open ends: None)."""
+    for start, end, value in periods:
+        if (start is None or start <= day) and (end is None or end > day):
+            return value
+    return None
+
+
 class _Keys:
     """An answer's group on its day, each fact asked of its owner once per account and day."""
 
@@ -242,6 +251,8 @@ class _Keys:
         self.cache: dict[tuple[int, date], str] = {}
         self.names: dict[int, str] = {}
         self.lines: dict[int, list[Subscription]] | None = None
+        self.periods: dict[int, list[tuple[date | None, date | None, object]]] | None = None
+        self.touch: dict[int, str | None] | None = None
 
     def of(self, account_id: int, day: date) -> str:
         if self.by == "month":
@@ -255,11 +266,19 @@ class _Keys:
     def _look_up(self, account_id: int, day: date) -> str:
         s = self.session
         if self.by == "segment":
-            return segments.membership_on(s, account_id, day) or NONE_KEY
+            if self.periods is None:  # every interval at once: one query, not one per answer
+                self.periods = dict(segments.membership_periods(s))  # type: ignore[arg-type]
+            return str(_on(self.periods.get(account_id, []), day) or NONE_KEY)
         if self.by == "touch":
-            return s.scalar(select(Account.touch_model).where(Account.id == account_id)) or NONE_KEY
+            if self.touch is None:
+                self.touch = dict(s.execute(select(Account.id, Account.touch_model)).all())
+            return self.touch.get(account_id) or NONE_KEY
         if self.by == "owner":
-            member = ownership.owner_on(s, account_id, day)
+            if self.periods is None:
+                self.periods = defaultdict(list)
+                for p in ownership.owner_periods(s, EARLIEST_DAY, date.max):
+                    self.periods[p.account_id].append((p.started_on, p.ended_on, p.member_id))
+            member = _on(self.periods.get(account_id, []), day)
             if member is None:
                 return NONE_KEY
             if member not in self.names:
