@@ -144,7 +144,7 @@ def events_table(
     mapped to the store's columns (``sources.source_sql``; DuckDB only)."""
     external = sources.external_source()
     if external is not None:
-        return _external_table(con, external, merges, days)
+        return _external_table(con, external, merges, days, table_name)
     files = event_files(root) if days is None else event_files(root, *days)
     if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
@@ -159,6 +159,7 @@ def _external_table(
     external: sources.ExternalEvents,
     merges: dict[int, int] | None,
     days: tuple[date, date] | None,
+    table_name: str,
 ) -> ibis.Table:
     if con.name != "duckdb":
         raise BansoError(
@@ -170,7 +171,10 @@ def _external_table(
         start = datetime.combine(days[0], time(), UTC)
         end = datetime.combine(days[1] + timedelta(days=1), time(), UTC)
     sql = sources.source_sql(con.con, external, start, end)
-    events = con.sql(f"SELECT * FROM {sql}")
+    # a view rather than ``con.sql``, which asks DuckDB for the schema through an API it no
+    # longer has
+    con.con.execute(f"CREATE OR REPLACE TEMP VIEW {table_name} AS SELECT * FROM {sql}")
+    events = con.table(table_name)
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
 
 

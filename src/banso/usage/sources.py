@@ -128,7 +128,7 @@ def config_path(config_dir: Path | None = None) -> Path:
     return (config_dir or get_settings().config_path) / EVENTS_CONFIG
 
 
-_cache: dict[Path, tuple[int, ExternalEvents | None]] = {}
+_cache: dict[Path, tuple[tuple[int, int], ExternalEvents | None]] = {}
 
 
 def external_source(config_dir: Path | None = None) -> ExternalEvents | None:
@@ -136,7 +136,8 @@ def external_source(config_dir: Path | None = None) -> ExternalEvents | None:
     ``source: store``). Raises ``EventsConfigRejected`` with ``FILE:LINE: field: reason``."""
     path = config_path(config_dir)
     try:
-        stamp = path.stat().st_mtime_ns
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
     except FileNotFoundError:
         return None
     known = _cache.get(path)
@@ -357,8 +358,8 @@ def check(source: ExternalEvents) -> SourceCheck:
             _register_account_ids(con)
         else:
             known = f"SELECT external_id AS k FROM {IDENTITIES_VIEW}"
-        rows = con.execute(f"SELECT count(*) FROM {_scan(source)}").fetchone()
-        counted = con.execute(f"SELECT count(*), min(ts), max(ts) FROM {mapped}").fetchone()
+        rows = con.execute(f"SELECT count(*) FROM {_scan(source)}").fetchall()[0]
+        counted = con.execute(f"SELECT count(*), min(ts), max(ts) FROM {mapped}").fetchall()[0]
         unknown = con.execute(
             f"SELECT DISTINCT {key} AS k FROM {_scan(source)} "
             f"WHERE {key} IS NULL OR {key} NOT IN ({known}) ORDER BY k NULLS FIRST"
