@@ -119,11 +119,12 @@ def test_external_parquet_scores_as_the_store(cli, banso_home: Path) -> None:  #
     for day, expected in zip(DAYS, features_store, strict=True):
         got = compute_features(day)
         assert got.sort_by("account_id").to_pylist() == expected.sort_by("account_id").to_pylist()
-    assert compute_feature_use(DAYS[-1]).sort_by(
-        [("account_id", "ascending"), ("event", "ascending")]
-    ).to_pylist() == use_store.sort_by(
-        [("account_id", "ascending"), ("event", "ascending")]
-    ).to_pylist()
+    assert (
+        compute_feature_use(DAYS[-1])
+        .sort_by([("account_id", "ascending"), ("event", "ascending")])
+        .to_pylist()
+        == use_store.sort_by([("account_id", "ascending"), ("event", "ascending")]).to_pylist()
+    )
     assert account_daily_usage(busiest, today=DAYS[-1]) == chart_store
     assert con.execute(window.format(store.duckdb_source(
         con, date(2025, 11, 1), date(2025, 11, 30), "account_id, user_id, event, ts",

@@ -109,9 +109,7 @@ def _usage(
         for day in (first + timedelta(days=i) for i in range(days))
     ]
     active = [d.day for d in series if d.events]
-    return AccountUsage(
-        account_id, series, *recent, active[-1] if active else None, incomplete
-    )
+    return AccountUsage(account_id, series, *recent, active[-1] if active else None, incomplete)
 
 
 def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
@@ -158,7 +156,11 @@ Parquet scan, where ``= ANY($list)`` becomes a join over every row of the window
 
 def _count(
     files: list[str] | sources.ExternalEvents,
-    ids: list[int], start: datetime, end: datetime, tz: str, recent_from: date
+    ids: list[int],
+    start: datetime,
+    end: datetime,
+    tz: str,
+    recent_from: date,
 ) -> dict[date | None, tuple[int, int, int]]:
     """``{day: (active users, events, logins)}``; key None holds the recent window's figures."""
     placeholders = {f"id{i}": account for i, account in enumerate(ids)}

@@ -98,9 +98,7 @@ class EventsConfig(BaseModel):
         if self.source == "parquet":
             missing = [k for k in ("path", "columns") if getattr(self, k) is None]
             if missing:
-                raise ValueError(
-                    _("source parquet needs {fields}", fields=", ".join(missing))
-                )
+                raise ValueError(_("source parquet needs {fields}", fields=", ".join(missing)))
         return self
 
 
@@ -200,8 +198,11 @@ def check_columns(types: dict[str, str], source: ExternalEvents) -> list[str]:
             problems.append(
                 source.problem(
                     ("columns", field),
-                    _("no column {name} in the files (they have: {names})",
-                      name=name, names=", ".join(types)),
+                    _(
+                        "no column {name} in the files (they have: {names})",
+                        name=name,
+                        names=", ".join(types),
+                    ),
                 )  # fmt: skip
             )
         elif field == "timestamp" and not types[name].startswith("TIMESTAMP"):
@@ -215,9 +216,12 @@ def check_columns(types: dict[str, str], source: ExternalEvents) -> list[str]:
             problems.append(
                 source.problem(
                     ("columns", field),
-                    _("column {name} is {kind}: give account_source to map it through the "
-                      "account identities, or a column of Banso account ids",
-                      name=name, kind=types[name]),
+                    _(
+                        "column {name} is {kind}: give account_source to map it through the "
+                        "account identities, or a column of Banso account ids",
+                        name=name,
+                        kind=types[name],
+                    ),
                 )  # fmt: skip
             )
     return problems
@@ -270,9 +274,7 @@ def source_sql(
     else:
         register_identities(con, source)
         account = "i.account_id"
-        join = (
-            f"JOIN {IDENTITIES_VIEW} i ON i.external_id = CAST(x.{_ident(m.account)} AS VARCHAR)"
-        )
+        join = f"JOIN {IDENTITIES_VIEW} i ON i.external_id = CAST(x.{_ident(m.account)} AS VARCHAR)"
     event_id = f"CAST(x.{_ident(m.event_id)} AS VARCHAR)" if m.event_id else "NULL::VARCHAR"
     user = f"CAST(x.{_ident(m.user)} AS VARCHAR)" if m.user else "NULL::VARCHAR"
     props = f"CAST(x.{_ident(m.properties)} AS VARCHAR)" if m.properties else "NULL::VARCHAR"
