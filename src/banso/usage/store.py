@@ -139,6 +139,12 @@ def event_files(
     return _readable(files, base)
 
 
+def refuse_writes() -> None:
+    """Raise ``sources.ExternalEventsOwned`` when ``events.yaml`` names an external source:
+    its owner's pipeline writes those events, Banso only reads them."""
+    sources.refuse_writes()
+
+
 def has_events(root: Path | None = None) -> bool:
     """Whether there are events to read: an external source (``events.yaml``) is configured, or
     the store holds readable files."""
@@ -252,7 +258,7 @@ class Append:
         wait: float | None = None,
         read_same_day: bool = True,
     ) -> None:
-        sources.refuse_writes()  # the company's own pipeline writes an external source
+        refuse_writes()  # the company's own pipeline writes an external source
         self.base = store_dir(root)
         self.read_same_day = read_same_day
         self.batch = uuid.uuid4().hex
