@@ -5,13 +5,16 @@ zone, then the store removed."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from banso.accounts.models import AccountIdentity
@@ -217,3 +220,55 @@ def test_missing_files_and_columns_are_named(cli, banso_home: Path) -> None:  # 
     )
     with pytest.raises(sources.EventsConfigRejected):
         compute_features(date(2025, 1, 2))
+
+
+ZONES = ["Asia/Tokyo", "Asia/Kolkata", "America/New_York", "Europe/London"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    moments=st.lists(
+        st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 12, 31)),
+        min_size=1,
+        max_size=20,
+    ),
+    zone=st.sampled_from(ZONES),
+    aware=st.booleans(),
+)
+def test_times_come_back_as_the_same_instants(
+    moments: list[datetime], zone: str, aware: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Naive local times in any zone (or aware ones) are read as the instants they name."""
+    tz = ZoneInfo(zone)
+    instants = [m.replace(tzinfo=UTC) for m in moments]
+    local = [i.astimezone(tz).replace(tzinfo=None) for i in instants]
+    # a naive time names one instant except in the hour that repeats when clocks go back
+    assume(all(
+        n.replace(tzinfo=tz, fold=0).utcoffset() == n.replace(tzinfo=tz, fold=1).utcoffset()
+        for n in local
+    ))  # fmt: skip
+    folder = tmp_path_factory.mktemp("ext")
+    column = (
+        pa.array(instants, pa.timestamp("us", tz="UTC"))
+        if aware
+        else pa.array(local, pa.timestamp("us"))
+    )
+    pq.write_table(
+        pa.table({"acct": pa.array(range(len(instants)), pa.int64()), "what": ["x"] * len(local),
+                  "at": column}),
+        folder / "e.parquet",
+    )  # fmt: skip
+    config = folder / "config"
+    config.mkdir()
+    (config / "events.yaml").write_text(
+        f"source: parquet\npath: {folder}/e.parquet\n"
+        f"columns: {{account: acct, event: what, timestamp: at, timezone: {zone}}}\n",
+        encoding="utf-8",
+    )
+    source = sources.external_source(config)
+    assert source is not None
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT account_id, ts FROM {sources.source_sql(con, source)} ORDER BY account_id"
+    ).fetchall()
+    assert [ts for _, ts in rows] == instants
