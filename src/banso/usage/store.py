@@ -14,6 +14,9 @@ This module is the only code that knows the layout: ``events/date=YYYY-MM-DD/par
 - ``duckdb_source`` gives SQL over the events of some days with the ids of merged accounts mapped
   to the kept account (``merged_accounts``), as ``usage.service.events_table`` does for Ibis.
 
+When ``events.yaml`` names an external source (``usage.sources``), ``duckdb_source`` reads it
+instead, ``has_events`` is true, and every append is refused (``ExternalEventsOwned``).
+
 Publishing: an append writes its day files and its id index into ``events/.publish-<batch>/``,
 then a ``COMMITTED`` marker, then renames each file into place. Whoever takes the store's lock
 next finishes a committed publish a dead process left behind, and deletes an uncommitted one.
