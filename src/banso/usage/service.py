@@ -80,6 +80,8 @@ def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
         raise BansoError(
             _("Usage features run on duckdb or spark: the events are Parquet files, not tables.")
         )
+    if engine != "duckdb" and sources.external_source() is not None:
+        raise BansoError(_spark_refused())  # before starting a Spark session for nothing
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
@@ -154,6 +156,13 @@ def events_table(
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
 
 
+def _spark_refused() -> str:
+    return _(
+        "Events from an external source (events.yaml) are read with DuckDB; run without "
+        "--engine spark."
+    )
+
+
 def _external_table(
     con: ibis.BaseBackend,
     external: sources.ExternalEvents,
@@ -162,10 +171,7 @@ def _external_table(
     table_name: str,
 ) -> ibis.Table:
     if con.name != "duckdb":
-        raise BansoError(
-            _("Events from an external source (events.yaml) are read with DuckDB; run without "
-              "--engine spark.")
-        )  # fmt: skip
+        raise BansoError(_spark_refused())
     start = end = None
     if days is not None:
         start = datetime.combine(days[0], time(), UTC)
