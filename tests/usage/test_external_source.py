@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from banso.accounts.models import AccountIdentity
 from banso.db import session_scope
+from banso.errors import BansoError
 from banso.health import service, snapshots
 from banso.usage import sources, store
 from banso.usage.daily import account_daily_usage
@@ -158,6 +159,14 @@ def test_writes_refused_with_an_external_source(banso_home: Path) -> None:
     with pytest.raises(sources.ExternalEventsOwned, match="company's own pipeline"):
         store.append_events(pa.Table.from_pylist([row], schema=store.EVENT_SCHEMA))
     assert not store.store_dir().exists()
+
+
+def test_spark_is_refused_with_an_external_source(banso_home: Path) -> None:
+    config = banso_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "events.yaml").write_text(EVENTS_YAML, encoding="utf-8")
+    with pytest.raises(BansoError, match="read with DuckDB; run without --engine spark"):
+        compute_features(date(2025, 1, 2), engine="spark")
 
 
 def test_store_is_the_default(banso_home: Path) -> None:
