@@ -26,7 +26,6 @@ this module (the store owns where events are read from).
 from __future__ import annotations
 
 import glob as globbing
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -264,11 +263,17 @@ def source_sql(
     if problems:
         raise EventsConfigRejected(problems)
     m = source.columns
+    bounds = (start, end)
     raw_ts = f"x.{_ident(m.timestamp)}"
     aware = types[m.timestamp].startswith("TIMESTAMP WITH TIME ZONE")
     if aware:
         ts = f"CAST({raw_ts} AS TIMESTAMPTZ)"
     else:
+        if start is None or end is None:
+            # the offset changes that matter are those of the span the files hold
+            first, last = _span(con, source)
+            start = start or first
+            end = end or last
         ts = _utc_of_local(f"CAST({raw_ts} AS TIMESTAMP)", m.timezone, start, end)
     if m.account_source is None:
         account, join = f"CAST(x.{_ident(m.account)} AS BIGINT)", ""
@@ -282,7 +287,7 @@ def source_sql(
     # exact bounds on the UTC time, and wider ones on the raw column that the Parquet scan can
     # check against each row group's statistics (no zone is more than a day from UTC)
     where, raw_where = [], []
-    for bound, op in ((start, ">="), (end, "<")):
+    for bound, op in ((bounds[0], ">="), (bounds[1], "<")):
         if bound is None:
             continue
         where.append(f"ts {op} {_ts_literal(bound)}")
@@ -364,19 +369,47 @@ def _transitions(
     return tuple(found)
 
 
-_types_cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, str]]] = {}
-_TYPES_SECONDS = 5.0
+_kept: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], Any] = {}
+"""Column types and time spans of the external files, by their names, sizes and times."""
+
+
+def _files_key(source: ExternalEvents) -> tuple[tuple[str, int, int], ...]:
+    out = []
+    for name in source_files(source):
+        try:
+            stat = Path(name).stat()
+        except FileNotFoundError:
+            continue
+        out.append((name, stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
 
 
 def _types(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> dict[str, str]:
-    """``column_types``, kept a few seconds (a daily run asks once per window it reads)."""
-    key = (source.pattern, tuple(source_files(source)))
-    known = _types_cache.get(key)
-    if known is not None and time.monotonic() - known[0] < _TYPES_SECONDS:
-        return known[1]
-    types = column_types(con, source)
-    _types_cache[key] = (time.monotonic(), types)
+    """``column_types``, kept while the files are the same."""
+    key = ("types", source.pattern, _files_key(source))
+    if key not in _kept:
+        _kept[key] = column_types(con, source)
+    types: dict[str, str] = _kept[key]
     return types
+
+
+def _span(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> tuple[datetime, datetime]:
+    """The first and last naive time of the files, read as UTC (a bound within a day of the
+    real one), kept while the files are the same."""
+    key = ("span", source.pattern + "\0" + source.columns.timestamp, _files_key(source))
+    if key not in _kept:
+        raw = _ident(source.columns.timestamp)
+        first, last = con.execute(
+            f"SELECT CAST(min({raw}) AS TIMESTAMP), CAST(max({raw}) AS TIMESTAMP) "
+            f"FROM {_scan(source)}"
+        ).fetchall()[0]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        _kept[key] = (
+            (first or now).replace(tzinfo=UTC),
+            (last or now).replace(tzinfo=UTC) + timedelta(microseconds=1),
+        )
+    span: tuple[datetime, datetime] = _kept[key]
+    return span
 
 
 def _integer(kind: str) -> bool:
