@@ -50,6 +50,7 @@ from banso.segments.cli import segments_app
 from banso.server.cli import serve
 from banso.success.cli import handoff_app, success_app
 from banso.targets.cli import targets_app
+from banso.usage.cli import events_app
 from banso.users.cli import users_app
 from banso.voc.cli import surveys_app
 
@@ -72,6 +73,7 @@ app.add_typer(segments_app, name="segments")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(demo_app, name="demo")
 app.add_typer(health_app, name="health")
+app.add_typer(events_app, name="events")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)
 app.add_typer(playbooks_app, name="playbooks")

@@ -38,7 +38,7 @@ from banso.usage.metrics import (
     usage_features_for_days,
 )
 from banso.usage.service import advanced_features, duckdb_connection, events_table
-from banso.usage.store import event_files
+from banso.usage.store import has_events as store_has_events
 
 USAGE_COUNTS = [
     n
@@ -143,7 +143,7 @@ class HealthInputs:
 
     @property
     def has_events(self) -> bool:
-        return bool(event_files(self.event_root))
+        return store_has_events(self.event_root)
 
     def _days_table(self, days: list[date]) -> pa.Table:
         zone = ZoneInfo(self.timezone)

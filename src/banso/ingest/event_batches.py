@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, AccountIdentity
 from banso.i18n import _
-from banso.usage.store import EVENT_SCHEMA, EventRejected, append_events, time_window
+from banso.usage.store import (
+    EVENT_SCHEMA,
+    EventRejected,
+    append_events,
+    refuse_writes,
+    time_window,
+)
 
 MAX_BATCH = 10_000
 """Events per request; larger uploads go through ``banso import events``."""
@@ -66,7 +72,9 @@ def store_batch(
 ) -> int:
     """Check the batch, then append its new events; returns how many were new.
 
-    Raises ``EventProblems`` (nothing stored) or ``usage.store.StoreBusy``."""
+    Raises ``EventProblems`` (nothing stored), ``usage.store.StoreBusy``, or
+    ``usage.sources.ExternalEventsOwned`` when events.yaml names an external source."""
+    refuse_writes()
     accounts, problems = resolve_batch(session, events, source)
     if problems:
         raise EventProblems(problems)

@@ -44,6 +44,7 @@ def import_events(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Validate every event of the file, then append the new ones to the event store."""
+    store.refuse_writes()  # before reading a row: events.yaml may name an external source
     sink = ProblemSink(source_file.path.name, fields)
     root = store.store_dir()
     staging = store.scratch_dir(root)

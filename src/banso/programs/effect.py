@@ -42,7 +42,7 @@ from banso.i18n import _, ngettext, number
 from banso.programs.service import as_utc, catalogue, program
 from banso.segments.service import memberships_on
 from banso.usage.service import compute_features
-from banso.usage.store import event_files
+from banso.usage.store import has_events
 
 USAGE_FEATURE = "active_users_28d"
 """The usage matched on and compared: distinct users with any event in the last 28 days."""
@@ -165,7 +165,7 @@ class _World:
         self._scores: dict[date, dict[int, tuple[float, str]]] = {}
         self._usage: dict[date, dict[int, float]] = {}
         self._segments: dict[date, dict[int, str]] = {}
-        self.has_events = bool(event_files())
+        self.has_events = has_events()
 
     def program_effect(self, key: str, firsts: dict[int, date]) -> dict[str, Any]:
         eligible = {

@@ -18,6 +18,7 @@ import duckdb
 
 from banso import dates
 from banso.config import get_settings
+from banso.usage import sources
 from banso.usage.metrics import LOGIN_EVENT
 from banso.usage.store import (
     event_files,
@@ -78,6 +79,11 @@ def account_daily_usage(
     recent_from = max(first, last - timedelta(days=RECENT_DAYS - 1))
     start, end = _utc_bounds(first, last, tz)
     ids = account_ids_of(account_id, merged_accounts() if merges is None else merges)
+    external = sources.external_source()
+    if external is not None:
+        # the company's files, read in place (no quarantine: they are not Banso's)
+        counted = _count(external, ids, start, end, tz.key, recent_from) if ids else {}
+        return _usage(account_id, first, days, counted, ())
     files = window_files(start, end, root)
     try:
         counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
@@ -87,16 +93,23 @@ def account_daily_usage(
         files = window_files(start, end, root)
         counted = _count(files, ids, start, end, tz.key, recent_from) if files and ids else {}
     gone = quarantined(root, start.date(), (end - timedelta(microseconds=1)).date())
+    return _usage(account_id, first, days, counted, tuple(q.message() for q in gone))
+
+
+def _usage(
+    account_id: int,
+    first: date,
+    days: int,
+    counted: dict[date | None, tuple[int, int, int]],
+    incomplete: tuple[str, ...],
+) -> AccountUsage:
     recent = counted.pop(None, (0, 0, 0))
     series = [
         DailyUsage(day, *counted.get(day, (0, 0, 0)))
         for day in (first + timedelta(days=i) for i in range(days))
     ]
     active = [d.day for d in series if d.events]
-    return AccountUsage(
-        account_id, series, *recent, active[-1] if active else None,
-        tuple(q.message() for q in gone),
-    )  # fmt: skip
+    return AccountUsage(account_id, series, *recent, active[-1] if active else None, incomplete)
 
 
 def account_ids_of(account_id: int, merges: dict[int, int]) -> list[int]:
@@ -122,7 +135,7 @@ def _utc_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, dateti
 _DAILY_SQL = """
 WITH e AS (
     SELECT CAST(timezone($tz, ts) AS DATE) AS day, user_id, event
-    FROM read_parquet($files)
+    FROM {source}
     WHERE account_id IN ({ids}) AND ts >= $start AND ts < $end
 )
 SELECT
@@ -142,19 +155,28 @@ Parquet scan, where ``= ANY($list)`` becomes a join over every row of the window
 
 
 def _count(
-    files: list[str], ids: list[int], start: datetime, end: datetime, tz: str, recent_from: date
+    files: list[str] | sources.ExternalEvents,
+    ids: list[int],
+    start: datetime,
+    end: datetime,
+    tz: str,
+    recent_from: date,
 ) -> dict[date | None, tuple[int, int, int]]:
     """``{day: (active users, events, logins)}``; key None holds the recent window's figures."""
     placeholders = {f"id{i}": account for i, account in enumerate(ids)}
-    sql = _DAILY_SQL.format(ids=", ".join(f"${name}" for name in placeholders))
     con = _cursor()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        if isinstance(files, sources.ExternalEvents):
+            source, listed = sources.source_sql(con, files, start, end), {}
+        else:
+            source, listed = "read_parquet($files)", {"files": files}
+        sql = _DAILY_SQL.format(ids=", ".join(f"${name}" for name in placeholders), source=source)
         rows = con.execute(
             sql,
             {
+                **listed,
                 "tz": tz,
-                "files": files,
                 "start": start,
                 "end": end,
                 "recent_from": recent_from,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,6 +14,7 @@ from banso.analytics.engines import check_engine, spark_session
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.usage import sources
 from banso.usage.index import last_activity_source
 from banso.usage.metrics import (
     DEFAULT_ADVANCED_FEATURES,
@@ -26,6 +27,7 @@ from banso.usage.store import (
     EVENT_SCHEMA,
     event_files,
     event_glob,
+    has_events,
     merged_accounts,
     quarantine_unreadable,
     resolve_merges,
@@ -67,7 +69,7 @@ def compute_feature_use(as_of: date, days: int = 28, root: Path | None = None) -
     window = UsageWindow(as_of, get_settings().timezone)
     first, last = window.start(days).date(), window.end.date()
     con = duckdb_connection()
-    merged = merged_accounts() if event_files(root, first, last) else {}
+    merged = merged_accounts() if has_events(root) else {}
     events = events_table(con, root, merged, days=(first, last))
     return feature_use(events, window, days).to_pyarrow()
 
@@ -78,21 +80,26 @@ def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
         raise BansoError(
             _("Usage features run on duckdb or spark: the events are Parquet files, not tables.")
         )
+    if engine != "duckdb" and sources.external_source() is not None:
+        raise BansoError(_spark_refused())  # before starting a Spark session for nothing
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
     events = events_table(con, root)
     window = UsageWindow(as_of, get_settings().timezone)
     between = last_activity = None
     if engine == "duckdb":
         # no database needed (nor perhaps present) for a store without events
-        merged = merged_accounts() if event_files(root) else {}
+        merged = merged_accounts() if has_events(root) else {}
 
         def between(first: date, last: date) -> ibis.Table:
             name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
             return events_table(con, root, merged, days=(first, last), table_name=name)
 
-        last_activity = last_activity_source(
-            con, between, lambda t: map_merged_ids(t, merged), root
-        )
+        if sources.external_source() is None:
+            # the kept monthly summaries are of the store's files; an external source is read
+            # where it is, its look-back from the events themselves
+            last_activity = last_activity_source(
+                con, between, lambda t: map_merged_ids(t, merged), root
+            )
     expr = usage_features(
         events, window, advanced_features(), between, epoch_micros_for(con), last_activity
     )
@@ -133,13 +140,47 @@ def events_table(
     """The event store as an Ibis table, with the account ids of merged accounts mapped to
     the accounts they were merged into (the store itself is never rewritten); an empty table of
     the right shape when there are no events. ``days`` keeps only the files of the UTC days
-    from ``days[0]`` to ``days[1]``."""
+    from ``days[0]`` to ``days[1]``.
+
+    With an external source (``events.yaml``) the company's Parquet files are read in place,
+    mapped to the store's columns (``sources.source_sql``; DuckDB only)."""
+    external = sources.external_source()
+    if external is not None:
+        return _external_table(con, external, merges, days, table_name)
     files = event_files(root) if days is None else event_files(root, *days)
     if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
     # Spark reads a glob, not a list (the listing above has set unreadable files aside)
     source = event_glob(root) if days is None else [str(f) for f in files]
     events = con.read_parquet(source, table_name=table_name)
+    return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
+
+
+def _spark_refused() -> str:
+    return _(
+        "Events from an external source (events.yaml) are read with DuckDB; run without "
+        "--engine spark."
+    )
+
+
+def _external_table(
+    con: ibis.BaseBackend,
+    external: sources.ExternalEvents,
+    merges: dict[int, int] | None,
+    days: tuple[date, date] | None,
+    table_name: str,
+) -> ibis.Table:
+    if con.name != "duckdb":
+        raise BansoError(_spark_refused())
+    start = end = None
+    if days is not None:
+        start = datetime.combine(days[0], time(), UTC)
+        end = datetime.combine(days[1] + timedelta(days=1), time(), UTC)
+    sql = sources.source_sql(con.con, external, start, end)
+    # a view rather than ``con.sql``, which asks DuckDB for the schema through an API it no
+    # longer has
+    con.con.execute(f"CREATE OR REPLACE TEMP VIEW {table_name} AS SELECT * FROM {sql}")
+    events = con.table(table_name)
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
 
 

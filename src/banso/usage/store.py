@@ -14,6 +14,9 @@ This module is the only code that knows the layout: ``events/date=YYYY-MM-DD/par
 - ``duckdb_source`` gives SQL over the events of some days with the ids of merged accounts mapped
   to the kept account (``merged_accounts``), as ``usage.service.events_table`` does for Ibis.
 
+When ``events.yaml`` names an external source (``usage.sources``), ``duckdb_source`` reads it
+instead, ``has_events`` is true, and every append is refused (``ExternalEventsOwned``).
+
 Publishing: an append writes its day files and its id index into ``events/.publish-<batch>/``,
 then a ``COMMITTED`` marker, then renames each file into place. Whoever takes the store's lock
 next finishes a committed publish a dead process left behind, and deletes an uncommitted one.
@@ -45,6 +48,7 @@ import pyarrow.parquet as pq
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.usage import sources
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +140,18 @@ def event_files(
         if last is not None:
             files = [f for f in files if day_of(f) <= last]
     return _readable(files, base)
+
+
+def refuse_writes() -> None:
+    """Raise ``sources.ExternalEventsOwned`` when ``events.yaml`` names an external source:
+    its owner's pipeline writes those events, Banso only reads them."""
+    sources.refuse_writes()
+
+
+def has_events(root: Path | None = None) -> bool:
+    """Whether there are events to read: an external source (``events.yaml``) is configured, or
+    the store holds readable files."""
+    return sources.external_source() is not None or bool(event_files(root))
 
 
 def event_glob(root: Path | None = None) -> str:
@@ -245,6 +261,7 @@ class Append:
         wait: float | None = None,
         read_same_day: bool = True,
     ) -> None:
+        refuse_writes()  # the company's own pipeline writes an external source
         self.base = store_dir(root)
         self.read_same_day = read_same_day
         self.batch = uuid.uuid4().hex
@@ -765,6 +782,12 @@ def duckdb_source(
     """A FROM-able SQL source over the events of the UTC days ``first``..``last``, the account
     ids of merged accounts mapped to the kept account (``merges``, resolved), as
     ``(SELECT {columns} … WHERE {where})``; no rows, but the same columns, when there are none."""
+    external = sources.external_source()
+    if external is not None:
+        start = datetime.combine(first, time(), UTC)
+        end = datetime.combine(last + timedelta(days=1), time(), UTC)
+        events = sources.source_sql(con, external, start, end)
+        return _merged_sql(con, events, columns, where, merges)
     files = event_files(root, first, last)
     if not files:
         return (
@@ -772,14 +795,20 @@ def duckdb_source(
             "NULL::VARCHAR AS user_id, NULL::VARCHAR AS event, NULL::TIMESTAMPTZ AS ts) "
             "WHERE FALSE)"
         )
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return _merged_sql(con, f"read_parquet([{listed}])", columns, where, merges)
+
+
+def _merged_sql(
+    con: duckdb.DuckDBPyConnection, events: str, columns: str, where: str, merges: dict[int, int]
+) -> str:
     con.register(
         "event_merges",
         pa.table({"merged_id": pa.array(list(merges), pa.int64()),
                   "kept_id": pa.array(list(merges.values()), pa.int64())}),
     )  # fmt: skip
-    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-    events = (
+    mapped = (
         "(SELECT e.* REPLACE (coalesce(m.kept_id, e.account_id) AS account_id) "
-        f"FROM read_parquet([{listed}]) e LEFT JOIN event_merges m ON m.merged_id = e.account_id)"
+        f"FROM {events} e LEFT JOIN event_merges m ON m.merged_id = e.account_id)"
     )
-    return f"(SELECT {columns} FROM {events} WHERE {where})"
+    return f"(SELECT {columns} FROM {mapped} WHERE {where})"
