@@ -5,7 +5,10 @@ an ops user and an events token of that source), starts ``banso serve --workers 
 the events from ``--senders`` threads, each with its own ``EventsClient`` (own connection), in
 batches of ``--batch`` events named by the product's account ids (``ACC-0``..``ACC-999``), with
 ids made by the client (uuid4) and times spread over the last 7 days. Then counts the events and
-distinct ids in the store (DuckDB over the Parquet files): none lost, none duplicated.
+distinct ids in the store (DuckDB over the Parquet files): none lost, none duplicated. Also
+prints the CPU seconds the server's processes and the sending process used while sending (from
+``/proc``): on a machine shared with other jobs the wall time follows the load, the CPU time
+much less, and events ÷ (CPU ÷ cores) is what two free cores could reach.
 
     .venv/bin/python benchmarks/events_client_bench.py [--events 1000000] [--batch 10000]
 """
@@ -51,15 +54,23 @@ def main() -> None:
             home, env=env, cwd=Path(scratch), workers=args.workers, wait_seconds=300
         ) as (
             base,
-            _p,
+            server,
         ):
+            server_cpu = _tree_cpu(server.pid)
+            client_cpu = time.process_time()
             sent, stats, wall = _send(base, token, args.events, args.batch, args.senders)
+            server_cpu = _tree_cpu(server.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
         rows, distinct, files = _count(home)
     print(f"events sent: {sent:,} in batches of {args.batch:,} from {args.senders} senders")
     print(f"wall: {wall:.1f} s -> {sent / wall:,.0f} events/s")
     print(
         "client: stored {stored:,}, batches {batches}, retries {retries}, 429s waited {throttled}"
         " ({waited:.1f} s)".format(**stats)
+    )
+    print(
+        f"CPU while sending: server {server_cpu:.1f} s, client {client_cpu:.1f} s"
+        f" -> {sent / ((server_cpu + client_cpu) / 2):,.0f} events/s on 2 free cores"
     )
     print(f"store: {rows:,} events, {distinct:,} distinct ids, {files} files")
     print("OK: none lost or duplicated" if rows == distinct == sent else "MISMATCH")
@@ -127,6 +138,22 @@ def _send(
             totals[key] += getattr(c.stats, key)
         c.close()
     return events, totals, wall
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its live descendants
+    (``banso serve`` and its workers), from ``/proc`` (Linux)."""
+    ticks, stack = 0, [pid]
+    while stack:
+        proc = Path("/proc") / str(stack.pop())
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in (proc / "task").iterdir():
+                stack.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _count(home: Path) -> tuple[int, int, int]:
