@@ -92,7 +92,6 @@ class AnalyticsConnection:
         self.tables[name] = table
         return table
 
-
     def materialize_shaped(
         self, name: str, shape: Hashable, build: Callable[[], ibis.Table]
     ) -> ibis.Table:

@@ -225,7 +225,7 @@ def revenue_report(
                     "account_id": pa.array([int(a) for a, _k in pairs], pa.int64()),
                     "key": pa.array([int(k) for _a, k in pairs], pa.int64()),
                 }
-            )
+            ),
         )
     else:
         keys = _breakdown_keys(session, prepared, months, by)
