@@ -128,3 +128,17 @@ def test_compiled_sql_is_kept_per_expression_whatever_the_connection(literal: in
     assert engines._COMPILED[key] == sqls[0]
     # an ibis.memtable has a new name each time: never kept
     assert engines._unbound(ibis.memtable(data).op()) is None
+
+
+def test_a_query_kept_by_shape_may_not_read_an_ibis_memtable() -> None:
+    import pyarrow as pa
+
+    conn = engines.AnalyticsConnection("duckdb", ibis.duckdb.connect())
+    data = pa.table({"x": pa.array([1, 2, 3], pa.int64())})
+    with pytest.raises(ValueError, match="reads no ibis.memtable"):
+        conn.to_pyarrow(("test-memtable",), lambda: ibis.memtable(data))
+    registered = conn.memtable("t", data)
+    assert conn.to_pyarrow(("test-registered",), lambda: registered).num_rows == 3
+    # materialize still registers an ibis.memtable it reads
+    kept = conn.materialize("kept", ibis.memtable(data).filter(lambda t: t.x > 1))
+    assert kept.to_pyarrow().num_rows == 2

@@ -68,6 +68,7 @@ class AnalyticsConnection:
             return expr
         if self.engine == "duckdb":
             # the compiled SQL comes from _compile_cached: a repeated report skips Ibis's compiler
+            self.backend._run_pre_execute_hooks(expr)  # registers any ibis.memtable it reads
             sql = self.backend.compile(expr)
             self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
             table = self.backend.table(name)
@@ -99,7 +100,7 @@ class AnalyticsConnection:
         ``shape`` (see :meth:`to_pyarrow`), so a repeated report neither builds nor compiles it."""
         if self.engine != "duckdb":
             return self.materialize(name, build())
-        sql = _shaped_sql(shape, lambda: self.backend.compile(build()))
+        sql = _shaped_sql(shape, lambda: self._compile_shaped(build()))
         self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         table = self.backend.table(name)
         self.tables[name] = table
@@ -116,8 +117,14 @@ class AnalyticsConnection:
         takes (months, scale, breakdown, filters). Other engines build and run it each time."""
         if self.engine != "duckdb":
             return build().to_pyarrow()
-        sql = _shaped_sql(shape, lambda: self.backend.compile(build()))
+        sql = _shaped_sql(shape, lambda: self._compile_shaped(build()))
         return self.backend.con.sql(sql).to_arrow_table()
+
+    def _compile_shaped(self, expr: ibis.Table) -> str:
+        if expr.op().find(ops.InMemoryTable):
+            # its random name would be kept in the SQL and missing on the next connection
+            raise ValueError("a query kept by shape reads no ibis.memtable: use memtable()")
+        return self.backend.compile(expr)
 
     def memtable(self, name: str, data: pa.Table) -> ibis.Table:
         """``data`` (a small table made in Python: months, FX factors, keys) as a table of this
