@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import threading
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -63,6 +66,14 @@ class AnalyticsConnection:
         """
         if projection and self.engine == "duckdb":
             return expr
+        if self.engine == "duckdb":
+            # the compiled SQL comes from _compile_cached: a repeated report skips Ibis's compiler
+            self.backend._run_pre_execute_hooks(expr)  # registers any ibis.memtable it reads
+            sql = self.backend.compile(expr)
+            self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            table = self.backend.table(name)
+            self.tables[name] = table
+            return table
         if self.engine == "spark":
             self.backend._run_pre_execute_hooks(expr)  # registers memtables as temp views
             frame = self.backend._session.sql(self.backend.compile(expr)).cache()
@@ -78,6 +89,51 @@ class AnalyticsConnection:
                 # loops over millions of rows
                 with self.backend._safe_raw_sql(f'ANALYZE "{name}"'):
                     pass
+        table = self.backend.table(name)
+        self.tables[name] = table
+        return table
+
+    def materialize_shaped(
+        self, name: str, shape: Hashable, build: Callable[[], ibis.Table]
+    ) -> ibis.Table:
+        """:meth:`materialize` of the query ``build()``; on DuckDB its SQL is kept per
+        ``shape`` (see :meth:`to_pyarrow`), so a repeated report neither builds nor compiles it."""
+        if self.engine != "duckdb":
+            return self.materialize(name, build())
+        sql = _shaped_sql(shape, lambda: self._compile_shaped(build()))
+        self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        table = self.backend.table(name)
+        self.tables[name] = table
+        return table
+
+    def to_pyarrow(self, shape: Hashable, build: Callable[[], ibis.Table]) -> pa.Table:
+        """The rows of the query ``build()``.
+
+        On DuckDB the query's SQL is kept per ``shape`` for the life of the process: a report
+        asked again runs the SQL compiled the first time, without building or compiling the
+        Ibis expression (which costs more CPU than DuckDB takes to run it at 100,000 accounts).
+        ``shape`` must therefore hold everything the SQL depends on besides the names and
+        schemas of this connection's tables: the query's name and every value its definition
+        takes (months, scale, breakdown, filters). Other engines build and run it each time."""
+        if self.engine != "duckdb":
+            return build().to_pyarrow()
+        sql = _shaped_sql(shape, lambda: self._compile_shaped(build()))
+        return self.backend.con.sql(sql).to_arrow_table()
+
+    def _compile_shaped(self, expr: ibis.Table) -> str:
+        if expr.op().find(ops.InMemoryTable):
+            # its random name would be kept in the SQL and missing on the next connection
+            raise ValueError("a query kept by shape reads no ibis.memtable: use memtable()")
+        return self.backend.compile(expr)
+
+    def memtable(self, name: str, data: pa.Table) -> ibis.Table:
+        """``data`` (a small table made in Python: months, FX factors, keys) as a table of this
+        connection. On DuckDB it is registered under ``name``, so that a query built again from
+        the same definitions is the same query and its compiled SQL is reused
+        (:func:`_compile_cached`); an ``ibis.memtable`` elsewhere."""
+        if self.engine != "duckdb":
+            return ibis.memtable(data)
+        self.backend.con.register(name, data)
         table = self.backend.table(name)
         self.tables[name] = table
         return table
@@ -104,15 +160,25 @@ RowFilters = Mapping[str, ColumnElement[bool]]
 
 
 def connect(
-    engine: str, app_db: Engine, tables: TableColumns, where: RowFilters | None = None
+    engine: str,
+    app_db: Engine,
+    tables: TableColumns,
+    where: RowFilters | None = None,
+    *,
+    version: Hashable | None = None,
 ) -> AnalyticsConnection:
     """An Ibis connection of kind ``engine`` exposing ``tables`` of the app database ``app_db``;
     of a table named in ``where``, only the rows meeting its condition (read so, not filtered
-    after reading: a report on a few accounts reads only their rows)."""
+    after reading: a report on a few accounts reads only their rows).
+
+    ``version``: the data version (:mod:`banso.data_versions`) the caller read for these tables.
+    DuckDB then keeps the whole tables it read (those not in ``where``) in this process and
+    reads them again only when a later call gives another version or database; the newest
+    state of one database is kept, nothing more."""
     check_engine(engine)
     where = where or {}
     if engine == "duckdb":
-        return _connect_duckdb(app_db, tables, where)
+        return _connect_duckdb(app_db, tables, where, version)
     if engine == "postgres":
         return _connect_postgres(app_db, tables, where)
     return _connect_spark(app_db, tables, where)
@@ -287,13 +353,129 @@ def _arrow_type(sa_type: Any) -> pa.DataType:
     raise TypeError(f"no Arrow type for {sa_type!r}")
 
 
-def _connect_duckdb(app_db: Engine, tables: TableColumns, where: RowFilters) -> AnalyticsConnection:
+def _connect_duckdb(
+    app_db: Engine, tables: TableColumns, where: RowFilters, version: Hashable | None
+) -> AnalyticsConnection:
     backend = ibis.duckdb.connect()
+    backend.compile = _compile_cached(backend.compile)  # type: ignore[method-assign]
     conn = AnalyticsConnection("duckdb", backend)
     for name, columns in tables.items():
-        backend.con.register(name, read_arrow(app_db, columns, where.get(name)))
+        state = _sqlite_state(app_db, version)
+        if state is not None and name not in where:
+            data = _kept_read(app_db, state, name, columns)
+        else:
+            data = read_arrow(app_db, columns, where.get(name))
+        backend.con.register(name, data)
         conn.tables[name] = backend.table(name)
     return conn
+
+
+_KEPT: dict[Hashable, pa.Table] = {}
+"""Whole app tables read at one data version of one database (``connect(version=...)``)."""
+_KEPT_STATE: list[Hashable] = []
+
+
+def _sqlite_state(app_db: Engine, version: Hashable | None) -> Hashable | None:
+    """What tells one state of an SQLite database file from another: its path and file
+    identity (a file deleted and made again at the same path starts its versions again) and
+    the data version. None (nothing kept) without a version, for another database or in
+    memory."""
+    if version is None or app_db.dialect.name != "sqlite" or not app_db.url.database:
+        return None
+    if app_db.url.database == ":memory:" or app_db.url.database.startswith("file:"):
+        return None
+    try:
+        stat = Path(app_db.url.database).stat()
+    except OSError:
+        return None
+    return (str(Path(app_db.url.database).resolve()), stat.st_dev, stat.st_ino, version)
+
+
+def _kept_read(
+    app_db: Engine, state: Hashable, name: str, columns: Sequence[Column[Any]]
+) -> pa.Table:
+    key = (name, tuple(str(c) for c in columns))
+    with _COMPILED_LOCK:
+        if _KEPT_STATE != [state]:
+            _KEPT.clear()  # another version or database: what was kept is no longer current
+            _KEPT_STATE[:] = [state]
+        found = _KEPT.get(key)
+    if found is not None:
+        return found
+    data = read_arrow(app_db, columns)
+    with _COMPILED_LOCK:
+        if _KEPT_STATE == [state]:
+            _KEPT[key] = data
+    return data
+
+
+_COMPILED: OrderedDict[ops.Node, str] = OrderedDict()
+"""DuckDB SQL of recently compiled queries, by the query's shape (:func:`_unbound`)."""
+_COMPILED_MAX = 256
+_COMPILED_LOCK = threading.Lock()
+
+
+def _compile_cached(compile_sql: Callable[..., str]) -> Callable[..., str]:
+    """A DuckDB backend's ``compile``, remembering the SQL of each query by its shape.
+
+    Ibis takes 0.1-0.5 s of CPU to compile one of the revenue queries (its rewrites of the
+    expression graph), far longer than DuckDB takes to run it on 100,000 accounts; the same
+    report asked again builds the same expression on a new connection. An expression is all its
+    SQL depends on: table names and schemas, columns, operations and literals; only the backend
+    object bound to its tables differs between connections, and :func:`_unbound` takes it out
+    of the key. Expressions over an ``ibis.memtable`` (a random name per call) are not kept."""
+
+    def compile(expr: Any, /, *, limit: Any = None, params: Any = None, **kwargs: Any) -> str:
+        if limit is not None or params or kwargs:
+            return compile_sql(expr, limit=limit, params=params, **kwargs)
+        key = _unbound(expr.op())
+        if key is None:
+            return compile_sql(expr)
+        with _COMPILED_LOCK:
+            sql = _COMPILED.get(key)
+            if sql is not None:
+                _COMPILED.move_to_end(key)
+                return sql
+        sql = compile_sql(expr)
+        with _COMPILED_LOCK:
+            _COMPILED[key] = sql
+            while len(_COMPILED) > _COMPILED_MAX:
+                _COMPILED.popitem(last=False)
+        return sql
+
+    return compile
+
+
+_SHAPED: OrderedDict[Hashable, str] = OrderedDict()
+"""DuckDB SQL of recently run queries, by the shape their caller gives (``to_pyarrow``)."""
+
+
+def _shaped_sql(shape: Hashable, compile_sql: Callable[[], str]) -> str:
+    with _COMPILED_LOCK:
+        sql = _SHAPED.get(shape)
+        if sql is not None:
+            _SHAPED.move_to_end(shape)
+            return sql
+    sql = compile_sql()
+    with _COMPILED_LOCK:
+        _SHAPED[shape] = sql
+        while len(_SHAPED) > _COMPILED_MAX:
+            _SHAPED.popitem(last=False)
+    return sql
+
+
+def _unbound(op: ops.Node) -> ops.Node | None:
+    """``op`` with its database tables detached from their backend (the cache key of its SQL);
+    None when it reads an in-memory table, whose name is new on every call."""
+    if op.find(ops.InMemoryTable):
+        return None
+
+    def detach(node: ops.Node, kwargs: dict[str, Any] | None) -> ops.Node:
+        if isinstance(node, ops.DatabaseTable):
+            return node.copy(source=None)
+        return node.__recreate__(kwargs) if kwargs else node
+
+    return op.replace(detach)
 
 
 def _connect_postgres(

@@ -218,13 +218,14 @@ def revenue_report(
     )
     if books is not None:
         pairs = session.execute(books).all()
-        keys = ibis.memtable(
+        keys = prepared.conn.memtable(
+            "banso_keys",
             pa.table(
                 {
                     "account_id": pa.array([int(a) for a, _k in pairs], pa.int64()),
                     "key": pa.array([int(k) for _a, k in pairs], pa.int64()),
                 }
-            )
+            ),
         )
     else:
         keys = _breakdown_keys(session, prepared, months, by)
@@ -232,7 +233,9 @@ def revenue_report(
     if member is not None and by is None:
         # the member's months only: the other months of its accounts have no key
         book_key = session.scalar(select(TeamMember.email).where(TeamMember.id == member))
-        keys = ibis.memtable(owner_month_keys(session, months, member_id=member))
+        keys = prepared.conn.memtable(
+            "banso_keys", owner_month_keys(session, months, member_id=member)
+        )
     last = months.last
     snapshot = prepared.snapshot
     assert snapshot is not None
@@ -380,21 +383,42 @@ def renewal_months(
         )
     else:
         keys = _breakdown_keys(session, prepared, months, by)
-    lines = prepared.lines
-    if min_term_months > 1:
-        lines = lines.filter(lines.bpm >= min_term_months)
-    due = prepared.conn.materialize(
-        "renewal_due",
-        metrics.renewal_due_spans(
-            lines, prepared.months, prepared.fx, prepared.first, months.last
-        ),
+    # everything the three queries' SQL depends on (engines.AnalyticsConnection.to_pyarrow)
+    shape = (
+        "renewal_months",
+        prepared.scale,
+        prepared.fx is not None,
+        prepared.first,
+        months.last,
+        by,
+        None if keys is None else tuple(keys.schema().items()),
+        min_term_months,
     )
+
+    def spans() -> ibis.Table:
+        lines = prepared.lines
+        if min_term_months > 1:
+            lines = lines.filter(lines.bpm >= min_term_months)
+        return metrics.renewal_due_spans(
+            lines, prepared.months, prepared.fx, prepared.first, months.last
+        )
+
+    conn = prepared.conn
+    due = conn.materialize_shaped("renewal_due", ("spans", *shape), spans)
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
-    for expr in (
-        metrics.renewals(due, prepared.lines, prepared.months, prepared.fx, keys, months.last),
-        metrics.renewal_counts(due, prepared.months, keys, months.last),
+    for table in (
+        conn.to_pyarrow(
+            ("renewals", *shape),
+            lambda: metrics.renewals(
+                due, prepared.lines, prepared.months, prepared.fx, keys, months.last
+            ),
+        ),
+        conn.to_pyarrow(
+            ("renewal_counts", *shape),
+            lambda: metrics.renewal_counts(due, prepared.months, keys, months.last),
+        ),
     ):
-        for record in _records(expr):
+        for record in table.to_pylist():
             group = (record.pop("month_idx"), record.pop("key", None))
             per_group[group].update({k: _int(v) for k, v in record.items()})
     group_keys = _group_keys(per_group, months) if by else [None]
@@ -565,13 +589,14 @@ def _prepare(
         session.get_bind(),
         tables,
         None if lines_of_book is None else {"subscriptions": lines_of_book},
+        version=data_versions.current(session, data_versions.REVENUE),
     )
     first_month = min(first_data, months.first)
     if history_from is not None:
         first_month = max(first_month, history_from)
     dimension = month_dimension(first_month, months.last)
-    months_t = ibis.memtable(dimension)
-    fx = ibis.memtable(factors) if factors is not None else None
+    months_t = conn.memtable("banso_months", dimension)
+    fx = conn.memtable("banso_fx", factors) if factors is not None else None
     lines = conn.materialize(
         "subscription_lines",
         metrics.subscription_lines(conn.table("subscriptions"), scale),
@@ -602,7 +627,7 @@ def _breakdown_keys(
     if by is None:
         return None
     if by == "owner":
-        return ibis.memtable(owner_month_keys(session, months))
+        return prepared.conn.memtable("banso_keys", owner_month_keys(session, months))
     return metrics.breakdown_keys(
         prepared.conn.table("accounts"), prepared.conn.table("team_members"), by
     )
