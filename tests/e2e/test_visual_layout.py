@@ -50,6 +50,12 @@ PAGES: dict[str, str] = {
     "/admin/users": "/admin/users",
     "/admin/tokens": "/admin/tokens",
     "/admin/audit": "/admin/audit",
+    "/campaigns": "/campaigns",
+    "/surveys": "/surveys",
+    "/programs": "/programs",
+    "/programs/effect": "/programs/effect",
+    "/inapp": "/inapp",
+    "/connections": "/connections",
 }
 """GET route -> the address visited (signed in as the admin, who may see every page). A route
 listed here that the app does not have (yet) is skipped."""
@@ -69,6 +75,17 @@ NOT_PAGES = {
     "/api/docs": "Swagger UI, not Banso's layout",
     "/api/openapi.json": "JSON",
     "/static/vendor/{name}": "a script file",
+    "/inapp/banso.js": "the in-app snippet's script",
+    "/s/{token}": "the public survey answer page of a signed link (its own phone layout, driven "
+    "in tests/e2e/test_survey_answer_browser.py)",
+    "/t/c/{token}": "a campaign link's redirect",
+    "/t/o/{token}.gif": "a campaign e-mail's open pixel",
+    "/campaigns/{campaign_id}": "a campaign's page: the layout world has no campaign (driven in "
+    "tests/campaigns/test_campaign_browser.py)",
+    "/campaigns/usage-report": "a usage report e-mail's preview for one account and month "
+    "(tests/campaigns/test_campaign_pages.py)",
+    "/programs/sessions/{session_id}": "a session's roster: the layout world has no session "
+    "(driven in tests/e2e/test_programs_page.py)",
 }
 """GET routes that are not pages of the app's layout, and why."""
 
