@@ -3,12 +3,9 @@ mail client) and a click goes through the redirect to the campaign's link."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from tests.campaigns.world import DAY, build_world, mail_settings, parts, smtp_server
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.servers import app_in_thread
 
 from banso.campaigns import service
@@ -18,14 +15,6 @@ from banso.messaging import outbox
 from banso.server.app import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def test_the_pixel_and_a_link_of_a_received_email_are_counted(browser: Browser) -> None:

@@ -54,7 +54,7 @@ def test_log_a_note_and_see_it_in_the_timeline(tab: Tab, site: Site) -> None:
     page = tab.page
     sign_in(tab, site, "csm")
     page.goto(f"{site.url}/accounts/{site.world.yamada}")
-    page.select_option("select[name=kind]", "note")
+    page.select_option("#log-activity select[name=kind]", "note")
     page.get_by_test_id("activity-summary").fill("契約更新の意向を確認した")
     page.click("text=Save to timeline")
     first = page.locator("ol.timeline li").first

@@ -28,7 +28,7 @@ def _stored() -> list[tuple[str, int, str | None]]:
     if not files:
         return []
     sql = "SELECT event_id, account_id, user_id FROM read_parquet($f) ORDER BY event_id"
-    return [tuple(r) for r in duckdb.execute(sql, {"f": files}).fetchall()]  # type: ignore[misc]
+    return [tuple(r) for r in duckdb.connect().execute(sql, {"f": files}).fetchall()]  # type: ignore[misc]
 
 
 def _event(event_id: str, **naming: object) -> dict[str, object]:

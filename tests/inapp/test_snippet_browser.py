@@ -24,7 +24,6 @@ from banso.inapp import service
 from banso.server.app import create_app
 from banso.surveys.models import SurveyResponse
 from banso.usage import store
-from e2e.conftest import browser  # noqa: F401 - the session's chromium
 from inapp.conftest import SOURCE
 from web.world import World
 
@@ -128,4 +127,4 @@ def test_the_snippet_on_a_product_page(browser: Browser, world: World) -> None: 
 def _stored() -> list[tuple[str, int, str, str]]:
     files = [str(f) for f in store.event_files()]
     sql = "SELECT event_id, account_id, user_id, event FROM read_parquet($f) ORDER BY event_id"
-    return [tuple(r) for r in duckdb.execute(sql, {"f": files}).fetchall()]  # type: ignore[misc]
+    return [tuple(r) for r in duckdb.connect().execute(sql, {"f": files}).fetchall()]  # type: ignore[misc]

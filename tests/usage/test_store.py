@@ -62,6 +62,8 @@ def test_one_accounts_events_lie_in_one_or_two_row_groups() -> None:
             <= metadata.row_group(g).column(column).statistics.max
         ]
         assert 1 <= len(holding) <= 2, (account, holding)
-    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}') WHERE account_id = 500")
+    count = duckdb.connect().sql(  # its own connection: the module's default one is shared
+        f"SELECT count(*) FROM read_parquet('{path}') WHERE account_id = 500"
+    )
     expected = sum(1 for i in range(4 * ROW_GROUP_ROWS) if i * 7919 % 1000 == 500)
     assert count.fetchall() == [(expected,)]
