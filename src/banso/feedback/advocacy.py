@@ -21,6 +21,7 @@ from banso.feedback.models import (
     ADVOCACY_STATUSES,
     AdvocacyItem,
 )
+from banso.feedback.service import account_with_contact
 from banso.i18n import _
 from banso.labels import label
 
@@ -71,17 +72,7 @@ def add(
     note: str | None = None,
 ) -> AdvocacyItem:
     """Record an advocacy item by hand (proposed unless told otherwise)."""
-    account = session.get(Account, account_id)
-    if account is None:
-        raise InvalidValue("account_id", _("No account with id {id}.", id=account_id))
-    if contact_id is not None:
-        contact = session.get(Contact, contact_id)
-        if contact is None or contact.account_id != account.id:
-            raise InvalidValue(
-                "contact_id",
-                _("Contact {id} is not a contact of account {account}.", id=contact_id,
-                  account=account.id),
-            )  # fmt: skip
+    account = account_with_contact(session, account_id, contact_id)
     item = AdvocacyItem(
         account_id=account.id, contact_id=contact_id, kind=_kind(kind), status="proposed",
         note=note or None, source=MANUAL, proposed_on=day,

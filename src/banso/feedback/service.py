@@ -120,17 +120,7 @@ def ask(
 ) -> FeedbackAsk:
     """Record that an account (and a contact of it) asked for the request."""
     request = _open(session, request_id)
-    account = session.get(Account, account_id)
-    if account is None:
-        raise InvalidValue("account_id", _("No account with id {id}.", id=account_id))
-    if contact_id is not None:
-        contact = session.get(Contact, contact_id)
-        if contact is None or contact.account_id != account.id:
-            raise InvalidValue(
-                "contact_id",
-                _("Contact {id} is not a contact of account {account}.", id=contact_id,
-                  account=account.id),
-            )  # fmt: skip
+    account = account_with_contact(session, account_id, contact_id)
     the_ask = FeedbackAsk(
         request_id=request.id,
         account_id=account.id,
@@ -499,3 +489,20 @@ def export_csv(session: Session, rank_by: str = "mrr", **filters: Any) -> str:
     for row in ranking(session, rank_by=rank_by, **filters):
         writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
     return out.getvalue()
+
+
+def account_with_contact(session: Session, account_id: int, contact_id: int | None) -> Account:
+    """The account, checked to exist, and ``contact_id`` (when given) checked to be its contact;
+    a 4xx ``InvalidValue`` naming the field otherwise."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise InvalidValue("account_id", _("No account with id {id}.", id=account_id))
+    if contact_id is not None:
+        contact = session.get(Contact, contact_id)
+        if contact is None or contact.account_id != account.id:
+            raise InvalidValue(
+                "contact_id",
+                _("Contact {id} is not a contact of account {account}.", id=contact_id,
+                  account=account.id),
+            )  # fmt: skip
+    return account
