@@ -168,3 +168,87 @@ def test_fit_moves_weight_to_the_measure_that_predicts_churn(tmp_path) -> None: 
     assert weights["latest_nps"]["current_weight"] == 0.9
     assert result["suggested_auc_test"] > result["current_auc_test"] + 0.1
     assert result["train_days"] == ["2024-01-01", "2024-01-14"]
+
+
+def _lacking_world(signal: bool):  # type: ignore[no-untyped-def]
+    """A card of one useless measure; raw values of measures it lacks, one of which decides
+    churn when ``signal``."""
+    import numpy as np
+
+    from banso.health.scorecard import load_scorecard_file
+
+    rng = np.random.default_rng(11)
+    n_days, n_acc = 24, 150
+    noise = rng.uniform(0, 100, (n_days, n_acc))
+    logins = rng.uniform(0, 60, (n_days, n_acc))
+    tickets = rng.integers(0, 5, (n_days, n_acc)).astype(float)
+    if signal:  # fewer logins, more churn
+        churned = rng.uniform(0, 60, (n_days, n_acc)) > logins + 20
+    else:
+        churned = rng.uniform(0, 1, (n_days, n_acc)) < 0.2
+    days = [date(2024, 1, 1) + timedelta(days=7 * i) for i in range(n_days)]
+    accounts = np.tile(np.arange(1, n_acc + 1), n_days)
+    day_col = pa.array(np.repeat(days, n_acc), pa.date32())
+    obs = validation.Observations(
+        pa.table(
+            {
+                "account_id": accounts,
+                "day": day_col,
+                "churned": churned.ravel(),
+                "computed_score": noise.ravel(),
+                "score__latest_nps": noise.ravel(),
+            }
+        )
+    )
+    raw = pa.table(
+        {
+            "account_id": accounts,
+            "day": day_col,
+            "latest_nps": noise.ravel(),
+            "logins_28d": logins.ravel(),
+            "tickets_30d": tickets.ravel(),
+        }
+    )
+    return obs, raw, load_scorecard_file
+
+
+def test_fit_proposes_a_lacking_measure_that_helps_on_held_out_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    obs, raw, load = _lacking_world(signal=True)
+    card_path = tmp_path / "one.yaml"
+    card_path.write_text(
+        "name: one\ngroups:\n  g:\n    measures:\n"
+        "      latest_nps: {linear: [[0, 0], [100, 100]]}\n",
+        encoding="utf-8",
+    )
+    found = validation.propose(obs, load(card_path), raw)
+    assert [p["measure"] for p in found["proposals"]][:1] == ["logins_28d"]
+    logins = found["proposals"][0]
+    # more logins, less churn: scored up from the 5th to the 95th percentile (about 3 and 57)
+    (lo, s_lo), (hi, s_hi) = logins["linear"]
+    assert (s_lo, s_hi) == (0.0, 100.0)
+    assert 1 < lo < 6 and 54 < hi < 59
+    assert logins["selection_auc_gain"] > 0.2
+    assert found["proposed_auc_test"] > found["base_auc_test"] + 0.2
+    assert found["rows"] == 24 * 150 and found["days"] == 24
+
+
+def test_fit_proposes_nothing_when_nothing_helps(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    obs, raw, load = _lacking_world(signal=False)
+    card_path = tmp_path / "one.yaml"
+    card_path.write_text(
+        "name: one\ngroups:\n  g:\n    measures:\n"
+        "      latest_nps: {linear: [[0, 0], [100, 100]]}\n",
+        encoding="utf-8",
+    )
+    found = validation.propose(obs, load(card_path), raw)
+    assert found["proposals"] == [] and found["reason"] == "none_helped"
+
+
+def test_proposal_days_step_back_from_the_last() -> None:
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(60)]
+    obs = validation.Observations(pa.table({"day": pa.array(days, pa.date32())}))
+    assert validation.proposal_days(obs, 28) == [
+        date(2024, 1, 4),
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+    ]

@@ -120,8 +120,11 @@ class HealthInputs:
         raw.execute(f"CREATE OR REPLACE TEMP TABLE customer_mrr AS {customers}")
         base = raw.sql(_SQL_CUSTOMERS).to_arrow_table()
         raw.register("base", base)
+        # each line as known on the day: an end recorded later must not reach a past score
         due = contracts.lines_renewing_next(
-            contracts.SUBSCRIPTIONS, ibis.table({"account_id": "int64", "day": "date"}, name="base")
+            contracts.SUBSCRIPTIONS,
+            ibis.table({"account_id": "int64", "day": "date"}, name="base"),
+            as_known_on_day=True,
         )
         raw.execute(f"CREATE OR REPLACE TEMP TABLE next_renewals AS {contracts.duckdb_select(due)}")
         self.con.con.register("usage", self._usage(days))
@@ -215,7 +218,8 @@ WITH tickets_w AS (
                       WHEN 'urgent' THEN {sla_urgent} WHEN 'high' THEN {sla_high}
                       WHEN 'low' THEN {sla_low} ELSE {sla_normal} END)
         ) AS sla_breaches_30d,
-        avg(t.csat) AS ticket_csat_90d
+        -- a rating is given when the ticket closes: one closed after the day is not known then
+        avg(t.csat) FILTER (WHERE t.closed_at < b.end_ts) AS ticket_csat_90d
     FROM base b JOIN tickets t
       ON t.account_id = b.account_id
      AND t.opened_at < b.end_ts AND t.opened_at >= b.end_ts - INTERVAL 90 DAY

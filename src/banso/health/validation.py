@@ -11,6 +11,7 @@ same history with a time-based split.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Engine
 from banso.analytics.engines import read_arrow
 from banso.errors import BansoError
 from banso.health import snapshots
+from banso.health.measures import MEASURES
 from banso.health.scorecard import Scorecard
 from banso.i18n import _
 from banso.revenue import contracts
@@ -192,33 +194,18 @@ def fit(obs: Observations, card: Scorecard, train_share: float = 0.7) -> dict[st
     days = sorted(set(t["day"].to_pylist()))
     if len(days) < 2:
         raise BansoError(_("Fitting needs scored history on at least two days."))
-    cut = days[max(1, int(len(days) * train_share)) - 1]
+    cut = _cut(days, train_share)
     day = np.array(t["day"].to_pylist(), dtype=object)
     train, test = day <= cut, day > cut
     churned = np.array(t["churned"].to_pylist(), dtype=bool)
     names = [m for m in card.measure_names if f"score__{m}" in t.column_names]
     scores = np.column_stack([obs.column(f"score__{m}") for m in names])
-    present = ~np.isnan(scores)
     if churned[train].all() or not churned[train].any():
         raise BansoError(_("The training period needs both churned and retained accounts."))
-    # no data = neutral: the training mean of the measure, so absence neither helps nor hurts
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a measure never present: mean of none
-        means = np.nanmean(np.where(present[train], scores[train], np.nan), axis=0)
-    means = np.where(np.isnan(means), 50.0, means)
-    filled = np.where(present, scores, means)
-    model = LogisticRegression(max_iter=1000)
-    model.fit(filled[train] / 100.0, churned[train])
-    # a higher measure score should mean less churn: only negative coefficients earn weight
-    raw_weights = np.clip(-model.coef_[0], 0, None)
-    if raw_weights.sum() == 0:
+    weights = _suggest_weights(scores[train], churned[train])
+    if weights is None:
         raise BansoError(_("No measure predicted churn in the training period."))
-    weights = raw_weights / raw_weights.sum()
-    w = np.where(present, weights, 0.0)
-    with np.errstate(invalid="ignore"):
-        suggested = np.where(
-            w.sum(axis=1) > 0, (np.nan_to_num(scores) * w).sum(axis=1) / w.sum(axis=1), np.nan
-        )
+    suggested = _weighted(scores, weights)
     current = obs.column("computed_score")
     return {
         "train_days": [str(days[0]), str(cut)],
@@ -236,6 +223,216 @@ def fit(obs: Observations, card: Scorecard, train_share: float = 0.7) -> dict[st
             for m, wt in zip(names, weights, strict=True)
         ],
     }
+
+
+def _cut(days: list[date], train_share: float) -> date:
+    """The last training day: the earlier ``train_share`` of ``days`` (at least one)."""
+    return days[max(1, int(len(days) * train_share)) - 1]
+
+
+def _suggest_weights(scores: np.ndarray, churned: np.ndarray) -> np.ndarray | None:
+    """Weights (summing to 1) of measure scores (0-100, NaN = no data) from a logistic
+    regression of churn; only a measure whose higher score means less churn earns weight.
+    None when none does."""
+    present = ~np.isnan(scores)
+    # no data = neutral: the training mean of the measure, so absence neither helps nor hurts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a measure never present: mean of none
+        means = np.nanmean(np.where(present, scores, np.nan), axis=0)
+    means = np.where(np.isnan(means), 50.0, means)
+    model = LogisticRegression(max_iter=1000)
+    model.fit(np.where(present, scores, means) / 100.0, churned)
+    raw_weights = np.clip(-model.coef_[0], 0, None)
+    if raw_weights.sum() == 0:
+        return None
+    return raw_weights / raw_weights.sum()
+
+
+def _weighted(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The scorecard's overall score: the weighted mean of the measures that have data."""
+    w = np.where(~np.isnan(scores), weights, 0.0)
+    with np.errstate(invalid="ignore"):
+        return np.where(
+            w.sum(axis=1) > 0, (np.nan_to_num(scores) * w).sum(axis=1) / w.sum(axis=1), np.nan
+        )
+
+
+PROPOSE_EVERY_DAYS = 28
+"""``banso health fit`` computes the raw values of measures the card lacks on every this many
+scored days (ending with the last), not on every day: each day costs a scoring pass."""
+
+MIN_GAIN = 0.002
+"""A proposed measure must raise the ROC AUC on the inner selection days by at least this."""
+
+
+def proposal_days(obs: Observations, every: int = PROPOSE_EVERY_DAYS) -> list[date]:
+    """The scored days whose raw values :func:`propose` reads: every ``every`` days back from
+    the last."""
+    days = sorted(set(obs.table["day"].to_pylist()))
+    if not days:
+        return []
+    return sorted(d for d in days if (days[-1] - d).days % every == 0)
+
+
+def raw_values(
+    app_db: Engine, days: list[date], advance: Callable[[int], None] | None = None
+) -> pa.Table:
+    """Every measure's raw value on ``days`` (``health.inputs``, a few days per pass;
+    ``advance(n)`` after each pass of ``n`` days)."""
+    from banso.health.inputs import HealthInputs
+
+    inputs = HealthInputs(app_db)
+    parts = []
+    for i in range(0, len(days), 8):
+        parts.append(inputs.raw_values(days[i : i + 8]))
+        if advance is not None:
+            advance(len(days[i : i + 8]))
+    return pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+
+
+def propose(
+    obs: Observations,
+    card: Scorecard,
+    raw: pa.Table,
+    train_share: float = 0.7,
+    max_new: int = 3,
+) -> dict[str, Any]:
+    """Measures the card lacks that help predict churn, on the days that ``raw`` (every
+    measure's raw value, :func:`raw_values`) covers.
+
+    Each candidate is scored 0-100 linearly between its 5th and 95th percentile on the
+    earliest training days, in the direction that goes with less churn there. Candidates are
+    chosen forward, one at a time, by the ROC AUC they add to the card's measures (weights as
+    :func:`fit` suggests them) on the later training days: the same time split as ``fit``
+    inside the training period, so the held-out days decide nothing. The held-out figures
+    compare the card's measures with and without the chosen ones."""
+    t = obs.table
+    if "account_id" not in raw.column_names:  # no day to read
+        raw = pa.table({"account_id": pa.array([], pa.int64()), "day": pa.array([], pa.date32())})
+    key = {
+        (a, d): i
+        for i, (a, d) in enumerate(
+            zip(raw["account_id"].to_pylist(), raw["day"].to_pylist(), strict=True)
+        )
+    }
+    rows, picks = [], []
+    for i, (a, d) in enumerate(zip(t["account_id"].to_pylist(), t["day"].to_pylist(), strict=True)):
+        j = key.get((a, d))
+        if j is not None:
+            rows.append(i)
+            picks.append(j)
+    all_days = sorted(set(t["day"].to_pylist()))
+    cut = _cut(all_days, train_share)
+    day = np.array([t["day"][i].as_py() for i in rows], dtype=object)
+    train, test = day <= cut, day > cut
+    train_days = sorted(set(day[train]))
+    result: dict[str, Any] = {
+        "days": len(set(day)),
+        "rows": len(rows),
+        "proposals": [],
+        "base_auc_test": None,
+        "proposed_auc_test": None,
+    }
+    if len(train_days) < 2:
+        result["reason"] = "too_few_days"
+        return result
+    inner_cut = _cut(train_days, train_share)
+    fit_rows, sel_rows = train & (day <= inner_cut), train & (day > inner_cut)
+    churned = np.array(t["churned"].to_pylist(), dtype=bool)[rows]
+    if len(set(churned[fit_rows])) < 2 or len(set(churned[sel_rows])) < 2:
+        result["reason"] = "no_churn"
+        return result
+    names = [m for m in card.measure_names if f"score__{m}" in t.column_names]
+    base = np.column_stack([obs.column(f"score__{m}")[rows] for m in names])
+    raw_picked = raw.take(pa.array(picks, pa.int64()))
+    candidates: dict[str, tuple[np.ndarray, list[list[float]]]] = {}
+    for m in MEASURES:
+        if m in card.measure_names or m not in raw_picked.column_names:
+            continue
+        scored = _candidate_score(_raw_floats(raw_picked[m]), churned, fit_rows)
+        if scored is not None:
+            candidates[m] = scored
+
+    def sel_auc(columns: np.ndarray) -> float | None:
+        weights = _suggest_weights(columns[fit_rows], churned[fit_rows])
+        if weights is None:
+            return None
+        score = _weighted(columns[sel_rows], weights)
+        known = ~np.isnan(score)
+        return _auc(churned[sel_rows][known], 100.0 - score[known])
+
+    chosen: list[str] = []
+    gains: dict[str, float] = {}
+    current = sel_auc(base) or 0.5
+    while len(chosen) < max_new:
+        tried = {
+            m: sel_auc(np.column_stack([base, *(candidates[c][0] for c in chosen), s]))
+            for m, (s, _points) in candidates.items()
+            if m not in chosen
+        }
+        tried = {m: a for m, a in tried.items() if a is not None}
+        if not tried:
+            break
+        best = max(tried, key=lambda m: tried[m])
+        if tried[best] - current < MIN_GAIN:
+            break
+        gains[best] = round(tried[best] - current, 6)
+        chosen.append(best)
+        current = tried[best]
+    # held out: the card's measures alone against them with the chosen ones, fitted on all
+    # the training days
+    extended = np.column_stack([base, *(candidates[c][0] for c in chosen)])
+    result["base_auc_test"] = _held_out_auc(base, churned, train, test)
+    result["proposed_auc_test"] = _held_out_auc(extended, churned, train, test)
+    weights = _suggest_weights(extended[train], churned[train]) if chosen else None
+    for k, m in enumerate(chosen):
+        result["proposals"].append(
+            {
+                "measure": m,
+                "linear": candidates[m][1],
+                "selection_auc_gain": gains[m],
+                "suggested_weight": None
+                if weights is None
+                else round(float(weights[len(names) + k]), 4),
+            }
+        )
+    if not chosen:
+        result["reason"] = "none_helped"
+    return result
+
+
+def _raw_floats(column: pa.ChunkedArray) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in column.to_pylist()], dtype=float)
+
+
+def _candidate_score(
+    x: np.ndarray, churned: np.ndarray, fit_rows: np.ndarray
+) -> tuple[np.ndarray, list[list[float]]] | None:
+    """``x`` as a 0-100 measure score and its ``linear`` points, or None when it cannot be
+    one (too little data or no spread on the fitting days)."""
+    known = fit_rows & ~np.isnan(x)
+    if known.sum() < 30 or len(set(churned[known])) < 2:
+        return None
+    lo, hi = (float(v) for v in np.percentile(x[known], [5, 95]))
+    if hi <= lo:
+        return None
+    up = roc_auc_score(churned[known], x[known]) < 0.5  # higher values go with less churn
+    share = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    score = 100.0 * (share if up else 1.0 - share)
+    lo_r, hi_r = round(lo, 4), round(hi, 4)
+    points = [[lo_r, 0.0], [hi_r, 100.0]] if up else [[lo_r, 100.0], [hi_r, 0.0]]
+    return score, points
+
+
+def _held_out_auc(
+    columns: np.ndarray, churned: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> float | None:
+    weights = _suggest_weights(columns[train], churned[train])
+    if weights is None or not test.any():
+        return None
+    score = _weighted(columns[test], weights)
+    known = ~np.isnan(score)
+    return _auc(churned[test][known], 100.0 - score[known])
 
 
 def _current_weight(card: Scorecard, measure: str) -> float:

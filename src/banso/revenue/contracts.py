@@ -632,10 +632,16 @@ def lines_renewing_on(subscriptions: ir.Table, days: ir.Table, term_months: int)
     return candidates.filter(due).select("day", "account_id", "renewal_day")
 
 
-def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
+def lines_renewing_next(
+    subscriptions: ir.Table, days: ir.Table, *, as_known_on_day: bool = False
+) -> ir.Table:
     """For each ``(account_id, day)`` of ``days``, the next renewal (:func:`next_renewal`) of
     each of the account's paid lines active that day, every billing period: ``(account_id, day,
-    next_renewal)``; lines that end before their next renewal date are left out."""
+    next_renewal)``; lines that end before their next renewal date are left out.
+
+    ``as_known_on_day``: each line as it stood on ``day``, when an end after ``day`` was not yet
+    a fact (a cancellation is known once it has happened): every active line's end is then
+    unknown, so none is left out. A score of a past day must not see the later ends."""
     s, d = subscriptions, days
     active = d.join(
         s,
@@ -645,9 +651,8 @@ def lines_renewing_next(subscriptions: ir.Table, days: ir.Table) -> ir.Table:
             is_active_expr(s.start_date, s.end_date, d.day),
         ],
     )
-    due = next_renewal_expr(
-        active.start_date, active.end_date, active.billing_period_months, active.day
-    )
+    end = ibis.null("date") if as_known_on_day else active.end_date
+    due = next_renewal_expr(active.start_date, end, active.billing_period_months, active.day)
     found = active.select("account_id", "day", next_renewal=due)
     return found.filter(found.next_renewal.notnull())
 
