@@ -20,7 +20,10 @@ FIRST = date(2024, 1, 7)
 DAYS = [FIRST + timedelta(days=28 * k) for k in range(10)]
 LAST = DAYS[-1] + timedelta(days=91)
 ACCOUNTS = 60
-CARD = "name: nps-only\ngroups:\n  g:\n    measures:\n      latest_nps: {linear: [[0, 0], [10, 100]]}\n"
+CARD = (
+    "name: nps-only\ngroups:\n  g:\n    measures:\n"
+    "      latest_nps: {linear: [[0, 0], [10, 100]]}\n"
+)
 
 
 def _end(i: int) -> date | None:
