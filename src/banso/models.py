@@ -15,6 +15,7 @@ from banso.campaigns.models import Campaign, CampaignMessage, CampaignRun
 from banso.connectors.models import Connection, SyncCursor, SyncRun, WriteBack
 from banso.data_versions import DataVersion
 from banso.db import Base
+from banso.deals.models import Deal
 from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
@@ -44,6 +45,7 @@ from banso.users.models import ApiToken, SignInThrottle, User, WebSession
 from banso.voc.models import SurveyInvitation
 
 __all__ = [
+    "Deal",
     "Connection",
     "SyncCursor",
     "SyncRun",

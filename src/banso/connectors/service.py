@@ -216,6 +216,13 @@ def sync(
         raise BansoError(_("{kind} has no object {object} (one of: {allowed})", kind=kind,
                            object=", ".join(unknown),
                            allowed=", ".join(o.name for o in objects(kind))))  # fmt: skip
+    unmapped = [o for o in chosen if not mapped(o, mapping)]
+    if only and unmapped:
+        obj = unmapped[0]
+        raise BansoError(_("{object} is synced once the connection's mapping names its {fields}"
+                           " (e.g. {object}: {{amount: Amount__c}} in the --mapping file).",
+                           object=obj.name, fields=", ".join(obj.requires)))  # fmt: skip
+    chosen = [o for o in chosen if o not in unmapped]
     results = []
     try:
         for obj in chosen:
@@ -227,6 +234,12 @@ def sync(
     finally:
         client.close()
     return results
+
+
+def mapped(obj: ObjectSync, mapping: dict[str, dict[str, str]]) -> bool:
+    """Whether the connection's ``mapping`` names every field ``obj`` needs but has no default
+    for; an object that is not mapped yet is left out of every sync."""
+    return all(name in mapping.get(obj.name, {}) for name in obj.requires)
 
 
 def _sync_object(

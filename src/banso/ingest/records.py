@@ -27,6 +27,7 @@ from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.bulk import bulk_insert, bulk_update
 from banso.config import get_settings
 from banso.db import utcnow
+from banso.deals.models import Deal
 from banso.i18n import _
 from banso.ingest.batches import (
     AccountRefs,
@@ -196,6 +197,25 @@ def _write_activities(
             accounts.created)  # fmt: skip
 
 
+def _write_deals(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """CRM deals keyed by ``(source, deal_id)``; the owner is a known team member or a problem;
+    an amount without a currency is in the reporting currency, like a contract line's."""
+    owners = _member_ids(session, table["owner"], table["_row"], "owner", sink)
+    sink.raise_if_any()
+    accounts = _account_refs(session, table, source, dry_run)
+    currency = pc.fill_null(table["currency"], get_settings().reporting_currency).to_pylist()
+    records = _records(
+        table,
+        external_id="deal_id",
+        columns=("name", "stage", "status", "amount", "close_date", "deal_type"),
+        extra={"account_id": accounts.ids_for(table), "currency": currency, "owner_id": owners},
+    )
+    return (*upsert_by_external_id(session, Deal.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
 def _write_team(
     session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
 ) -> Counts:
@@ -345,6 +365,7 @@ _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink],
     ImportKind.SURVEYS: _write_surveys,
     ImportKind.ACTIVITIES: _write_activities,
     ImportKind.TEAM: _write_team,
+    ImportKind.DEALS: _write_deals,
 }
 
 

@@ -35,12 +35,14 @@ class ImportKind(StrEnum):
     ACTIVITIES = "activities"
     TEAM = "team"
     ATTENDANCE = "attendance"
+    DEALS = "deals"
 
 
 register("import_kind", {
     "accounts": "Accounts", "contacts": "Contacts", "subscriptions": "Subscriptions",
     "events": "Usage events", "tickets": "Support tickets", "surveys": "Survey answers",
     "activities": "Activities", "team": "Team members", "attendance": "Programme attendance",
+    "deals": "Deals",
 })  # fmt: skip
 
 
@@ -135,6 +137,13 @@ ATTENDANCE_STATUSES = _choices(
         "attended": ("present", "出席", "参加", "参加済み", "受講"),
         "no_show": ("no-show", "absent", "欠席", "不参加", "無断欠席"),
         "enrolled": ("registered", "申込", "申し込み", "申込済み", "登録"),
+    }
+)
+DEAL_STATUSES = _choices(
+    {
+        "open": ("in progress", "商談中", "進行中", "オープン"),
+        "won": ("closed won", "closedwon", "受注", "成約"),
+        "lost": ("closed lost", "closedlost", "失注"),
     }
 )
 LANGUAGES = _choices({"ja": ("japanese", "日本語"), "en": ("english", "英語")})
@@ -384,6 +393,35 @@ FIELDS: dict[ImportKind, list[FieldSpec]] = {
             choices=JOB_TITLES,
         ),  # fmt: skip
         FieldSpec("team", _T.TEXT, ("team", "チーム", "部署", "グループ")),
+    ],
+    # a deal or opportunity of the CRM's sales pipeline (banso.deals): not MRR, which comes
+    # only from contract lines; the amount is the deal's total in its currency's minor unit
+    ImportKind.DEALS: [
+        FieldSpec(
+            "deal_id",
+            _T.TEXT,
+            ("deal_id", "deal", "opportunity_id", "opportunity", "id", "商談ID", "案件ID"),
+            required=True,
+        ),  # fmt: skip
+        *_account_ref(),
+        FieldSpec("name", _T.TEXT, ("name", "deal_name", "opportunity_name", "商談名", "案件名")),
+        FieldSpec(
+            "stage", _T.TEXT, ("stage", "deal_stage", "フェーズ", "商談フェーズ", "ステージ")
+        ),
+        FieldSpec(
+            "status",
+            _T.CHOICE,
+            ("status", "result", "ステータス", "状態", "結果"),
+            required=True,
+            choices=DEAL_STATUSES,
+        ),  # fmt: skip
+        FieldSpec("amount", _T.AMOUNT, ("amount", "金額", "商談金額", "受注金額")),
+        FieldSpec("currency", _T.CURRENCY, ("currency", "通貨")),
+        FieldSpec(
+            "close_date", _T.DATE, ("close_date", "closedate", "完了予定日", "受注予定日", "受注日")
+        ),
+        FieldSpec("deal_type", _T.TEXT, ("deal_type", "type", "種別", "商談種別", "取引種別")),
+        FieldSpec("owner", _T.TEXT, ("owner", "owner_email", "担当者", "営業担当", "担当")),
     ],
     # a session of the programme (banso.programs) is found by the programme's key and the
     # session's company-local date; the person by e-mail, else the company by its id
