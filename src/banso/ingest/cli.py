@@ -163,3 +163,8 @@ _command(
     "Programme attendance: programme key, session date, contact e-mail or account id, status "
     "(attended, no_show, enrolled). Sessions, contacts and accounts must exist.",
 )
+_command(
+    "deals",
+    "CRM pipeline deals (opportunities): deal id, account id, name, stage, status (open, won,"
+    " lost), amount (minor units), currency, close date, type, owner (e-mail or name).",
+)
