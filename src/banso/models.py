@@ -22,6 +22,7 @@ from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.inapp.models import InappMessage, InappSite
 from banso.ingest.models import ImportBatch
+from banso.invoices.models import Invoice
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
 from banso.onboarding.models import OnboardingMilestone
 from banso.playbooks.models import (
@@ -46,6 +47,7 @@ from banso.voc.models import SurveyInvitation
 
 __all__ = [
     "Deal",
+    "Invoice",
     "Connection",
     "SyncCursor",
     "SyncRun",

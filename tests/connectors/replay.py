@@ -35,6 +35,7 @@ class World:
     stripe_customers: list[dict[str, Any]] = field(default_factory=list)
     stripe_subscriptions: list[dict[str, Any]] = field(default_factory=list)
     stripe_events: list[dict[str, Any]] = field(default_factory=list)
+    stripe_invoices: list[dict[str, Any]] = field(default_factory=list)
     zendesk_organizations: list[dict[str, Any]] = field(default_factory=list)
     zendesk_users: list[dict[str, Any]] = field(default_factory=list)
     zendesk_tickets: list[dict[str, Any]] = field(default_factory=list)
@@ -173,6 +174,8 @@ def route(w: World, method: str, path: str, query: dict[str, list[str]], body: A
     if path == "/v1/subscriptions":
         assert _q(query, "status") == "all"
         return 200, _stripe_list(w.stripe_subscriptions, query, path)
+    if path == "/v1/invoices":
+        return 200, _stripe_list(w.stripe_invoices, query, path)
     if path == "/v1/events":
         rows = w.stripe_events
         since = _q(query, "created[gt]")

@@ -26,6 +26,7 @@ from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_col
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile
 from banso.ingest.schemas import FIELDS, ImportKind
+from banso.invoices.models import Invoice
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SURVEY_TYPES, SurveyResponse
@@ -240,6 +241,7 @@ _STORED_IN: dict[ImportKind, Table] = {
     ImportKind.ACTIVITIES: Activity.__table__,
     ImportKind.TEAM: TeamMember.__table__,
     ImportKind.DEALS: Deal.__table__,
+    ImportKind.INVOICES: Invoice.__table__,
 }
 """The table each kind's rows are written to (events go to the Parquet store)."""
 
@@ -252,6 +254,7 @@ _UNIQUE_KEYS = {
     ImportKind.ACTIVITIES: "activity_id",
     ImportKind.TEAM: "email",
     ImportKind.DEALS: "deal_id",
+    ImportKind.INVOICES: "invoice_id",
 }
 
 
@@ -284,6 +287,16 @@ def _check_subscriptions(table: pa.Table, sink: ProblemSink) -> None:
 def _check_deals(table: pa.Table, sink: ProblemSink) -> None:
     _flag(table, pc.less(table["amount"], 0), sink, "amount",
           lambda r: _("amount must be 0 or more, got {value}", value=r["amount"]))  # fmt: skip
+
+
+def _check_invoices(table: pa.Table, sink: ProblemSink) -> None:
+    for name in ("amount_due", "amount_paid", "attempts"):
+        _flag(table, pc.less(table[name], 0), sink, name,
+              lambda r, n=name: _("{field} must be 0 or more, got {value}", field=n,
+                                  value=r[n]))  # fmt: skip
+    _flag(table, pc.less(table["due_date"], table["issued_on"]), sink, "due_date",
+          lambda r: _("due_date is before issued_on ({day})",
+                      day=r["issued_on"].isoformat()))  # fmt: skip
 
 
 def _check_surveys(table: pa.Table, sink: ProblemSink) -> None:
@@ -321,6 +334,7 @@ _ROW_CHECKS: dict[ImportKind, Callable[[pa.Table, ProblemSink], None]] = {
     ImportKind.TICKETS: _check_tickets,
     ImportKind.CONTACTS: _check_contacts,
     ImportKind.DEALS: _check_deals,
+    ImportKind.INVOICES: _check_invoices,
 }
 
 

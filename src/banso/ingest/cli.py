@@ -168,3 +168,8 @@ _command(
     "CRM pipeline deals (opportunities): deal id, account id, name, stage, status (open, won,"
     " lost), amount (minor units), currency, close date, type, owner (e-mail or name).",
 )
+_command(
+    "invoices",
+    "Billing invoices: invoice id, account id, number, status (open, paid, void, uncollectible),"
+    " amount due and paid (minor units), currency, issued on, due date, paid at, attempts.",
+)

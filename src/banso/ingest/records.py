@@ -41,6 +41,7 @@ from banso.ingest.batches import (
 from banso.ingest.readers import SourceFile
 from banso.ingest.schemas import ImportKind
 from banso.ingest.values import web_domain
+from banso.invoices.models import Invoice
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -216,6 +217,23 @@ def _write_deals(
             accounts.created)  # fmt: skip
 
 
+def _write_invoices(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """Invoices keyed by ``(source, invoice_id)``; no currency: the reporting currency."""
+    accounts = _account_refs(session, table, source, dry_run)
+    currency = pc.fill_null(table["currency"], get_settings().reporting_currency).to_pylist()
+    records = _records(
+        table,
+        external_id="invoice_id",
+        columns=("number", "status", "amount_due", "amount_paid", "issued_on", "due_date",
+                 "paid_at", "attempts"),
+        extra={"account_id": accounts.ids_for(table), "currency": currency},
+    )  # fmt: skip
+    return (*upsert_by_external_id(session, Invoice.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
 def _write_team(
     session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
 ) -> Counts:
@@ -366,6 +384,7 @@ _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink],
     ImportKind.ACTIVITIES: _write_activities,
     ImportKind.TEAM: _write_team,
     ImportKind.DEALS: _write_deals,
+    ImportKind.INVOICES: _write_invoices,
 }
 
 

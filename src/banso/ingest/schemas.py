@@ -36,13 +36,14 @@ class ImportKind(StrEnum):
     TEAM = "team"
     ATTENDANCE = "attendance"
     DEALS = "deals"
+    INVOICES = "invoices"
 
 
 register("import_kind", {
     "accounts": "Accounts", "contacts": "Contacts", "subscriptions": "Subscriptions",
     "events": "Usage events", "tickets": "Support tickets", "surveys": "Survey answers",
     "activities": "Activities", "team": "Team members", "attendance": "Programme attendance",
-    "deals": "Deals",
+    "deals": "Deals", "invoices": "Invoices",
 })  # fmt: skip
 
 
@@ -144,6 +145,14 @@ DEAL_STATUSES = _choices(
         "open": ("in progress", "商談中", "進行中", "オープン"),
         "won": ("closed won", "closedwon", "受注", "成約"),
         "lost": ("closed lost", "closedlost", "失注"),
+    }
+)
+INVOICE_STATUSES = _choices(
+    {
+        "open": ("unpaid", "due", "未払い", "未入金", "請求中", "未収"),
+        "paid": ("支払済み", "支払済", "入金済み", "入金済", "消込済み"),
+        "void": ("voided", "cancelled", "canceled", "無効", "取消", "取り消し"),
+        "uncollectible": ("bad debt", "回収不能", "貸倒れ", "貸倒"),
     }
 )
 LANGUAGES = _choices({"ja": ("japanese", "日本語"), "en": ("english", "英語")})
@@ -422,6 +431,42 @@ FIELDS: dict[ImportKind, list[FieldSpec]] = {
         ),
         FieldSpec("deal_type", _T.TEXT, ("deal_type", "type", "種別", "商談種別", "取引種別")),
         FieldSpec("owner", _T.TEXT, ("owner", "owner_email", "担当者", "営業担当", "担当")),
+    ],
+    # an invoice of the billing system (banso.invoices): not revenue, which comes only from
+    # contract lines; amounts in the currency's minor unit
+    ImportKind.INVOICES: [
+        FieldSpec(
+            "invoice_id",
+            _T.TEXT,
+            ("invoice_id", "invoice", "id", "請求書ID", "請求ID"),
+            required=True,
+        ),  # fmt: skip
+        *_account_ref(),
+        FieldSpec("number", _T.TEXT, ("number", "invoice_number", "請求書番号", "請求番号")),
+        FieldSpec(
+            "status",
+            _T.CHOICE,
+            ("status", "ステータス", "状態", "入金状況", "支払状況"),
+            required=True,
+            choices=INVOICE_STATUSES,
+        ),  # fmt: skip
+        FieldSpec(
+            "amount_due",
+            _T.AMOUNT,
+            ("amount_due", "amount", "請求金額", "請求額", "金額"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec("amount_paid", _T.AMOUNT, ("amount_paid", "paid", "入金額", "支払額")),
+        FieldSpec("currency", _T.CURRENCY, ("currency", "通貨")),
+        FieldSpec(
+            "issued_on",
+            _T.DATE,
+            ("issued_on", "invoice_date", "issued", "請求日", "発行日"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec("due_date", _T.DATE, ("due_date", "due", "支払期日", "支払期限", "期日")),
+        FieldSpec("paid_at", _T.DATETIME, ("paid_at", "paid_on", "入金日", "支払日", "入金日時")),
+        FieldSpec("attempts", _T.INTEGER, ("attempts", "attempt_count", "請求試行回数")),
     ],
     # a session of the programme (banso.programs) is found by the programme's key and the
     # session's company-local date; the person by e-mail, else the company by its id
