@@ -158,7 +158,5 @@ def test_a_malformed_invoice_rejects_its_batch_and_keeps_the_cursor(cli, monkeyp
         assert "Traceback" not in bad.stderr + worse.stderr
         assert _count() == 4  # not even the good one of the batch
         with db.session_scope() as session:
-            after = session.scalar(
-                select(SyncCursor.cursor).where(SyncCursor.object == "invoices")
-            )
+            after = session.scalar(select(SyncCursor.cursor).where(SyncCursor.object == "invoices"))
         assert after == before
