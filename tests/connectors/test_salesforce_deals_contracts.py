@@ -184,3 +184,10 @@ def test_a_malformed_contract_rejects_its_batch(cli, monkeypatch, tmp_path) -> N
         assert again.exit_code == 1
         assert "sf:Contract:800005: end_date: end_date must be after start_date" in again.stderr
         assert _count(Subscription) == 2
+        # a contract with no term would be read as billed monthly: refused, naming the field
+        w.salesforce["Contract"][-1].update(EndDate="2027-11-30", ContractTerm=None)
+        termless = cli("connect", "sync", "sf", "--object", "Contract")
+        assert termless.exit_code == 1
+        assert "sf:Contract:800005: ContractTerm: the contract has no term in months" in (
+            termless.stderr)  # fmt: skip
+        assert _count(Subscription) == 2

@@ -37,8 +37,9 @@ from banso.i18n import _
 API = "/services/data/v60.0"
 NOT_IN_FORCE = {"Draft", "InApproval"}
 
-Shape = Callable[[dict[str, Any], dict[str, str | None], str], RecordProblem | bool]
-"""Finish a row from its record: True to import it, False to skip it, or the record's problem."""
+Shape = Callable[[dict[str, Any], dict[str, str | None], dict[str, str]], RecordProblem | bool]
+"""Finish a row from its record and the object's mapping: True to import it, False to skip it,
+or the record's problem."""
 
 
 def _query(client: ApiClient, sobject: str, fields: list[str], cursor: str | None,
@@ -79,7 +80,7 @@ def _puller(
             if skip_without and not row.get(skip_without):
                 pulled.skipped += 1
                 continue
-            verdict = shape(record, row, mapping.get("amount", "Amount")) if shape else True
+            verdict = shape(record, row, mapping) if shape else True
             if isinstance(verdict, RecordProblem):
                 pulled.problems.append(verdict)
             elif verdict:
@@ -91,26 +92,30 @@ def _puller(
     return pull
 
 
-def _amount(record: dict[str, Any], row: dict[str, str | None], path: str) -> RecordProblem | None:
+def _amount(record: dict[str, Any], row: dict[str, str | None],
+            mapping: dict[str, str]) -> RecordProblem | None:  # fmt: skip
     if row.get("amount") is None:
         return None
     try:
         row["amount"] = minor_amount(row["amount"], row.get("currency"))
     except ValueError as exc:
-        return RecordProblem(str(record["Id"]), path, str(exc))
+        return RecordProblem(str(record["Id"]), mapping["amount"], str(exc))
     return None
 
 
 def _opportunity(record: dict[str, Any], row: dict[str, str | None],
-                 amount_path: str) -> RecordProblem | bool:  # fmt: skip
+                 mapping: dict[str, str]) -> RecordProblem | bool:  # fmt: skip
     row["status"] = "won" if record.get("IsWon") else "lost" if record.get("IsClosed") else "open"
-    return _amount(record, row, amount_path) or True
+    return _amount(record, row, mapping) or True
 
 
 def _contract(record: dict[str, Any], row: dict[str, str | None],
-              amount_path: str) -> RecordProblem | bool:  # fmt: skip
+              mapping: dict[str, str]) -> RecordProblem | bool:  # fmt: skip
     if record.get("StatusCode") in NOT_IN_FORCE:
         return False
+    if not row.get("billing_period_months"):  # the importer would read a missing one as 1
+        return RecordProblem(str(record["Id"]), mapping["billing_period_months"],
+                             _("the contract has no term in months"))  # fmt: skip
     if row.get("end_date"):
         try:
             last = date.fromisoformat(str(row["end_date"]))
@@ -118,7 +123,7 @@ def _contract(record: dict[str, Any], row: dict[str, str | None],
             return RecordProblem(str(record["Id"]), "EndDate",
                                  _("not a date: {value}", value=row["end_date"]))  # fmt: skip
         row["end_date"] = (last + timedelta(days=1)).isoformat()
-    return _amount(record, row, amount_path) or True
+    return _amount(record, row, mapping) or True
 
 
 OBJECTS = (

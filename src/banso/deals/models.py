@@ -50,7 +50,10 @@ class Deal(Base):
     """Expected close day while open; the day it closed once won or lost."""
     deal_type: Mapped[str | None] = mapped_column(String(100))
     """The CRM's type as written (``newbusiness``, ``Existing Customer - Upgrade``)."""
+    owner: Mapped[str | None] = mapped_column(String(320))
+    """The CRM's owner as given (e-mail or name): often a sales rep, not a team member."""
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    """The team member with the owner's e-mail or name, when there is one."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

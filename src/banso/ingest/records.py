@@ -201,16 +201,17 @@ def _write_activities(
 def _write_deals(
     session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
 ) -> Counts:
-    """CRM deals keyed by ``(source, deal_id)``; the owner is a known team member or a problem;
-    an amount without a currency is in the reporting currency, like a contract line's."""
-    owners = _member_ids(session, table["owner"], table["_row"], "owner", sink)
-    sink.raise_if_any()
+    """CRM deals keyed by ``(source, deal_id)``. The owner is kept as the CRM gives it and linked
+    to the team member with that e-mail or name when there is one: a deal's owner is often a
+    sales rep, or someone who left, rather than a CSM, so an unknown one is not a problem. An
+    amount without a currency is in the reporting currency, like a contract line's."""
+    owners = _member_ids(session, table["owner"], table["_row"], "owner", None)
     accounts = _account_refs(session, table, source, dry_run)
     currency = pc.fill_null(table["currency"], get_settings().reporting_currency).to_pylist()
     records = _records(
         table,
         external_id="deal_id",
-        columns=("name", "stage", "status", "amount", "close_date", "deal_type"),
+        columns=("name", "stage", "status", "amount", "close_date", "deal_type", "owner"),
         extra={"account_id": accounts.ids_for(table), "currency": currency, "owner_id": owners},
     )
     return (*upsert_by_external_id(session, Deal.__table__, source, records, dry_run),
@@ -476,9 +477,14 @@ def _with_derived_ids(table: pa.Table, id_field: str, basis: tuple[str, ...]) ->
 
 
 def _member_ids(
-    session: Session, refs: pa.ChunkedArray, rows: pa.ChunkedArray, field: str, sink: ProblemSink
+    session: Session,
+    refs: pa.ChunkedArray,
+    rows: pa.ChunkedArray,
+    field: str,
+    sink: ProblemSink | None,
 ) -> list[int | None]:
-    """Team members named by e-mail or by name; an unknown one is a problem of that row."""
+    """Team members named by e-mail or by name; an unknown one is a problem of that row (None
+    without a ``sink``: no member)."""
     values = refs.to_pylist()
     if all(v is None for v in values):
         return [None] * len(values)
@@ -498,7 +504,7 @@ def _member_ids(
             out.append(None)
             continue
         member = by_key.get(" ".join(value.split()).casefold())
-        if member is None:
+        if member is None and sink is not None:
             sink.add(row, field, _("no team member with the e-mail or name {value}; import the"
                                    " team file first", value=value))  # fmt: skip
         out.append(member)

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("close_date", sa.Date(), nullable=True),
         sa.Column("deal_type", sa.String(100), nullable=True),
+        sa.Column("owner", sa.String(320), nullable=True),
         sa.Column("owner_id", sa.Integer(), sa.ForeignKey("team_members.id"), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
