@@ -89,6 +89,9 @@ def test_opportunities_and_contracts_load_then_only_changes(cli, monkeypatch, tm
         assert "Contract is synced once the connection's mapping names its amount" in asked.stderr
         assert "Traceback" not in asked.stderr
         assert not any("FROM Contract" in (q.get("q") or [""])[0] for _m, _p, q, _b in w.requests)
+        status = json.loads(cli("connect", "status", "--format", "json").stdout)[0]
+        needs = {o["object"]: o["needs"] for o in status["objects"]}
+        assert needs["Contract"] == ["amount"] and needs["Opportunity"] == []
         cli("connect", "remove", "plain")
 
         added = cli("connect", "add", "sf", "--kind", "salesforce", "--base-url", base,

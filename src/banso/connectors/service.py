@@ -392,6 +392,8 @@ class ObjectStatus:
     updated: int
     rejected: int
     error: str | None
+    needs: list[str] = field(default_factory=list)
+    """Fields the connection's mapping must name before the object is synced (empty: synced)."""
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,7 @@ def status(session: Session) -> list[ConnectionStatus]:
             .where(SyncCursor.connection_id == connection.id)
         )}  # fmt: skip
         rows = []
+        mapping = json.loads(connection.mapping) if connection.mapping else {}
         for obj in objects(connection.kind):
             last = session.scalar(
                 select(SyncRun)
@@ -424,6 +427,7 @@ def status(session: Session) -> list[ConnectionStatus]:
                 last.records_in if last else 0, last.inserted if last else 0,
                 last.updated if last else 0, last.rejected if last else 0,
                 last.error if last else None,
+                [] if mapped(obj, mapping) else list(obj.requires),
             ))  # fmt: skip
         secret_from = (f"env:{connection.secret_env}" if connection.secret_env
                        else f"file:{connection.secret_file}")  # fmt: skip
