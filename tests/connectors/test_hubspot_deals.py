@@ -163,3 +163,22 @@ def test_a_malformed_deal_rejects_the_batch_and_keeps_the_cursor(cli, monkeypatc
         assert negative.exit_code == 1
         assert "hs:deals:3007: amount: amount must be 0 or more, got -5" in negative.stderr
         assert _count(Deal) == 3
+
+
+def test_a_custom_deal_property_is_mapped(cli, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("HUBSPOT_TOKEN", "t")
+    world = _world()
+    for deal in world.hubspot_deals:
+        deal["properties"]["cs_motion"] = "アップセル"
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("deals:\n  deal_type: properties.cs_motion\n", encoding="utf-8")
+    cli("init")
+    with serve(world) as base:
+        added = cli("connect", "add", "hs", "--kind", "hubspot", "--base-url", base,
+                    "--secret-env", "HUBSPOT_TOKEN", "--mapping", str(mapping))  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+        assert cli("connect", "sync", "hs").exit_code == 0
+        searched = [b for _m, p, _q, b in world.requests if p.endswith("deals/search")][0]
+        assert "cs_motion" in searched["properties"]
+    with db.session_scope() as session:
+        assert set(session.scalars(select(Deal.deal_type))) == {"アップセル"}
