@@ -207,14 +207,14 @@ def _pull_deals(client: ApiClient, cursor: str | None, mapping: dict[str, str]) 
             try:
                 row["close_date"] = company_date(parse_time(row["close_date"])).isoformat()
             except ValueError:
-                pulled.problems.append(RecordProblem(record_id, "properties.closedate",
+                pulled.problems.append(RecordProblem(record_id, mapping["close_date"],
                     _("not a date: {value}", value=row["close_date"])))  # fmt: skip
                 continue
         if row.get("amount") is not None:
             try:
                 row["amount"] = minor_amount(row["amount"], row.get("currency"))
             except ValueError as exc:
-                pulled.problems.append(RecordProblem(record_id, "properties.amount", str(exc)))
+                pulled.problems.append(RecordProblem(record_id, mapping["amount"], str(exc)))
                 continue
         pulled.add(record_id, row)
     return pulled
