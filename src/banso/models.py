@@ -15,12 +15,14 @@ from banso.campaigns.models import Campaign, CampaignMessage, CampaignRun
 from banso.connectors.models import Connection, SyncCursor, SyncRun, WriteBack
 from banso.data_versions import DataVersion
 from banso.db import Base
+from banso.deals.models import Deal
 from banso.evaluation.models import QualitativeScore
 from banso.expansion.models import Opportunity
 from banso.feedback.models import AdvocacyItem, FeedbackAsk, FeedbackRequest
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
 from banso.inapp.models import InappMessage, InappSite
 from banso.ingest.models import ImportBatch
+from banso.invoices.models import Invoice
 from banso.messaging.models import Delivery, OutboxMessage, Suppression
 from banso.onboarding.models import OnboardingMilestone
 from banso.playbooks.models import (
@@ -44,6 +46,8 @@ from banso.users.models import ApiToken, SignInThrottle, User, WebSession
 from banso.voc.models import SurveyInvitation
 
 __all__ = [
+    "Deal",
+    "Invoice",
     "Connection",
     "SyncCursor",
     "SyncRun",

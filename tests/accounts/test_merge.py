@@ -12,8 +12,10 @@ from banso import schema
 from banso.accounts.models import Account, AccountMerge
 from banso.activities.models import Activity
 from banso.db import session_scope
+from banso.deals.models import Deal
 from banso.flows.merge import merge_accounts
 from banso.health.models import CsmPulse, HealthOverride
+from banso.invoices.models import Invoice
 from banso.messaging.models import OutboxMessage
 from banso.playbooks.models import Cta, PlaybookFiring
 from banso.revenue.models import Subscription
@@ -102,6 +104,9 @@ def test_a_process_that_imported_only_the_merge_moves_everything(any_db: str) ->
                              start_date=D, amount=1000, currency="JPY", billing_period_months=1),
                 Ticket(account_id=2, source="t", external_id="t2", opened_at=t),
                 Activity(account_id=2, source="t", external_id="a2", kind="call", occurred_at=t),
+                Deal(account_id=2, source="t", external_id="d2", status="open", currency="JPY"),
+                Invoice(account_id=2, source="t", external_id="i2", status="open",
+                        amount_due=1000, currency="JPY", issued_on=D),
             ]
         )  # fmt: skip
     done = subprocess.run([sys.executable, "-c", MERGE_ALONE], capture_output=True, text=True)
@@ -110,7 +115,7 @@ def test_a_process_that_imported_only_the_merge_moves_everything(any_db: str) ->
         assert s.get(Account, 2) is None
         assert s.scalar(select(AccountMerge.kept_account_id)) == 1
         for model in (CsmPulse, HealthOverride, Cta, PlaybookFiring, OutboxMessage,
-                      Subscription, Ticket, Activity):  # fmt: skip
+                      Subscription, Ticket, Activity, Deal, Invoice):  # fmt: skip
             owners = s.scalars(select(model.account_id)).all()  # type: ignore[attr-defined]
             assert owners == [1], model
         assert s.scalar(select(func.count()).select_from(Account)) == 1

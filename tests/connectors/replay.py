@@ -29,14 +29,20 @@ class World:
     hubspot_owners: list[dict[str, Any]] = field(default_factory=list)
     hubspot_companies: list[dict[str, Any]] = field(default_factory=list)
     hubspot_contacts: list[dict[str, Any]] = field(default_factory=list)
+    hubspot_deals: list[dict[str, Any]] = field(default_factory=list)
+    hubspot_deal_companies: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    """Deal id -> its companies as (company id, association type id; 5 = primary)."""
     stripe_customers: list[dict[str, Any]] = field(default_factory=list)
     stripe_subscriptions: list[dict[str, Any]] = field(default_factory=list)
     stripe_events: list[dict[str, Any]] = field(default_factory=list)
+    stripe_invoices: list[dict[str, Any]] = field(default_factory=list)
     zendesk_organizations: list[dict[str, Any]] = field(default_factory=list)
     zendesk_users: list[dict[str, Any]] = field(default_factory=list)
     zendesk_tickets: list[dict[str, Any]] = field(default_factory=list)
     zendesk_ratings: list[dict[str, Any]] = field(default_factory=list)
     salesforce: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    salesforce_queries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """A query's rows by its locator, as the real service keeps them for ``nextRecordsUrl``."""
     faults: dict[str, list[tuple[int, dict[str, str]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -138,6 +144,28 @@ def route(w: World, method: str, path: str, query: dict[str, list[str]], body: A
         return 200, _hubspot_search(w.hubspot_companies, "hs_lastmodifieddate", body)
     if path == "/crm/v3/objects/contacts/search":
         return 200, _hubspot_search(w.hubspot_contacts, "lastmodifieddate", body)
+    if path == "/crm/v3/objects/deals/search":
+        return 200, _hubspot_search(w.hubspot_deals, "hs_lastmodifieddate", body)
+    if path == "/crm/v4/associations/deals/companies/batch/read":
+        assert len(body["inputs"]) <= 1000
+        results, errors = [], []
+        for wanted in body["inputs"]:
+            links = w.hubspot_deal_companies.get(str(wanted["id"]))
+            if not links:  # the reference answers 207 and names the ids with no association
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                               "message": f"No company is associated with deal {wanted['id']}",
+                               "context": {"fromObjectId": [str(wanted["id"])]}})  # fmt: skip
+                continue
+            results.append({"from": {"id": str(wanted["id"])}, "to": [
+                {"toObjectId": int(cid), "associationTypes": [
+                    {"category": "HUBSPOT_DEFINED", "typeId": type_id,
+                     "label": "Primary" if type_id == 5 else None}]}
+                for cid, type_id in links]})  # fmt: skip
+        out = {"status": "COMPLETE", "results": results, "startedAt": "2026-11-02T09:00:00Z",
+               "completedAt": "2026-11-02T09:00:01Z"}  # fmt: skip
+        if errors:
+            out.update(numErrors=len(errors), errors=errors)
+        return (207 if errors else 200), out
     if path.startswith("/crm/v3/objects/companies/") and method == "PATCH":
         return 200, {"id": path.rsplit("/", 1)[1], "properties": body["properties"]}
     # --- Stripe
@@ -146,6 +174,8 @@ def route(w: World, method: str, path: str, query: dict[str, list[str]], body: A
     if path == "/v1/subscriptions":
         assert _q(query, "status") == "all"
         return 200, _stripe_list(w.stripe_subscriptions, query, path)
+    if path == "/v1/invoices":
+        return 200, _stripe_list(w.stripe_invoices, query, path)
     if path == "/v1/events":
         rows = w.stripe_events
         since = _q(query, "created[gt]")
@@ -202,17 +232,18 @@ def route(w: World, method: str, path: str, query: dict[str, list[str]], body: A
             if " SystemModstamp > " in soql:
                 since = soql.split("SystemModstamp > ")[1].split()[0]
                 rows = [r for r in rows if r["SystemModstamp"] > since]
+            locator = f"{sobject}{len(w.salesforce_queries) + 1:04d}"
+            w.salesforce_queries[locator] = rows
             offset = 0
-        else:
-            sobject, offset_text = path.rsplit("/", 1)[1].split("-")
-            rows = sorted(w.salesforce.get(sobject, []), key=lambda r: r["SystemModstamp"])
+        else:  # the query's rows as they were when it ran, remembered by its locator
+            locator, offset_text = path.rsplit("/", 1)[1].split("-")
+            rows = w.salesforce_queries[locator]
             offset = int(offset_text)
-            rows = rows  # the query's rows, remembered by the cursor in the real service
         page = rows[offset:offset + PAGE]
         done = offset + PAGE >= len(rows)
         return 200, {"totalSize": len(rows), "done": done, "records": page,
                      "nextRecordsUrl": None if done else
-                     f"/services/data/v60.0/query/{sobject}-{offset + PAGE}"}  # fmt: skip
+                     f"/services/data/v60.0/query/{locator}-{offset + PAGE}"}  # fmt: skip
     if path == "/services/data/v60.0/limits":
         return 200, {"DailyApiRequests": {"Max": 15000, "Remaining": 14990}}
     if path.startswith("/services/data/v60.0/sobjects/Account/") and method == "PATCH":

@@ -3,52 +3,20 @@ malformed record; the second sync fetches only what changed and writes no duplic
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
-from tests.connectors.replay import World, iso_ms, serve
+from tests.connectors.hubspot_world import T0, company, contact, hubspot_world
+from tests.connectors.replay import World, serve
 
 from banso import db
 from banso.accounts.models import Account, AccountIdentity, Contact
 from banso.connectors.models import SyncCursor, SyncRun
 from banso.team.models import TeamMember
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def _company(cid: str, name: str, domain: str, owner: str, at: datetime) -> dict:
-    return {"id": cid, "archived": False, "createdAt": iso_ms(at), "updatedAt": iso_ms(at),
-            "properties": {"name": name, "domain": domain, "industry": "SOFTWARE",
-                           "numberofemployees": "120", "hubspot_owner_id": owner,
-                           "hs_lastmodifieddate": iso_ms(at)}}  # fmt: skip
-
-
-def _contact(cid: str, company: str | None, email: str, at: datetime) -> dict:
-    return {"id": cid, "archived": False,
-            "properties": {"firstname": "Taro", "lastname": "Yamada", "email": email,
-                           "associatedcompanyid": company, "hs_language": "ja",
-                           "lastmodifieddate": iso_ms(at)}}  # fmt: skip
-
 
 def _world() -> World:
-    w = World()
-    w.hubspot_owners = [
-        {"id": "501", "email": "sato@vendor.example", "firstName": "Hanako", "lastName": "Sato",
-         "archived": False, "updatedAt": iso_ms(T0)},
-        {"id": "502", "email": "ito@vendor.example", "firstName": "Ken", "lastName": "Ito",
-         "archived": False, "updatedAt": iso_ms(T0)},
-    ]  # fmt: skip
-    w.hubspot_companies = [
-        _company("9001", "ＡＢＣホールディングス㈱", "sales.example.co.jp", "501", T0),
-        _company("9002", "Beta Corp", "beta.example", "502", T0 + timedelta(minutes=1)),
-        _company("9003", "Gamma合同会社", "gamma.example", "501", T0 + timedelta(minutes=2)),
-    ]
-    w.hubspot_contacts = [
-        _contact("7001", "9001", "taro@example.co.jp", T0),
-        _contact("7002", "9002", "jo@beta.example", T0 + timedelta(minutes=1)),
-        _contact("7003", None, "nobody@free.example", T0 + timedelta(minutes=2)),
-    ]
-    return w
+    return hubspot_world()
 
 
 def _count(model: type) -> int:
@@ -85,9 +53,9 @@ def test_first_sync_loads_everything_then_only_changes(cli, monkeypatch) -> None
 
         # one company renamed, one contact added: only they are fetched
         later = T0 + timedelta(hours=1)
-        world.hubspot_companies[1] = _company("9002", "Beta Corporation", "beta.example", "502",
+        world.hubspot_companies[1] = company("9002", "Beta Corporation", "beta.example", "502",
                                               later)  # fmt: skip
-        world.hubspot_contacts.append(_contact("7004", "9003", "mi@gamma.example", later))
+        world.hubspot_contacts.append(contact("7004", "9003", "mi@gamma.example", later))
         world.requests.clear()
         second = cli("connect", "sync", "hubspot", "--format", "json")
         assert second.exit_code == 0, second.stderr
@@ -115,8 +83,8 @@ def test_a_malformed_record_rejects_its_batch_and_keeps_the_cursor(cli, monkeypa
                 select(SyncCursor.cursor).where(SyncCursor.object == "contacts")
             )
         later = T0 + timedelta(hours=2)
-        world.hubspot_contacts += [_contact("7005", "9001", "ok@example.co.jp", later),
-                                   _contact("7006", "9002", "not an address", later)]
+        world.hubspot_contacts += [contact("7005", "9001", "ok@example.co.jp", later),
+                                   contact("7006", "9002", "not an address", later)]
         result = cli("connect", "sync", "hs", "--object", "contacts")
         assert result.exit_code == 1
         assert "hs:contacts:7006: email:" in result.stderr
@@ -158,8 +126,8 @@ def test_bad_connection_settings_get_one_sentence(cli, tmp_path) -> None:
 def test_custom_field_mapping_reaches_the_account(cli, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("HUBSPOT_TOKEN", "t")
     world = _world()
-    for company in world.hubspot_companies:
-        company["properties"]["industry_ja"] = "情報通信業"
+    for record in world.hubspot_companies:
+        record["properties"]["industry_ja"] = "情報通信業"
     mapping = tmp_path / "map.yaml"
     mapping.write_text("companies:\n  industry: properties.industry_ja\n", encoding="utf-8")
     cli("init")

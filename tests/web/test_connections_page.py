@@ -43,3 +43,13 @@ def test_a_csm_and_a_viewer_get_403(client: TestClient, sign_in) -> None:  # typ
         token = sign_in(role)
         assert client.get("/connections").status_code == 403
         assert client.post("/connections/x/sync", data={"csrf_token": token}).status_code == 403
+
+
+def test_an_object_waiting_for_its_mapping_says_so(client: TestClient, sign_in) -> None:  # type: ignore[no-untyped-def]
+    with session_scope() as s:
+        service.add(s, "sf", "salesforce", "https://example.my.salesforce.com", secret_env="SF")
+    sign_in("ops")
+    en = client.get("/connections", headers={"Accept-Language": "en"}).text
+    assert "not synced: map its amount" in en
+    ja = client.get("/connections", headers={"Accept-Language": "ja"}).text
+    assert "未同期: amount の項目対応が必要です" in ja

@@ -1,5 +1,5 @@
 """One account's 360 view: header, MRR and next renewal, contacts, health and the timeline of
-activities, tickets, surveys and subscriptions.
+activities, tickets, surveys, subscriptions, CRM deals and invoices.
 
 Plain functions over a ``Session``; the caller owns the transaction.
 """
@@ -18,11 +18,13 @@ from banso.accounts.models import Account, Contact
 from banso.accounts.service import existing_account
 from banso.activities.models import Activity
 from banso.config import get_settings
+from banso.deals.models import Deal
 from banso.errors import BansoError
 from banso.health import service as health_service
 from banso.health.models import HealthCurrent
 from banso.health.service import AccountHealth, Explanation
-from banso.i18n import _
+from banso.i18n import _, ngettext
+from banso.invoices.models import Invoice
 from banso.labels import label
 from banso.prediction import scores as churn_scores
 from banso.prediction.scores import StoredScore
@@ -38,9 +40,12 @@ class TimelineItem:
     at: datetime
     """When it happened (aware UTC)."""
     kind: str
-    """activity, ticket, survey or subscription."""
+    """activity, ticket, survey, subscription, deal or invoice."""
     title: str
     detail: str | None = None
+    amount: int | None = None
+    """A deal's or invoice's amount in minor units of ``currency`` (the page formats it)."""
+    currency: str | None = None
 
 
 @dataclass
@@ -292,8 +297,63 @@ def _timeline(
                     _("Subscription ended: {plan}", plan=plan),
                 )
             )
+    items += _deal_items(session, account_id, limit)
+    items += _invoice_items(session, account_id, limit)
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+def _deal_items(session: Session, account_id: int, limit: int) -> list[TimelineItem]:
+    """Won and lost deals on the day they closed; an open deal on the day Banso first saw it,
+    with its expected close day."""
+    items = []
+    for d in session.scalars(
+        select(Deal)
+        .where(Deal.account_id == account_id)
+        .order_by(Deal.close_date.desc())
+        .limit(limit)
+    ):
+        name = d.name or d.external_id
+        if d.status == "open":
+            at = _utc(d.created_at)
+            title = _("Deal open: {name}", name=name)
+            detail = _("expected to close {day}", day=d.close_date.isoformat()) if (
+                d.close_date) else None  # fmt: skip
+        else:
+            at = _day_start(d.close_date) if d.close_date else _utc(d.updated_at)
+            title = (_("Deal won: {name}", name=name) if d.status == "won"
+                     else _("Deal lost: {name}", name=name))  # fmt: skip
+            detail = d.stage
+        items.append(TimelineItem(at, "deal", title, detail, d.amount, d.currency))
+    return items
+
+
+def _invoice_items(session: Session, account_id: int, limit: int) -> list[TimelineItem]:
+    """An invoice on the day it was issued; paid on the day it was paid; unpaid past its due
+    day, on that day, as overdue."""
+    items = []
+    today = dates.today()
+    for i in session.scalars(
+        select(Invoice)
+        .where(Invoice.account_id == account_id)
+        .order_by(Invoice.issued_on.desc())
+        .limit(limit)
+    ):
+        number = i.number or i.external_id
+        if i.status == "paid":
+            at = _utc(i.paid_at) if i.paid_at else _day_start(i.issued_on)
+            title = _("Invoice {number} paid", number=number)
+        elif i.status == "open" and i.due_date is not None and i.due_date < today:
+            at = _day_start(i.due_date)
+            title = _("Invoice {number} overdue", number=number)
+        else:
+            at = _day_start(i.issued_on)
+            title = _("Invoice {number}: {status}", number=number,
+                      status=label(i.status, "invoice_status"))  # fmt: skip
+        detail = (ngettext("{n} payment attempt", "{n} payment attempts", i.attempts)
+                  if i.status != "paid" and i.attempts else None)  # fmt: skip
+        items.append(TimelineItem(at, "invoice", title, detail, i.amount_due, i.currency))
+    return items
 
 
 def _utc(value: datetime) -> datetime:

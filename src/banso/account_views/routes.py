@@ -319,6 +319,10 @@ class TimelineItemOut(BaseModel):
     kind: str
     title: str
     detail: str | None
+    amount: int | None = Field(
+        default=None, description="A deal's or invoice's amount, minor units of currency."
+    )
+    currency: str | None = None
 
 
 class Account360Out(BaseModel):

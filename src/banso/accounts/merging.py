@@ -1,12 +1,12 @@
 """What other domains move when two accounts merge.
 
-``flows.merge.merge_accounts`` moves what accounts owns and the history tables it reads (identities,
-contacts, subscriptions, tickets, survey responses, activities); every domain that keeps more per
-account registers a step at import, ``@merge_step("ctas")``, in a module of its own. Which modules
-those are is listed above the domains, as entry points of the ``banso.account_merge`` group in
-``pyproject.toml``; ``registered_steps`` imports them all before a merge, so a merge moves the
-same rows whatever the process happened to import (a CLI command, a test, a worker), and this
-package never names a domain above it.
+``flows.merge.merge_accounts`` moves what accounts owns and the history tables it reads
+(identities, contacts, subscriptions, tickets, survey responses, activities, deals, invoices);
+every domain that keeps more per account registers a step at import, ``@merge_step("ctas")``,
+in a module of its own. Which modules those are is listed above the domains, as entry points of
+the ``banso.account_merge`` group in ``pyproject.toml``; ``registered_steps`` imports them all
+before a merge, so a merge moves the same rows whatever the process happened to import (a CLI
+command, a test, a worker), and this package never names a domain above it.
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from banso.config import get_settings
 from banso.connectors.http import ApiClient
+from banso.errors import BansoError
+from banso.i18n import _
+from banso.revenue.contracts import minor_exponent
 
 Row = dict[str, str | None]
 
@@ -48,6 +52,9 @@ class ObjectSync:
     fields: dict[str, str]
     """Default mapping: import field -> the record's field path (``properties.domain``)."""
     pull: Callable[[ApiClient, str | None, dict[str, str]], Pulled]
+    requires: tuple[str, ...] = ()
+    """Import fields with no default that the connection's mapping must name before the object
+    is synced (Salesforce Contract: ``amount``, a custom field in every org that has one)."""
 
 
 def dig(record: Any, path: str) -> Any:
@@ -94,3 +101,27 @@ def parse_time(value: str) -> datetime:
         text_value = text_value[:-2] + ":" + text_value[-2:]
     moment = datetime.fromisoformat(text_value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def minor_amount(value: Any, currency: str | None) -> str:
+    """An amount as the CRMs write it, in the currency's major unit (``12000.5``, ``"1200000"``),
+    as the integer count of its minor unit that Banso stores (``1200050`` cents for USD).
+    ``currency`` None is the reporting currency. ValueError with the reason for an amount that
+    is not a number or has more decimals than the currency's minor unit (JPY ``1200.5``)."""
+    code = (currency or get_settings().reporting_currency).upper()
+    try:
+        exponent = minor_exponent(code)
+    except BansoError as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(_("not an amount: {value}", value=str(value))) from None
+    if not number.is_finite():
+        raise ValueError(_("not an amount: {value}", value=str(value)))
+    scaled = number.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(_("{value} has more decimals than {currency} has (its minor unit is "
+                           "10^-{exponent})", value=str(value), currency=code,
+                           exponent=exponent))  # fmt: skip
+    return str(int(scaled))

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from banso.connectors import service
 from banso.connectors.models import KINDS
+from banso.connectors.service import ObjectStatus
 from banso.db import session_scope
 from banso.errors import BansoError, check_format
 from banso.i18n import _, number
@@ -122,11 +123,16 @@ def status_command(
             table.add_row(
                 f"{conn.name} ({label(conn.kind, 'connector_kind')})", obj.object,
                 obj.last_finished_at or "—",
-                label(obj.last_status, "sync_status") if obj.last_status else _("never"),
-                number(obj.records_in), number(obj.inserted), number(obj.updated),
-                number(obj.rejected), obj.cursor or "—",
+                _status_text(obj), number(obj.records_in), number(obj.inserted),
+                number(obj.updated), number(obj.rejected), obj.cursor or "—",
             )  # fmt: skip
     console.print(table)
+
+
+def _status_text(obj: ObjectStatus) -> str:
+    if obj.needs:
+        return _("not synced: map its {fields}", fields=", ".join(obj.needs))
+    return label(obj.last_status, "sync_status") if obj.last_status else _("never")
 
 
 @connect_app.command("log")

@@ -1,18 +1,40 @@
-"""HubSpot CRM v3: owners -> team, companies -> accounts, contacts -> contacts.
+"""HubSpot CRM v3: owners -> team, companies -> accounts, contacts -> contacts, deals -> deals.
 
-Companies and contacts are pulled through the search endpoint filtered on their last
+Companies, contacts and deals are pulled through the search endpoint filtered on their last
 modification time (``hs_lastmodifieddate`` / ``lastmodifieddate`` GT the cursor, ascending),
 paged by ``paging.next.after``; owners (a short list with no such filter) are listed in full
-and only those updated after the cursor are imported."""
+and only those updated after the cursor are imported.
+
+A deal's account is its primary company (association type 5, else the first company), read for
+the pulled deals in batches from the v4 associations API (the search answers no associations);
+a deal of no company is skipped, like a contact of none. Its status is ``won`` when
+``hs_is_closed_won`` (or the default pipeline's ``closedwon`` stage), ``lost`` when
+``hs_is_closed`` without a win (or ``closedlost``), else ``open``; its ``amount``, written in the
+deal currency's major unit, is stored in the minor unit (``12000.50`` USD -> 1200050); its
+``closedate`` becomes the company's calendar day."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from banso.connectors.base import ObjectSync, Pulled, RecordProblem, dig, mapped_row, parse_time
+from banso.connectors.base import (
+    ObjectSync,
+    Pulled,
+    RecordProblem,
+    company_date,
+    dig,
+    mapped_row,
+    minor_amount,
+    parse_time,
+)
 from banso.connectors.http import ApiClient
+from banso.i18n import _
 
 PAGE = 100
+ASSOCIATION_BATCH = 100
+PRIMARY_DEAL_TO_COMPANY = 5
+"""HubSpot's association type id of a deal's primary company."""
+DEAL_STATUS_PROPERTIES = ("dealstage", "hs_is_closed", "hs_is_closed_won")
 
 
 def _millis(value: str) -> int:
@@ -20,10 +42,11 @@ def _millis(value: str) -> int:
 
 
 def _search(
-    client: ApiClient, object_type: str, modified: str, cursor: str | None, mapping: dict[str, str]
-) -> tuple[list[dict[str, Any]], str | None]:
+    client: ApiClient, object_type: str, modified: str, cursor: str | None, mapping: dict[str, str],
+    extra: tuple[str, ...] = (),
+) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
     wanted = {p.split(".", 1)[1] for p in mapping.values() if p.startswith("properties.")}
-    properties = sorted(wanted | {modified})
+    properties = sorted(wanted | {modified, *extra})
     body: dict[str, Any] = {
         "properties": properties,
         "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
@@ -127,6 +150,76 @@ def _pull_contacts(client: ApiClient, cursor: str | None, mapping: dict[str, str
     return pulled
 
 
+def deal_companies(client: ApiClient, deal_ids: list[str]) -> dict[str, str]:
+    """Deal id -> its primary company's id (else its first company), for deals that have one."""
+    out: dict[str, str] = {}
+    for start in range(0, len(deal_ids), ASSOCIATION_BATCH):
+        chunk = deal_ids[start : start + ASSOCIATION_BATCH]
+        page = client.post("/crm/v4/associations/deals/companies/batch/read",
+                           {"inputs": [{"id": d} for d in chunk]})  # fmt: skip
+        for result in page.get("results") or []:
+            deal_id = str(dig(result, "from.id") or "")
+            companies = [t for t in result.get("to") or [] if t.get("toObjectId") is not None]
+            if not deal_id or not companies:
+                continue
+            primary = [t for t in companies if any(
+                a.get("typeId") == PRIMARY_DEAL_TO_COMPANY for a in t.get("associationTypes") or []
+            )]  # fmt: skip
+            out[deal_id] = str((primary or companies)[0]["toObjectId"])
+    return out
+
+
+def _deal_status(record: dict[str, Any]) -> str:
+    stage = str(dig(record, "properties.dealstage") or "")
+    won = str(dig(record, "properties.hs_is_closed_won") or "").lower() == "true"
+    closed = str(dig(record, "properties.hs_is_closed") or "").lower() == "true"
+    if won or stage == "closedwon":
+        return "won"
+    if closed or stage == "closedlost":
+        return "lost"
+    return "open"
+
+
+def _pull_deals(client: ApiClient, cursor: str | None, mapping: dict[str, str]) -> Pulled:
+    records, new_cursor = _search(client, "deals", "hs_lastmodifieddate", cursor, mapping,
+                                  DEAL_STATUS_PROPERTIES)  # fmt: skip
+    pulled = Pulled(cursor=new_cursor, records_in=len(records))
+    live = [r for r in records if r.get("id") and not r.get("archived")]
+    companies = deal_companies(client, [str(r["id"]) for r in live]) if live else {}
+    owners = owners_by_id(client) if live and "owner" in mapping else {}
+    for record in records:
+        record_id = str(record.get("id") or "")
+        if not record_id:
+            pulled.problems.append(RecordProblem("?", "id", _("the record has no id")))
+            continue
+        if record.get("archived"):
+            pulled.skipped += 1
+            continue
+        row = mapped_row(record, mapping)
+        row["account_id"] = row.get("account_id") or companies.get(record_id)
+        if not row["account_id"]:
+            pulled.skipped += 1  # a deal of no company belongs to no account
+            continue
+        row["status"] = _deal_status(record)
+        if row.get("owner"):
+            row["owner"] = (owners.get(row["owner"]) or {}).get("email")
+        if row.get("close_date"):
+            try:
+                row["close_date"] = company_date(parse_time(row["close_date"])).isoformat()
+            except ValueError:
+                pulled.problems.append(RecordProblem(record_id, mapping["close_date"],
+                    _("not a date: {value}", value=row["close_date"])))  # fmt: skip
+                continue
+        if row.get("amount") is not None:
+            try:
+                row["amount"] = minor_amount(row["amount"], row.get("currency"))
+            except ValueError as exc:
+                pulled.problems.append(RecordProblem(record_id, mapping["amount"], str(exc)))
+                continue
+        pulled.add(record_id, row)
+    return pulled
+
+
 OBJECTS = (
     ObjectSync("owners", "team", {"email": "email", "name": "name", "team": "teams.0.name"},
                _pull_owners),
@@ -145,6 +238,15 @@ OBJECTS = (
          "email": "properties.email", "phone": "properties.phone",
          "language": "properties.hs_language", "name": "properties.fullname"},
         _pull_contacts,
+    ),
+    ObjectSync(
+        "deals",
+        "deals",
+        {"deal_id": "id", "name": "properties.dealname", "stage": "properties.dealstage",
+         "amount": "properties.amount", "currency": "properties.deal_currency_code",
+         "close_date": "properties.closedate", "deal_type": "properties.dealtype",
+         "owner": "properties.hubspot_owner_id"},
+        _pull_deals,
     ),
 )  # fmt: skip
 

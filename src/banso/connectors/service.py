@@ -216,6 +216,13 @@ def sync(
         raise BansoError(_("{kind} has no object {object} (one of: {allowed})", kind=kind,
                            object=", ".join(unknown),
                            allowed=", ".join(o.name for o in objects(kind))))  # fmt: skip
+    unmapped = [o for o in chosen if not mapped(o, mapping)]
+    if only and unmapped:
+        obj = unmapped[0]
+        raise BansoError(_("{object} is synced once the connection's mapping names its {fields}"
+                           " (e.g. {object}: {{amount: Amount__c}} in the --mapping file).",
+                           object=obj.name, fields=", ".join(obj.requires)))  # fmt: skip
+    chosen = [o for o in chosen if o not in unmapped]
     results = []
     try:
         for obj in chosen:
@@ -227,6 +234,12 @@ def sync(
     finally:
         client.close()
     return results
+
+
+def mapped(obj: ObjectSync, mapping: dict[str, dict[str, str]]) -> bool:
+    """Whether the connection's ``mapping`` names every field ``obj`` needs but has no default
+    for; an object that is not mapped yet is left out of every sync."""
+    return all(name in mapping.get(obj.name, {}) for name in obj.requires)
 
 
 def _sync_object(
@@ -379,6 +392,8 @@ class ObjectStatus:
     updated: int
     rejected: int
     error: str | None
+    needs: list[str] = field(default_factory=list)
+    """Fields the connection's mapping must name before the object is synced (empty: synced)."""
 
 
 @dataclass(frozen=True)
@@ -399,6 +414,7 @@ def status(session: Session) -> list[ConnectionStatus]:
             .where(SyncCursor.connection_id == connection.id)
         )}  # fmt: skip
         rows = []
+        mapping = json.loads(connection.mapping) if connection.mapping else {}
         for obj in objects(connection.kind):
             last = session.scalar(
                 select(SyncRun)
@@ -411,6 +427,7 @@ def status(session: Session) -> list[ConnectionStatus]:
                 last.records_in if last else 0, last.inserted if last else 0,
                 last.updated if last else 0, last.rejected if last else 0,
                 last.error if last else None,
+                [] if mapped(obj, mapping) else list(obj.requires),
             ))  # fmt: skip
         secret_from = (f"env:{connection.secret_env}" if connection.secret_env
                        else f"file:{connection.secret_file}")  # fmt: skip

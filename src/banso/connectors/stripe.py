@@ -1,4 +1,5 @@
-"""Stripe: customers -> accounts, subscription items -> contract lines (subscriptions).
+"""Stripe: customers -> accounts, subscription items -> contract lines (subscriptions),
+invoices -> invoices.
 
 The first sync lists every customer and subscription (``status=all``), paged by
 ``starting_after``; it stores as cursor the creation time of the newest event at that moment.
@@ -11,7 +12,14 @@ it; ``billing_period_months`` = the price's interval (month x count, year x 12 x
 week intervals are not whole months and are rejected, naming the record); ``start_date`` = the
 day paying starts (the trial's end when there is a trial); ``end_date`` = the first day without
 service: the day it ended, or for ``cancel_at_period_end`` the end of the current period, or
-``cancel_at``."""
+``cancel_at``.
+
+An invoice keeps Stripe's amounts (``amount_due``, ``amount_paid``: already in the currency's
+minor unit) and status; ``issued_on`` and ``due_date`` are the company's calendar days of
+``created`` and ``due_date``, ``paid_at`` is ``status_transitions.paid_at``, ``attempts`` is
+``attempt_count``. Drafts are skipped: not sent, and Stripe may still change or delete them.
+Invoices change after they are created (paid, failed, voided), so later syncs read the
+``invoice.*`` events like the other objects rather than the invoices created since."""
 
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ from banso.connectors.base import (
     mapped_row,
 )
 from banso.connectors.http import ApiClient
+from banso.i18n import _
 
 PAGE = 100
 SKIPPED_STATUSES = {"incomplete", "incomplete_expired"}
@@ -147,11 +156,51 @@ def _end(sub: dict[str, Any], item: dict[str, Any]) -> int | None:
     return None
 
 
+INVOICE_STATUSES = {"open", "paid", "void", "uncollectible"}
+
+
+def _pull_invoices(client: ApiClient, cursor: str | None, mapping: dict[str, str]) -> Pulled:
+    records, new_cursor = _changed(client, cursor, "/v1/invoices", {}, ("invoice.",),
+                                   "invoice")  # fmt: skip
+    pulled = Pulled(cursor=new_cursor, records_in=len(records))
+    for invoice in records:
+        invoice_id = str(invoice.get("id"))
+        status = invoice.get("status")
+        if status == "draft" or invoice.get("deleted"):
+            pulled.skipped += 1  # not sent yet, or a deleted draft
+            continue
+        if status not in INVOICE_STATUSES:
+            pulled.problems.append(RecordProblem(invoice_id, "status",
+                                                 _("unknown invoice status {status!r}",
+                                                   status=status)))  # fmt: skip
+            continue
+        customer = invoice.get("customer")
+        if isinstance(customer, dict):
+            customer = customer.get("id")
+        created, due = invoice.get("created"), invoice.get("due_date")
+        paid = dig(invoice, "status_transitions.paid_at")
+        row = mapped_row(invoice, mapping)
+        row.update(
+            invoice_id=invoice_id,
+            account_id=str(customer) if customer else None,
+            status=status,
+            currency=str(invoice.get("currency") or "").upper() or None,
+            issued_on=company_date(from_epoch(created)).isoformat() if created else None,
+            due_date=company_date(from_epoch(due)).isoformat() if due else None,
+            paid_at=from_epoch(paid).isoformat() if paid else None,
+        )
+        pulled.add(invoice_id, row)
+    return pulled
+
+
 OBJECTS = (
     ObjectSync("customers", "accounts",
                {"account_id": "id", "name": "name", "email": "email"}, _pull_customers),
     ObjectSync("subscriptions", "subscriptions",
                {"plan": "item.price.nickname"}, _pull_subscriptions),
+    ObjectSync("invoices", "invoices",
+               {"number": "number", "amount_due": "amount_due", "amount_paid": "amount_paid",
+                "attempts": "attempt_count"}, _pull_invoices),
 )  # fmt: skip
 
 

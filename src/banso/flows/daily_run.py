@@ -53,8 +53,8 @@ from banso.segments.config import SegmentsError
 from banso.voc import service as surveys
 from banso.voc.config import SurveysError
 
-INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "tickets", "surveys",
-               "activities", "attendance", "events")  # fmt: skip
+INBOX_ORDER = ("team", "accounts", "contacts", "subscriptions", "deals", "invoices", "tickets",
+               "surveys", "activities", "attendance", "events")  # fmt: skip
 """Import order: what later kinds refer to comes first."""
 
 

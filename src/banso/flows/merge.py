@@ -28,8 +28,10 @@ from banso.activities.models import Activity
 from banso.audit import service as audit
 from banso.dates import today
 from banso.db import utcnow
+from banso.deals.models import Deal
 from banso.errors import BansoError
 from banso.i18n import _
+from banso.invoices.models import Invoice
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -47,13 +49,16 @@ class MergeResult:
     tickets: int
     surveys: int
     activities: int
+    deals: int = 0
+    invoices: int = 0
 
 
 def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult:
     """Merge account ``other_id`` into ``keep_id``, keeping all history, and delete ``other_id``.
 
-    Identities, contacts, subscriptions, tickets, survey responses and activities move to the
-    kept account, and so does what other domains keep per account (CSM pulses, overrides, CTAs,
+    Identities, contacts, subscriptions, tickets, survey responses, activities, CRM deals and
+    invoices move to the kept account, and so does what other domains keep per account (CSM
+    pulses, overrides, CTAs,
     playbook firings, outbox messages), through the steps they register with
     ``accounts.merging``; its blank fields are filled from the other. Usage events stay in the
     append-only event store under the old id: the merge is recorded in ``account_merges`` and
@@ -75,6 +80,8 @@ def merge_accounts(session: Session, keep_id: int, other_id: int) -> MergeResult
         ("tickets", Ticket),
         ("surveys", SurveyResponse),
         ("activities", Activity),
+        ("deals", Deal),
+        ("invoices", Invoice),
     ):
         result = session.execute(
             update(model).where(model.account_id == other_id).values(account_id=keep_id)

@@ -19,12 +19,14 @@ from banso.accounts.service import AccountFacts, resolve_accounts
 from banso.activities.models import Activity
 from banso.audit import service as audit
 from banso.config import get_settings
+from banso.deals.models import Deal
 from banso.errors import ImportProblem, ImportRejected
 from banso.i18n import _, ngettext
 from banso.ingest.columns import ValueType, arrow_type, blank_to_null, parse_column
 from banso.ingest.models import ImportBatch
 from banso.ingest.readers import SourceFile
 from banso.ingest.schemas import FIELDS, ImportKind
+from banso.invoices.models import Invoice
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SURVEY_TYPES, SurveyResponse
@@ -238,6 +240,8 @@ _STORED_IN: dict[ImportKind, Table] = {
     ImportKind.SURVEYS: SurveyResponse.__table__,
     ImportKind.ACTIVITIES: Activity.__table__,
     ImportKind.TEAM: TeamMember.__table__,
+    ImportKind.DEALS: Deal.__table__,
+    ImportKind.INVOICES: Invoice.__table__,
 }
 """The table each kind's rows are written to (events go to the Parquet store)."""
 
@@ -249,6 +253,8 @@ _UNIQUE_KEYS = {
     ImportKind.SURVEYS: "response_id",
     ImportKind.ACTIVITIES: "activity_id",
     ImportKind.TEAM: "email",
+    ImportKind.DEALS: "deal_id",
+    ImportKind.INVOICES: "invoice_id",
 }
 
 
@@ -276,6 +282,21 @@ def _check_subscriptions(table: pa.Table, sink: ProblemSink) -> None:
     _flag(table, pc.less(table["billing_period_months"], 1), sink, "billing_period_months",
           lambda r: _("billing_period_months must be 1 or more, got {value}",
                       value=r["billing_period_months"]))  # fmt: skip
+
+
+def _check_deals(table: pa.Table, sink: ProblemSink) -> None:
+    _flag(table, pc.less(table["amount"], 0), sink, "amount",
+          lambda r: _("amount must be 0 or more, got {value}", value=r["amount"]))  # fmt: skip
+
+
+def _check_invoices(table: pa.Table, sink: ProblemSink) -> None:
+    for name in ("amount_due", "amount_paid", "attempts"):
+        _flag(table, pc.less(table[name], 0), sink, name,
+              lambda r, n=name: _("{field} must be 0 or more, got {value}", field=n,
+                                  value=r[n]))  # fmt: skip
+    _flag(table, pc.less(table["due_date"], table["issued_on"]), sink, "due_date",
+          lambda r: _("due_date is before issued_on ({day})",
+                      day=r["issued_on"].isoformat()))  # fmt: skip
 
 
 def _check_surveys(table: pa.Table, sink: ProblemSink) -> None:
@@ -312,6 +333,8 @@ _ROW_CHECKS: dict[ImportKind, Callable[[pa.Table, ProblemSink], None]] = {
     ImportKind.SURVEYS: _check_surveys,
     ImportKind.TICKETS: _check_tickets,
     ImportKind.CONTACTS: _check_contacts,
+    ImportKind.DEALS: _check_deals,
+    ImportKind.INVOICES: _check_invoices,
 }
 
 

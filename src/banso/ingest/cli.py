@@ -163,3 +163,13 @@ _command(
     "Programme attendance: programme key, session date, contact e-mail or account id, status "
     "(attended, no_show, enrolled). Sessions, contacts and accounts must exist.",
 )
+_command(
+    "deals",
+    "CRM pipeline deals (opportunities): deal id, account id, name, stage, status (open, won,"
+    " lost), amount (minor units), currency, close date, type, owner (e-mail or name).",
+)
+_command(
+    "invoices",
+    "Billing invoices: invoice id, account id, number, status (open, paid, void, uncollectible),"
+    " amount due and paid (minor units), currency, issued on, due date, paid at, attempts.",
+)

@@ -27,6 +27,7 @@ from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.bulk import bulk_insert, bulk_update
 from banso.config import get_settings
 from banso.db import utcnow
+from banso.deals.models import Deal
 from banso.i18n import _
 from banso.ingest.batches import (
     AccountRefs,
@@ -40,6 +41,7 @@ from banso.ingest.batches import (
 from banso.ingest.readers import SourceFile
 from banso.ingest.schemas import ImportKind
 from banso.ingest.values import web_domain
+from banso.invoices.models import Invoice
 from banso.revenue.models import Subscription
 from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
@@ -196,6 +198,43 @@ def _write_activities(
             accounts.created)  # fmt: skip
 
 
+def _write_deals(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """CRM deals keyed by ``(source, deal_id)``. The owner is kept as the CRM gives it and linked
+    to the team member with that e-mail or name when there is one: a deal's owner is often a
+    sales rep, or someone who left, rather than a CSM, so an unknown one is not a problem. An
+    amount without a currency is in the reporting currency, like a contract line's."""
+    owners = _member_ids(session, table["owner"], table["_row"], "owner", None)
+    accounts = _account_refs(session, table, source, dry_run)
+    currency = pc.fill_null(table["currency"], get_settings().reporting_currency).to_pylist()
+    records = _records(
+        table,
+        external_id="deal_id",
+        columns=("name", "stage", "status", "amount", "close_date", "deal_type", "owner"),
+        extra={"account_id": accounts.ids_for(table), "currency": currency, "owner_id": owners},
+    )
+    return (*upsert_by_external_id(session, Deal.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
+def _write_invoices(
+    session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
+) -> Counts:
+    """Invoices keyed by ``(source, invoice_id)``; no currency: the reporting currency."""
+    accounts = _account_refs(session, table, source, dry_run)
+    currency = pc.fill_null(table["currency"], get_settings().reporting_currency).to_pylist()
+    records = _records(
+        table,
+        external_id="invoice_id",
+        columns=("number", "status", "amount_due", "amount_paid", "issued_on", "due_date",
+                 "paid_at", "attempts"),
+        extra={"account_id": accounts.ids_for(table), "currency": currency},
+    )  # fmt: skip
+    return (*upsert_by_external_id(session, Invoice.__table__, source, records, dry_run),
+            accounts.created)  # fmt: skip
+
+
 def _write_team(
     session: Session, table: pa.Table, source: str, dry_run: bool, sink: ProblemSink
 ) -> Counts:
@@ -345,6 +384,8 @@ _WRITERS: dict[ImportKind, Callable[[Session, pa.Table, str, bool, ProblemSink],
     ImportKind.SURVEYS: _write_surveys,
     ImportKind.ACTIVITIES: _write_activities,
     ImportKind.TEAM: _write_team,
+    ImportKind.DEALS: _write_deals,
+    ImportKind.INVOICES: _write_invoices,
 }
 
 
@@ -436,9 +477,14 @@ def _with_derived_ids(table: pa.Table, id_field: str, basis: tuple[str, ...]) ->
 
 
 def _member_ids(
-    session: Session, refs: pa.ChunkedArray, rows: pa.ChunkedArray, field: str, sink: ProblemSink
+    session: Session,
+    refs: pa.ChunkedArray,
+    rows: pa.ChunkedArray,
+    field: str,
+    sink: ProblemSink | None,
 ) -> list[int | None]:
-    """Team members named by e-mail or by name; an unknown one is a problem of that row."""
+    """Team members named by e-mail or by name; an unknown one is a problem of that row (None
+    without a ``sink``: no member)."""
     values = refs.to_pylist()
     if all(v is None for v in values):
         return [None] * len(values)
@@ -458,7 +504,7 @@ def _member_ids(
             out.append(None)
             continue
         member = by_key.get(" ".join(value.split()).casefold())
-        if member is None:
+        if member is None and sink is not None:
             sink.add(row, field, _("no team member with the e-mail or name {value}; import the"
                                    " team file first", value=value))  # fmt: skip
         out.append(member)

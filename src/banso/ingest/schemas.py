@@ -35,12 +35,15 @@ class ImportKind(StrEnum):
     ACTIVITIES = "activities"
     TEAM = "team"
     ATTENDANCE = "attendance"
+    DEALS = "deals"
+    INVOICES = "invoices"
 
 
 register("import_kind", {
     "accounts": "Accounts", "contacts": "Contacts", "subscriptions": "Subscriptions",
     "events": "Usage events", "tickets": "Support tickets", "surveys": "Survey answers",
     "activities": "Activities", "team": "Team members", "attendance": "Programme attendance",
+    "deals": "Deals", "invoices": "Invoices",
 })  # fmt: skip
 
 
@@ -135,6 +138,21 @@ ATTENDANCE_STATUSES = _choices(
         "attended": ("present", "出席", "参加", "参加済み", "受講"),
         "no_show": ("no-show", "absent", "欠席", "不参加", "無断欠席"),
         "enrolled": ("registered", "申込", "申し込み", "申込済み", "登録"),
+    }
+)
+DEAL_STATUSES = _choices(
+    {
+        "open": ("in progress", "商談中", "進行中", "オープン"),
+        "won": ("closed won", "closedwon", "受注", "成約"),
+        "lost": ("closed lost", "closedlost", "失注"),
+    }
+)
+INVOICE_STATUSES = _choices(
+    {
+        "open": ("unpaid", "due", "未払い", "未入金", "請求中", "未収"),
+        "paid": ("支払済み", "支払済", "入金済み", "入金済", "消込済み"),
+        "void": ("voided", "cancelled", "canceled", "無効", "取消", "取り消し"),
+        "uncollectible": ("bad debt", "回収不能", "貸倒れ", "貸倒"),
     }
 )
 LANGUAGES = _choices({"ja": ("japanese", "日本語"), "en": ("english", "英語")})
@@ -384,6 +402,71 @@ FIELDS: dict[ImportKind, list[FieldSpec]] = {
             choices=JOB_TITLES,
         ),  # fmt: skip
         FieldSpec("team", _T.TEXT, ("team", "チーム", "部署", "グループ")),
+    ],
+    # a deal or opportunity of the CRM's sales pipeline (banso.deals): not MRR, which comes
+    # only from contract lines; the amount is the deal's total in its currency's minor unit
+    ImportKind.DEALS: [
+        FieldSpec(
+            "deal_id",
+            _T.TEXT,
+            ("deal_id", "deal", "opportunity_id", "opportunity", "id", "商談ID", "案件ID"),
+            required=True,
+        ),  # fmt: skip
+        *_account_ref(),
+        FieldSpec("name", _T.TEXT, ("name", "deal_name", "opportunity_name", "商談名", "案件名")),
+        FieldSpec(
+            "stage", _T.TEXT, ("stage", "deal_stage", "フェーズ", "商談フェーズ", "ステージ")
+        ),
+        FieldSpec(
+            "status",
+            _T.CHOICE,
+            ("status", "result", "ステータス", "状態", "結果"),
+            required=True,
+            choices=DEAL_STATUSES,
+        ),  # fmt: skip
+        FieldSpec("amount", _T.AMOUNT, ("amount", "金額", "商談金額", "受注金額")),
+        FieldSpec("currency", _T.CURRENCY, ("currency", "通貨")),
+        FieldSpec(
+            "close_date", _T.DATE, ("close_date", "closedate", "完了予定日", "受注予定日", "受注日")
+        ),
+        FieldSpec("deal_type", _T.TEXT, ("deal_type", "type", "種別", "商談種別", "取引種別")),
+        FieldSpec("owner", _T.TEXT, ("owner", "owner_email", "担当者", "営業担当", "担当")),
+    ],
+    # an invoice of the billing system (banso.invoices): not revenue, which comes only from
+    # contract lines; amounts in the currency's minor unit
+    ImportKind.INVOICES: [
+        FieldSpec(
+            "invoice_id",
+            _T.TEXT,
+            ("invoice_id", "invoice", "id", "請求書ID", "請求ID"),
+            required=True,
+        ),  # fmt: skip
+        *_account_ref(),
+        FieldSpec("number", _T.TEXT, ("number", "invoice_number", "請求書番号", "請求番号")),
+        FieldSpec(
+            "status",
+            _T.CHOICE,
+            ("status", "ステータス", "状態", "入金状況", "支払状況"),
+            required=True,
+            choices=INVOICE_STATUSES,
+        ),  # fmt: skip
+        FieldSpec(
+            "amount_due",
+            _T.AMOUNT,
+            ("amount_due", "amount", "請求金額", "請求額", "金額"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec("amount_paid", _T.AMOUNT, ("amount_paid", "paid", "入金額", "支払額")),
+        FieldSpec("currency", _T.CURRENCY, ("currency", "通貨")),
+        FieldSpec(
+            "issued_on",
+            _T.DATE,
+            ("issued_on", "invoice_date", "issued", "請求日", "発行日"),
+            required=True,
+        ),  # fmt: skip
+        FieldSpec("due_date", _T.DATE, ("due_date", "due", "支払期日", "支払期限", "期日")),
+        FieldSpec("paid_at", _T.DATETIME, ("paid_at", "paid_on", "入金日", "支払日", "入金日時")),
+        FieldSpec("attempts", _T.INTEGER, ("attempts", "attempt_count", "請求試行回数")),
     ],
     # a session of the programme (banso.programs) is found by the programme's key and the
     # session's company-local date; the person by e-mail, else the company by its id

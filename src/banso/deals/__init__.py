@@ -1,0 +1,1 @@
+"""Sales pipeline deals from the CRM (records that the import writes and pages read)."""
