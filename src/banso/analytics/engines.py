@@ -152,6 +152,19 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+def resolve_engine(engine: str | None) -> str:
+    """The engine a command runs on: ``engine`` (its ``--engine``) when given, else the
+    setting ``BANSO_ANALYTICS_ENGINE`` (default ``duckdb``); checked (:func:`check_engine`)."""
+    return check_engine(engine if engine is not None else get_settings().analytics_engine)
+
+
+def event_engine(engine: str | None) -> str:
+    """The engine that reads the Parquet event store when the analytics run on ``engine``
+    (resolved as :func:`resolve_engine`): Spark for ``spark``, DuckDB otherwise (``postgres``
+    holds the app tables, not the event files)."""
+    return "spark" if resolve_engine(engine) == "spark" else "duckdb"
+
+
 TableColumns = Mapping[str, Sequence[Column[Any]]]
 """App table name -> the columns of it an analysis reads (model columns, e.g. ``Account.plan``)."""
 
