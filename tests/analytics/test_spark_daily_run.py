@@ -38,8 +38,8 @@ def _use(home: Path) -> None:
 def _snapshots(home: Path) -> dict[str, list[dict[str, Any]]]:
     """Every scored day's snapshot, all columns, row for row."""
     return {
-        p.name: pq.read_table(p).to_pylist()
-        for p in sorted(snapshots.snapshot_dir(home / "health").glob("*.parquet"))
+        p.parent.name: pq.read_table(p).to_pylist()
+        for p in sorted(snapshots.snapshot_dir(home / "health").glob("date=*/scores.parquet"))
     }
 
 

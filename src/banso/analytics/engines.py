@@ -15,6 +15,7 @@ gives the same answer on each.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import threading
 import uuid
@@ -526,7 +527,16 @@ _spark_cached: dict[str, Any] = {}
 
 
 def spark_session() -> Any:
-    """The process's local-mode SparkSession, started on first use (a few seconds)."""
+    """The process's SparkSession, started on first use (a few seconds). Where it runs
+    (docs/spark.md):
+
+    - ``SPARK_REMOTE`` set (``sc://host:15002``): a Spark Connect session to that server;
+    - started by ``spark-submit`` (PySpark's gateway is already running): the session of the
+      submitted application, with the master and resources given to ``spark-submit``;
+    - otherwise Spark in this process, ``BANSO_SPARK_MASTER`` (default ``local[2]``).
+
+    Every session computes in UTC (``spark.sql.session.timeZone``): the usage definitions rely
+    on it."""
     global _spark_session
     if _spark_session is None:
         try:
@@ -539,20 +549,29 @@ def spark_session() -> Any:
                 )
             ) from None
 
+        remote = os.environ.get("SPARK_REMOTE")
+        if remote:
+            builder = SparkSession.builder.remote(remote)
+        elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+            builder = SparkSession.builder  # spark-submit's master, memory and cluster
+        else:
+            builder = (
+                SparkSession.builder.master(get_settings().spark_master)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.memory", "2g")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            )
         _spark_session = (
-            SparkSession.builder.master("local[2]")
-            .appName("banso-analytics")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "4")
+            builder.appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "2g")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
         )
-        _spark_session.sparkContext.setLogLevel("ERROR")
+        if not remote:
+            _spark_session.sparkContext.setLogLevel("ERROR")
     return _spark_session
 
 
