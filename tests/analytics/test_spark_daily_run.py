@@ -17,6 +17,7 @@ from banso.analytics.engines import event_engine, resolve_engine
 from banso.db import get_engine, session_scope
 from banso.errors import BansoError
 from banso.health import snapshots
+from banso.health.inputs import HealthInputs
 from banso.playbooks.config import Playbook
 from banso.playbooks.models import Cta, PlaybookFiring
 from banso.playbooks.triggers import PlaybookData
@@ -55,10 +56,25 @@ def _ctas_and_firings() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     return [tuple(r) for r in ctas], [tuple(r) for r in firings]
 
 
+def _spy_on_spark(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the Spark paths called, in order (so equal results are not DuckDB twice)."""
+    calls: list[str] = []
+    for cls, name in ((HealthInputs, "_usage_on_spark"), (PlaybookData, "_event_day_counts")):
+        real = getattr(cls, name)
+
+        def spy(self: Any, *args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            calls.append(_name)
+            return _real(self, *args, **kw)
+
+        monkeypatch.setattr(cls, name, spy)
+    return calls
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.xdist_group("spark")
-def test_the_daily_run_on_spark_equals_the_run_on_duckdb(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_daily_run_on_spark_equals_the_run_on_duckdb(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    on_spark_calls = _spy_on_spark(monkeypatch)
     duck, spark = tmp_path / "duck", tmp_path / "spark"
     assert cli("--home", str(duck), "init").exit_code == 0
     generated = cli("--home", str(duck), "demo", "generate", *SMALL)
@@ -67,10 +83,14 @@ def test_the_daily_run_on_spark_equals_the_run_on_duckdb(cli, tmp_path: Path) ->
 
     on_duckdb = cli("--home", str(duck), "run", "--as-of", DAY.isoformat(), "--no-send")
     assert on_duckdb.exit_code == 0, on_duckdb.stderr
+    assert on_spark_calls == []
     on_spark = cli(
         "--home", str(spark), "run", "--as-of", DAY.isoformat(), "--no-send", "--engine", "spark"
     )
     assert on_spark.exit_code == 0, on_spark.stderr
+    # Spark computed the usage measures and the event triggers' counts (3 default playbooks)
+    assert on_spark_calls.count("_usage_on_spark") == 1
+    assert on_spark_calls.count("_event_day_counts") == 3
     assert on_spark.stdout == on_duckdb.stdout  # the same summary, step by step
 
     # health: every scored day (D and the look-back days the playbooks compare with)
@@ -99,7 +119,6 @@ def test_the_daily_run_on_spark_equals_the_run_on_duckdb(cli, tmp_path: Path) ->
     fired = 0
     for trigger in (
         {"type": "no_activity", "days": 7},
-        {"type": "no_activity", "days": 3},
         {"type": "usage_dropped", "event": "*", "percent": 50, "min_prior": 20},
         {"type": "usage_dropped", "event": "login", "percent": 30, "min_prior": 3},
     ):
@@ -135,3 +154,59 @@ def test_run_refuses_an_unknown_engine_before_running(cli) -> None:  # type: ign
     assert result.exit_code == 2
     assert "Unknown engine hadoop; choose one of duckdb, postgres, spark." in result.stderr
     assert "Run for" not in result.stdout and "Traceback" not in result.stderr
+
+
+class _Builder:
+    """Records how ``spark_session`` builds its session, starting nothing."""
+
+    def __init__(self, log: list[tuple[str, str]]) -> None:
+        self.log = log
+
+    def remote(self, url: str) -> _Builder:
+        self.log.append(("remote", url))
+        return self
+
+    def master(self, master: str) -> _Builder:
+        self.log.append(("master", master))
+        return self
+
+    def config(self, key: str, value: str) -> _Builder:
+        self.log.append((key, value))
+        return self
+
+    def appName(self, name: str) -> _Builder:  # noqa: N802 (PySpark's name)
+        return self
+
+    def getOrCreate(self) -> Any:  # noqa: N802
+        from types import SimpleNamespace
+
+        return SimpleNamespace(sparkContext=SimpleNamespace(setLogLevel=lambda level: None))
+
+
+@pytest.mark.parametrize(
+    ("env", "expected", "absent"),
+    [
+        ({}, ("master", "local[2]"), "remote"),
+        ({"BANSO_SPARK_MASTER": "spark://m:7077"}, ("master", "spark://m:7077"), "remote"),
+        ({"SPARK_REMOTE": "sc://spark:15002"}, ("remote", "sc://spark:15002"), "master"),
+        ({"PYSPARK_GATEWAY_PORT": "40001"}, ("spark.sql.session.timeZone", "UTC"), "master"),
+    ],
+)
+def test_the_spark_session_is_local_submitted_or_connect(
+    monkeypatch, env, expected, absent
+) -> None:  # type: ignore[no-untyped-def]
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    from banso.analytics import engines
+
+    log: list[tuple[str, str]] = []
+    monkeypatch.setattr(pyspark_sql.SparkSession, "builder", _Builder(log))
+    monkeypatch.setattr(engines, "_spark_session", None)  # the real one comes back after
+    for var in ("SPARK_REMOTE", "PYSPARK_GATEWAY_PORT"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    config.get_settings.cache_clear()
+    engines.spark_session()
+    assert expected in log
+    assert ("spark.sql.session.timeZone", "UTC") in log  # every session computes in UTC
+    assert absent not in {kind for kind, _v in log}
