@@ -210,3 +210,19 @@ def test_the_spark_session_is_local_submitted_or_connect(
     assert expected in log
     assert ("spark.sql.session.timeZone", "UTC") in log  # every session computes in UTC
     assert absent not in {kind for kind, _v in log}
+
+
+def test_a_spark_failure_is_one_sentence_and_other_errors_pass_through() -> None:
+    from banso.analytics.engines import spark_errors
+
+    class AnalysisException(Exception):  # as PySpark's, without starting Spark
+        __module__ = "pyspark.errors.exceptions.captured"
+
+    with pytest.raises(BansoError) as caught, spark_errors():
+        raise AnalysisException("[PATH_NOT_FOUND] Path does not exist: /x.\nJVM stacktrace: …")
+    assert str(caught.value) == (
+        "The Spark engine failed: [PATH_NOT_FOUND] Path does not exist: /x. Check the Spark "
+        "settings (docs/spark.md) or run without --engine spark."
+    )
+    with pytest.raises(ZeroDivisionError), spark_errors():
+        _ = 1 // 0

@@ -21,8 +21,9 @@ import threading
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -573,6 +574,28 @@ def spark_session() -> Any:
         if not remote:
             _spark_session.sparkContext.setLogLevel("ERROR")
     return _spark_session
+
+
+@contextmanager
+def spark_errors() -> Iterator[None]:
+    """Turn a failure inside Spark (PySpark's or the JVM's exceptions: a cluster out of reach, an
+    executor that cannot read the files) into a BansoError: one sentence with Spark's own first
+    line, instead of the log of an unexpected error."""
+    try:
+        yield
+    except Exception as exc:
+        modules = {cls.__module__.split(".")[0] for cls in type(exc).__mro__}
+        if not modules & {"pyspark", "py4j"}:
+            raise
+        lines = str(exc).strip().splitlines()
+        reason = lines[0][:300].rstrip(". ") if lines else type(exc).__name__
+        raise BansoError(
+            _(
+                "The Spark engine failed: {reason}. Check the Spark settings (docs/spark.md) "
+                "or run without --engine spark.",
+                reason=reason,
+            )
+        ) from exc
 
 
 def _connect_spark(app_db: Engine, tables: TableColumns, where: RowFilters) -> AnalyticsConnection:

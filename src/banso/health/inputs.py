@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
-from banso.analytics.engines import read_arrow
+from banso.analytics.engines import read_arrow, spark_errors
 from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.config import get_settings
 from banso.health.measures import SLA_HOURS
@@ -208,23 +208,24 @@ class HealthInputs:
     def _usage_on_spark(self, days: list[date], numbers: list[int], offset: int) -> pa.Table:
         """:meth:`_usage` with the same definitions run by Spark over the same day files, in
         one Spark query (nothing is kept between batches of days)."""
-        con = spark_connection()
-        micros = epoch_micros_for(con)
-        spans = active_day_spans(
-            events_table(con, self.event_root, table_name="usage_events"),
-            max(numbers),
-            offset,
-            micros,
-        )
-        window_events = events_table(
-            con,
-            self.event_root,
-            days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
-            table_name=f"usage_events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
-        )
-        daily = daily_activity(window_events, min(numbers) - 55, max(numbers), offset, micros)
-        as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
-        features = usage_features_for_days(daily, spans, as_of, self.advanced).to_pyarrow()
+        with spark_errors():
+            con = spark_connection()
+            micros = epoch_micros_for(con)
+            spans = active_day_spans(
+                events_table(con, self.event_root, table_name="usage_events"),
+                max(numbers),
+                offset,
+                micros,
+            )
+            window_events = events_table(
+                con,
+                self.event_root,
+                days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
+                table_name=f"usage_events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
+            )
+            daily = daily_activity(window_events, min(numbers) - 55, max(numbers), offset, micros)
+            as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
+            features = usage_features_for_days(daily, spans, as_of, self.advanced).to_pyarrow()
         features = features.cast(feature_schema(features.schema))
         day = _day_from_number(features["as_of"])
         return features.drop_columns(["as_of"]).append_column("day", day)

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
 from banso.accounts.models import Account, Contact
-from banso.analytics.engines import read_arrow
+from banso.analytics.engines import read_arrow, spark_errors
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import snapshots
@@ -343,17 +343,18 @@ class PlaybookData:
         given) per account and company-local day ``first..last`` (``local_day_counts``, day
         numbers taken with the zone's offset on ``first`` as ``_local_day`` does), as the
         DuckDB table ``event_day_counts``; returns its name."""
-        con = spark_connection()
-        events = events_table(
-            con, self.event_root, self.merges,
-            days=(first - timedelta(days=1), last + timedelta(days=1)),
-            table_name=f"trigger_events_{first:%Y%m%d}_{last:%Y%m%d}",
-        )  # fmt: skip
         epoch = date(1970, 1, 1)
-        counts = local_day_counts(
-            events, (first - epoch).days, (last - epoch).days, self._utc_offset(first),
-            epoch_micros_for(con), event,
-        ).to_pyarrow()  # fmt: skip
+        with spark_errors():
+            con = spark_connection()
+            events = events_table(
+                con, self.event_root, self.merges,
+                days=(first - timedelta(days=1), last + timedelta(days=1)),
+                table_name=f"trigger_events_{first:%Y%m%d}_{last:%Y%m%d}",
+            )  # fmt: skip
+            counts = local_day_counts(
+                events, (first - epoch).days, (last - epoch).days, self._utc_offset(first),
+                epoch_micros_for(con), event,
+            ).to_pyarrow()  # fmt: skip
         lday = pc.cast(pc.cast(counts["day"], pa.int32()), pa.date32())
         self.con.register(
             "event_day_counts",
