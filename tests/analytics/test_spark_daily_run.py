@@ -226,3 +226,27 @@ def test_a_spark_failure_is_one_sentence_and_other_errors_pass_through() -> None
     )
     with pytest.raises(ZeroDivisionError), spark_errors():
         _ = 1 // 0
+
+
+def test_the_setting_chooses_spark_for_a_report_given_no_engine(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``BANSO_ANALYTICS_ENGINE=spark`` reaches the revenue report without ``--engine``: with
+    PySpark hidden, the report says how to install the extra (so it did try Spark)."""
+    import sys
+
+    from tests.conftest import EXAMPLES
+
+    from banso.analytics import engines
+
+    assert cli("init").exit_code == 0
+    path = EXAMPLES / "basic_monthly" / "subscriptions.csv"
+    assert cli("import", "subscriptions", str(path)).exit_code == 0
+    assert cli("metrics", "revenue", "--format", "json").exit_code == 0  # DuckDB by default
+    monkeypatch.setattr(engines, "_spark_session", None)
+    for name in [m for m in sys.modules if m == "pyspark" or m.startswith("pyspark.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark -> ImportError
+    monkeypatch.setenv("BANSO_ANALYTICS_ENGINE", "spark")
+    result = cli("metrics", "revenue", "--format", "json")
+    assert result.exit_code == 2
+    assert "pip install 'banso[spark]'" in result.stderr and "Traceback" not in result.stderr
+    assert cli("metrics", "revenue", "--format", "json", "--engine", "duckdb").exit_code == 0
