@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     bi_export_format: Literal["parquet", "csv", "xlsx"] = "parquet"
     """Format of the daily run's BI export."""
 
+    analytics_engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    """Engine of the analytics when a command is given no ``--engine``: the revenue reports, and
+    in ``banso run`` the usage features, health usage measures and event triggers (``spark``
+    reads the event store with Spark; ``postgres`` applies to the revenue reports only, the
+    events being Parquet files). See docs/spark.md."""
+
+    spark_master: str = "local[2]"
+    """Master of the SparkSession Banso starts itself (``--engine spark``): ``local[N]``,
+    ``local[*]``, ``spark://host:7077``, ``yarn``… Not used under ``spark-submit`` (its own
+    ``--master``) nor with ``SPARK_REMOTE`` (a Spark Connect URL). See docs/spark.md."""
+
     today: date | None = None
     """A fixed "today" (``YYYY-MM-DD``) instead of the clock's, for tests and demos: pages and
     commands then behave as on that day in the company time zone. Leave unset in production."""

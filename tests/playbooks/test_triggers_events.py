@@ -62,3 +62,28 @@ def test_usage_dropped_counts_the_events_of_a_merged_account() -> None:
     # 19 June holds 19 events against 40 the week before (first ≤ 50 %); to 18 June, 23 vs 41.
     # Beta's 7 a week are under min_prior; alone, Alpha's own 7 would be too.
     assert fired == [(1, date(2025, 6, 19))]
+
+
+def test_the_ibis_counts_of_the_spark_path_fire_as_the_duckdb_sql(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``engine="spark"`` counts events with ``usage.metrics.local_day_counts``; bound to DuckDB
+    here (no Spark needed), it must fire exactly as the hand SQL, merged accounts included."""
+    from banso.playbooks import triggers
+    from banso.usage.service import duckdb_connection
+
+    _merged_world()
+    monkeypatch.setattr(triggers, "spark_connection", duckdb_connection)
+    june = [date(2025, 6, 1) + timedelta(days=i) for i in range(30)]
+    action = {"set_field": {"field": "tier", "value": "x"}}
+    compared = 0
+    for trigger in (
+        {"type": "no_activity", "days": 7},
+        {"type": "no_activity", "days": 2},
+        {"type": "usage_dropped", "event": "*", "percent": 50, "min_prior": 10},
+        {"type": "usage_dropped", "event": "login", "percent": 20, "min_prior": 3},
+    ):
+        playbook = Playbook.model_validate({"name": "t", "trigger": trigger, "actions": [action]})
+        sql = PlaybookData(get_engine()).firings(playbook, june).to_pylist()
+        ibis_counts = PlaybookData(get_engine(), engine="spark").firings(playbook, june)
+        assert ibis_counts.to_pylist() == sql, trigger
+        compared += len(sql)
+    assert compared >= 3  # the worked examples above fire; the others may add more

@@ -15,13 +15,15 @@ gives the same answer on each.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 import threading
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -150,6 +152,19 @@ def check_engine(engine: str) -> str:
             )
         )
     return engine
+
+
+def resolve_engine(engine: str | None) -> str:
+    """The engine a command runs on: ``engine`` (its ``--engine``) when given, else the
+    setting ``BANSO_ANALYTICS_ENGINE`` (default ``duckdb``); checked (:func:`check_engine`)."""
+    return check_engine(engine if engine is not None else get_settings().analytics_engine)
+
+
+def event_engine(engine: str | None) -> str:
+    """The engine that reads the Parquet event store when the analytics run on ``engine``
+    (resolved as :func:`resolve_engine`): Spark for ``spark``, DuckDB otherwise (``postgres``
+    holds the app tables, not the event files)."""
+    return "spark" if resolve_engine(engine) == "spark" else "duckdb"
 
 
 TableColumns = Mapping[str, Sequence[Column[Any]]]
@@ -513,7 +528,16 @@ _spark_cached: dict[str, Any] = {}
 
 
 def spark_session() -> Any:
-    """The process's local-mode SparkSession, started on first use (a few seconds)."""
+    """The process's SparkSession, started on first use (a few seconds). Where it runs
+    (docs/spark.md):
+
+    - ``SPARK_REMOTE`` set (``sc://host:15002``): a Spark Connect session to that server;
+    - started by ``spark-submit`` (PySpark's gateway is already running): the session of the
+      submitted application, with the master and resources given to ``spark-submit``;
+    - otherwise Spark in this process, ``BANSO_SPARK_MASTER`` (default ``local[2]``).
+
+    Every session computes in UTC (``spark.sql.session.timeZone``): the usage definitions rely
+    on it."""
     global _spark_session
     if _spark_session is None:
         try:
@@ -526,21 +550,52 @@ def spark_session() -> Any:
                 )
             ) from None
 
+        remote = os.environ.get("SPARK_REMOTE")
+        if remote:
+            builder = SparkSession.builder.remote(remote)
+        elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+            builder = SparkSession.builder  # spark-submit's master, memory and cluster
+        else:
+            builder = (
+                SparkSession.builder.master(get_settings().spark_master)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.memory", "2g")
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            )
         _spark_session = (
-            SparkSession.builder.master("local[2]")
-            .appName("banso-analytics")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", "4")
+            builder.appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "2g")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
         )
-        _spark_session.sparkContext.setLogLevel("ERROR")
+        if not remote:
+            _spark_session.sparkContext.setLogLevel("ERROR")
     return _spark_session
+
+
+@contextmanager
+def spark_errors() -> Iterator[None]:
+    """Turn a failure inside Spark (PySpark's or the JVM's exceptions: a cluster out of reach, an
+    executor that cannot read the files) into a BansoError: one sentence with Spark's own first
+    line, instead of the log of an unexpected error."""
+    try:
+        yield
+    except Exception as exc:
+        modules = {cls.__module__.split(".")[0] for cls in type(exc).__mro__}
+        if not modules & {"pyspark", "py4j"}:
+            raise
+        lines = str(exc).strip().splitlines()
+        reason = lines[0][:300].rstrip(". ") if lines else type(exc).__name__
+        raise BansoError(
+            _(
+                "The Spark engine failed: {reason}. Check the Spark settings (docs/spark.md) "
+                "or run without --engine spark.",
+                reason=reason,
+            )
+        ) from exc
 
 
 def _connect_spark(app_db: Engine, tables: TableColumns, where: RowFilters) -> AnalyticsConnection:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from banso.analytics.engines import resolve_engine
 from banso.dates import DayOption, MonthOption, today
 from banso.db import session_scope
 from banso.errors import BansoError
@@ -145,7 +146,7 @@ def report(
     end: Annotated[
         str | None, typer.Option("--to", help="Last month (YYYY-MM).", parser=MonthOption("--to"))
     ] = None,
-    engine: Annotated[str, typer.Option("--engine")] = "duckdb",
+    engine: Annotated[str | None, typer.Option("--engine", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     by: Annotated[
         str | None,
@@ -158,7 +159,9 @@ def report(
     with session_scope() as session:
         rows = [
             service.rounded(r)
-            for r in service.report(session, start=start, end=end, engine=engine, by=by)
+            for r in service.report(
+                session, start=start, end=end, engine=resolve_engine(engine), by=by
+            )
         ]
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from banso.analytics.engines import resolve_engine
 from banso.dates import DayOption
 from banso.db import session_scope
 from banso.flows import daily_run, merge
@@ -28,11 +29,22 @@ def run(
     no_send: Annotated[
         bool, typer.Option("--no-send", help="Queue messages but do not send the outbox.")
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Analytics engine: duckdb, postgres or spark (default: "
+            "BANSO_ANALYTICS_ENGINE, else duckdb). With spark, usage measures and event "
+            "triggers read the event store on Spark.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Daily pipeline: import the inbox, score health, run playbooks, send the outbox.
     Safe to repeat for the same day."""
+    engine = resolve_engine(engine)  # an unknown engine is refused before anything runs
     with progress() as shown:
-        summary = daily_run.run_pipeline(as_of, send=not no_send, shown=shown)
+        summary = daily_run.run_pipeline(as_of, send=not no_send, shown=shown, engine=engine)
     typer.echo(_("Run for {day}.", day=summary.as_of))
     if summary.imported or summary.rejected:
         typer.echo(

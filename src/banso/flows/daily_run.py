@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from banso.analytics.engines import resolve_engine
 from banso.bi import service as bi
 from banso.bi.views import VIEWS as BI_VIEWS
 from banso.campaigns import service as campaigns
@@ -100,10 +101,17 @@ class PipelineSummary:
 
 
 def run_pipeline(
-    as_of: date | None = None, send: bool = True, shown: ProgressDisplay | None = None
+    as_of: date | None = None,
+    send: bool = True,
+    shown: ProgressDisplay | None = None,
+    engine: str | None = None,
 ) -> PipelineSummary:
     """Run every step for ``as_of`` (default: yesterday); each step commits on its own.
-    ``shown`` reports each step as it starts and ends (``banso run``); default: nothing."""
+    ``shown`` reports each step as it starts and ends (``banso run``); default: nothing.
+    ``engine``: the analytics engine (``--engine``; default ``BANSO_ANALYTICS_ENGINE``, else
+    duckdb). With ``spark``, the usage measures of the health scores and the playbooks' event
+    triggers read the event store on Spark (``analytics.engines.event_engine``)."""
+    engine = resolve_engine(engine)
     day = check_day(as_of, "--as-of") if as_of is not None else yesterday()
     shown = shown or ProgressDisplay(quiet=True)
     summary = PipelineSummary(day)
@@ -122,7 +130,7 @@ def run_pipeline(
         needed = _days_to_score(day)
         if needed:
             with shown.step(_("Scoring days"), len(needed)) as advance:
-                health.score_days(session, needed, advance)
+                health.score_days(session, needed, advance, engine=engine)
         summary.scored_days = needed
     try:
         rules = segments.rule_set()
@@ -139,7 +147,7 @@ def run_pipeline(
     with session_scope() as session, shown.step(_("Updating onboarding progress")):
         summary.onboarding = onboarding.evaluate(session, day)
     with session_scope() as session, shown.step(_("Running playbooks")):
-        summary.playbooks = service.run_playbooks(session, day)
+        summary.playbooks = service.run_playbooks(session, day, engine=engine)
     with session_scope() as session, shown.step(_("Setting lifecycle stages")):
         summary.lifecycle = lifecycle.evaluate(session, day)
     if connectors.configured(write_back=True):
@@ -181,9 +189,10 @@ def run_pipeline(
         summary.reports_computed = revenue_cache.warm(session)
     settings = get_settings()
     if settings.bi_export_dir is not None:
-        with session_scope() as session, shown.step(
-            _("Exporting BI views"), len(BI_VIEWS)
-        ) as advance:
+        with (
+            session_scope() as session,
+            shown.step(_("Exporting BI views"), len(BI_VIEWS)) as advance,
+        ):
             summary.bi_exported = bi.export(
                 session, settings.bi_export_dir, settings.bi_export_format, advance=advance
             )

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from banso.accounts.models import Account, Contact
 from banso.activities.models import Activity
-from banso.analytics.engines import read_arrow
+from banso.analytics.engines import read_arrow, spark_errors
 from banso.attendance.models import ProgramEnrolment, ProgramSession
 from banso.config import get_settings
 from banso.health.measures import SLA_HOURS
@@ -37,7 +37,13 @@ from banso.usage.metrics import (
     epoch_micros_for,
     usage_features_for_days,
 )
-from banso.usage.service import advanced_features, duckdb_connection, events_table
+from banso.usage.service import (
+    advanced_features,
+    duckdb_connection,
+    events_table,
+    feature_schema,
+    spark_connection,
+)
 from banso.usage.store import has_events as store_has_events
 
 USAGE_COUNTS = [
@@ -89,9 +95,19 @@ APP_TABLES = {
 
 
 class HealthInputs:
-    """An in-memory DuckDB holding the app tables and the event store, for scoring days."""
+    """An in-memory DuckDB holding the app tables and the event store, for scoring days.
 
-    def __init__(self, app_db: Engine, event_root: Path | None = None) -> None:
+    ``engine`` (``duckdb`` or ``spark``, see ``analytics.engines.event_engine``) is the engine
+    that computes the usage measures from the event store, with the same Ibis definitions
+    (``usage.metrics``); the other measures are always DuckDB SQL over the app tables, which
+    are read into memory here whatever the engine."""
+
+    def __init__(
+        self, app_db: Engine, event_root: Path | None = None, engine: str = "duckdb"
+    ) -> None:
+        if engine not in ("duckdb", "spark"):
+            raise ValueError(f"usage measures run on duckdb or spark, not {engine}")
+        self.engine = engine
         self.con = duckdb_connection()
         self.timezone = get_settings().timezone
         for name, columns in APP_TABLES.items():
@@ -165,6 +181,8 @@ class HealthInputs:
         """Usage features of every account on each of ``days``, in one set-based query."""
         offset = UsageWindow(days[-1], self.timezone).utc_offset_seconds
         numbers = [(d - date(1970, 1, 1)).days for d in days]
+        if self.engine == "spark":
+            return self._usage_on_spark(days, numbers, offset)
         if self._spans is None or self._spans_until < max(numbers):
             spans = active_day_spans(
                 self.events, max(numbers), offset, epoch_micros_for(self.con)
@@ -187,6 +205,31 @@ class HealthInputs:
         features = usage_features_for_days(
             self.con.table("usage_daily"), self._spans, as_of, self.advanced
         ).to_pyarrow()
+        day = _day_from_number(features["as_of"])
+        return features.drop_columns(["as_of"]).append_column("day", day)
+
+    def _usage_on_spark(self, days: list[date], numbers: list[int], offset: int) -> pa.Table:
+        """:meth:`_usage` with the same definitions run by Spark over the same day files, in
+        one Spark query (nothing is kept between batches of days)."""
+        with spark_errors():
+            con = spark_connection()
+            micros = epoch_micros_for(con)
+            spans = active_day_spans(
+                events_table(con, self.event_root, table_name="usage_events"),
+                max(numbers),
+                offset,
+                micros,
+            )
+            window_events = events_table(
+                con,
+                self.event_root,
+                days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
+                table_name=f"usage_events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
+            )
+            daily = daily_activity(window_events, min(numbers) - 55, max(numbers), offset, micros)
+            as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
+            features = usage_features_for_days(daily, spans, as_of, self.advanced).to_pyarrow()
+        features = features.cast(feature_schema(features.schema))
         day = _day_from_number(features["as_of"])
         return features.drop_columns(["as_of"]).append_column("day", day)
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from banso import dates
 from banso.accounts.models import Account
+from banso.analytics.engines import event_engine
 from banso.bulk import bulk_insert
 from banso.config import get_settings
 from banso.dates import accepted_day, check_day
@@ -62,22 +63,27 @@ def score_days(
     session: Session,
     days: Iterable[date],
     progress: Callable[[int], None] | None = None,
+    engine: str | None = None,
 ) -> int:
     """Score every customer on each of ``days`` and write the day snapshots; returns rows.
 
     A day outside the accepted window (``dates.accepted_day``) is refused before anything is
     written: its snapshot would be ignored by every reader. An event file the engine cannot read
     is quarantined by the store and the days are scored without it (``usage_warnings`` names the
-    days whose usage is then incomplete)."""
+    days whose usage is then incomplete).
+
+    ``engine``: the analytics engine (``--engine``, else ``BANSO_ANALYTICS_ENGINE``); with
+    ``spark`` the usage measures are computed by Spark (``analytics.engines.event_engine``)."""
     days = sorted(set(days))
     for day in days:
         check_day(day, _("day to score"))
+    reader = event_engine(engine)
     try:
-        return _score_days(session, days, progress)
+        return _score_days(session, days, progress, reader)
     except duckdb.Error:
         if not quarantine_unreadable(event_files()):
             raise
-        return _score_days(session, days, progress)
+        return _score_days(session, days, progress, reader)
 
 
 def usage_warnings(days: Iterable[date]) -> list[str]:
@@ -91,11 +97,11 @@ def usage_warnings(days: Iterable[date]) -> list[str]:
 
 
 def _score_days(
-    session: Session, days: Iterable[date], progress: Callable[[int], None] | None
+    session: Session, days: Iterable[date], progress: Callable[[int], None] | None, engine: str
 ) -> int:
     ordered = sorted(set(days))
     cards = scorecards()
-    inputs = HealthInputs(get_engine())
+    inputs = HealthInputs(get_engine(), engine=engine)
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
     overrides = session.scalars(select(HealthOverride)).all()
     written = 0

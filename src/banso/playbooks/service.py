@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import Account, Contact
-from banso.analytics.engines import read_arrow
+from banso.analytics.engines import event_engine, read_arrow
 from banso.config import get_settings
 from banso.db import get_engine
 from banso.errors import BansoError
@@ -77,13 +77,15 @@ def selected(names: list[str] | None, enabled_only: bool = True) -> list[Playboo
 
 
 def run_playbooks(
-    session: Session, day: date, names: list[str] | None = None
+    session: Session, day: date, names: list[str] | None = None, engine: str | None = None
 ) -> dict[str, ActionCounts]:
     """Evaluate the enabled playbooks (or ``names``) for ``day`` and act; the caller commits.
+    ``engine``: the analytics engine (``--engine``, else ``BANSO_ANALYTICS_ENGINE``); with
+    ``spark`` the event triggers count events on Spark (``PlaybookData``).
 
     Safe to repeat: accounts already acted on for a playbook and day are skipped."""
     playbooks = selected(names)
-    data = PlaybookData(get_engine())
+    data = PlaybookData(get_engine(), engine=event_engine(engine))
     _check_assignees(session, playbooks)
     for playbook in playbooks:
         missing = data.missing_snapshot_days(playbook, [day])

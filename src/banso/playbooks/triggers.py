@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Engine
 
 from banso.accounts.models import Account, Contact
-from banso.analytics.engines import read_arrow
+from banso.analytics.engines import read_arrow, spark_errors
 from banso.config import get_settings
 from banso.errors import BansoError
 from banso.health import snapshots
@@ -58,6 +59,8 @@ from banso.support.models import Ticket
 from banso.surveys.models import SurveyResponse
 from banso.team.models import TeamMember
 from banso.usage import store as event_store
+from banso.usage.metrics import epoch_micros_for, local_day_counts
+from banso.usage.service import events_table, spark_connection
 
 NPS_RANGES = {"detractor": (0, 6), "passive": (7, 8), "promoter": (9, 10)}
 
@@ -139,8 +142,19 @@ class PlaybookData:
     """Read-only inputs of the triggers for a window of days, in one in-memory DuckDB."""
 
     def __init__(
-        self, app_db: Engine, event_root: Path | None = None, health_root: Path | None = None
+        self,
+        app_db: Engine,
+        event_root: Path | None = None,
+        health_root: Path | None = None,
+        engine: str = "duckdb",
     ) -> None:
+        """``engine`` (``duckdb`` or ``spark``, see ``analytics.engines.event_engine``) reads
+        the event store for the triggers that count events (``no_activity``,
+        ``usage_dropped``): on Spark through ``usage.metrics.local_day_counts``, whose rows the
+        DuckDB SQL here equals; everything else is DuckDB over the app tables and snapshots."""
+        if engine not in ("duckdb", "spark"):
+            raise ValueError(f"event triggers run on duckdb or spark, not {engine}")
+        self.engine = engine
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         for name, columns in APP_TABLES.items():
@@ -324,10 +338,38 @@ class PlaybookData:
             {"k": t.days, "points": t.points},
         )
 
+    def _event_day_counts(self, first: date, last: date, event: str | None = None) -> str:
+        """On Spark: register ``(account_id, lday, n)``, the events (named ``event`` when
+        given) per account and company-local day ``first..last`` (``local_day_counts``, day
+        numbers taken with the zone's offset on ``first`` as ``_local_day`` does), as the
+        DuckDB table ``event_day_counts``; returns its name."""
+        epoch = date(1970, 1, 1)
+        with spark_errors():
+            con = spark_connection()
+            events = events_table(
+                con, self.event_root, self.merges,
+                days=(first - timedelta(days=1), last + timedelta(days=1)),
+                table_name=f"trigger_events_{first:%Y%m%d}_{last:%Y%m%d}",
+            )  # fmt: skip
+            counts = local_day_counts(
+                events, (first - epoch).days, (last - epoch).days, self._utc_offset(first),
+                epoch_micros_for(con), event,
+            ).to_pyarrow()  # fmt: skip
+        lday = pc.cast(pc.cast(counts["day"], pa.int32()), pa.date32())
+        self.con.register(
+            "event_day_counts",
+            pa.table({"account_id": counts["account_id"].cast(pa.int64()), "lday": lday,
+                      "n": counts["n"].cast(pa.int64())}),
+        )  # fmt: skip
+        return "event_day_counts"
+
     def _fire_no_activity(self, t: NoActivity, days: list[date]) -> pa.Table:
         first, last = days[0] - timedelta(days=t.days), days[-1]
-        lday = self._local_day("ts", first)
-        source = self._events(first, last, f"account_id, {lday} AS lday")
+        if self.engine == "spark":
+            source = self._event_day_counts(first, last)
+        else:
+            lday = self._local_day("ts", first)
+            source = self._events(first, last, f"account_id, {lday} AS lday")
         return self._sql(
             f"""
             WITH active AS (
@@ -349,21 +391,26 @@ class PlaybookData:
 
     def _fire_usage_dropped(self, t: UsageDropped, days: list[date]) -> pa.Table:
         first, last = days[0] - timedelta(days=14), days[-1]
-        lday = self._local_day("ts", first)
-        where = "TRUE" if t.event == "*" else "event = $event"
-        source = self._events(first, last, f"account_id, {lday} AS lday", where)
         params: dict[str, Any] = {
             "first": first,
             "last": last,
             "min_prior": t.min_prior,
             "keep": 1 - t.percent / 100,
         }
-        if t.event != "*":
-            params["event"] = t.event
+        if self.engine == "spark":
+            source = self._event_day_counts(first, last, None if t.event == "*" else t.event)
+            count = "sum(n)"
+        else:
+            lday = self._local_day("ts", first)
+            where = "TRUE" if t.event == "*" else "event = $event"
+            source = self._events(first, last, f"account_id, {lday} AS lday", where)
+            count = "count(*)"
+            if t.event != "*":
+                params["event"] = t.event
         return self._sql(
             f"""
             WITH counts AS (
-                SELECT account_id, lday, count(*) AS n FROM {source} e
+                SELECT account_id, lday, {count} AS n FROM {source} e
                 WHERE lday BETWEEN $first AND $last GROUP BY 1, 2
             ),
             check_days AS (

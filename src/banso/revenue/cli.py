@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from banso.analytics.engines import resolve_engine
 from banso.dates import EARLIEST_DAY, MonthOption
 from banso.db import session_scope
 from banso.errors import BansoError, check_format
@@ -38,7 +39,13 @@ ToOption = Annotated[
     ),
 ]
 EngineOption = Annotated[
-    str, typer.Option("--engine", help="Analytics engine: duckdb, postgres or spark.")
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Analytics engine: duckdb, postgres or spark (default: BANSO_ANALYTICS_ENGINE, "
+        "else duckdb).",
+        show_default=False,
+    ),
 ]
 
 
@@ -47,7 +54,7 @@ def revenue(
     start: FromOption = None,
     end: ToOption = None,
     output: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -67,7 +74,9 @@ def revenue(
             )
         )
     with session_scope() as session:
-        report = service.revenue_report(session, start=start, end=end, engine=engine, by=by)
+        report = service.revenue_report(
+            session, start=start, end=end, engine=resolve_engine(engine), by=by
+        )
     _note_to_date(report.months)
     if output == "json":
         typer.echo(render.revenue_json(report))
@@ -82,12 +91,12 @@ def cohorts(
     start: FromOption = None,
     end: ToOption = None,
     output: Annotated[str, typer.Option("--format", help="json, csv or table.")] = "json",
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
 ) -> None:
     """Cohort retention table: logo and revenue retention by first paying month and age."""
     check_format(output, render.FORMATS)
     with session_scope() as session:
-        report = service.cohort_report(session, start=start, end=end, engine=engine)
+        report = service.cohort_report(session, start=start, end=end, engine=resolve_engine(engine))
     _note_to_date(report.months)
     if output == "json":
         typer.echo(render.cohorts_json(report))
@@ -113,12 +122,14 @@ def summary(
         typer.Option("--quarter", help="Only this fiscal quarter (1-4).", show_default=False),
     ] = None,
     output: Annotated[str, typer.Option("--format", help="json or table.")] = "json",
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = None,
 ) -> None:
     """Fiscal year and quarters: whole-period figures and averages of the monthly rates."""
     check_format(output, render.SUMMARY_FORMATS)
     with session_scope() as session:
-        periods = fiscal_summary(session, fiscal_year=fiscal_year, quarter=quarter, engine=engine)
+        periods = fiscal_summary(
+            session, fiscal_year=fiscal_year, quarter=quarter, engine=resolve_engine(engine)
+        )
         currency = reporting_currency()
     if output == "json":
         typer.echo(render.summary_json(periods))

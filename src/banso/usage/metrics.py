@@ -180,6 +180,24 @@ def daily_activity(
     return t.group_by(["account_id", "user_id", "event", "day"]).aggregate(n=t.count())
 
 
+def local_day_counts(
+    events: ir.Table,
+    first_day: int,
+    last_day: int,
+    utc_offset: int,
+    epoch_micros: EpochMicros | None = None,
+    event: str | None = None,
+) -> ir.Table:
+    """``(account_id, day, n)``: the events (of name ``event`` when given) of each account on
+    each local day number in ``[first_day, last_day]`` that has any. What the playbooks'
+    ``no_activity`` and ``usage_dropped`` triggers read from the events (their DuckDB SQL in
+    ``playbooks.triggers`` gives the same rows; a test compares them)."""
+    t = events if event is None else events.filter(events.event == event)
+    t = t.select("account_id", day=_day_number(t.ts, utc_offset, epoch_micros))
+    t = t.filter((t.day >= first_day) & (t.day <= last_day))
+    return t.group_by(["account_id", "day"]).aggregate(n=t.count())
+
+
 def active_day_spans(
     events: ir.Table, last_day: int, utc_offset: int, epoch_micros: EpochMicros | None = None
 ) -> ir.Table:

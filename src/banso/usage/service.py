@@ -104,11 +104,12 @@ def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
         events, window, advanced_features(), between, epoch_micros_for(con), last_activity
     )
     table = expr.to_pyarrow()
-    return table.cast(_feature_schema(table.schema))
+    return table.cast(feature_schema(table.schema))
 
 
-def _feature_schema(schema: pa.Schema) -> pa.Schema:
-    """Counts as int64 and ratios as float64 on every engine (Spark widens some types)."""
+def feature_schema(schema: pa.Schema) -> pa.Schema:
+    """Counts (and day numbers, account ids) as int64 and ratios as float64 on every engine
+    (Spark widens some types), so results from DuckDB and Spark compare row for row."""
     return pa.schema(
         [
             pa.field(f.name, pa.float64() if pa.types.is_floating(f.type) else pa.int64())
@@ -150,9 +151,14 @@ def events_table(
     files = event_files(root) if days is None else event_files(root, *days)
     if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
-    # Spark reads a glob, not a list (the listing above has set unreadable files aside)
-    source = event_glob(root) if days is None else [str(f) for f in files]
-    events = con.read_parquet(source, table_name=table_name)
+    if con.name == "pyspark" and days is not None:
+        # Ibis's Spark read_parquet takes one path; Spark's own reader takes many
+        con._session.read.parquet(*(str(f) for f in files)).createOrReplaceTempView(table_name)
+        events = con.table(table_name)
+    else:
+        # Spark reads the whole store by a glob (the listing above set unreadable files aside)
+        source = event_glob(root) if days is None else [str(f) for f in files]
+        events = con.read_parquet(source, table_name=table_name)
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
 
 
