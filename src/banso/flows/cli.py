@@ -14,6 +14,7 @@ from banso.flows import daily_run, merge
 from banso.i18n import _, ngettext, number
 from banso.playbooks.cli import echo_outbox
 from banso.progress import progress
+from banso.usage.cli import compaction_line
 
 
 def run(
@@ -45,6 +46,8 @@ def run(
         )
     for line in summary.connections:
         typer.echo(line, err=summary.connection_failures > 0 and line.startswith("  "))
+    if summary.compaction is not None:
+        typer.echo(compaction_line(summary.compaction))
     typer.echo(
         ngettext(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)

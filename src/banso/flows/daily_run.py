@@ -1,18 +1,19 @@
 """The daily pipeline (``banso run``) and its schedule inside ``banso serve``.
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
-(moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, evaluate the segments for D
-(``segments``: membership history, touch model and tier), enrol new customers in onboarding and
-complete the milestones whose rule was met by D, run the playbooks for D, set every account's
-lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
-campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
-last month over on D when none is queued yet, score churn risk for D with the kept churn model
-(skipped when none is kept: ``banso churn train``), send the outbox, recompute the stored health
-validation report when it is more than a week old (``health.validation_report``), then compute
-the dashboard's revenue report if the data under it changed, and last, when
-``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each
-step is idempotent, so running a day again does nothing twice.
+(moved to ``done/`` or ``rejected/`` afterwards), compact the event store when more than
+``BANSO_EVENTS_COMPACT_FILES`` small files could be merged away (``usage.compact``), score health
+for D and the earlier days the health playbooks compare with when they are not scored yet, evaluate
+the segments for D (``segments``: membership history, touch model and tier), enrol new customers in
+onboarding and complete the milestones whose rule was met by D, run the playbooks for D, set every
+account's lifecycle stage for D from the lifecycle rules, queue the campaigns due by D
+(``campaigns``: each campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the
+usage reports of the last month over on D when none is queued yet, score churn risk for D with the
+kept churn model (skipped when none is kept: ``banso churn train``), send the outbox, recompute the
+stored health validation report when it is more than a week old (``health.validation_report``),
+then compute the dashboard's revenue report if the data under it changed, and last, when
+``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each step
+is idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
 from banso.segments.config import SegmentsError
+from banso.usage import compact as event_compaction
 from banso.voc import service as surveys
 from banso.voc.config import SurveysError
 
@@ -97,6 +99,8 @@ class PipelineSummary:
     churn_model: int | None = None
     """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
     churn_scored: int = 0
+    compaction: event_compaction.Compaction | None = None
+    """What compacting the event store did (None: too few small files to bother)."""
 
 
 def run_pipeline(
@@ -116,6 +120,11 @@ def run_pipeline(
             summary.connection_failures = connectors.sync_all(
                 lambda line: summary.connections.append(line)
             )
+    threshold = get_settings().events_compact_files
+    if threshold and event_compaction.mergeable_files() > threshold:
+        # before scoring, which then opens one file per day instead of hundreds
+        labels = {"days": _("Compacting event files")}
+        summary.compaction = event_compaction.compact(report=shown.reporter(labels))
     with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
         summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
