@@ -48,6 +48,13 @@ def run(
         typer.echo(line, err=summary.connection_failures > 0 and line.startswith("  "))
     if summary.compaction is not None:
         typer.echo(compaction_line(summary.compaction))
+    if summary.health_unchanged:
+        typer.echo(
+            _(
+                "Health for {day} kept as scored: nothing it is computed from has changed.",
+                day=summary.as_of,
+            )
+        )
     typer.echo(
         ngettext(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)

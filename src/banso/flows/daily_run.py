@@ -3,8 +3,9 @@
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
 (moved to ``done/`` or ``rejected/`` afterwards), compact the event store when more than
 ``BANSO_EVENTS_COMPACT_FILES`` small files could be merged away (``usage.compact``), score health
-for D and the earlier days the health playbooks compare with when they are not scored yet, evaluate
-the segments for D (``segments``: membership history, touch model and tier), enrol new customers in
+(unless nothing D's score reads changed since D was scored: ``health.unchanged_days``) for D and
+the earlier days the health playbooks compare with when they are not scored yet, evaluate the
+segments for D (``segments``: membership history, touch model and tier), enrol new customers in
 onboarding and complete the milestones whose rule was met by D, run the playbooks for D, set every
 account's lifecycle stage for D from the lifecycle rules, queue the campaigns due by D
 (``campaigns``: each campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the
@@ -21,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from banso.bi import service as bi
 from banso.bi.views import VIEWS as BI_VIEWS
@@ -99,6 +102,8 @@ class PipelineSummary:
     churn_model: int | None = None
     """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
     churn_scored: int = 0
+    health_unchanged: bool = False
+    """Whether D's health was kept as scored: nothing it is computed from had changed."""
     compaction: event_compaction.Compaction | None = None
     """What compacting the event store did (None: too few small files to bother)."""
 
@@ -128,7 +133,8 @@ def run_pipeline(
     with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
         summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
-        needed = _days_to_score(day)
+        needed = _days_to_score(session, day)
+        summary.health_unchanged = day not in needed
         if needed:
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
@@ -190,23 +196,29 @@ def run_pipeline(
         summary.reports_computed = revenue_cache.warm(session)
     settings = get_settings()
     if settings.bi_export_dir is not None:
-        with session_scope() as session, shown.step(
-            _("Exporting BI views"), len(BI_VIEWS)
-        ) as advance:
+        with (
+            session_scope() as session,
+            shown.step(_("Exporting BI views"), len(BI_VIEWS)) as advance,
+        ):
             summary.bi_exported = bi.export(
                 session, settings.bi_export_dir, settings.bi_export_format, advance=advance
             )
     return summary
 
 
-def _days_to_score(day: date) -> list[date]:
-    """D itself (always re-scored: its data may have changed), the look-back days the
-    playbooks need that have no snapshot yet, and days up to D whose snapshot was quarantined."""
-    missing: set[date] = {day} | {d for d in snapshots.incomplete_days() if d <= day}
+def _days_to_score(session: Session, day: date) -> list[date]:
+    """D itself unless its snapshot was scored from the inputs there are now
+    (``health.unchanged_days``: no write to the app tables it reads, no new event file, the
+    same scorecards), the look-back days the playbooks need that have no snapshot yet, and days
+    up to D whose snapshot was quarantined."""
+    missing: set[date] = {d for d in snapshots.incomplete_days() if d <= day}
     for playbook in service.selected(None):
         missing |= set(missing_snapshot_days(playbook, [day]))
     have = set(snapshots.scored_days())
-    return sorted(d for d in missing if d == day or d not in have)
+    needed = {d for d in missing if d not in have}
+    if not health.unchanged_days(session, [day]):
+        needed.add(day)
+    return sorted(needed)
 
 
 def inbox_dir() -> Path:

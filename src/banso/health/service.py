@@ -9,6 +9,7 @@ Reading: ``current_scores``, ``history``, ``explain``, ``band_changes``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from banso import dates
+from banso import data_versions, dates
 from banso.accounts.models import Account
 from banso.bulk import bulk_insert
 from banso.config import get_settings
@@ -33,10 +34,18 @@ from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.inputs import HealthInputs
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
-from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
+from banso.health.scorecard import (
+    Scorecard,
+    choose_scorecard,
+    load_scorecards,
+    scorecard_files,
+)
 from banso.health.scoring import score_rows
 from banso.i18n import _
+from banso.usage import sources as event_sources
+from banso.usage.index import fingerprint as files_fingerprint
 from banso.usage.metrics import LAST_ACTIVITY_LOOKBACK_DAYS
+from banso.usage.service import USAGE_CONFIG
 from banso.usage.store import days as event_days
 from banso.usage.store import event_files, quarantine_unreadable, quarantined
 
@@ -80,6 +89,39 @@ def score_days(
         return _score_days(session, days, progress)
 
 
+def inputs_fingerprint(session: Session, day: date) -> str | None:
+    """A fingerprint of everything the health score of ``day`` is computed from: the app
+    tables (the ``health`` data version, raised by every write to them), the event files of
+    the UTC days its usage measures read (names, sizes, modification times: a late import or a
+    compaction changes it), the scorecards and ``usage.yaml``, the company's zone and reporting
+    currency. None with an external event source (``events.yaml``), whose files Banso cannot
+    cheaply tell changed: such days are always rescored."""
+    if event_sources.external_source() is not None:
+        return None
+    settings = get_settings()
+    digest = hashlib.sha256()
+    version = data_versions.current(session, data_versions.HEALTH)
+    digest.update(f"{day}|{version}|{settings.timezone}|{settings.reporting_currency}\n".encode())
+    config = [*scorecard_files(settings.config_path), settings.config_path / USAGE_CONFIG]
+    for path in config:
+        if path.exists():
+            digest.update(f"{path.name}:".encode() + path.read_bytes() + b"\n")
+    first = day - timedelta(days=LAST_ACTIVITY_LOOKBACK_DAYS + 1)
+    files = event_files(first=first, last=day + timedelta(days=1))
+    digest.update(files_fingerprint(files).encode())
+    return digest.hexdigest()[:32]
+
+
+def unchanged_days(session: Session, days: Iterable[date]) -> list[date]:
+    """Those of ``days`` whose snapshot was scored from the inputs there are now: scoring
+    them again would write the same rows (``banso run`` skips them)."""
+    return [
+        d
+        for d in sorted(set(days))
+        if (kept := snapshots.inputs_of(d)) is not None and kept == inputs_fingerprint(session, d)
+    ]
+
+
 def usage_warnings(days: Iterable[date]) -> list[str]:
     """One sentence per event file set aside as unreadable on a UTC day the usage measures of
     ``days`` read (their 365-day look-back included)."""
@@ -94,6 +136,9 @@ def _score_days(
     session: Session, days: Iterable[date], progress: Callable[[int], None] | None
 ) -> int:
     ordered = sorted(set(days))
+    # taken before the inputs are read: a write meanwhile makes the day look changed (rescored
+    # next time), never unchanged
+    fingerprints = {day: inputs_fingerprint(session, day) for day in ordered}
     cards = scorecards()
     inputs = HealthInputs(get_engine())
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
@@ -105,7 +150,11 @@ def _score_days(
         raw = inputs.raw_values(batch)
         for day in batch:
             day_rows = raw.filter(pc.equal(raw["day"], pa.scalar(day, pa.date32())))
-            snapshots.write_day(day, _score_table(day, day_rows, cards, accounts, overrides))
+            snapshots.write_day(
+                day,
+                _score_table(day, day_rows, cards, accounts, overrides),
+                inputs=fingerprints[day],
+            )
             written += day_rows.num_rows
             if progress:
                 progress(1)
