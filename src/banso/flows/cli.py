@@ -48,6 +48,17 @@ def run(
         typer.echo(line, err=summary.connection_failures > 0 and line.startswith("  "))
     if summary.compaction is not None:
         typer.echo(compaction_line(summary.compaction))
+    if summary.rescored:
+        typer.echo(
+            ngettext(
+                "Late events: {n} day scored before rescored for the accounts they change "
+                "({rows} account-days).",
+                "Late events: {n} days scored before rescored for the accounts they change "
+                "({rows} account-days).",
+                len(summary.rescored),
+                rows=number(sum(summary.rescored.values())),
+            )
+        )
     if summary.health_unchanged:
         typer.echo(
             _(

@@ -102,6 +102,8 @@ class PipelineSummary:
     churn_model: int | None = None
     """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
     churn_scored: int = 0
+    rescored: dict[date, int] = field(default_factory=dict)
+    """Days scored before whose usage late events changed -> the accounts rescored on it."""
     health_unchanged: bool = False
     """Whether D's health was kept as scored: nothing it is computed from had changed."""
     compaction: event_compaction.Compaction | None = None
@@ -133,12 +135,20 @@ def run_pipeline(
     with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
         summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
+        # the event files new since the last run: the days already scored whose usage they
+        # change are rescored for the accounts they change only
+        late = health.late_events(session, day)
+        if late.stale:
+            with shown.step(_("Rescoring days changed by late events"), len(late.stale)) as advance:
+                health.rescore_accounts(session, late.stale, advance, late.fingerprints)
+        summary.rescored = {d: len(a) for d, a in sorted(late.stale.items()) if a}
         needed = _days_to_score(session, day)
         summary.health_unchanged = day not in needed
         if needed:
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance)
         summary.scored_days = needed
+        health.record_seen_events(late.seen)
     try:
         rules = segments.rule_set()
     except SegmentsError as problems:

@@ -106,9 +106,10 @@ class HealthInputs:
     def accounts(self) -> pa.Table:
         return self.con.con.sql("SELECT * FROM accounts ORDER BY id").to_arrow_table()
 
-    def raw_values(self, days: list[date]) -> pa.Table:
+    def raw_values(self, days: list[date], accounts: list[int] | None = None) -> pa.Table:
         """One row per (account, day) for customers on that day: ``account_id``, ``day`` and a
-        column per measure (null = no data)."""
+        column per measure (null = no data). ``accounts``: only those (a late import's
+        rescoring), their usage from their own events only."""
         raw = self.con.con
         raw.register("score_days", self._days_table(days))
         # customers and their MRR on each day and 90 days before (revenue.contracts)
@@ -119,12 +120,14 @@ class HealthInputs:
         )
         raw.execute(f"CREATE OR REPLACE TEMP TABLE customer_mrr AS {customers}")
         base = raw.sql(_SQL_CUSTOMERS).to_arrow_table()
+        if accounts is not None:
+            base = base.filter(pc.is_in(base["account_id"], pa.array(accounts, pa.int64())))
         raw.register("base", base)
         due = contracts.lines_renewing_next(
             contracts.SUBSCRIPTIONS, ibis.table({"account_id": "int64", "day": "date"}, name="base")
         )
         raw.execute(f"CREATE OR REPLACE TEMP TABLE next_renewals AS {contracts.duckdb_select(due)}")
-        self.con.con.register("usage", self._usage(days))
+        self.con.con.register("usage", self._usage(days, accounts))
         sql = _SQL_MEASURES.format(**{f"sla_{p}": h for p, h in SLA_HOURS.items()})
         table = self.con.con.sql(sql).to_arrow_table()
         if self.has_events:
@@ -158,16 +161,30 @@ class HealthInputs:
             }
         )
 
-    def _usage(self, days: list[date]) -> pa.Table:
-        """Usage features of every account on each of ``days``, in one set-based query."""
+    def _usage(self, days: list[date], accounts: list[int] | None = None) -> pa.Table:
+        """Usage features of every account (or of ``accounts``) on each of ``days``, in one
+        set-based query."""
         offset = UsageWindow(days[-1], self.timezone).utc_offset_seconds
         numbers = [(d - date(1970, 1, 1)).days for d in days]
-        if self._spans is None or self._spans_until < max(numbers):
+        if accounts is not None:
+            only = ibis.memtable(pa.table({"only_id": pa.array(accounts, pa.int64())}))
+
+            def of_accounts(t: ibis.Table) -> ibis.Table:
+                return t.semi_join(only, t.account_id == only.only_id)
+
             spans = active_day_spans(
-                self.events, max(numbers), offset, epoch_micros_for(self.con)
+                of_accounts(self.events), max(numbers), offset, epoch_micros_for(self.con)
             ).to_pyarrow()
-            self.con.con.register("usage_spans", spans)
-            self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
+            self.con.con.register("usage_spans_of_accounts", spans)
+            span_table = self.con.table("usage_spans_of_accounts")
+        else:
+            if self._spans is None or self._spans_until < max(numbers):
+                spans = active_day_spans(
+                    self.events, max(numbers), offset, epoch_micros_for(self.con)
+                ).to_pyarrow()
+                self.con.con.register("usage_spans", spans)
+                self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
+            span_table = self._spans
         # only the day files that can hold the 56 days before each as-of day (UTC days, one
         # either side of the local ones)
         window_events = events_table(
@@ -176,13 +193,15 @@ class HealthInputs:
             days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
             table_name=f"events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
         )
+        if accounts is not None:
+            window_events = of_accounts(window_events)
         daily = daily_activity(
             window_events, min(numbers) - 55, max(numbers), offset, epoch_micros_for(self.con)
         )
         self.con.con.register("usage_daily", daily.to_pyarrow())
         as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
         features = usage_features_for_days(
-            self.con.table("usage_daily"), self._spans, as_of, self.advanced
+            self.con.table("usage_daily"), span_table, as_of, self.advanced
         ).to_pyarrow()
         day = _day_from_number(features["as_of"])
         return features.drop_columns(["as_of"]).append_column("day", day)

@@ -81,6 +81,19 @@ def inputs_of(day: date, root: Path | None = None) -> str | None:
     return value.decode() if value is not None else None
 
 
+def day_table(day: date, root: Path | None = None) -> pa.Table | None:
+    """The whole snapshot of ``day`` as written (None: not scored, or unreadable, which then
+    is quarantined)."""
+    path = snapshot_dir(root) / f"date={day.isoformat()}" / "scores.parquet"
+    if not path.exists():
+        return None
+    try:
+        return pq.ParquetFile(path).read()
+    except (OSError, pa.ArrowException):
+        _readable_or_quarantined(path, root)
+        return None
+
+
 def scored_days(root: Path | None = None) -> list[date]:
     """Days with a snapshot file, oldest first; folders not named for a day in the accepted
     window are ignored."""
