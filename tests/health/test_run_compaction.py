@@ -22,9 +22,9 @@ def _late_single_events() -> None:
 
 
 def test_run_compacts_past_the_threshold_and_scores_the_same(
-    cli,
-    world: None,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]  # noqa: F811
+    cli,  # type: ignore[no-untyped-def]
+    world: None,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _late_single_events()
     files = len(event_files())

@@ -186,9 +186,7 @@ def late_events(session: Session, day: date) -> LateEvents:
         fingerprints[day] = fingerprint
     if not scored:
         return LateEvents({}, now)
-    stale = event_changes.stale_days(
-        fresh, get_settings().timezone, max(scored), merged_accounts()
-    )
+    stale = event_changes.stale_days(fresh, get_settings().timezone, max(scored), merged_accounts())
     stale = {d: a for d, a in stale.items() if d in scored}
     if day in fingerprints and day not in stale:
         stale[day] = set()  # the new files change no account on the day: keep it as scored
