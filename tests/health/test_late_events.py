@@ -95,3 +95,29 @@ def test_the_run_rescores_only_those_and_equals_a_full_recomputation(world: None
     # and nothing is left to do
     summary = run_pipeline(D, send=False)
     assert (summary.rescored, summary.scored_days, summary.health_unchanged) == ({}, [], True)
+
+
+def test_a_compaction_changes_no_health(world: None) -> None:  # noqa: F811
+    from banso.usage import compact
+
+    _scored_world()
+    # a late event's file beside the day's own, then both merged before the next run
+    _late("late-a", 1, D - timedelta(days=2))
+    run_pipeline(D, send=False)
+    kept = _snapshot_rows([D])
+    assert compact.compact(grace=0).days == 1
+
+    summary = run_pipeline(D, send=False)
+
+    assert (summary.rescored, summary.scored_days, summary.health_unchanged) == ({}, [], True)
+    assert _snapshot_rows([D]) == kept
+
+
+def test_events_set_aside_score_the_day_whole(world: None) -> None:  # noqa: F811
+    _scored_world()
+    [gone] = [f for f in event_files() if f.parent.name == f"date={D - timedelta(days=2)}"]
+    gone.write_bytes(b"not parquet")  # the listing quarantines it: its rows go away
+
+    summary = run_pipeline(D, send=False)
+
+    assert summary.scored_days == [D] and not summary.health_unchanged

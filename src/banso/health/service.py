@@ -175,17 +175,18 @@ def late_events(session: Session, day: date) -> LateEvents:
     ledger = snapshots.snapshot_dir() / EVENTS_SEEN
     if not ledger.exists():
         return LateEvents({}, now)
-    fresh = event_changes.new_files(set(json.loads(ledger.read_text(encoding="utf-8"))), listing)
-    if not fresh:
-        return LateEvents({}, now)
+    seen = set(json.loads(ledger.read_text(encoding="utf-8")))
+    fresh = event_changes.new_files(seen, listing)
     scored = {d for d in snapshots.scored_days() if d < day}
     fingerprints: dict[date, str | None] = {}
     fingerprint = inputs_fingerprint(session, day, listing)
-    if only_events_changed(session, day, fingerprint):
+    if event_changes.only_added(seen, listing) and only_events_changed(session, day, fingerprint):
+        # new files, or the same rows in other files (a compaction): either way only the
+        # accounts of the new rows can have changed on the day
         scored.add(day)
         fingerprints[day] = fingerprint
-    if not scored:
-        return LateEvents({}, now)
+    if not fresh or not scored:
+        return LateEvents({day: set()} if fingerprints else {}, now, fingerprints)
     stale = event_changes.stale_days(fresh, get_settings().timezone, max(scored), merged_accounts())
     stale = {d: a for d, a in stale.items() if d in scored}
     if day in fingerprints and day not in stale:
@@ -240,11 +241,12 @@ def rescore_accounts(
             day_rows = raw.filter(mine)
             new = _score_table(day, day_rows, cards, accounts, overrides)
             old = snapshots.day_table(day)
-            if old is not None:
-                old = old.filter(pc.invert(pc.is_in(old["account_id"], ids)))
-                new = pa.concat_tables(
-                    [old.replace_schema_metadata(None), new], promote_options="default"
-                )
+            if old is None:
+                continue  # set aside meanwhile: the day is scored whole when next needed
+            old = old.filter(pc.invert(pc.is_in(old["account_id"], ids)))
+            new = pa.concat_tables(
+                [old.replace_schema_metadata(None), new], promote_options="default"
+            )
             snapshots.write_day(day, new, inputs=fingerprints.get(day))
             written += day_rows.num_rows
             if progress:

@@ -46,6 +46,17 @@ def new_files(seen: set[str], listing: list[Path]) -> list[Path]:
     return fresh
 
 
+def only_added(seen: set[str], listing: list[Path]) -> bool:
+    """Whether every file of the ledger ``seen`` is still in ``listing`` or merged into a
+    compacted file of it: no rows went away (a quarantined file's did)."""
+    now = {key(f) for f in listing}
+    gone = seen - now
+    if not gone:
+        return True
+    merged = {f"{f.parent.name}/{n}" for f in listing for n in store.replaced_names(f)}
+    return gone <= merged
+
+
 def stale_days(
     files: Iterable[Path],
     timezone: str,
