@@ -59,7 +59,7 @@ def run(
                 rows=number(sum(summary.rescored.values())),
             )
         )
-    if summary.health_unchanged:
+    if summary.health_unchanged and summary.as_of not in summary.rescored:
         typer.echo(
             _(
                 "Health for {day} kept as scored: nothing it is computed from has changed.",

@@ -172,8 +172,19 @@ class HealthInputs:
             def of_accounts(t: ibis.Table) -> ibis.Table:
                 return t.semi_join(only, t.account_id == only.only_id)
 
+            # only the files of the look-back: a last active day older than that gives no
+            # features (``metrics._features``), so the rows are the same as from all history
+            lookback = events_table(
+                self.con,
+                self.event_root,
+                days=(
+                    min(days) - timedelta(days=LAST_ACTIVITY_LOOKBACK_DAYS + 1),
+                    max(days) + timedelta(days=1),
+                ),
+                table_name=f"lookback_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
+            )
             spans = active_day_spans(
-                of_accounts(self.events), max(numbers), offset, epoch_micros_for(self.con)
+                of_accounts(lookback), max(numbers), offset, epoch_micros_for(self.con)
             ).to_pyarrow()
             self.con.con.register("usage_spans_of_accounts", spans)
             span_table = self.con.table("usage_spans_of_accounts")
