@@ -62,9 +62,14 @@ def test_each_kind_of_change_scores_the_day_again(world: None) -> None:  # noqa:
     assert _run() == (False, [D])
     assert _run() == (True, [])
 
-    # a late event inside the look-back (an old day): the day's usage may differ
+    # a late event 200 days back: a's next active day (D-18) comes before D's windows, so
+    # D's health cannot change; the day is kept (with its inputs' new fingerprint)
     _event("late", -200)
-    assert _run() == (False, [D])
+    assert _run() == (True, [])
+    # a late event inside D's windows: only its account is rescored on D, nothing scored whole
+    _event("late-2", -3)
+    summary = run_pipeline(D, send=False)
+    assert (summary.rescored[D], summary.scored_days) == (1, [])
     assert _run() == (True, [])
 
     # events after the day cannot change it

@@ -88,14 +88,30 @@ APP_TABLES = {
 }
 
 
+ACCOUNTS_READ_APART = 5_000
+"""Up to this many accounts to rescore, the app tables are read for them alone."""
+
+
 class HealthInputs:
     """An in-memory DuckDB holding the app tables and the event store, for scoring days."""
 
-    def __init__(self, app_db: Engine, event_root: Path | None = None) -> None:
+    def __init__(
+        self, app_db: Engine, event_root: Path | None = None, accounts: list[int] | None = None
+    ) -> None:
+        """``accounts``: only those will be scored (``raw_values(days, accounts)``), so only
+        their rows of the app tables are read (when they are few)."""
         self.con = duckdb_connection()
         self.timezone = get_settings().timezone
+        only = accounts if accounts is not None and len(accounts) <= ACCOUNTS_READ_APART else None
         for name, columns in APP_TABLES.items():
-            self.con.con.register(name, read_arrow(app_db, columns))
+            where = None
+            if only is not None:
+                # the rows of those accounts only: every measure is per account
+                key = next((c for c in columns if c.name == "account_id"), None)
+                if key is None and name == "accounts":
+                    key = columns[0]  # accounts.id
+                where = key.in_(only) if key is not None else None
+            self.con.con.register(name, read_arrow(app_db, columns, where))
         self.app_db = app_db
         self.event_root = event_root
         self.events = events_table(self.con, event_root)

@@ -223,7 +223,8 @@ def rescore_accounts(
     if not ordered:
         return 0
     cards = scorecards()
-    inputs = HealthInputs(get_engine())
+    every = sorted(set().union(*(stale[d] for d in ordered)))
+    inputs = HealthInputs(get_engine(), accounts=every)
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
     overrides = session.scalars(select(HealthOverride)).all()
     written = 0
