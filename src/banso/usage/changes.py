@@ -84,15 +84,17 @@ def stale_days(
         first, accounts = con.execute(
             "SELECT min(day), list(DISTINCT account_id) FROM touched"
         ).fetchone()  # type: ignore[misc]
-        if first is None:
-            return {}
         epoch = date(1970, 1, 1)
         last = (until - epoch).days
+        if first is None or first > last:
+            return {}  # no touched day on or before ``until``
         # every active day of the touched accounts after the first touched day (new rows
         # included), to find each touched day's next active day
         later = store.event_files(
             root, epoch + timedelta(days=first - 1), until + timedelta(days=1)
         )
+        if not later:
+            return {}  # the new files were set aside meanwhile
         con.execute(
             "CREATE TEMP TABLE active AS "
             f"SELECT DISTINCT coalesce(m.kept_id, e.account_id) AS account_id, {day} AS day "
