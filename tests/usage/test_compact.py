@@ -220,3 +220,18 @@ def test_the_command_says_what_it_did() -> None:
     )
     result = CliRunner().invoke(app, ["events", "compact"])
     assert "nothing to compact" in result.output
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_features_are_the_same_after_compaction_on_duckdb_and_spark() -> None:
+    from banso.usage.service import compute_features
+
+    as_of = (D1 + timedelta(days=1)).date()
+    _api_batches(6, 30)
+    before = compute_features(as_of, engine="duckdb").to_pylist()
+    compact.compact()  # the replaced files stay on disk: the listing, not a glob, is read
+    assert len(_on_disk()) == 8 and len(event_files()) == 2
+    assert compute_features(as_of, engine="duckdb").to_pylist() == before
+    spark = compute_features(as_of, engine="spark")
+    assert spark.sort_by("account_id").to_pylist() == before
