@@ -8,12 +8,14 @@ Makes a fresh store under a temporary ``BANSO_HOME`` (``--batches`` appends of `
 events over ``--days`` UTC days, as the events API writes them: one file per append and day),
 then times a DuckDB count over the listing before, ``usage.compact.compact(grace=0)``, and the
 same count after, and checks rows, distinct ids and an order-free hash of every row are equal.
+The temporary folder is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -82,6 +84,7 @@ def main() -> None:
     t = time.perf_counter()
     again = compact.compact(grace=0)
     print(f"second run: {time.perf_counter() - t:.2f} s, {again.days} days")
+    shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,7 @@ def damage_a_page(path: Path) -> None:
 
 
 def test_health_score_names_the_unreadable_file_and_scores_without_it(
-    cli,
-    world: None,  # type: ignore[no-untyped-def]  # noqa: F811
+    cli, world: None  # type: ignore[no-untyped-def]  # noqa: F811
 ) -> None:
     broken = _file_of(2)
     broken.write_bytes(b"not parquet at all")

@@ -26,30 +26,19 @@ console = Console()
 
 @connect_app.command("add")
 def add_command(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="A name for the connection (also the source name of its records' ids)."
-        ),
-    ],  # fmt: skip
+    name: Annotated[str, typer.Argument(help="A name for the connection (also the source name "
+                                             "of its records' ids).")],  # fmt: skip
     kind: Annotated[str, typer.Option("--kind", help=" | ".join(KINDS))],
     base_url: Annotated[str, typer.Option("--base-url", help="The service's API address.")],
-    secret_env: Annotated[
-        str | None, typer.Option("--secret-env", help="Environment variable holding the token.")
-    ] = None,  # fmt: skip
-    secret_file: Annotated[
-        Path | None, typer.Option("--secret-file", help="File holding the token, mode 0600.")
-    ] = None,  # fmt: skip
-    mapping: Annotated[
-        Path | None,
-        typer.Option("--mapping", help="YAML: object -> import field -> the service's field."),
-    ] = None,
-    write_back: Annotated[
-        bool,
-        typer.Option(
-            "--write-back", help="Write health score, band and CSM back (HubSpot, Salesforce)."
-        ),
-    ] = False,  # fmt: skip
+    secret_env: Annotated[str | None, typer.Option("--secret-env",
+                          help="Environment variable holding the token.")] = None,  # fmt: skip
+    secret_file: Annotated[Path | None, typer.Option("--secret-file",
+                           help="File holding the token, mode 0600.")] = None,  # fmt: skip
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="YAML: object -> import field -> the service's field.")] = None,
+    write_back: Annotated[bool, typer.Option("--write-back",
+                          help="Write health score, band and CSM back (HubSpot, Salesforce).")]
+    = False,  # fmt: skip
 ) -> None:
     """Register a connection. The secret is read from the variable or file at each sync and is
     never stored, printed or logged."""
@@ -85,9 +74,8 @@ def test_command(name: Annotated[str, typer.Argument()]) -> None:
 @connect_app.command("sync")
 def sync_command(
     name: Annotated[str, typer.Argument()],
-    only: Annotated[
-        list[str] | None, typer.Option("--object", help="Only this object (repeatable).")
-    ] = None,  # fmt: skip
+    only: Annotated[list[str] | None, typer.Option("--object", help="Only this object "
+                                                   "(repeatable).")] = None,  # fmt: skip
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Pull what changed since the last sync, object by object, each all-or-nothing."""

@@ -219,9 +219,8 @@ def sync(
     results = []
     try:
         for obj in chosen:
-            result = _sync_object(
-                client, conn_id, source, obj, {**obj.fields, **mapping.get(obj.name, {})}
-            )
+            result = _sync_object(client, conn_id, source, obj, {**obj.fields,
+                                                                  **mapping.get(obj.name, {})})
             results.append(result)
             if on_object:
                 on_object(result)
@@ -337,16 +336,10 @@ def sync_all(report: Callable[[str], None]) -> int:
             continue
         bad = [r for r in results if r.status != "ok"]
         failures += bool(bad)
-        report(
-            _(
-                "{name}: {n} records in, {new} new, {updated} updated, {bad} objects failed",
-                name=name,
-                n=number(sum(r.records_in for r in results)),
-                new=number(sum(r.inserted for r in results)),
-                updated=number(sum(r.updated for r in results)),
-                bad=number(len(bad)),
-            )
-        )
+        report(_("{name}: {n} records in, {new} new, {updated} updated, {bad} objects failed",
+                 name=name, n=number(sum(r.records_in for r in results)),
+                 new=number(sum(r.inserted for r in results)),
+                 updated=number(sum(r.updated for r in results)), bad=number(len(bad))))
         for result in bad:
             for problem in result.problems[:5]:
                 report("  " + problem)

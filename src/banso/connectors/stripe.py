@@ -45,12 +45,8 @@ def _list_all(client: ApiClient, path: str, params: dict[str, Any]) -> list[dict
 
 
 def _changed(
-    client: ApiClient,
-    cursor: str | None,
-    list_path: str,
-    list_params: dict[str, Any],
-    prefixes: tuple[str, ...],
-    object_name: str,
+    client: ApiClient, cursor: str | None, list_path: str, list_params: dict[str, Any],
+    prefixes: tuple[str, ...], object_name: str,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The objects to import and the cursor after them (see the module's docstring)."""
     if cursor is None:

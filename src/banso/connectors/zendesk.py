@@ -74,9 +74,8 @@ def _pull_tickets(client: ApiClient, cursor: str | None, mapping: dict[str, str]
             row = mapped_row(record, mapping)
             status = record.get("status")
             if status not in STATUSES:
-                pulled.problems.append(
-                    RecordProblem(record_id, "status", f"unknown ticket status {status!r}")
-                )
+                pulled.problems.append(RecordProblem(record_id, "status",
+                                                     f"unknown ticket status {status!r}"))
                 continue
             row["status"] = STATUSES[status]
             row["priority"] = PRIORITIES.get(record.get("priority") or "", None)

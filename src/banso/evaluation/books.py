@@ -23,7 +23,9 @@ def book_owners(period: Period) -> Select[tuple[int, int]]:
     first = month_first_day(period.months.first)
     last = month_first_day(period.months.last + 1) - timedelta(days=1)
     owners = ownership.period_owners_sql(first, last).subquery()
-    return select(owners.c.account_id.label("account_id"), owners.c.member_id.label("member_id"))
+    return select(
+        owners.c.account_id.label("account_id"), owners.c.member_id.label("member_id")
+    )
 
 
 def book_accounts(member_id: int, period: Period) -> Select[tuple[int]]:

@@ -348,7 +348,9 @@ def comment(session: Session, writer: Writer, cta_id: int, text: str) -> CtaEven
     """Add a comment to a CTA (open or closed)."""
     text = text.strip()
     if not text or len(text) > MAX_COMMENT:
-        raise InvalidValue("text", _("Write a comment of 1 to {n} characters.", n=MAX_COMMENT))
+        raise InvalidValue(
+            "text", _("Write a comment of 1 to {n} characters.", n=MAX_COMMENT)
+        )
     cta = _writable(session, writer, cta_id, open_only=False)
     event = _audit(session, cta, writer.email, "commented", {"text": text})
     audit.record(session, "cta.comment", f"cta:{cta.id}", actor=writer.email, length=len(text))
@@ -361,7 +363,9 @@ def snooze(session: Session, writer: Writer, cta_id: int, until: date | None) ->
     if until is not None:
         today = company_today()
         if until <= today:
-            raise InvalidValue("until", _("Snooze until a day after today ({today}).", today=today))
+            raise InvalidValue(
+                "until", _("Snooze until a day after today ({today}).", today=today)
+            )
         _check_day("until", until)
     before = cta.snoozed_until
     cta.snoozed_until = until
@@ -565,7 +569,9 @@ def _get(session: Session, cta_id: int) -> Cta:
     return cta
 
 
-def _audit(session: Session, cta: Cta, actor: str, action: str, detail: dict[str, Any]) -> CtaEvent:
+def _audit(
+    session: Session, cta: Cta, actor: str, action: str, detail: dict[str, Any]
+) -> CtaEvent:
     event = CtaEvent(
         cta_id=cta.id,
         actor=actor,
@@ -574,6 +580,8 @@ def _audit(session: Session, cta: Cta, actor: str, action: str, detail: dict[str
     )
     session.add(event)
     return event
+
+
 
 
 # ---------------------------------------------------------------- reading

@@ -190,7 +190,9 @@ def outcomes(session: Session, first: date, last: date) -> list[Outcome]:
     from ``renewal_due_mrr`` and ``renewal_churned_mrr``; only the first renewal date of each
     account's month (for the health band before it) comes from :func:`renewals_due`."""
     first, last = first.replace(day=1), last.replace(day=1)
-    window = MonthRange(first.year * 12 + first.month - 1, last.year * 12 + last.month - 1)
+    window = MonthRange(
+        first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    )
     report = revenue.renewal_months(
         session, window, by="account", min_term_months=RENEWAL_TERM_MONTHS
     )
@@ -204,7 +206,9 @@ def outcomes(session: Session, first: date, last: date) -> list[Outcome]:
             continue  # free lines only: nothing to renew (renewals_due skips them too)
         month = date.fromisoformat(row["month"] + "-01")
         key = (int(row["key"]), month)
-        out.append(Outcome(key[0], month, first_dates[key], row["due"] * unit, row["lost"] * unit))
+        out.append(
+            Outcome(key[0], month, first_dates[key], row["due"] * unit, row["lost"] * unit)
+        )
     return sorted(out, key=lambda o: (o.month, o.account_id))
 
 
@@ -284,7 +288,9 @@ def set_forecast(
     recorded for the renewal's month, where §5 will count the loss."""
     reason = (reason or "").strip() or None
     if reason is not None and status != "lost":
-        raise InvalidValue("reason", _("Give a churn reason only with the forecast lost."))
+        raise InvalidValue(
+            "reason", _("Give a churn reason only with the forecast lost.")
+        )
     if status is not None and status not in FORECASTS:
         raise InvalidValue(
             "status",

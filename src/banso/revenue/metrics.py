@@ -415,7 +415,9 @@ def _spans_per_month(
         units=deltas.du.sum().over(running).cast(_EXACT_SUM),
     )
     levels = levels.filter(levels.n > 0)
-    held = levels.join(months, [months.month_idx >= levels.since, months.month_idx < levels.until])
+    held = levels.join(
+        months, [months.month_idx >= levels.since, months.month_idx < levels.until]
+    )
     return held.select(*group, month_idx=held.month_idx, n=held.n, units=held.units)
 
 

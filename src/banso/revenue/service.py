@@ -378,7 +378,9 @@ def renewal_months(
     keys: ibis.Table | None
     if by == "account":
         accounts = prepared.conn.table("accounts")
-        keys = accounts.select(account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64"))
+        keys = accounts.select(
+            account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64")
+        )
     else:
         keys = _breakdown_keys(session, prepared, months, by)
     # everything the three queries' SQL depends on (engines.AnalyticsConnection.to_pyarrow)

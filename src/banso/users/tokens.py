@@ -145,7 +145,8 @@ def record_use(session: Session, value: str, now: datetime | None = None) -> Non
         update(ApiToken)
         .where(ApiToken.token_hash == _token_hash(value))
         .where(
-            (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - USE_RECORDED_EVERY)
+            (ApiToken.last_used_at.is_(None))
+            | (ApiToken.last_used_at < now - USE_RECORDED_EVERY)
         )
         .values(last_used_at=now)
     )

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("response_id", sa.Integer(), sa.ForeignKey("survey_responses.id"), nullable=True),
+        sa.Column(
+            "response_id", sa.Integer(), sa.ForeignKey("survey_responses.id"), nullable=True
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_survey_invitations_account_id", "survey_invitations", ["account_id"])
