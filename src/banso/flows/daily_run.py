@@ -206,10 +206,9 @@ def run_pipeline(
         summary.reports_computed = revenue_cache.warm(session)
     settings = get_settings()
     if settings.bi_export_dir is not None:
-        with (
-            session_scope() as session,
-            shown.step(_("Exporting BI views"), len(BI_VIEWS)) as advance,
-        ):
+        with session_scope() as session, shown.step(
+            _("Exporting BI views"), len(BI_VIEWS)
+        ) as advance:
             summary.bi_exported = bi.export(
                 session, settings.bi_export_dir, settings.bi_export_format, advance=advance
             )
