@@ -191,6 +191,16 @@ def test_ids_stay_unique_after_compaction() -> None:
     assert _fingerprint()[:2] == (45, 45)
 
 
+def test_files_written_without_the_index_are_indexed_before_they_are_merged() -> None:
+    # the demo's generator writes day files directly, unindexed
+    store.write_partition(_batch(0, 10), "2026-05-01", "demo1")
+    store.write_partition(_batch(10, 10), "2026-05-01", "demo2")
+    assert compact.compact(grace=0).days == 1
+    # an API batch (no same-day read) repeating those ids on another day: all found
+    assert append_events(_batch(0, 20, D1 + timedelta(days=2))) == 0
+    assert _fingerprint()[:2] == (20, 20)
+
+
 def test_one_accounts_events_still_lie_in_one_or_two_row_groups() -> None:
     for b in range(4):  # four appends of a day, each holding every account
         append_events(_batch(b * ROW_GROUP_ROWS, ROW_GROUP_ROWS, accounts=1000))

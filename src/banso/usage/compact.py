@@ -92,6 +92,7 @@ def compact(
     if not base.exists():
         return done
     done.deleted += _delete_replaced(base, grace)
+    _index_unindexed(base)
     days = {day: files for day, files in _files_by_day(root, first, last).items() if len(files) > 1}
     if report is not None:
         report("days", 0, len(days))
@@ -138,6 +139,18 @@ def compact_day(base: Path, day: date, files: list[Path]) -> int | None:
         return rows
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _index_unindexed(base: Path) -> None:
+    """Index every batch the id index lacks (files the demo wrote directly; an append indexes
+    them too) before compacting: a compacted file's own index entry is empty, so rows of a
+    batch never indexed would never be."""
+    with store._store_lock(base):
+        con = store._duckdb_cursor()
+        try:
+            store._index_files(base, con)
+        finally:
+            con.close()
 
 
 def _rewrite(files: list[Path], target: Path) -> int:
