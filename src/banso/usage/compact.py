@@ -20,7 +20,8 @@ Readers never see a partial state and a crash loses or doubles nothing:
 
 The event id index is not rewritten: its entries are ``(hash, day)`` and compaction keeps every
 event on its day, so the entries of the replaced batches stay right. The new file's batch gets
-an empty index file, which tells the index its rows are indexed already.
+an empty index file, which tells the index its rows are indexed already (batches the index
+lacks, such as the demo's directly written files, are indexed before anything is merged).
 """
 
 from __future__ import annotations
