@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     event_future_days: int = Field(default=7, ge=0)
     """...nor events more than this many days after now (a device clock a little ahead is fine)."""
 
+    events_compact_files: int = Field(default=200, ge=0)
+    """``banso run`` first compacts the event store (``banso events compact``) when more than
+    this many small files could be merged away; 0: never (compact by hand or from cron)."""
+
     max_upload_bytes: int = 200 * 1024 * 1024
     """Largest file the Data page accepts (bytes); a bigger upload is refused with 413 before
     it is stored."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from banso.orm import Base
 
 REVENUE = "revenue"
+HEALTH = "health"
 WATCHED: dict[str, tuple[str, ...]] = {
     # what revenue reports read: lines, FX rates, and the accounts/owners they break down by
     REVENUE: (
@@ -27,6 +28,22 @@ WATCHED: dict[str, tuple[str, ...]] = {
         "accounts",
         "account_ownerships",
         "team_members",
+        "account_merges",
+    ),
+    # what a day's health score reads besides the events (health.inputs.APP_TABLES, FX rates
+    # for MRR, the overrides applied to scores)
+    HEALTH: (
+        "accounts",
+        "subscriptions",
+        "fx_rates",
+        "tickets",
+        "survey_responses",
+        "activities",
+        "contacts",
+        "program_sessions",
+        "program_enrolments",
+        "csm_pulses",
+        "health_overrides",
         "account_merges",
     ),
 }

@@ -27,13 +27,15 @@ def _cached_rows() -> int:
 @pytest.mark.parametrize(
     ("statement", "families"),
     [
-        ("INSERT INTO subscriptions (a) VALUES (?)", ("revenue",)),
-        ('INSERT INTO "subscriptions" (a) VALUES (?)', ("revenue",)),
-        ("  update accounts set name = 'x'", ("revenue",)),
-        ("DELETE FROM fx_rates WHERE id = 1", ("revenue",)),
+        ("INSERT INTO subscriptions (a) VALUES (?)", ("revenue", "health")),
+        ('INSERT INTO "subscriptions" (a) VALUES (?)', ("revenue", "health")),
+        ("  update accounts set name = 'x'", ("revenue", "health")),
+        ("DELETE FROM fx_rates WHERE id = 1", ("revenue", "health")),
         ("INSERT OR REPLACE INTO team_members VALUES (1)", ("revenue",)),
         ("SELECT * FROM subscriptions", ()),
-        ("INSERT INTO activities (a) VALUES (1)", ()),
+        # the health score reads activities, the revenue reports do not
+        ("INSERT INTO activities (a) VALUES (1)", ("health",)),
+        ("UPDATE health_current SET score = 1", ()),
         ("INSERT INTO _alembic_tmp_subscriptions SELECT * FROM subscriptions", ()),
         ("UPDATE subscriptions_archive SET a = 1", ()),
     ],

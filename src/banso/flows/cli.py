@@ -15,6 +15,7 @@ from banso.flows import daily_run, merge
 from banso.i18n import _, ngettext, number
 from banso.playbooks.cli import echo_outbox
 from banso.progress import progress
+from banso.usage.cli import compaction_line
 
 
 def run(
@@ -57,6 +58,26 @@ def run(
         )
     for line in summary.connections:
         typer.echo(line, err=summary.connection_failures > 0 and line.startswith("  "))
+    if summary.compaction is not None:
+        typer.echo(compaction_line(summary.compaction))
+    if summary.rescored:
+        typer.echo(
+            ngettext(
+                "Late events: {n} day scored before rescored for the accounts they change "
+                "({rows} account-days).",
+                "Late events: {n} days scored before rescored for the accounts they change "
+                "({rows} account-days).",
+                len(summary.rescored),
+                rows=number(sum(summary.rescored.values())),
+            )
+        )
+    if summary.health_unchanged and summary.as_of not in summary.rescored:
+        typer.echo(
+            _(
+                "Health for {day} kept as scored: nothing it is computed from has changed.",
+                day=summary.as_of,
+            )
+        )
     typer.echo(
         ngettext(
             "Health scored for {n} day.", "Health scored for {n} days.", len(summary.scored_days)

@@ -1,18 +1,20 @@
 """The daily pipeline (``banso run``) and its schedule inside ``banso serve``.
 
 Steps for the as-of day D (company time): import the files waiting in ``BANSO_HOME/inbox/<kind>/``
-(moved to ``done/`` or ``rejected/`` afterwards), score health for D and the earlier days the
-health playbooks compare with when they are not scored yet, evaluate the segments for D
-(``segments``: membership history, touch model and tier), enrol new customers in onboarding and
-complete the milestones whose rule was met by D, run the playbooks for D, set every account's
-lifecycle stage for D from the lifecycle rules, queue the campaigns due by D (``campaigns``: each
-campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the usage reports of the
-last month over on D when none is queued yet, score churn risk for D with the kept churn model
-(skipped when none is kept: ``banso churn train``), send the outbox, recompute the stored health
-validation report when it is more than a week old (``health.validation_report``), then compute
-the dashboard's revenue report if the data under it changed, and last, when
-``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each
-step is idempotent, so running a day again does nothing twice.
+(moved to ``done/`` or ``rejected/`` afterwards), compact the event store when more than
+``BANSO_EVENTS_COMPACT_FILES`` small files could be merged away (``usage.compact``), score health
+(unless nothing D's score reads changed since D was scored: ``health.unchanged_days``) for D and
+the earlier days the health playbooks compare with when they are not scored yet, evaluate the
+segments for D (``segments``: membership history, touch model and tier), enrol new customers in
+onboarding and complete the milestones whose rule was met by D, run the playbooks for D, set every
+account's lifecycle stage for D from the lifecycle rules, queue the campaigns due by D
+(``campaigns``: each campaign's run of a day once) and, with ``BANSO_USAGE_REPORTS=true``, the
+usage reports of the last month over on D when none is queued yet, score churn risk for D with the
+kept churn model (skipped when none is kept: ``banso churn train``), send the outbox, recompute the
+stored health validation report when it is more than a week old (``health.validation_report``),
+then compute the dashboard's revenue report if the data under it changed, and last, when
+``BANSO_BI_EXPORT_DIR`` is set, export the BI views that changed (``bi.service.export``). Each step
+is idempotent, so running a day again does nothing twice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from banso.analytics.engines import resolve_engine
 from banso.bi import service as bi
@@ -51,6 +55,7 @@ from banso.progress import ProgressDisplay
 from banso.revenue import cache as revenue_cache
 from banso.segments import service as segments
 from banso.segments.config import SegmentsError
+from banso.usage import compact as event_compaction
 from banso.voc import service as surveys
 from banso.voc.config import SurveysError
 
@@ -98,6 +103,12 @@ class PipelineSummary:
     churn_model: int | None = None
     """The kept churn model's version that scored the day (None: no model kept, step skipped)."""
     churn_scored: int = 0
+    rescored: dict[date, int] = field(default_factory=dict)
+    """Days scored before whose usage late events changed -> the accounts rescored on it."""
+    health_unchanged: bool = False
+    """Whether D's health was kept as scored: nothing it is computed from had changed."""
+    compaction: event_compaction.Compaction | None = None
+    """What compacting the event store did (None: too few small files to bother)."""
 
 
 def run_pipeline(
@@ -124,14 +135,28 @@ def run_pipeline(
             summary.connection_failures = connectors.sync_all(
                 lambda line: summary.connections.append(line)
             )
+    threshold = get_settings().events_compact_files
+    if threshold and event_compaction.mergeable_files() > threshold:
+        # before scoring, which then opens one file per day instead of hundreds
+        labels = {"days": _("Compacting event files")}
+        summary.compaction = event_compaction.compact(report=shown.reporter(labels))
     with session_scope() as session, shown.step(_("Recording feature requests from tickets")):
         summary.feedback_tickets = feedback.import_tickets(session)
     with session_scope() as session:
-        needed = _days_to_score(day)
+        # the event files new since the last run: the days already scored whose usage they
+        # change are rescored for the accounts they change only
+        late = health.late_events(session, day)
+        if late.stale:
+            with shown.step(_("Rescoring days changed by late events"), len(late.stale)) as advance:
+                health.rescore_accounts(session, late.stale, advance, late.fingerprints)
+        summary.rescored = {d: len(a) for d, a in sorted(late.stale.items()) if a}
+        needed = _days_to_score(session, day)
+        summary.health_unchanged = day not in needed
         if needed:
             with shown.step(_("Scoring days"), len(needed)) as advance:
                 health.score_days(session, needed, advance, engine=engine)
         summary.scored_days = needed
+        health.record_seen_events(late.seen)
     try:
         rules = segments.rule_set()
     except SegmentsError as problems:
@@ -199,14 +224,19 @@ def run_pipeline(
     return summary
 
 
-def _days_to_score(day: date) -> list[date]:
-    """D itself (always re-scored: its data may have changed), the look-back days the
-    playbooks need that have no snapshot yet, and days up to D whose snapshot was quarantined."""
-    missing: set[date] = {day} | {d for d in snapshots.incomplete_days() if d <= day}
+def _days_to_score(session: Session, day: date) -> list[date]:
+    """D itself unless its snapshot was scored from the inputs there are now
+    (``health.unchanged_days``: no write to the app tables it reads, no new event file, the
+    same scorecards), the look-back days the playbooks need that have no snapshot yet, and days
+    up to D whose snapshot was quarantined."""
+    missing: set[date] = {d for d in snapshots.incomplete_days() if d <= day}
     for playbook in service.selected(None):
         missing |= set(missing_snapshot_days(playbook, [day]))
     have = set(snapshots.scored_days())
-    return sorted(d for d in missing if d == day or d not in have)
+    needed = {d for d in missing if d not in have}
+    if not health.unchanged_days(session, [day]):
+        needed.add(day)
+    return sorted(needed)
 
 
 def inbox_dir() -> Path:

@@ -94,6 +94,10 @@ APP_TABLES = {
 }
 
 
+ACCOUNTS_READ_APART = 5_000
+"""Up to this many accounts to rescore, the app tables are read for them alone."""
+
+
 class HealthInputs:
     """An in-memory DuckDB holding the app tables and the event store, for scoring days.
 
@@ -103,15 +107,29 @@ class HealthInputs:
     are read into memory here whatever the engine."""
 
     def __init__(
-        self, app_db: Engine, event_root: Path | None = None, engine: str = "duckdb"
+        self,
+        app_db: Engine,
+        event_root: Path | None = None,
+        accounts: list[int] | None = None,
+        engine: str = "duckdb",
     ) -> None:
+        """``accounts``: only those will be scored (``raw_values(days, accounts)``), so only
+        their rows of the app tables are read (when they are few)."""
         if engine not in ("duckdb", "spark"):
             raise ValueError(f"usage measures run on duckdb or spark, not {engine}")
         self.engine = engine
         self.con = duckdb_connection()
         self.timezone = get_settings().timezone
+        only = accounts if accounts is not None and len(accounts) <= ACCOUNTS_READ_APART else None
         for name, columns in APP_TABLES.items():
-            self.con.con.register(name, read_arrow(app_db, columns))
+            where = None
+            if only is not None:
+                # the rows of those accounts only: every measure is per account
+                key = next((c for c in columns if c.name == "account_id"), None)
+                if key is None and name == "accounts":
+                    key = columns[0]  # accounts.id
+                where = key.in_(only) if key is not None else None
+            self.con.con.register(name, read_arrow(app_db, columns, where))
         self.app_db = app_db
         self.event_root = event_root
         self.events = events_table(self.con, event_root)
@@ -122,9 +140,10 @@ class HealthInputs:
     def accounts(self) -> pa.Table:
         return self.con.con.sql("SELECT * FROM accounts ORDER BY id").to_arrow_table()
 
-    def raw_values(self, days: list[date]) -> pa.Table:
+    def raw_values(self, days: list[date], accounts: list[int] | None = None) -> pa.Table:
         """One row per (account, day) for customers on that day: ``account_id``, ``day`` and a
-        column per measure (null = no data)."""
+        column per measure (null = no data). ``accounts``: only those (a late import's
+        rescoring), their usage from their own events only."""
         raw = self.con.con
         raw.register("score_days", self._days_table(days))
         # customers and their MRR on each day and 90 days before (revenue.contracts)
@@ -135,6 +154,8 @@ class HealthInputs:
         )
         raw.execute(f"CREATE OR REPLACE TEMP TABLE customer_mrr AS {customers}")
         base = raw.sql(_SQL_CUSTOMERS).to_arrow_table()
+        if accounts is not None:
+            base = base.filter(pc.is_in(base["account_id"], pa.array(accounts, pa.int64())))
         raw.register("base", base)
         # each line as known on the day: an end recorded later must not reach a past score
         due = contracts.lines_renewing_next(
@@ -143,7 +164,7 @@ class HealthInputs:
             as_known_on_day=True,
         )
         raw.execute(f"CREATE OR REPLACE TEMP TABLE next_renewals AS {contracts.duckdb_select(due)}")
-        self.con.con.register("usage", self._usage(days))
+        self.con.con.register("usage", self._usage(days, accounts))
         sql = _SQL_MEASURES.format(**{f"sla_{p}": h for p, h in SLA_HOURS.items()})
         table = self.con.con.sql(sql).to_arrow_table()
         if self.has_events:
@@ -177,18 +198,47 @@ class HealthInputs:
             }
         )
 
-    def _usage(self, days: list[date]) -> pa.Table:
-        """Usage features of every account on each of ``days``, in one set-based query."""
+    def _usage(self, days: list[date], accounts: list[int] | None = None) -> pa.Table:
+        """Usage features of every account (or of ``accounts``) on each of ``days``, in one
+        set-based query."""
         offset = UsageWindow(days[-1], self.timezone).utc_offset_seconds
         numbers = [(d - date(1970, 1, 1)).days for d in days]
         if self.engine == "spark":
-            return self._usage_on_spark(days, numbers, offset)
-        if self._spans is None or self._spans_until < max(numbers):
+            features = self._usage_on_spark(days, numbers, offset)
+            if accounts is not None:
+                wanted = pc.is_in(features["account_id"], pa.array(accounts, pa.int64()))
+                features = features.filter(wanted)
+            return features
+        if accounts is not None:
+            only = ibis.memtable(pa.table({"only_id": pa.array(accounts, pa.int64())}))
+
+            def of_accounts(t: ibis.Table) -> ibis.Table:
+                return t.semi_join(only, t.account_id == only.only_id)
+
+            # only the files of the look-back: a last active day older than that gives no
+            # features (``metrics._features``), so the rows are the same as from all history
+            lookback = events_table(
+                self.con,
+                self.event_root,
+                days=(
+                    min(days) - timedelta(days=LAST_ACTIVITY_LOOKBACK_DAYS + 1),
+                    max(days) + timedelta(days=1),
+                ),
+                table_name=f"lookback_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
+            )
             spans = active_day_spans(
-                self.events, max(numbers), offset, epoch_micros_for(self.con)
+                of_accounts(lookback), max(numbers), offset, epoch_micros_for(self.con)
             ).to_pyarrow()
-            self.con.con.register("usage_spans", spans)
-            self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
+            self.con.con.register("usage_spans_of_accounts", spans)
+            span_table = self.con.table("usage_spans_of_accounts")
+        else:
+            if self._spans is None or self._spans_until < max(numbers):
+                spans = active_day_spans(
+                    self.events, max(numbers), offset, epoch_micros_for(self.con)
+                ).to_pyarrow()
+                self.con.con.register("usage_spans", spans)
+                self._spans, self._spans_until = self.con.table("usage_spans"), max(numbers)
+            span_table = self._spans
         # only the day files that can hold the 56 days before each as-of day (UTC days, one
         # either side of the local ones)
         window_events = events_table(
@@ -197,13 +247,15 @@ class HealthInputs:
             days=(min(days) - timedelta(days=57), max(days) + timedelta(days=1)),
             table_name=f"events_{min(days):%Y%m%d}_{max(days):%Y%m%d}",
         )
+        if accounts is not None:
+            window_events = of_accounts(window_events)
         daily = daily_activity(
             window_events, min(numbers) - 55, max(numbers), offset, epoch_micros_for(self.con)
         )
         self.con.con.register("usage_daily", daily.to_pyarrow())
         as_of = ibis.memtable(pa.table({"as_of": pa.array(numbers, pa.int64())}))
         features = usage_features_for_days(
-            self.con.table("usage_daily"), self._spans, as_of, self.advanced
+            self.con.table("usage_daily"), span_table, as_of, self.advanced
         ).to_pyarrow()
         day = _day_from_number(features["as_of"])
         return features.drop_columns(["as_of"]).append_column("day", day)

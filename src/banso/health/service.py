@@ -9,7 +9,10 @@ Reading: ``current_scores``, ``history``, ``explain``, ``band_changes``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,7 +26,7 @@ import pyarrow.compute as pc
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from banso import dates
+from banso import data_versions, dates
 from banso.accounts.models import Account
 from banso.analytics.engines import event_engine
 from banso.bulk import bulk_insert
@@ -34,12 +37,22 @@ from banso.errors import BansoError
 from banso.health import snapshots
 from banso.health.inputs import HealthInputs
 from banso.health.models import CsmPulse, HealthCurrent, HealthOverride
-from banso.health.scorecard import Scorecard, choose_scorecard, load_scorecards
+from banso.health.scorecard import (
+    Scorecard,
+    choose_scorecard,
+    load_scorecards,
+    scorecard_files,
+)
 from banso.health.scoring import score_rows
 from banso.i18n import _
+from banso.usage import changes as event_changes
+from banso.usage import sources as event_sources
+from banso.usage.index import fingerprint as files_fingerprint
 from banso.usage.metrics import LAST_ACTIVITY_LOOKBACK_DAYS
+from banso.usage.service import USAGE_CONFIG
+from banso.usage.store import day_of as event_day_of
 from banso.usage.store import days as event_days
-from banso.usage.store import event_files, quarantine_unreadable, quarantined
+from banso.usage.store import event_files, merged_accounts, quarantine_unreadable, quarantined
 
 TREND_POINTS = 5.0
 """A score that moved by at least this many points is trending up or down; else flat."""
@@ -86,6 +99,170 @@ def score_days(
         return _score_days(session, days, progress, reader)
 
 
+def inputs_fingerprint(
+    session: Session, day: date, listing: list[Path] | None = None
+) -> str | None:
+    """A fingerprint of everything the health score of ``day`` is computed from, as
+    ``<app and configuration>:<events>``: the app tables (the ``health`` data version, raised
+    by every write to them), the scorecards and ``usage.yaml``, the company's zone and
+    reporting currency; then the event files of the UTC days its usage measures read (names,
+    sizes, modification times: a late import or a compaction changes it), of ``listing`` when
+    given (the store's files as listed once), else as listed now. None with an external event
+    source (``events.yaml``), whose files Banso cannot cheaply tell changed: such days are
+    always rescored."""
+    if event_sources.external_source() is not None:
+        return None
+    settings = get_settings()
+    app = hashlib.sha256()
+    version = data_versions.current(session, data_versions.HEALTH)
+    app.update(f"{day}|{version}|{settings.timezone}|{settings.reporting_currency}\n".encode())
+    config = [*scorecard_files(settings.config_path), settings.config_path / USAGE_CONFIG]
+    for path in config:
+        if path.exists():
+            app.update(f"{path.name}:".encode() + path.read_bytes() + b"\n")
+    first = day - timedelta(days=LAST_ACTIVITY_LOOKBACK_DAYS + 1)
+    last = day + timedelta(days=1)
+    if listing is None:
+        files = event_files(first=first, last=last)
+    else:
+        files = [f for f in listing if first <= event_day_of(f) <= last]
+    return f"{app.hexdigest()[:32]}:{files_fingerprint(files)}"
+
+
+def unchanged_days(session: Session, days: Iterable[date]) -> list[date]:
+    """Those of ``days`` whose snapshot was scored from the inputs there are now: scoring
+    them again would write the same rows (``banso run`` skips them)."""
+    return [
+        d
+        for d in sorted(set(days))
+        if (kept := snapshots.inputs_of(d)) is not None and kept == inputs_fingerprint(session, d)
+    ]
+
+
+def only_events_changed(session: Session, day: date, fingerprint: str | None) -> bool:
+    """Whether ``day``'s snapshot was scored from the app tables and configuration there are
+    now, and only event files differ from ``fingerprint``'s (new ones: a late import, the
+    API). Then the accounts those files touch are all that can have changed on the day."""
+    kept = snapshots.inputs_of(day)
+    if kept is None or fingerprint is None:
+        return False
+    return kept != fingerprint and kept.split(":")[0] == fingerprint.split(":")[0]
+
+
+EVENTS_SEEN = "events_seen.json"
+"""``BANSO_HOME/health/events_seen.json``: the event files the snapshots were last scored from
+(``date=…/part-….parquet``), so that a run can tell which files a late import added."""
+
+
+@dataclass
+class LateEvents:
+    """What the event files added since the last run change in the days already scored."""
+
+    stale: dict[date, set[int]]
+    """Scored days -> the accounts whose health the new files change."""
+    seen: list[str]
+    """The store's files now: recorded (``record_seen_events``) once the run has scored."""
+    fingerprints: dict[date, str | None] = field(default_factory=dict)
+    """Inputs fingerprints (of the same listing) for days whose snapshot becomes whole again
+    once their stale accounts are rescored (the run's day when only events changed)."""
+
+
+def late_events(session: Session, day: date) -> LateEvents:
+    """The scored days before ``day`` whose usage measures the event files new since the last
+    run change, with exactly the accounts they change (``usage.changes.stale_days``): a late
+    import into day E marks E..E+55 of its accounts, and up to their next active day for the
+    days since last activity. ``day`` itself too when it was scored and only event files
+    changed since (``only_events_changed``). Nothing on the first run (no ledger yet) or with
+    an external event source."""
+    if event_sources.external_source() is not None:
+        return LateEvents({}, [])
+    listing = event_files()
+    now = [event_changes.key(f) for f in listing]
+    ledger = snapshots.snapshot_dir() / EVENTS_SEEN
+    if not ledger.exists():
+        return LateEvents({}, now)
+    seen = set(json.loads(ledger.read_text(encoding="utf-8")))
+    fresh = event_changes.new_files(seen, listing)
+    scored = {d for d in snapshots.scored_days() if d < day}
+    fingerprints: dict[date, str | None] = {}
+    fingerprint = inputs_fingerprint(session, day, listing)
+    if event_changes.only_added(seen, listing) and only_events_changed(session, day, fingerprint):
+        # new files, or the same rows in other files (a compaction): either way only the
+        # accounts of the new rows can have changed on the day
+        scored.add(day)
+        fingerprints[day] = fingerprint
+    if not fresh or not scored:
+        return LateEvents({day: set()} if fingerprints else {}, now, fingerprints)
+    stale = event_changes.stale_days(fresh, get_settings().timezone, max(scored), merged_accounts())
+    stale = {d: a for d, a in stale.items() if d in scored}
+    if day in fingerprints and day not in stale:
+        stale[day] = set()  # the new files change no account on the day: keep it as scored
+    return LateEvents(stale, now, fingerprints)
+
+
+def record_seen_events(seen: list[str]) -> None:
+    """Keep the listing ``late_events`` took as the files the snapshots are scored from."""
+    ledger = snapshots.snapshot_dir() / EVENTS_SEEN
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    tmp = ledger.with_name(f".{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(seen), encoding="utf-8")
+    tmp.replace(ledger)
+
+
+def rescore_accounts(
+    session: Session,
+    stale: dict[date, set[int]],
+    progress: Callable[[int], None] | None = None,
+    fingerprints: dict[date, str | None] | None = None,
+) -> int:
+    """Score again only the given accounts on each given day and put their rows in place of
+    the old ones in that day's snapshot (the other accounts' rows stay as they are); returns
+    the rows written. A day's inputs fingerprint is dropped (its other rows were scored from
+    the inputs of their time, so a run for that day scores it whole), unless ``fingerprints``
+    gives the one its inputs now have (``late_events``: only event files changed)."""
+    fingerprints = fingerprints or {}
+    for day in [d for d in stale if not stale[d] and d in fingerprints]:
+        table = snapshots.day_table(day)  # nothing to rescore: the day is whole as it is
+        if table is not None:
+            snapshots.write_day(day, table, inputs=fingerprints[day])
+    ordered = sorted(d for d in stale if stale[d])
+    if not ordered:
+        return 0
+    cards = scorecards()
+    every = sorted(set().union(*(stale[d] for d in ordered)))
+    inputs = HealthInputs(get_engine(), accounts=every)
+    accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
+    overrides = session.scalars(select(HealthOverride)).all()
+    written = 0
+    wanted_total = sum(len(stale[d]) for d in ordered)
+    per_pass = max(1, min(BATCH_DAYS, BATCH_ACCOUNT_DAYS * len(ordered) // max(1, wanted_total)))
+    for i in range(0, len(ordered), per_pass):
+        batch = ordered[i : i + per_pass]
+        wanted = sorted(set().union(*(stale[d] for d in batch)))
+        raw = inputs.raw_values(batch, accounts=wanted)
+        for day in batch:
+            ids = pa.array(sorted(stale[day]), pa.int64())
+            mine = pc.and_(
+                pc.equal(raw["day"], pa.scalar(day, pa.date32())), pc.is_in(raw["account_id"], ids)
+            )
+            day_rows = raw.filter(mine)
+            new = _score_table(day, day_rows, cards, accounts, overrides)
+            old = snapshots.day_table(day)
+            if old is None:
+                continue  # set aside meanwhile: the day is scored whole when next needed
+            old = old.filter(pc.invert(pc.is_in(old["account_id"], ids)))
+            new = pa.concat_tables(
+                [old.replace_schema_metadata(None), new], promote_options="default"
+            )
+            snapshots.write_day(day, new, inputs=fingerprints.get(day))
+            written += day_rows.num_rows
+            if progress:
+                progress(1)
+    if _touches_current(ordered):
+        refresh_current(session)
+    return written
+
+
 def usage_warnings(days: Iterable[date]) -> list[str]:
     """One sentence per event file set aside as unreadable on a UTC day the usage measures of
     ``days`` read (their 365-day look-back included)."""
@@ -100,6 +277,9 @@ def _score_days(
     session: Session, days: Iterable[date], progress: Callable[[int], None] | None, engine: str
 ) -> int:
     ordered = sorted(set(days))
+    # taken before the inputs are read: a write meanwhile makes the day look changed (rescored
+    # next time), never unchanged
+    fingerprints = {day: inputs_fingerprint(session, day) for day in ordered}
     cards = scorecards()
     inputs = HealthInputs(get_engine(), engine=engine)
     accounts = {row["id"]: row for row in inputs.accounts().to_pylist()}
@@ -111,7 +291,11 @@ def _score_days(
         raw = inputs.raw_values(batch)
         for day in batch:
             day_rows = raw.filter(pc.equal(raw["day"], pa.scalar(day, pa.date32())))
-            snapshots.write_day(day, _score_table(day, day_rows, cards, accounts, overrides))
+            snapshots.write_day(
+                day,
+                _score_table(day, day_rows, cards, accounts, overrides),
+                inputs=fingerprints[day],
+            )
             written += day_rows.num_rows
             if progress:
                 progress(1)

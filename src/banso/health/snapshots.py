@@ -44,16 +44,54 @@ def snapshot_dir(root: Path | None = None) -> Path:
     return root or get_settings().home / "health"
 
 
-def write_day(day: date, table: pa.Table, root: Path | None = None) -> Path:
+INPUTS_KEY = b"banso.inputs"
+"""Snapshot metadata: the fingerprint of the inputs the day was scored from
+(``health.service.inputs_fingerprint``)."""
+
+
+def write_day(
+    day: date, table: pa.Table, root: Path | None = None, inputs: str | None = None
+) -> Path:
+    """Write (replace) the snapshot of ``day``; ``inputs``: the fingerprint of what it was
+    scored from, kept in the file so a run can tell the day needs no rescoring."""
     directory = snapshot_dir(root) / f"date={day.isoformat()}"
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / "scores.parquet"
     tmp = directory / ".scores.parquet.tmp"
+    if inputs is not None:
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), INPUTS_KEY: inputs.encode()}
+        )
     pq.write_table(
         table.sort_by("account_id"), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS
     )
     tmp.replace(final)
     return final
+
+
+def inputs_of(day: date, root: Path | None = None) -> str | None:
+    """The inputs fingerprint ``day`` was scored from (None: not scored, scored before
+    fingerprints were kept, or unreadable)."""
+    path = snapshot_dir(root) / f"date={day.isoformat()}" / "scores.parquet"
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return None
+    value = metadata.get(INPUTS_KEY)
+    return value.decode() if value is not None else None
+
+
+def day_table(day: date, root: Path | None = None) -> pa.Table | None:
+    """The whole snapshot of ``day`` as written (None: not scored, or unreadable, which then
+    is quarantined)."""
+    path = snapshot_dir(root) / f"date={day.isoformat()}" / "scores.parquet"
+    if not path.exists():
+        return None
+    try:
+        return pq.ParquetFile(path).read()
+    except (OSError, pa.ArrowException):
+        _readable_or_quarantined(path, root)
+        return None
 
 
 def scored_days(root: Path | None = None) -> list[date]:

@@ -1,4 +1,5 @@
-"""``banso events``: where product events are read from (``events.yaml``)."""
+"""``banso events``: where product events are read from (``events.yaml``), and compacting the
+store's small files (``compact``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import typer
 from rich.console import Console
 
 from banso.config import get_settings
-from banso.i18n import _, number
-from banso.usage import sources
+from banso.i18n import _, ngettext, number
+from banso.progress import progress
+from banso.usage import compact, sources
 
 events_app = typer.Typer(
-    help="Product events: check where they are read from (events.yaml).", no_args_is_help=True
+    help="Product events: check where they are read from (events.yaml), compact the store.",
+    no_args_is_help=True,
 )
 console = Console()
 
@@ -42,3 +45,24 @@ def check_config() -> None:
               "(for example: {examples}).",
               n=number(found.unknown_keys), examples=", ".join(found.examples))
         )  # fmt: skip
+
+
+@events_app.command("compact")
+def compact_command() -> None:
+    """Rewrite each day's many small event files into one (safe while events arrive)."""
+    with progress() as shown:
+        done = compact.compact(report=shown.reporter({"days": _("Compacting event files")}))
+    typer.echo(compaction_line(done))
+
+
+def compaction_line(done: compact.Compaction) -> str:
+    """One sentence saying what a compaction did (``banso events compact``, ``banso run``)."""
+    if not done.days:
+        return _("Event store: nothing to compact (no day has more than one file).")
+    return ngettext(
+        "Event store: {files} files of {n} day compacted into one per day ({rows} events).",
+        "Event store: {files} files of {n} days compacted into one per day ({rows} events).",
+        done.days,
+        files=number(done.files_before),
+        rows=number(done.rows),
+    )

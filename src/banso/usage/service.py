@@ -31,6 +31,7 @@ from banso.usage.store import (
     merged_accounts,
     quarantine_unreadable,
     resolve_merges,
+    store_dir,
 )
 
 USAGE_CONFIG = "usage.yaml"
@@ -151,15 +152,26 @@ def events_table(
     files = event_files(root) if days is None else event_files(root, *days)
     if not files:
         return ibis.memtable(EVENT_SCHEMA.empty_table())
-    if con.name == "pyspark" and days is not None:
-        # Ibis's Spark read_parquet takes one path; Spark's own reader takes many
-        con._session.read.parquet(*(str(f) for f in files)).createOrReplaceTempView(table_name)
-        events = con.table(table_name)
+    if con.name == "pyspark":
+        events = _spark_events(con, root, files, table_name)
     else:
-        # Spark reads the whole store by a glob (the listing above set unreadable files aside)
-        source = event_glob(root) if days is None else [str(f) for f in files]
-        events = con.read_parquet(source, table_name=table_name)
+        # the listing, not a glob: it leaves out the files a compacted file replaces
+        events = con.read_parquet([str(f) for f in files], table_name=table_name)
     return map_merged_ids(events, resolve_merges(merged_accounts() if merges is None else merges))
+
+
+def _spark_events(
+    con: ibis.BaseBackend, root: Path | None, files: list[Path], table_name: str
+) -> ibis.Table:
+    """The listed files on Spark: Ibis hands Spark one path, so the store's glob when it
+    matches exactly the listing (the listing has set unreadable files aside), else every file
+    named to Spark's reader (files replaced by a compacted one still lie beside it until
+    ``banso events compact`` deletes them)."""
+    if len(files) == len(list(store_dir(root).glob("date=*/part-*.parquet"))):
+        return con.read_parquet(event_glob(root), table_name=table_name)
+    frame = con._session.read.parquet(*(str(f) for f in files))  # type: ignore[attr-defined]
+    frame.createOrReplaceTempView(table_name)
+    return con.table(table_name)
 
 
 def _spark_refused() -> str:

@@ -435,11 +435,14 @@ def write_partition(part: pa.Table, day: str, batch: str, root: Path | None = No
     return final
 
 
-def _write_file(part: pa.Table, final: Path) -> None:
-    """One day's rows, sorted by account and time, written to a temporary name then renamed."""
+def _write_file(part: pa.Table, final: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+    """One day's rows, sorted by account and time, written to a temporary name then renamed
+    (``metadata``: key-values kept in the file's schema)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp")
     part = part.sort_by([("account_id", "ascending"), ("ts", "ascending")])
+    if metadata:
+        part = part.replace_schema_metadata({**(part.schema.metadata or {}), **metadata})
     pq.write_table(part, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
     tmp.replace(final)
 
@@ -662,7 +665,8 @@ def _fsync_dir(path: Path) -> None:
 
 # ---------------------------------------------------------------- quarantine
 
-_checked: dict[Path, tuple[int, int]] = {}
+_checked: dict[Path, tuple[tuple[int, int], tuple[str, ...]]] = {}
+"""File -> ((size, mtime), the file names it replaces): a footer checked once per state."""
 _checked_lock = threading.Lock()
 
 
@@ -703,37 +707,56 @@ def quarantine_unreadable(files: list[Path], root: Path | None = None) -> list[Q
 
 
 def _readable(files: list[Path], base: Path) -> list[Path]:
-    """``files`` whose Parquet footer reads and has the event columns; the others are
-    quarantined. A file's check is kept while its size and modification time stay the same."""
-    good = []
+    """``files`` whose Parquet footer reads and has the event columns, less the files a
+    compacted file among them replaces (``usage.compact``); unreadable ones are quarantined. A
+    file's check is kept while its size and modification time stay the same.
+
+    Pass whole days: a compacted file only hides files of its own day folder."""
+    good: list[Path] = []
+    replaced: set[Path] = set()
     for f in files:
         try:
             stat = f.stat()
         except FileNotFoundError:
-            continue  # quarantined meanwhile by another reader
+            continue  # quarantined meanwhile by another reader, or a replaced file deleted
         key = (stat.st_size, stat.st_mtime_ns)
         with _checked_lock:
-            known = _checked.get(f) == key
-        if not known:
-            reason = _footer_problem(f)
-            if reason is not None:
-                _quarantine(f, base, reason)
+            known = _checked.get(f)
+        if known is None or known[0] != key:
+            problem, names = _footer_problem(f)
+            if problem is not None:
+                _quarantine(f, base, problem)
                 continue
+            known = (key, names)
             with _checked_lock:
-                _checked[f] = key
+                _checked[f] = known
+        replaced.update(f.parent / name for name in known[1])
         good.append(f)
-    return good
+    return [f for f in good if f not in replaced] if replaced else good
 
 
-def _footer_problem(path: Path) -> str | None:
+REPLACES_KEY = b"banso.replaces"
+"""Metadata key of a compacted file: the names (space-separated) of the files of its day
+folder that it holds the rows of, which readers then leave out (``usage.compact``)."""
+
+
+def replaced_names(path: Path) -> tuple[str, ...]:
+    """The files of its day folder a compacted file replaces (none for an ordinary file)."""
+    metadata = pq.read_schema(path).metadata or {}
+    return tuple(metadata.get(REPLACES_KEY, b"").decode().split())
+
+
+def _footer_problem(path: Path) -> tuple[str | None, tuple[str, ...]]:
+    """Why the file cannot be read (None: it can), and the files it replaces."""
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowException) as error:
-        return str(error)
+        return str(error), ()
     missing = [name for name in EVENT_SCHEMA.names if name not in schema.names]
     if missing:
-        return _("columns missing: {names}", names=", ".join(missing))
-    return None
+        return _("columns missing: {names}", names=", ".join(missing)), ()
+    metadata = schema.metadata or {}
+    return None, tuple(metadata.get(REPLACES_KEY, b"").decode().split())
 
 
 def _quarantine(path: Path, base: Path, reason: str) -> QuarantinedFile:
