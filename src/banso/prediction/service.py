@@ -109,7 +109,7 @@ def train(
         if not report["kept"]:
             return {**report, "version": None}
         known = rows.take(rows.complete)
-        estimator = m.gradient_boosting().fit(known.x, known.churned)
+        estimator = m.churn_model().fit(known.x, known.churned)
     version = _save(estimator, known, report, root)
     return {**report, "version": version}
 
