@@ -191,10 +191,13 @@ def _health_scores(
     out = np.full(len(ids), np.nan)
     positions: dict[str, list[int]] = defaultdict(list)
     by_name = {c.name: c for c in cards}
-    for pos, account_id in enumerate(ids):
-        card = choose_scorecard(cards, accounts.get(account_id, {}))
-        if card is not None:
-            positions[card.name].append(pos)
+    # a card per account, not per row (an account has a row per scoring day)
+    ids_array = np.asarray(ids, dtype=np.int64)
+    unique, inverse = np.unique(ids_array, return_inverse=True)
+    chosen = [choose_scorecard(cards, accounts.get(int(a), {})) for a in unique]
+    names = np.array([c.name if c is not None else "" for c in chosen], dtype=object)[inverse]
+    for name in sorted(set(names) - {""}):
+        positions[name] = np.flatnonzero(names == name).tolist()
     for name, pos in positions.items():
         card = by_name[name]
         picked = {m: values[m][pos] for m in card.measure_names if m in values}
@@ -206,15 +209,13 @@ def _change_since(
     account_ids: np.ndarray, days: np.ndarray, values: np.ndarray, step: int
 ) -> np.ndarray:
     """``value(t) - value(t - step)`` for the same account (NaN when it had no row then)."""
-    index = {(int(a), d): v for a, d, v in zip(account_ids, days, values, strict=True)}
-    gap = timedelta(days=step)
-    return np.array(
-        [
-            v - index.get((int(a), d - gap), np.nan)
-            for a, d, v in zip(account_ids, days, values, strict=True)
-        ],
-        dtype=float,
-    )
+    ordinal = np.array([d.toordinal() for d in days], dtype=np.int64)
+    here = pd.DataFrame({"a": np.asarray(account_ids, dtype=np.int64), "d": ordinal - step})
+    earlier = pd.DataFrame(
+        {"a": np.asarray(account_ids, dtype=np.int64), "d": ordinal, "v": values}
+    ).drop_duplicates(["a", "d"], keep="last")
+    found = here.merge(earlier, on=["a", "d"], how="left")["v"].to_numpy(dtype=float)
+    return values - found
 
 
 def lines_by_account(session: Session) -> dict[int, list[contracts.Line]]:
