@@ -146,10 +146,11 @@ def explain(
 @churn_app.command()
 def drift(horizon_days: Horizon = 90, as_of: AsOf = None, fmt: Format = "table") -> None:
     """Feature distributions of recent scoring days against training (PSI), and calibration
-    on days scored after training whose horizon has ended."""
+    on days scored after training whose horizon has ended; stored for the Health page."""
     _check(horizon_days, fmt)
     kept = service.require_model(horizon_days)
     report = service.drift(get_engine(), as_of or yesterday(), kept)
+    service.store_drift(kept, report)
     if fmt == "json":
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
         return
@@ -196,7 +197,7 @@ def _print_report(report: dict[str, Any], fmt: str) -> None:
         return
     table = Table(_("Ranking"), "ROC AUC", "PR AUC", "Brier", _("Top-decile lift"))
     names = {
-        bt.MODEL: _("Gradient boosting (the model)"),
+        bt.MODEL: _("The model (boosting and additive logistic, stacked)"),
         "health_score": _("Health score"),
         "events_per_active_user_28d": _("Events per active user, 28 days"),
         "logistic_regression": _("Logistic regression"),

@@ -239,6 +239,26 @@ def drift(app_db: Engine, as_of: date, kept: KeptModel) -> dict[str, Any]:
     }
 
 
+DRIFT_FILE = "drift.json"
+
+
+def store_drift(kept: KeptModel, report: dict[str, Any]) -> None:
+    """Keep the latest drift check beside the model it checked (the Health page shows it; a
+    page never computes one)."""
+    staging = kept.path / f".{DRIFT_FILE}.partial"
+    staging.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    staging.replace(kept.path / DRIFT_FILE)
+
+
+def stored_drift(kept: KeptModel) -> dict[str, Any] | None:
+    """The drift check last stored for ``kept``, if any."""
+    path = kept.path / DRIFT_FILE
+    if not path.exists():
+        return None
+    stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return stored
+
+
 def _save(estimator: Any, known: Rows, report: dict[str, Any], root: Path | None) -> int:
     base = model_root(root)
     base.mkdir(parents=True, exist_ok=True)
