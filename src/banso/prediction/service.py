@@ -76,12 +76,17 @@ def history_rows(
 
 
 def backtest(
-    app_db: Engine, as_of: date, horizon_days: int, progress: Progress | None = None
+    app_db: Engine,
+    as_of: date,
+    horizon_days: int,
+    progress: Progress | None = None,
+    target: str = "churned",
 ) -> dict[str, Any]:
-    """Rolling time-based backtest of the model against the three baselines."""
+    """Rolling time-based backtest of the model against the three baselines; ``target`` is
+    ``churned`` or ``contracted`` (still a customer at the horizon's end with less MRR)."""
     rows = history_rows(app_db, as_of, horizon_days, progress)
     with threadpool_limits(FIT_THREADS):
-        report = bt.run(rows, horizon_days)
+        report = bt.run(rows, horizon_days, target)
     if not report["folds"]:
         raise NoHistory(
             _(
