@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
 from banso.prediction import backtest as bt
-from banso.prediction.features import SCORING_STEP_DAYS
+from banso.prediction.features import SCORING_STEP_DAYS, Rows
 
 
 def test_folds_train_only_on_rows_whose_horizon_ended_before_the_test_days() -> None:
@@ -56,3 +57,35 @@ def test_model_beats_every_baseline_on_a_small_demo_world(cli, banso_home) -> No
         )
     else:
         assert "not a customer" in explained.stderr + explained.stdout
+
+
+def test_a_contraction_backtest_judges_the_contraction_labels(cli) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(3)
+    days = [date(2025, 1, 1) + timedelta(days=SCORING_STEP_DAYS * i) for i in range(20)]
+    n = 150
+    day = np.array([d for d in days for _ in range(n)], dtype=object)
+    x = rng.normal(size=(len(day), 3))
+    contracted = rng.random(len(day)) < 1 / (1 + np.exp(-(2 * x[:, 0] - 3)))
+    churned = rng.random(len(day)) < 0.03  # unrelated to x: the churn target has no signal
+    rows = Rows(
+        np.tile(np.arange(n), len(days)),
+        day,
+        np.column_stack([x, 50 + 10 * x[:, 1]]),
+        ["signal", "noise", "events_per_active_user_28d", "health_score"],
+        churned,
+        contracted,
+        np.ones(len(day), dtype=bool),
+    )
+    report = bt.run(rows, 56, target="contracted")
+    test_days = [date.fromisoformat(d) for f in report["folds"] for d in f["test_days"]]
+    tested = np.array([d in test_days for d in day])
+    assert report["target"] == "contracted"
+    assert report["positives"] == int(contracted[tested].sum()) != int(churned[tested].sum())
+    assert report["roc_auc"] > 0.75  # the signal column predicts contraction
+    assert bt.run(rows, 56)["roc_auc"] < 0.65  # and not churn
+
+    refused = cli("churn", "backtest", "--target", "downgrade")
+    assert refused.exit_code != 0
+    assert (
+        "--target must be churn or contraction, not downgrade." in refused.stderr + refused.stdout
+    )

@@ -23,7 +23,7 @@ FOLDS = 4
 TEST_DAYS_PER_FOLD = 3
 MIN_TRAIN_POSITIVES = 20
 
-MODEL = "gradient_boosting"
+MODEL = "model"
 BASELINES = ("health_score", "events_per_active_user_28d", "logistic_regression")
 
 
@@ -102,10 +102,10 @@ def run(rows: Rows, horizon_days: int, target: str = "churned") -> dict[str, Any
 
 def predict_all(train: Rows, y_train: np.ndarray, test: Rows) -> dict[str, np.ndarray]:
     """Test-row probabilities of the model and of each baseline, all fitted on ``train``."""
-    booster = m.gradient_boosting().fit(train.x, y_train)
+    model = m.churn_model().fit(train.x, y_train)
     linear = m.logistic().fit(train.x, y_train)
     out = {
-        MODEL: booster.predict_proba(test.x)[:, 1],
+        MODEL: model.predict_proba(test.x)[:, 1],
         "logistic_regression": linear.predict_proba(test.x)[:, 1],
     }
     for name, risk in (

@@ -51,14 +51,35 @@ def _labels() -> dict[str, str]:
     return {"features": _("Computing features (scoring days)")}
 
 
+TARGETS = {"churn": "churned", "contraction": "contracted"}
+
+
 @churn_app.command()
-def backtest(horizon_days: Horizon = 90, as_of: AsOf = None, fmt: Format = "table") -> None:
+def backtest(
+    horizon_days: Horizon = 90,
+    as_of: AsOf = None,
+    fmt: Format = "table",
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="churn (not a customer within the horizon) or contraction (still a customer "
+            "at its end with less MRR).",
+        ),
+    ] = "churn",
+) -> None:
     """Rolling time-based backtest of the model against the health score, events per active
     user over 28 days and a logistic regression, on the same folds."""
     _check(horizon_days, fmt)
+    if target not in TARGETS:
+        raise BansoError(_("--target must be churn or contraction, not {value}.", value=target))
     with progress() as shown:
         report = service.backtest(
-            get_engine(), as_of or yesterday(), horizon_days, shown.reporter(_labels())
+            get_engine(),
+            as_of or yesterday(),
+            horizon_days,
+            shown.reporter(_labels()),
+            target=TARGETS[target],
         )
     _print_report(report, fmt)
 
@@ -146,10 +167,11 @@ def explain(
 @churn_app.command()
 def drift(horizon_days: Horizon = 90, as_of: AsOf = None, fmt: Format = "table") -> None:
     """Feature distributions of recent scoring days against training (PSI), and calibration
-    on days scored after training whose horizon has ended."""
+    on days scored after training whose horizon has ended; stored for the Health page."""
     _check(horizon_days, fmt)
     kept = service.require_model(horizon_days)
     report = service.drift(get_engine(), as_of or yesterday(), kept)
+    service.store_drift(kept, report)
     if fmt == "json":
         typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
         return
@@ -196,7 +218,7 @@ def _print_report(report: dict[str, Any], fmt: str) -> None:
         return
     table = Table(_("Ranking"), "ROC AUC", "PR AUC", "Brier", _("Top-decile lift"))
     names = {
-        bt.MODEL: _("Gradient boosting (the model)"),
+        bt.MODEL: _("The model (boosting and additive logistic, stacked)"),
         "health_score": _("Health score"),
         "events_per_active_user_28d": _("Events per active user, 28 days"),
         "logistic_regression": _("Logistic regression"),
@@ -210,17 +232,29 @@ def _print_report(report: dict[str, Any], fmt: str) -> None:
             _fig(f["brier"], 4),
             _fig(f["top_decile_lift"], 2),
         )
-    console.print(
-        _(
-            "Backtest to {as_of}, {days}-day horizon: {folds} folds, {rows} test rows, "
-            "{positives} churned.",
-            as_of=report["as_of"],
-            days=report["horizon_days"],
-            folds=len(report["folds"]),
-            rows=number(report["rows"]),
-            positives=number(report["positives"]),
+    figures = {
+        "as_of": report["as_of"],
+        "days": report["horizon_days"],
+        "folds": len(report["folds"]),
+        "rows": number(report["rows"]),
+        "positives": number(report["positives"]),
+    }
+    if report["target"] == "contracted":
+        console.print(
+            _(
+                "Backtest of contraction to {as_of}, {days}-day horizon: {folds} folds, {rows} "
+                "test rows, {positives} contracted.",
+                **figures,
+            )
         )
-    )
+    else:
+        console.print(
+            _(
+                "Backtest to {as_of}, {days}-day horizon: {folds} folds, {rows} test rows, "
+                "{positives} churned.",
+                **figures,
+            )
+        )
     console.print(table)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from banso.prediction.features import Rows
 
 DRIFT_PSI = 0.25
+MOVING_PSI = 0.1
 FLOOR = 1e-4
 
 

@@ -27,8 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import duckdb
+import ibis
 import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -144,26 +148,12 @@ def build_rows(
     measures = np.column_stack([_floats(raw[c]) for c in measure_names])
 
     with Session(app_db) as session:
-        lines = _lines_by_account(session)
         fx = contracts.fx_table(
             session,
             min(days) - timedelta(days=90),
             max(max(days) + timedelta(days=horizon_days), known_until),
         )
-    contract = np.array(
-        [
-            _contract_features(lines.get(int(a), []), d, fx)
-            for a, d in zip(account_ids, row_days, strict=True)
-        ],
-        dtype=float,
-    ).reshape(len(account_ids), len(CONTRACT_FEATURES))
-    labels = np.array(
-        [
-            _labels(lines.get(int(a), []), d, horizon_days, fx)
-            for a, d in zip(account_ids, row_days, strict=True)
-        ],
-        dtype=bool,
-    ).reshape(len(account_ids), 2)
+    contract, labels = contract_facts(inputs.con.con, account_ids, row_days, horizon_days, fx)
     # the card's score from what was knowable on t: contract measures from the lines as known
     # then, no ticket CSAT or pulse (the card re-weights the measures it has)
     knowable = {c: _floats(raw[c]) for c in raw.column_names if c not in ("account_id", "day")}
@@ -183,7 +173,11 @@ def build_rows(
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
-    return np.array([np.nan if v is None else float(v) for v in column.to_pylist()], dtype=float)
+    """A column as floats, null as NaN."""
+    return np.asarray(
+        pc.fill_null(column.cast(pa.float64()), np.nan).to_numpy(zero_copy_only=False),
+        dtype=float,
+    )
 
 
 def _health_scores(
@@ -197,10 +191,13 @@ def _health_scores(
     out = np.full(len(ids), np.nan)
     positions: dict[str, list[int]] = defaultdict(list)
     by_name = {c.name: c for c in cards}
-    for pos, account_id in enumerate(ids):
-        card = choose_scorecard(cards, accounts.get(account_id, {}))
-        if card is not None:
-            positions[card.name].append(pos)
+    # a card per account, not per row (an account has a row per scoring day)
+    ids_array = np.asarray(ids, dtype=np.int64)
+    unique, inverse = np.unique(ids_array, return_inverse=True)
+    chosen = [choose_scorecard(cards, accounts.get(int(a), {})) for a in unique]
+    names = np.array([c.name if c is not None else "" for c in chosen], dtype=object)[inverse]
+    for name in sorted(set(names) - {""}):
+        positions[name] = np.flatnonzero(names == name).tolist()
     for name, pos in positions.items():
         card = by_name[name]
         picked = {m: values[m][pos] for m in card.measure_names if m in values}
@@ -212,18 +209,18 @@ def _change_since(
     account_ids: np.ndarray, days: np.ndarray, values: np.ndarray, step: int
 ) -> np.ndarray:
     """``value(t) - value(t - step)`` for the same account (NaN when it had no row then)."""
-    index = {(int(a), d): v for a, d, v in zip(account_ids, days, values, strict=True)}
-    gap = timedelta(days=step)
-    return np.array(
-        [
-            v - index.get((int(a), d - gap), np.nan)
-            for a, d, v in zip(account_ids, days, values, strict=True)
-        ],
-        dtype=float,
-    )
+    ordinal = np.array([d.toordinal() for d in days], dtype=np.int64)
+    here = pd.DataFrame({"a": np.asarray(account_ids, dtype=np.int64), "d": ordinal - step})
+    earlier = pd.DataFrame(
+        {"a": np.asarray(account_ids, dtype=np.int64), "d": ordinal, "v": values}
+    ).drop_duplicates(["a", "d"], keep="last")
+    found = here.merge(earlier, on=["a", "d"], how="left")["v"].to_numpy(dtype=float)
+    return values - found
 
 
-def _lines_by_account(session: Session) -> dict[int, list[contracts.Line]]:
+def lines_by_account(session: Session) -> dict[int, list[contracts.Line]]:
+    """Every account's lines, for :func:`row_contract_features` and :func:`row_labels` (the
+    row-by-row statement of what :func:`contract_facts` computes set-based; tests compare them)."""
     lines: dict[int, list[contracts.Line]] = defaultdict(list)
     for s in session.scalars(select(Subscription)):
         lines[s.account_id].append(contracts.Line.of(s))
@@ -248,7 +245,7 @@ def known_on(lines: list[contracts.Line], day: date) -> list[contracts.Line]:
     ]
 
 
-def _contract_features(
+def row_contract_features(
     lines: list[contracts.Line], day: date, fx: contracts.FxTable
 ) -> tuple[float, float, float, float]:
     known = known_on(lines, day)
@@ -264,7 +261,7 @@ def _contract_features(
     return change, to_renewal, term, tenure
 
 
-def _labels(
+def row_labels(
     lines: list[contracts.Line], day: date, horizon_days: int, fx: contracts.FxTable
 ) -> tuple[bool, bool]:
     end = day + timedelta(days=horizon_days)
@@ -283,3 +280,170 @@ def _labels(
         start=0,
     )
     return False, later < now
+
+
+# ---------------------------------------------------------------------------------------------
+# Contract features and labels of every row at once: DuckDB over revenue.contracts' Ibis facts.
+
+_ROWS = ibis.table(
+    {"row": "int64", "account_id": "int64", "day": "date", "before": "date", "end": "date"},
+    name="churn_rows",
+)
+_FX = ibis.table(contracts.FX_FACTOR_SCHEMA, name="churn_fx")
+
+
+def contract_facts(
+    con: duckdb.DuckDBPyConnection,
+    account_ids: np.ndarray,
+    days: np.ndarray,
+    horizon_days: int,
+    fx: contracts.FxTable,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The contract features (:data:`CONTRACT_FEATURES`, float, NaN = none) and the labels
+    (churned, contracted) of each ``(account_ids[i], days[i])``, as :func:`row_contract_features`
+    and :func:`row_labels` give them row by row, in a few set-based queries over the table
+    ``subscriptions`` (:data:`contracts.SUBSCRIPTION_COLUMNS`) registered on ``con``.
+    ``fx`` must hold the months from 90 days before the first day to the last horizon's end."""
+    n = len(account_ids)
+    day = np.asarray([d.toordinal() for d in days], dtype=np.int64) if n else np.empty(0, int)
+    epoch = date(1970, 1, 1).toordinal()
+
+    def as_dates(ordinals: np.ndarray) -> pa.Array:
+        return pa.array(ordinals - epoch, pa.int32()).cast(pa.date32())
+
+    con.register(
+        "churn_rows",
+        pa.table(
+            {
+                "row": pa.array(np.arange(n), pa.int64()),
+                "account_id": pa.array(account_ids, pa.int64()),
+                "day": as_dates(day),
+                "before": as_dates(day - 90),
+                "end": as_dates(day + horizon_days),
+            }
+        ),
+    )
+    first = min(days) - timedelta(days=90) if n else date(1970, 1, 1)
+    last = max(days) + timedelta(days=horizon_days) if n else first
+    factors, divisor = contracts.fx_factor_rows(fx, first, last)
+    con.register("churn_fx", factors)
+    features = np.full((n, len(CONTRACT_FEATURES)), np.nan)
+    labels = np.zeros((n, 2), dtype=bool)
+    if n == 0:
+        return features, labels
+
+    def fetch(expr: ibis.Table) -> dict[str, np.ndarray]:
+        table = con.sql(contracts.duckdb_select(expr)).to_arrow_table()
+        return {c: table[c].to_numpy(zero_copy_only=False) for c in table.column_names}
+
+    # MRR on t and 90 days before (account_mrr: the lines known on t give the same sums)
+    r, s = _ROWS, contracts.SUBSCRIPTIONS
+    mrr_days = r.select(day=r.day).union(r.select(day=r.before)).distinct()
+    mrr = contracts.customers_on_days(s, mrr_days, fx.reporting, _FX, divisor)
+    now = r.left_join(mrr, [r.account_id == mrr.account_id, r.day == mrr.day])
+    now = now.select(r.row, on_day=mrr.mrr, on_day_found=mrr.account_id.notnull())
+    before = r.left_join(mrr, [r.account_id == mrr.account_id, r.before == mrr.day])
+    before = before.select(r.row, before=mrr.mrr, before_found=mrr.account_id.notnull())
+    got = fetch(now.join(before, "row").order_by("row"))
+    # no row: not a customer, MRR 0; a row with a null MRR: a line's rate is missing
+    unvalued = (got["on_day_found"] & pd.isna(got["on_day"])) | (
+        got["before_found"] & pd.isna(got["before"])
+    )
+    _raise_missing_rate(con, unvalued, fx)
+    mrr_now = np.where(got["on_day_found"], _float(got["on_day"]), 0.0)
+    mrr_before = np.where(got["before_found"], _float(got["before"]), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(mrr_before > 0, (mrr_now - mrr_before) / mrr_before, np.nan)
+
+    # the paid lines known on t: renewal, billing term, tenure
+    k = r.join(s, [s.account_id == r.account_id, s.start_date <= r.day, s.amount > 0])
+    known_end = ibis.ifelse(k.end_date > k.day, ibis.null("date"), k.end_date)
+    renewal = contracts.next_renewal_expr(k.start_date, known_end, k.billing_period_months, k.day)
+    yearly = k.billing_period_months >= contracts.RENEWAL_TERM_MONTHS
+    active = contracts.is_active_expr(k.start_date, k.end_date, k.day)
+    per_row = k.group_by("row").aggregate(
+        renewal=ibis.ifelse(yearly, renewal, ibis.null("date")).min(),
+        term=ibis.ifelse(active, k.billing_period_months, ibis.null("int64")).max(),
+        first_start=k.start_date.min(),
+        day=k.day.first(),
+    )
+    per_row = per_row.select(
+        "row",
+        "term",
+        to_renewal=per_row.renewal.delta(per_row.day, unit="day"),
+        tenure=per_row.day.delta(per_row.first_start, unit="day"),
+    )
+    got = fetch(per_row)
+    rows = got["row"].astype(np.int64)
+    features[:, 0] = change
+    features[rows, 1] = _float(got["to_renewal"])
+    features[rows, 2] = _float(got["term"])
+    features[rows, 3] = _float(got["tenure"])
+    features[:, 2][features[:, 2] == 0] = np.nan
+
+    # churned: not a customer on t + horizon or on a line's end within (t, t + horizon]
+    ends = r.join(s, [s.account_id == r.account_id, s.end_date > r.day, s.end_date <= r.end])
+    checks = r.select("row", "account_id", check=r.end).union(
+        ends.select(ends.row, ends.account_id, check=ends.end_date)
+    )
+    checks = checks.distinct()
+    paid = s.filter(s.amount > 0)
+    on = checks.left_join(
+        paid,
+        [
+            paid.account_id == checks.account_id,
+            contracts.is_active_expr(paid.start_date, paid.end_date, checks.check),
+        ],
+    )
+    customer = on.group_by(["row", "check"]).aggregate(lines=on.start_date.count())
+    lost = customer.filter(customer.lines == 0).select("row").distinct()
+    churned = np.zeros(n, dtype=bool)
+    churned[fetch(lost)["row"].astype(np.int64)] = True
+
+    # contracted: less MRR on t + horizon than on t, both at t's rates (unrounded, exact)
+    a = r.join(s, [s.account_id == r.account_id, s.start_date <= r.end])
+    a = a.mutate(month_idx=a.day.year() * 12 + a.day.month() - 1)
+    a = a.left_join(_FX, [a.currency == _FX.currency, a.month_idx == _FX.month_idx])
+    scaled = (
+        a.amount.cast("decimal(38, 0)")
+        * (contracts.MRR_SCALE // a.billing_period_months)
+        * a.per_minor.cast("decimal(38, 0)")
+    )
+    on_day = contracts.is_active_expr(a.start_date, a.end_date, a.day)
+    on_end = contracts.is_active_expr(a.start_date, a.end_date, a.end)
+    sums = a.group_by("row").aggregate(
+        now=ibis.ifelse(on_day, scaled, 0).sum(),
+        later=ibis.ifelse(on_end, scaled, 0).sum(),
+        missing=(a.per_minor.isnull() & (on_day | on_end)).sum(),
+    )
+    fewer = np.zeros(n, dtype=bool)
+    fewer[fetch(sums.filter(sums.later < sums.now).select("row"))["row"].astype(np.int64)] = True
+    unvalued = np.zeros(n, dtype=bool)
+    unvalued[fetch(sums.filter(sums.missing > 0).select("row"))["row"].astype(np.int64)] = True
+    _raise_missing_rate(con, unvalued & ~churned, fx)
+    labels[:, 0] = churned
+    labels[:, 1] = ~churned & fewer
+    return features, labels
+
+
+def _float(values: np.ndarray) -> np.ndarray:
+    """Numbers with None/NaT as NaN."""
+    return np.array(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+
+
+def _raise_missing_rate(
+    con: duckdb.DuckDBPyConnection, rows: np.ndarray, fx: contracts.FxTable
+) -> None:
+    """:class:`contracts.MissingFxRate` naming a currency and month without a rate, when any of
+    ``rows`` (of ``churn_rows``) needed one (as the row-by-row facts raise)."""
+    if not rows.any():
+        return
+    first = int(np.flatnonzero(rows)[0])
+    found = con.execute(
+        "SELECT s.currency, r.day, r.before, r.end FROM churn_rows r JOIN subscriptions s "
+        "USING (account_id) WHERE r.row = ? AND s.currency <> ?",
+        [first, fx.reporting],
+    ).fetchall()
+    for currency, *on in found:
+        for day in on:
+            fx.factor(currency, day)  # raises for the missing one

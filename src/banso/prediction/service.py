@@ -76,12 +76,17 @@ def history_rows(
 
 
 def backtest(
-    app_db: Engine, as_of: date, horizon_days: int, progress: Progress | None = None
+    app_db: Engine,
+    as_of: date,
+    horizon_days: int,
+    progress: Progress | None = None,
+    target: str = "churned",
 ) -> dict[str, Any]:
-    """Rolling time-based backtest of the model against the three baselines."""
+    """Rolling time-based backtest of the model against the three baselines; ``target`` is
+    ``churned`` or ``contracted`` (still a customer at the horizon's end with less MRR)."""
     rows = history_rows(app_db, as_of, horizon_days, progress)
     with threadpool_limits(FIT_THREADS):
-        report = bt.run(rows, horizon_days)
+        report = bt.run(rows, horizon_days, target)
     if not report["folds"]:
         raise NoHistory(
             _(
@@ -109,7 +114,7 @@ def train(
         if not report["kept"]:
             return {**report, "version": None}
         known = rows.take(rows.complete)
-        estimator = m.gradient_boosting().fit(known.x, known.churned)
+        estimator = m.churn_model().fit(known.x, known.churned)
     version = _save(estimator, known, report, root)
     return {**report, "version": version}
 
@@ -237,6 +242,26 @@ def drift(app_db: Engine, as_of: date, kept: KeptModel) -> dict[str, Any]:
         "calibration_since_training": calibration,
         "training_brier": kept.meta["backtest"]["brier"],
     }
+
+
+DRIFT_FILE = "drift.json"
+
+
+def store_drift(kept: KeptModel, report: dict[str, Any]) -> None:
+    """Keep the latest drift check beside the model it checked (the Health page shows it; a
+    page never computes one)."""
+    staging = kept.path / f".{DRIFT_FILE}.partial"
+    staging.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    staging.replace(kept.path / DRIFT_FILE)
+
+
+def stored_drift(kept: KeptModel) -> dict[str, Any] | None:
+    """The drift check last stored for ``kept``, if any."""
+    path = kept.path / DRIFT_FILE
+    if not path.exists():
+        return None
+    stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return stored
 
 
 def _save(estimator: Any, known: Rows, report: dict[str, Any], root: Path | None) -> int:

@@ -61,6 +61,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     from banso.onboarding.routes import onboarding_pages
     from banso.playbooks.api import ctas_api
     from banso.playbooks.routes import tasks_pages
+    from banso.prediction.routes import churn_pages
     from banso.programs.api import programs_api
     from banso.programs.routes import program_pages
     from banso.renewals.api import renewals_api
@@ -93,6 +94,7 @@ def create_app(*, https_only: bool = False) -> FastAPI:
     app.include_router(dashboard_pages)
     app.include_router(data_pages)
     app.include_router(health_pages)
+    app.include_router(churn_pages)
     app.include_router(tasks_pages)
     app.include_router(renewals_pages)
     app.include_router(expansion_pages)
