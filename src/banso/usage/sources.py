@@ -392,7 +392,11 @@ def _pg_connect(source: ExternalEvents) -> Any:
 def _pg_table(con: Any, source: ExternalEvents) -> Any:
     model = source.config.model
     if model.query is not None:
-        return con.sql(model.query)
+        # a temporary view rather than Ibis's ``con.sql``, whose own view for the schema is
+        # dropped with a statement this sqlglot renders without the view's name
+        with con.con.cursor() as cursor, con.con.transaction():
+            cursor.execute(f"CREATE TEMP VIEW banso_events_query AS {model.query}")
+        return con.table("banso_events_query")
     assert model.table is not None
     schema, _dot, name = model.table.rpartition(".")
     return con.table(name, database=schema or None)
@@ -421,7 +425,7 @@ def _pg_read(
             if hi is not None:
                 table = table.filter(table[m.timestamp] < hi)
             return con.to_pyarrow_batches(table).read_all()
-        except (psycopg.Error, ibis_errors.IbisError) as error:
+        except (psycopg.Error, ibis_errors.IbisError, ibis_errors.TableNotFound) as error:
             raise _rejected(
                 source,
                 "query" if source.config.model.query is not None else "table",
@@ -748,7 +752,7 @@ def _pg_aggregate(source: ExternalEvents, query: Any) -> pa.Table:
     con = _pg_connect(source)
     try:
         return con.to_pyarrow(query(_pg_table(con, source)))
-    except (psycopg.Error, ibis_errors.IbisError) as error:
+    except (psycopg.Error, ibis_errors.IbisError, ibis_errors.TableNotFound) as error:
         raise _rejected(
             source,
             "query" if source.config.model.query is not None else "table",
