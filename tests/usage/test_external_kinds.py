@@ -149,6 +149,22 @@ def test_s3_parquet_equals_the_local_folder(
         assert f"s3://product/events/: {files} files" in checked.stdout
         assert SECRET not in checked.stdout + checked.stderr
 
+        # the same events as a Delta table in the store, read through deltalake's own client
+        from deltalake import write_deltalake
+
+        events = ds.dataset(world["folder"], format="parquet", partitioning="hive").to_table()
+        write_deltalake(
+            "s3://product/lake", events.drop_columns(["month"]),
+            storage_options={"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": "true",
+                             "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "banso",
+                             "AWS_SECRET_ACCESS_KEY": SECRET,
+                             "AWS_S3_ALLOW_UNSAFE_RENAME": "true"},
+        )  # fmt: skip
+        delta_head = head.replace("parquet", "delta", 1).replace("product/events/", "product/lake")
+        _configure(banso_home, delta_head.replace("hive_partitioning: true\n", ""))
+        assert _state(world["state"]["busiest"]) == world["state"]
+        assert _counts(cli) == world["counts"]
+
         _configure(banso_home, head.replace("product/events", "product/nothing-here"))
         result = cli("events", "check-config")
         assert result.exit_code == 2
