@@ -208,6 +208,48 @@ def test_delta_table_reads_its_current_version(cli, world: dict, banso_home: Pat
     assert ": path: no Delta table at " in result.stderr
 
 
+@pytest.mark.slow
+def test_iceberg_table_reads_its_current_snapshot(cli, world: dict, banso_home: Path) -> None:  # type: ignore[no-untyped-def]
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.expressions import EqualTo
+
+    events = ds.dataset(world["folder"], format="parquet", partitioning="hive").to_table()
+    events = events.set_column(
+        events.schema.get_field_index("month"), "month", pc.cast(events["month"], pa.string())
+    )
+    lake = banso_home / "lake"
+    lake.mkdir()
+    catalog = {"type": "sql", "uri": f"sqlite:///{lake}/catalog.db",
+               "warehouse": f"file://{lake}/warehouse"}  # fmt: skip
+    made = load_catalog("product_lake", **catalog)
+    made.create_namespace("product")
+    table = made.create_table("product.events", schema=events.schema)
+    # the first snapshot holds December twice; the second replaces the month with it once
+    december = events.filter(pc.equal(events["month"], "2025-12"))
+    table.append(pa.concat_tables([events, december]))
+    table.overwrite(december, overwrite_filter=EqualTo("month", "2025-12"))
+    assert made.load_table("product.events").scan().to_arrow().num_rows == world["rows"]
+    stray = sum(pq.read_metadata(f).num_rows for f in (lake / "warehouse").rglob("*.parquet"))
+    assert stray > world["rows"]
+
+    _configure(
+        banso_home,
+        "source: iceberg\ntable: product.events\ncatalog:\n  name: product_lake\n"
+        + "".join(f"  {k}: {v}\n" for k, v in catalog.items()),
+    )
+    assert _state(world["state"]["busiest"]) == world["state"]
+    assert _counts(cli) == world["counts"]
+
+    _configure(
+        banso_home,
+        "source: iceberg\ntable: product.nothing\ncatalog:\n  name: product_lake\n"
+        + "".join(f"  {k}: {v}\n" for k, v in catalog.items()),
+    )
+    result = cli("events", "check-config")
+    assert result.exit_code == 2
+    assert ":2: table: no Iceberg table product.nothing" in result.stderr
+
+
 @pytest.fixture
 def events_db() -> Iterator[str]:
     """A database of its own on the test PostgreSQL server for the company's events."""

@@ -136,10 +136,11 @@ class S3Options(BaseModel):
         return self
 
 
-SourceKind = Literal["store", "parquet", "delta", "postgres"]
+SourceKind = Literal["store", "parquet", "delta", "iceberg", "postgres"]
 NEEDS: dict[str, tuple[str, ...]] = {
     "parquet": ("path", "columns"),
     "delta": ("path", "columns"),
+    "iceberg": ("catalog", "table", "columns"),
     "postgres": ("url_env", "columns"),
 }
 
@@ -154,6 +155,11 @@ class EventsConfig(BaseModel):
     url_env: str | None = None
     table: str | None = None
     query: str | None = None
+    catalog: dict[str, str] | None = None
+    """pyiceberg catalog properties (``type: sql``, ``uri``, ``warehouse``, ...) and its
+    ``name`` (default ``default``)."""
+    catalog_env: dict[str, str] | None = None
+    """Catalog properties whose values are secrets: ``{property: NAME_OF_ENV_VAR}``."""
     columns: ColumnMap | None = None
 
     @model_validator(mode="after")
@@ -168,6 +174,8 @@ class EventsConfig(BaseModel):
             raise ValueError(_("source postgres needs one of table or query"))
         if self.s3 is not None and not (self.path or "").startswith("s3://"):
             raise ValueError(_("s3 options are for a path that begins with s3://"))
+        if self.source == "iceberg" and self.query is not None:
+            raise ValueError(_("source iceberg reads a table, not a query"))
         if self.hive_partitioning and self.source != "parquet":
             raise ValueError(_("hive_partitioning is for source parquet"))
         return self
@@ -223,7 +231,7 @@ def external_source(config_dir: Path | None = None) -> ExternalEvents | None:
     loaded = read_model(path, EventsConfig, EventsConfigRejected, whole="(events)")
     found = None
     model = loaded.model
-    if model.source == "postgres":
+    if model.source in ("postgres", "iceberg"):
         found = ExternalEvents(loaded, model.table or "(query)")
     elif model.source in ("parquet", "delta"):
         assert model.path is not None
@@ -256,6 +264,8 @@ def source_files(source: ExternalEvents) -> list[str]:
         return []
     if source.kind == "delta":
         return sorted(_delta(source).file_uris())
+    if source.kind == "iceberg":
+        return sorted(task.file.file_path for task in _iceberg(source).scan().plan_files())
     if source.remote:
         return [f"s3://{info.path}" for info in _s3_files(source)]
     return sorted(globbing.glob(source.pattern, recursive=True))
@@ -361,6 +371,59 @@ def _delta(source: ExternalEvents) -> Any:
         ) from None
 
 
+def _iceberg(source: ExternalEvents) -> Any:
+    """The Iceberg table (its current snapshot) from the configured catalog."""
+    try:
+        from pyiceberg.catalog import load_catalog
+    except ImportError:
+        raise _rejected(
+            source,
+            "source",
+            _("Iceberg tables need the iceberg extra: pip install 'banso[iceberg]'"),
+        ) from None
+    model = source.config.model
+    properties = dict(model.catalog or {})
+    for prop, name in (model.catalog_env or {}).items():
+        properties[prop] = _env(source, ("catalog_env", prop), name)
+    try:
+        name = properties.pop("name", "default")  # a SQL catalog keeps tables per name
+        return load_catalog(name, **properties).load_table(model.table)
+    except Exception as error:  # pyiceberg's own errors (no catalog, no table, no store)
+        raise _rejected(
+            source,
+            "table",
+            _("no Iceberg table {table}: {error}", table=source.pattern, error=_short(error)),
+        ) from None
+
+
+def _iceberg_read(
+    source: ExternalEvents,
+    lo: datetime | None,
+    hi: datetime | None,
+    schema_only: bool,
+    once: bool,
+) -> Any:
+    """The mapped columns of the rows with ``lo <= timestamp < hi`` (pyiceberg skips the files
+    whose statistics rule them out): an Arrow table, or a reader for a query that scans once."""
+    from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
+
+    table = _iceberg(source)
+    if schema_only:
+        return table.schema().as_arrow().empty_table()
+    m = source.columns
+    names = [getattr(m, f) for f in ("account", "user", "event", "timestamp", "event_id",
+                                     "properties")]  # fmt: skip
+    row_filter: Any = AlwaysTrue()
+    if lo is not None:
+        row_filter = And(row_filter, GreaterThanOrEqual(m.timestamp, lo.isoformat()))
+    if hi is not None:
+        row_filter = And(row_filter, LessThan(m.timestamp, hi.isoformat()))
+    scan = table.scan(
+        row_filter=row_filter, selected_fields=tuple(dict.fromkeys(n for n in names if n))
+    )
+    return scan.to_arrow_batch_reader() if once else scan.to_arrow()
+
+
 def _short(error: BaseException) -> str:
     return " ".join(str(error).split())[:300]
 
@@ -445,10 +508,12 @@ def _scan(
     lo: datetime | None = None,
     hi: datetime | None = None,
     schema_only: bool = False,
+    once: bool = False,
 ) -> str:
     """A FROM-able relation of the source's rows as they are. Local Parquet is DuckDB's
     ``read_parquet``; the other kinds are Arrow objects registered on ``con`` (a dataset that
-    DuckDB scans lazily; PostgreSQL's rows of ``lo <= timestamp < hi``)."""
+    DuckDB scans lazily; PostgreSQL's or Iceberg's rows of ``lo <= timestamp < hi``, streamed
+    when the query reading them scans them ``once``)."""
     model = source.config.model
     if source.kind == "parquet" and not source.remote:
         hive = "true" if model.hive_partitioning else "false"
@@ -456,6 +521,8 @@ def _scan(
     data: Any
     if source.kind == "postgres":
         data = _pg_read(source, lo, hi, schema_only)
+    elif source.kind == "iceberg":
+        data = _iceberg_read(source, lo, hi, schema_only, once)
     elif source.kind == "delta":
         data = _delta(source).to_pyarrow_dataset()
     else:
@@ -693,6 +760,9 @@ def _files_key(source: ExternalEvents) -> tuple[tuple[str, int, int], ...] | Non
     if source.kind == "delta":
         table = _delta(source)
         return ((table.table_uri, table.version(), 0),)
+    if source.kind == "iceberg":
+        snapshot = _iceberg(source).current_snapshot()
+        return ((source.pattern, snapshot.snapshot_id if snapshot else 0, 0),)
     if source.remote:
         return tuple((i.path, i.size, i.mtime_ns) for i in _s3_files(source))
     out = []
@@ -730,7 +800,7 @@ def _span(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> tuple[datet
         else:
             first, last = con.execute(
                 f"SELECT CAST(min({_ident(raw)}) AS TIMESTAMP), "
-                f"CAST(max({_ident(raw)}) AS TIMESTAMP) FROM {_scan(con, source)}"
+                f"CAST(max({_ident(raw)}) AS TIMESTAMP) FROM {_scan(con, source, once=True)}"
             ).fetchall()[0]
         if first is not None and first.tzinfo is not None:
             first = first.astimezone(UTC).replace(tzinfo=None)
@@ -817,7 +887,7 @@ def check(source: ExternalEvents) -> SourceCheck:
             con.execute(
                 f"CREATE TEMP TABLE banso_key_counts AS SELECT {_ident(m.account)} AS key, "
                 f"count(*) AS n, min({ts}) AS first, max({ts}) AS last "
-                f"FROM {_scan(con, source)} GROUP BY 1"
+                f"FROM {_scan(con, source, once=True)} GROUP BY 1"
             )
         key = "CAST(k.key AS VARCHAR)"
         if types[m.timestamp].startswith("TIMESTAMP WITH TIME ZONE"):
