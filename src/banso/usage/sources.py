@@ -26,6 +26,10 @@ Other kinds (docs/events-sources.md)::
     source: delta                   # a Delta Lake table (its current version), local or s3://
     path: /data/lake/events
 
+    source: iceberg                 # an Iceberg table through a pyiceberg catalog
+    table: product.events
+    catalog: {name: lake, type: sql, uri: "sqlite:////data/lake/catalog.db"}
+
     source: postgres                # a PostgreSQL table or query; the URL from the environment
     url_env: EVENTS_PG_URL
     table: analytics.events         # or query: SELECT ...
@@ -33,8 +37,9 @@ Other kinds (docs/events-sources.md)::
 DuckDB's own readers for object stores, Delta and PostgreSQL are extensions that are downloaded
 on first use, so those kinds are read through Arrow instead: a ``pyarrow.dataset`` (S3 through
 ``pyarrow.fs.S3FileSystem``, Delta through ``deltalake``) registered on the DuckDB connection,
-which scans it lazily with the projection and the time filter pushed down; PostgreSQL rows of the
-window read (the time filter runs in PostgreSQL) stream into an Arrow table for that read.
+which scans it lazily with the projection and the time filter pushed down; PostgreSQL's and
+Iceberg's rows of the window read (the time filter runs in PostgreSQL, or in pyiceberg's scan)
+stream into an Arrow table for that read.
 
 ``source_sql`` gives the events as a DuckDB subquery with the store's columns
 (``store.EVENT_SCHEMA``): the account key mapped to Banso's account id through
