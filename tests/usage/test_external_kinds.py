@@ -353,3 +353,18 @@ def test_kind_options_are_checked(cli, banso_home: Path) -> None:  # type: ignor
     path.write_text("source: postgres\nurl_env: U\ntable: t\n" + MAPPING, encoding="utf-8")
     source = sources.external_source()
     assert source is not None and source.kind == "postgres" and source.pattern == "t"
+
+
+def test_problems_in_japanese(cli, banso_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    config = banso_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    path = config / "events.yaml"
+    monkeypatch.setenv("BANSO_LANG", "ja")
+    monkeypatch.delenv("EVENTS_PG_URL", raising=False)
+    path.write_text("source: postgres\nurl_env: EVENTS_PG_URL\ntable: t\n" + MAPPING, "utf-8")
+    result = cli("events", "check-config")
+    assert result.exit_code == 2
+    assert f"{path}:2: url_env: 環境変数 EVENTS_PG_URL が設定されていません" in result.stderr
+    path.write_text("source: postgres\nurl_env: U\n" + MAPPING, "utf-8")
+    result = cli("events", "check-config")
+    assert "source postgres には table か query のどちらか一方が必要です" in result.stderr
