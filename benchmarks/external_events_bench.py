@@ -110,7 +110,7 @@ def place(kind: str, external: Path, pg_url: str | None, stack: contextlib.ExitS
     import pyarrow.dataset as ds
 
     if kind == "parquet":
-        return EVENTS_YAML.format(path=external)[: EVENTS_YAML.index("columns:")]
+        return EVENTS_YAML[: EVENTS_YAML.index("columns:")].format(path=external)
     events = ds.dataset(external, format="parquet", partitioning="hive").to_table()
     events = events.set_column(
         events.schema.get_field_index("month"), "month", pc.cast(events["month"], pa.string())
