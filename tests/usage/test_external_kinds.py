@@ -8,12 +8,15 @@ The S3-compatible store is moto's server on a loopback port; PostgreSQL is the t
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -368,3 +371,55 @@ def test_problems_in_japanese(cli, banso_home: Path, monkeypatch: pytest.MonkeyP
     path.write_text("source: postgres\nurl_env: U\n" + MAPPING, "utf-8")
     result = cli("events", "check-config")
     assert "source postgres には table か query のどちらか一方が必要です" in result.stderr
+
+
+@pytest.mark.postgres
+def test_postgres_values_come_back_exactly(
+    banso_home: Path, events_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text that CSV must quote (commas, quotes, new lines, Japanese), NULL apart from the empty
+    string, microseconds, aware and naive times, and a window whose rows are none."""
+    plain = events_db.replace("postgresql+psycopg://", "postgresql://")
+    rows = [
+        (1, "u,1", 'say "hi"', datetime(2025, 3, 1, 9, 30, 0, 123456), "line\nbreak, 日本"),
+        (2, "", "login", datetime(2025, 3, 2, 23, 59, 59, 999999), None),
+        (3, None, "x", datetime(2025, 3, 3), ""),
+    ]
+    with psycopg.connect(plain) as conn:
+        conn.execute(
+            "CREATE TABLE ev (acct bigint, uid text, what text, at timestamp, props jsonb, "
+            "at_tz timestamptz)"
+        )
+        for acct, uid, what, at, props in rows:
+            conn.execute(
+                "INSERT INTO ev VALUES (%s, %s, %s, %s, %s, %s AT TIME ZONE 'Asia/Tokyo')",
+                (acct, uid, what, at, None if props is None else json.dumps(props), at),
+            )
+    monkeypatch.setenv("EVENTS_PG_URL", events_db)
+    config = banso_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    for column, zone in (("at", "Asia/Tokyo"), ("at_tz", "UTC")):
+        (config / "events.yaml").write_text(
+            "source: postgres\nurl_env: EVENTS_PG_URL\ntable: ev\ncolumns: {account: acct, "
+            f"user: uid, event: what, timestamp: {column}, timezone: {zone}, "
+            "properties: props}\n",
+            encoding="utf-8",
+        )
+        source = sources.external_source()
+        assert source is not None
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        start = datetime(2025, 3, 1, tzinfo=UTC) - timedelta(hours=9)
+        sql = sources.source_sql(con, source, start, start + timedelta(days=3))
+        got = con.execute(
+            f"SELECT account_id, user_id, event, ts, properties FROM {sql} ORDER BY account_id"
+        ).fetchall()
+        assert got == [
+            (acct, uid, what, at.replace(tzinfo=ZoneInfo("Asia/Tokyo")).astimezone(UTC),
+             None if props is None else json.dumps(props, ensure_ascii=False))
+            for acct, uid, what, at, props in rows
+        ], column  # fmt: skip
+        none = sources.source_sql(con, source, datetime(2030, 1, 1, tzinfo=UTC),
+                                  datetime(2030, 1, 2, tzinfo=UTC))  # fmt: skip
+        assert con.execute(f"SELECT count(*) FROM {none}").fetchall() == [(0,)]
+        con.close()
