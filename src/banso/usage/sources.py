@@ -51,7 +51,6 @@ this module (the store owns where events are read from).
 from __future__ import annotations
 
 import glob as globbing
-import io
 import itertools
 import os
 from dataclasses import dataclass
@@ -493,7 +492,7 @@ def _pg_read(
                 table = table.filter(table[m.timestamp] >= lo)
             if hi is not None:
                 table = table.filter(table[m.timestamp] < hi)
-            return _pg_copy(con, table)
+            return con.to_pyarrow_batches(table).read_all()
         except (psycopg.Error, ibis_errors.IbisError, ibis_errors.TableNotFound) as error:
             raise _rejected(
                 source,
@@ -503,74 +502,6 @@ def _pg_read(
             ) from None  # fmt: skip
     finally:
         con.disconnect()
-
-
-def _pg_copy(con: Any, expr: Any) -> pa.Table:
-    """The rows of the Ibis expression through ``COPY ... TO STDOUT (FORMAT csv)`` parsed by
-    Arrow's CSV reader as they stream in (Ibis's own reader builds a Python tuple per row,
-    about eight times slower): timestamps as UTC wall times, integers as integers, every other
-    type as text (the mapping casts them to text anyway)."""
-    import pyarrow.csv as csv
-
-    schema = expr.schema().to_pyarrow()
-    columns, types, aware = [], {}, []
-    for field in schema:
-        name = _ident(field.name)
-        if pa.types.is_timestamp(field.type):
-            types[field.name] = pa.timestamp("us")
-            if field.type.tz:
-                aware.append(field.name)
-                columns.append(f"(q.{name} AT TIME ZONE 'UTC') AS {name}")
-            else:
-                columns.append(f"q.{name}")
-        elif pa.types.is_integer(field.type):
-            types[field.name] = field.type
-            columns.append(f"q.{name}")
-        else:
-            types[field.name] = pa.string()
-            columns.append(f"q.{name}::text AS {name}")
-    sql = f"COPY (SELECT {', '.join(columns)} FROM ({con.compile(expr)}) q) TO STDOUT (FORMAT csv)"
-    with con.con.cursor() as cursor, cursor.copy(sql) as copy:
-        try:
-            table = csv.open_csv(
-                io.BufferedReader(_CopyStream(copy), 1 << 20),
-                read_options=csv.ReadOptions(column_names=schema.names, block_size=1 << 22),
-                parse_options=csv.ParseOptions(newlines_in_values=True),
-                convert_options=csv.ConvertOptions(
-                    column_types=types, strings_can_be_null=True,
-                    quoted_strings_can_be_null=False,
-                ),
-            ).read_all()  # fmt: skip
-        except pa.ArrowInvalid as error:
-            if "Empty CSV" not in str(error):
-                raise
-            table = pa.schema([(n, types[n]) for n in schema.names]).empty_table()
-    for name in aware:
-        index = table.schema.get_field_index(name)
-        table = table.set_column(index, name, table[name].cast(pa.timestamp("us", tz="UTC")))
-    return table
-
-
-class _CopyStream(io.RawIOBase):
-    """A readable file over a psycopg ``COPY ... TO STDOUT``'s chunks."""
-
-    def __init__(self, copy: Any) -> None:
-        self.copy = copy
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            chunk = self.copy.read()
-            if not chunk:
-                return 0
-            self.pending = bytes(chunk)
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
 
 
 _registered = itertools.count()
