@@ -29,11 +29,17 @@ def check_config() -> None:
         )  # fmt: skip
         return
     found = sources.check(source)
-    console.print(
-        _("{path}: {files} files, {rows} events, {mapped} of them for Banso accounts.",
-          path=source.pattern, files=number(found.files), rows=number(found.rows),
-          mapped=number(found.mapped))
-    )  # fmt: skip
+    if source.kind == "postgres":
+        console.print(
+            _("PostgreSQL {table}: {rows} events, {mapped} of them for Banso accounts.",
+              table=source.pattern, rows=number(found.rows), mapped=number(found.mapped))
+        )  # fmt: skip
+    else:
+        console.print(
+            _("{path}: {files} files, {rows} events, {mapped} of them for Banso accounts.",
+              path=source.pattern, files=number(found.files), rows=number(found.rows),
+              mapped=number(found.mapped))
+        )  # fmt: skip
     if found.first is not None and found.last is not None:
         console.print(
             _("From {first} to {last} (UTC).", first=found.first.isoformat(),

@@ -84,7 +84,14 @@ def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
     if engine != "duckdb" and sources.external_source() is not None:
         raise BansoError(_spark_refused())  # before starting a Spark session for nothing
     con = duckdb_connection() if engine == "duckdb" else spark_connection()
-    events = events_table(con, root)
+    external = sources.external_source() is not None
+    # DuckDB reads every window through ``between`` below: an external source is not read
+    # whole for nothing (a PostgreSQL source would bring every row into memory)
+    events = (
+        ibis.memtable(EVENT_SCHEMA.empty_table())
+        if external and engine == "duckdb"
+        else events_table(con, root)
+    )
     window = UsageWindow(as_of, get_settings().timezone)
     between = last_activity = None
     if engine == "duckdb":
@@ -95,7 +102,7 @@ def _compute_features(as_of: date, root: Path | None, engine: str) -> pa.Table:
             name = f"events_{first:%Y%m%d}_{last:%Y%m%d}"
             return events_table(con, root, merged, days=(first, last), table_name=name)
 
-        if sources.external_source() is None:
+        if not external:
             # the kept monthly summaries are of the store's files; an external source is read
             # where it is, its look-back from the events themselves
             last_activity = last_activity_source(

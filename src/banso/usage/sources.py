@@ -1,4 +1,4 @@
-"""Where the product events are: Banso's own store, or a company's Parquet files read in place.
+"""Where the product events are: Banso's own store, or a company's own data read in place.
 
 ``BANSO_HOME/config/events.yaml`` (absent, or ``source: store``: Banso's store as before)::
 
@@ -16,6 +16,31 @@
       event_id: id                # optional
       properties: props           # optional (text or JSON)
 
+Other kinds (docs/events-sources.md)::
+
+    source: parquet                 # the same files in an S3-compatible object store
+    path: s3://bucket/events/
+    s3: {endpoint: https://minio.example:9000, region: us-east-1,
+         access_key_env: EVENTS_S3_KEY, secret_key_env: EVENTS_S3_SECRET}
+
+    source: delta                   # a Delta Lake table (its current version), local or s3://
+    path: /data/lake/events
+
+    source: iceberg                 # an Iceberg table through a pyiceberg catalog
+    table: product.events
+    catalog: {name: lake, type: sql, uri: "sqlite:////data/lake/catalog.db"}
+
+    source: postgres                # a PostgreSQL table or query; the URL from the environment
+    url_env: EVENTS_PG_URL
+    table: analytics.events         # or query: SELECT ...
+
+DuckDB's own readers for object stores, Delta and PostgreSQL are extensions that are downloaded
+on first use, so those kinds are read through Arrow instead: a ``pyarrow.dataset`` (S3 through
+``pyarrow.fs.S3FileSystem``, Delta through ``deltalake``) registered on the DuckDB connection,
+which scans it lazily with the projection and the time filter pushed down; PostgreSQL's and
+Iceberg's rows of the window read (the time filter runs in PostgreSQL, or in pyiceberg's scan)
+stream into an Arrow table for that read.
+
 ``source_sql`` gives the events as a DuckDB subquery with the store's columns
 (``store.EVENT_SCHEMA``): the account key mapped to Banso's account id through
 ``account_identities`` (events of unknown keys are left out), times converted to UTC. Nothing is
@@ -26,11 +51,14 @@ this module (the store owns where events are read from).
 from __future__ import annotations
 
 import glob as globbing
+import itertools
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
@@ -85,35 +113,99 @@ class ColumnMap(BaseModel):
         return value
 
 
+class S3Options(BaseModel):
+    """How to reach an ``s3://`` path: the secrets are named environment variables, never
+    values in the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str | None = None
+    """``http(s)://host:port`` of an S3-compatible store (MinIO, ...); omit for AWS."""
+    region: str | None = None
+    access_key_env: str | None = None
+    secret_key_env: str | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and (
+            urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc
+        ):
+            raise ValueError(_("endpoint must be an http:// or https:// URL"))
+        return value
+
+    @model_validator(mode="after")
+    def _both_keys(self) -> S3Options:
+        if (self.access_key_env is None) != (self.secret_key_env is None):
+            raise ValueError(_("give both access_key_env and secret_key_env, or neither"))
+        return self
+
+
+SourceKind = Literal["store", "parquet", "delta", "iceberg", "postgres"]
+NEEDS: dict[str, tuple[str, ...]] = {
+    "parquet": ("path", "columns"),
+    "delta": ("path", "columns"),
+    "iceberg": ("catalog", "table", "columns"),
+    "postgres": ("url_env", "columns"),
+}
+
+
 class EventsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Literal["store", "parquet"] = "store"
+    source: SourceKind = "store"
     path: str | None = None
     hive_partitioning: bool = False
+    s3: S3Options | None = None
+    url_env: str | None = None
+    table: str | None = None
+    query: str | None = None
+    catalog: dict[str, str] | None = None
+    """pyiceberg catalog properties (``type: sql``, ``uri``, ``warehouse``, ...) and its
+    ``name`` (default ``default``)."""
+    catalog_env: dict[str, str] | None = None
+    """Catalog properties whose values are secrets: ``{property: NAME_OF_ENV_VAR}``."""
     columns: ColumnMap | None = None
 
     @model_validator(mode="after")
-    def _parquet_needs(self) -> EventsConfig:
-        if self.source == "parquet":
-            missing = [k for k in ("path", "columns") if getattr(self, k) is None]
-            if missing:
-                raise ValueError(_("source parquet needs {fields}", fields=", ".join(missing)))
+    def _source_needs(self) -> EventsConfig:
+        needed = NEEDS.get(self.source, ())
+        missing = [k for k in needed if getattr(self, k) is None]
+        if missing:
+            raise ValueError(
+                _("source {source} needs {fields}", source=self.source, fields=", ".join(missing))
+            )
+        if self.source == "postgres" and (self.table is None) == (self.query is None):
+            raise ValueError(_("source postgres needs one of table or query"))
+        if self.s3 is not None and not (self.path or "").startswith("s3://"):
+            raise ValueError(_("s3 options are for a path that begins with s3://"))
+        if self.source == "iceberg" and self.query is not None:
+            raise ValueError(_("source iceberg reads a table, not a query"))
+        if self.hive_partitioning and self.source != "parquet":
+            raise ValueError(_("hive_partitioning is for source parquet"))
         return self
 
 
 @dataclass(frozen=True)
 class ExternalEvents:
-    """A configured external Parquet source."""
+    """A configured external source."""
 
     config: YamlModel[EventsConfig]
     pattern: str
-    """The path or glob, absolute."""
+    """The path or glob, absolute; an ``s3://`` URL; the PostgreSQL table (or ``(query)``)."""
 
     @property
     def columns(self) -> ColumnMap:
         assert self.config.model.columns is not None
         return self.config.model.columns
+
+    @property
+    def kind(self) -> str:
+        return self.config.model.source
+
+    @property
+    def remote(self) -> bool:
+        return self.pattern.startswith("s3://")
 
     def describe(self) -> str:
         return self.pattern
@@ -143,13 +235,21 @@ def external_source(config_dir: Path | None = None) -> ExternalEvents | None:
         return known[1]
     loaded = read_model(path, EventsConfig, EventsConfigRejected, whole="(events)")
     found = None
-    if loaded.model.source == "parquet":
-        assert loaded.model.path is not None
-        target = Path(loaded.model.path).expanduser()
-        if not target.is_absolute():
-            target = path.parent / target
-        pattern = str(target / "**" / "*.parquet") if target.is_dir() else str(target)
-        found = ExternalEvents(loaded, pattern)
+    model = loaded.model
+    if model.source in ("postgres", "iceberg"):
+        found = ExternalEvents(loaded, model.table or "(query)")
+    elif model.source in ("parquet", "delta"):
+        assert model.path is not None
+        if model.path.startswith("s3://"):
+            found = ExternalEvents(loaded, model.path)
+        else:
+            target = Path(model.path).expanduser()
+            if not target.is_absolute():
+                target = path.parent / target
+            is_glob = model.source == "parquet" and target.is_dir()
+            found = ExternalEvents(
+                loaded, str(target / "**" / "*.parquet") if is_glob else str(target)
+            )
     _cache[path] = (stamp, found)
     return found
 
@@ -162,26 +262,305 @@ def refuse_writes(config_dir: Path | None = None) -> None:
 
 
 def source_files(source: ExternalEvents) -> list[str]:
+    """The data files the source reads now: the local files of the path or glob, the objects
+    under an ``s3://`` prefix, the files of a Delta table's current version; none for
+    PostgreSQL."""
+    if source.kind == "postgres":
+        return []
+    if source.kind == "delta":
+        return sorted(_delta(source).file_uris())
+    if source.kind == "iceberg":
+        return sorted(task.file.file_path for task in _iceberg(source).scan().plan_files())
+    if source.remote:
+        return [f"s3://{info.path}" for info in _s3_files(source)]
     return sorted(globbing.glob(source.pattern, recursive=True))
 
 
-def _scan(source: ExternalEvents) -> str:
-    hive = "true" if source.config.model.hive_partitioning else "false"
-    return f"read_parquet({_literal(source.pattern)}, hive_partitioning = {hive})"
+def _rejected(source: ExternalEvents, field: str, reason: str) -> EventsConfigRejected:
+    return EventsConfigRejected([source.problem((field,), reason)])
+
+
+def _env(source: ExternalEvents, loc: tuple[str, ...], name: str) -> str:
+    """The value of the environment variable ``name`` (a secret: never put in a message)."""
+    value = os.environ.get(name)
+    if not value:
+        raise EventsConfigRejected(
+            [source.problem(loc, _("environment variable {name} is not set", name=name))]
+        )
+    return value
+
+
+def _s3_filesystem(source: ExternalEvents) -> Any:
+    from pyarrow import fs
+
+    options = source.config.model.s3 or S3Options()
+    kwargs: dict[str, Any] = {
+        "connect_timeout": 5,
+        "request_timeout": 30,
+        "retry_strategy": fs.AwsStandardS3RetryStrategy(max_attempts=2),
+    }
+    if options.endpoint:
+        parts = urlsplit(options.endpoint)
+        kwargs["endpoint_override"] = parts.netloc + parts.path.rstrip("/")
+        kwargs["scheme"] = parts.scheme
+    if options.region:
+        kwargs["region"] = options.region
+    if options.access_key_env and options.secret_key_env:
+        kwargs["access_key"] = _env(source, ("s3", "access_key_env"), options.access_key_env)
+        kwargs["secret_key"] = _env(source, ("s3", "secret_key_env"), options.secret_key_env)
+    return fs.S3FileSystem(**kwargs)
+
+
+def _s3_files(source: ExternalEvents) -> list[Any]:
+    """``FileInfo`` of the Parquet objects at the ``s3://`` path (one object, or every one
+    under the prefix whose name does not begin with ``_`` or ``.``)."""
+    from pyarrow import fs
+
+    filesystem = _s3_filesystem(source)
+    path = source.pattern.removeprefix("s3://").rstrip("/")
+    try:
+        info = filesystem.get_file_info(path)
+        if info.type == fs.FileType.File:
+            return [info]
+        if info.type != fs.FileType.Directory:
+            return []
+        found = filesystem.get_file_info(fs.FileSelector(path, recursive=True))
+    except (OSError, pa.ArrowException) as error:
+        raise _rejected(
+            source, "path", _("cannot reach the object store: {error}", error=_short(error))
+        ) from None
+    return sorted(
+        (
+            i
+            for i in found
+            if i.type == fs.FileType.File
+            and i.path.endswith(".parquet")
+            and not any(p.startswith(("_", ".")) for p in i.path[len(path) :].split("/"))
+        ),
+        key=lambda i: i.path,
+    )
+
+
+def _delta(source: ExternalEvents) -> Any:
+    """The Delta table's current version."""
+    try:
+        from deltalake import DeltaTable
+    except ImportError:
+        raise _rejected(
+            source, "source", _("Delta tables need the delta extra: pip install 'banso[delta]'")
+        ) from None
+    storage = None
+    if source.remote:
+        options = source.config.model.s3 or S3Options()
+        storage = {}
+        if options.endpoint:
+            storage["AWS_ENDPOINT_URL"] = options.endpoint
+            if options.endpoint.startswith("http://"):
+                storage["AWS_ALLOW_HTTP"] = "true"
+        if options.region:
+            storage["AWS_REGION"] = options.region
+        if options.access_key_env and options.secret_key_env:
+            storage["AWS_ACCESS_KEY_ID"] = _env(
+                source, ("s3", "access_key_env"), options.access_key_env
+            )
+            storage["AWS_SECRET_ACCESS_KEY"] = _env(
+                source, ("s3", "secret_key_env"), options.secret_key_env
+            )
+    try:
+        return DeltaTable(source.pattern, storage_options=storage)
+    except Exception as error:  # deltalake's own errors (no table, unreachable store)
+        raise _rejected(
+            source,
+            "path",
+            _("no Delta table at {path}: {error}", path=source.pattern, error=_short(error)),
+        ) from None
+
+
+def _iceberg(source: ExternalEvents) -> Any:
+    """The Iceberg table (its current snapshot) from the configured catalog."""
+    try:
+        from pyiceberg.catalog import load_catalog
+    except ImportError:
+        raise _rejected(
+            source,
+            "source",
+            _("Iceberg tables need the iceberg extra: pip install 'banso[iceberg]'"),
+        ) from None
+    model = source.config.model
+    properties = dict(model.catalog or {})
+    for prop, name in (model.catalog_env or {}).items():
+        properties[prop] = _env(source, ("catalog_env", prop), name)
+    try:
+        name = properties.pop("name", "default")  # a SQL catalog keeps tables per name
+        return load_catalog(name, **properties).load_table(model.table)
+    except Exception as error:  # pyiceberg's own errors (no catalog, no table, no store)
+        raise _rejected(
+            source,
+            "table",
+            _("no Iceberg table {table}: {error}", table=source.pattern, error=_short(error)),
+        ) from None
+
+
+def _iceberg_read(
+    source: ExternalEvents,
+    lo: datetime | None,
+    hi: datetime | None,
+    schema_only: bool,
+    once: bool,
+) -> Any:
+    """The mapped columns of the rows with ``lo <= timestamp < hi`` (pyiceberg skips the files
+    whose statistics rule them out): an Arrow table, or a reader for a query that scans once."""
+    from pyiceberg.expressions import AlwaysTrue, And, GreaterThanOrEqual, LessThan
+
+    table = _iceberg(source)
+    if schema_only:
+        return table.schema().as_arrow().empty_table()
+    m = source.columns
+    names = [getattr(m, f) for f in ("account", "user", "event", "timestamp", "event_id",
+                                     "properties")]  # fmt: skip
+    row_filter: Any = AlwaysTrue()
+    if lo is not None:
+        row_filter = And(row_filter, GreaterThanOrEqual(m.timestamp, lo.isoformat()))
+    if hi is not None:
+        row_filter = And(row_filter, LessThan(m.timestamp, hi.isoformat()))
+    scan = table.scan(
+        row_filter=row_filter, selected_fields=tuple(dict.fromkeys(n for n in names if n))
+    )
+    return scan.to_arrow_batch_reader() if once else scan.to_arrow()
+
+
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]
+
+
+def _pg_connect(source: ExternalEvents) -> Any:
+    """An Ibis PostgreSQL connection to the URL in the ``url_env`` variable."""
+    import ibis
+    import psycopg
+
+    name = source.config.model.url_env
+    assert name is not None
+    url = _env(source, ("url_env",), name)
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgres", "postgresql"):
+        raise _rejected(source, "url_env", _("{name} is not a postgresql:// URL", name=name))
+    url = "postgres://" + rest
+    if "connect_timeout=" not in url:
+        url += ("&" if "?" in url else "?") + "connect_timeout=10"
+    try:
+        return ibis.connect(url)
+    except psycopg.Error as error:
+        raise _rejected(
+            source,
+            "url_env",
+            _("cannot connect to PostgreSQL ({name}): {error}", name=name, error=_short(error)),
+        ) from None
+
+
+def _pg_table(con: Any, source: ExternalEvents) -> Any:
+    model = source.config.model
+    if model.query is not None:
+        # a temporary view rather than Ibis's ``con.sql``, whose own view for the schema is
+        # dropped with a statement this sqlglot renders without the view's name
+        with con.con.cursor() as cursor, con.con.transaction():
+            cursor.execute(f"CREATE TEMP VIEW banso_events_query AS {model.query}")
+        return con.table("banso_events_query")
+    assert model.table is not None
+    schema, _dot, name = model.table.rpartition(".")
+    return con.table(name, database=schema or None)
+
+
+def _pg_read(
+    source: ExternalEvents, lo: datetime | None, hi: datetime | None, schema_only: bool
+) -> pa.Table:
+    """The mapped columns of the rows with ``lo <= timestamp < hi`` (filtered in PostgreSQL),
+    read into memory for one DuckDB read; only the schema when ``schema_only``."""
+    import ibis.common.exceptions as ibis_errors
+    import psycopg
+
+    con = _pg_connect(source)
+    try:
+        try:
+            table = _pg_table(con, source)
+            if schema_only:
+                return table.schema().to_pyarrow().empty_table()
+            m = source.columns
+            names = [getattr(m, f) for f in ("account", "user", "event", "timestamp",
+                                             "event_id", "properties")]  # fmt: skip
+            table = table.select(*dict.fromkeys(n for n in names if n is not None))
+            if lo is not None:
+                table = table.filter(table[m.timestamp] >= lo)
+            if hi is not None:
+                table = table.filter(table[m.timestamp] < hi)
+            return con.to_pyarrow_batches(table).read_all()
+        except (psycopg.Error, ibis_errors.IbisError, ibis_errors.TableNotFound) as error:
+            raise _rejected(
+                source,
+                "query" if source.config.model.query is not None else "table",
+                _("cannot read {what} in PostgreSQL: {error}", what=source.pattern,
+                  error=_short(error)),
+            ) from None  # fmt: skip
+    finally:
+        con.disconnect()
+
+
+_registered = itertools.count()
+
+
+def _scan(
+    con: duckdb.DuckDBPyConnection,
+    source: ExternalEvents,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+    schema_only: bool = False,
+    once: bool = False,
+) -> str:
+    """A FROM-able relation of the source's rows as they are. Local Parquet is DuckDB's
+    ``read_parquet``; the other kinds are Arrow objects registered on ``con`` (a dataset that
+    DuckDB scans lazily; PostgreSQL's or Iceberg's rows of ``lo <= timestamp < hi``, streamed
+    when the query reading them scans them ``once``)."""
+    model = source.config.model
+    if source.kind == "parquet" and not source.remote:
+        hive = "true" if model.hive_partitioning else "false"
+        return f"read_parquet({_literal(source.pattern)}, hive_partitioning = {hive})"
+    data: Any
+    if source.kind == "postgres":
+        data = _pg_read(source, lo, hi, schema_only)
+    elif source.kind == "iceberg":
+        data = _iceberg_read(source, lo, hi, schema_only, once)
+    elif source.kind == "delta":
+        data = _delta(source).to_pyarrow_dataset()
+    else:
+        import pyarrow.dataset as ds
+
+        files = _s3_files(source)
+        base = source.pattern.removeprefix("s3://").rstrip("/")
+        data = ds.dataset(
+            [f.path for f in files],
+            filesystem=_s3_filesystem(source),
+            format="parquet",
+            partitioning="hive" if model.hive_partitioning else None,
+            partition_base_dir=base,
+        )
+    name = f"banso_external_{next(_registered)}"
+    con.register(name, data)
+    return name
 
 
 def column_types(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> dict[str, str]:
-    """``{column: DuckDB type}`` of the external files; ``EventsConfigRejected`` when there are
+    """``{column: DuckDB type}`` of the external data; ``EventsConfigRejected`` when there are
     no files or they cannot be read."""
-    if not source_files(source):
+    if source.kind != "postgres" and not source_files(source):
         raise EventsConfigRejected(
             [source.problem(("path",), _("no Parquet file matches {path}", path=source.pattern))]
         )
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {_scan(source)}").fetchall()
-    except duckdb.Error as error:
+        rows = con.execute(
+            f"DESCRIBE SELECT * FROM {_scan(con, source, schema_only=True)}"
+        ).fetchall()
+    except (duckdb.Error, OSError, pa.ArrowException) as error:
         raise EventsConfigRejected(
-            [source.problem(("path",), _("cannot read the files: {error}", error=str(error)))]
+            [source.problem(("path",), _("cannot read the files: {error}", error=_short(error)))]
         ) from None
     return {name: kind for name, kind, *_rest in rows}
 
@@ -286,21 +665,26 @@ def source_sql(
     props = f"CAST(x.{_ident(m.properties)} AS VARCHAR)" if m.properties else "NULL::VARCHAR"
     # exact bounds on the UTC time, and wider ones on the raw column that the Parquet scan can
     # check against each row group's statistics (no zone is more than a day from UTC)
+    # (a PostgreSQL source runs the raw bounds there)
     where, raw_where = [], []
-    for bound, op in ((bounds[0], ">="), (bounds[1], "<")):
+    raw_bounds: list[datetime | None] = [None, None]
+    for i, (bound, op) in enumerate(((bounds[0], ">="), (bounds[1], "<"))):
         if bound is None:
             continue
         where.append(f"ts {op} {_ts_literal(bound)}")
         if aware:
+            raw_bounds[i] = bound
             raw_where.append(f"{raw_ts} {op} {_ts_literal(bound)}")
         else:
             naive = bound.astimezone(UTC).replace(tzinfo=None)
             naive += timedelta(days=2) if op == "<" else -timedelta(days=2)
+            raw_bounds[i] = naive
             raw_where.append(f"{raw_ts} {op} TIMESTAMP {_literal(naive.isoformat())}")
+    scan = _scan(con, source, *raw_bounds)
     inner = (
         f"SELECT {event_id} AS event_id, {account} AS account_id, {user} AS user_id, "
         f"CAST(x.{_ident(m.event)} AS VARCHAR) AS event, {ts} AS ts, {props} AS properties "
-        f"FROM {_scan(source)} x {join} WHERE {' AND '.join(raw_where) or 'TRUE'}"
+        f"FROM {scan} x {join} WHERE {' AND '.join(raw_where) or 'TRUE'}"
     )
     return f"(SELECT * FROM ({inner}) WHERE {' AND '.join(where) or 'TRUE'})"
 
@@ -373,7 +757,19 @@ _kept: dict[tuple[str, str, tuple[tuple[str, int, int], ...]], Any] = {}
 """Column types and time spans of the external files, by their names, sizes and times."""
 
 
-def _files_key(source: ExternalEvents) -> tuple[tuple[str, int, int], ...]:
+def _files_key(source: ExternalEvents) -> tuple[tuple[str, int, int], ...] | None:
+    """What the source holds now, to keep facts read from it: the files' names, sizes and
+    times; a Delta table's version; None (nothing kept) for PostgreSQL."""
+    if source.kind == "postgres":
+        return None
+    if source.kind == "delta":
+        table = _delta(source)
+        return ((table.table_uri, table.version(), 0),)
+    if source.kind == "iceberg":
+        snapshot = _iceberg(source).current_snapshot()
+        return ((source.pattern, snapshot.snapshot_id if snapshot else 0, 0),)
+    if source.remote:
+        return tuple((i.path, i.size, i.mtime_ns) for i in _s3_files(source))
     out = []
     for name in source_files(source):
         try:
@@ -386,7 +782,10 @@ def _files_key(source: ExternalEvents) -> tuple[tuple[str, int, int], ...]:
 
 def _types(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> dict[str, str]:
     """``column_types``, kept while the files are the same."""
-    key = ("types", source.pattern, _files_key(source))
+    files = _files_key(source)
+    if files is None:
+        return column_types(con, source)
+    key = ("types", source.pattern, files)
     if key not in _kept:
         _kept[key] = column_types(con, source)
     types: dict[str, str] = _kept[key]
@@ -396,13 +795,21 @@ def _types(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> dict[str, 
 def _span(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> tuple[datetime, datetime]:
     """The first and last naive time of the files, read as UTC (a bound within a day of the
     real one), kept while the files are the same."""
-    key = ("span", source.pattern + "\0" + source.columns.timestamp, _files_key(source))
-    if key not in _kept:
-        raw = _ident(source.columns.timestamp)
-        first, last = con.execute(
-            f"SELECT CAST(min({raw}) AS TIMESTAMP), CAST(max({raw}) AS TIMESTAMP) "
-            f"FROM {_scan(source)}"
-        ).fetchall()[0]
+    files = _files_key(source)
+    key = ("span", source.pattern + "\0" + source.columns.timestamp, files)
+    if files is None or key not in _kept:
+        raw = source.columns.timestamp
+        if source.kind == "postgres":
+            first, last = _pg_aggregate(source, lambda t: t.aggregate(
+                first=t[raw].min(), last=t[raw].max())).to_pylist()[0].values()  # fmt: skip
+        else:
+            first, last = con.execute(
+                f"SELECT CAST(min({_ident(raw)}) AS TIMESTAMP), "
+                f"CAST(max({_ident(raw)}) AS TIMESTAMP) FROM {_scan(con, source, once=True)}"
+            ).fetchall()[0]
+        if first is not None and first.tzinfo is not None:
+            first = first.astimezone(UTC).replace(tzinfo=None)
+            last = last.astimezone(UTC).replace(tzinfo=None)
         now = datetime.now(UTC).replace(tzinfo=None)
         _kept[key] = (
             (first or now).replace(tzinfo=UTC),
@@ -410,6 +817,25 @@ def _span(con: duckdb.DuckDBPyConnection, source: ExternalEvents) -> tuple[datet
         )
     span: tuple[datetime, datetime] = _kept[key]
     return span
+
+
+def _pg_aggregate(source: ExternalEvents, query: Any) -> pa.Table:
+    """``query(table)`` (an Ibis aggregation) run in PostgreSQL, its small result in Arrow."""
+    import ibis.common.exceptions as ibis_errors
+    import psycopg
+
+    con = _pg_connect(source)
+    try:
+        return con.to_pyarrow(query(_pg_table(con, source)))
+    except (psycopg.Error, ibis_errors.IbisError, ibis_errors.TableNotFound) as error:
+        raise _rejected(
+            source,
+            "query" if source.config.model.query is not None else "table",
+            _("cannot read {what} in PostgreSQL: {error}", what=source.pattern,
+              error=_short(error)),
+        ) from None  # fmt: skip
+    finally:
+        con.disconnect()
 
 
 def _integer(kind: str) -> bool:
@@ -445,30 +871,62 @@ class SourceCheck:
 
 
 def check(source: ExternalEvents) -> SourceCheck:
-    """Read the external files once through the mapping: ``EventsConfigRejected`` for missing
-    files or columns, else how many rows map to Banso accounts."""
+    """Read the external data once through the mapping: ``EventsConfigRejected`` for missing
+    files, tables or columns, else how many rows map to Banso accounts. The rows are first
+    counted per account key where they are (in PostgreSQL for a PostgreSQL source), so only one
+    row per key is read into DuckDB."""
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        mapped = source_sql(con, source)  # raises on missing files or columns
+        types = column_types(con, source)  # raises on missing files or tables
+        problems = check_columns(types, source)
+        if problems:
+            raise EventsConfigRejected(problems)
         m = source.columns
-        key = f"CAST({_ident(m.account)} AS VARCHAR)"
+        if source.kind == "postgres":
+            per_key = _pg_aggregate(source, lambda t: t.group_by(key=t[m.account]).aggregate(
+                n=t.count(), first=t[m.timestamp].min(), last=t[m.timestamp].max()))  # fmt: skip
+            con.register("banso_key_counts", per_key)
+        else:
+            ts = _ident(m.timestamp)
+            con.execute(
+                f"CREATE TEMP TABLE banso_key_counts AS SELECT {_ident(m.account)} AS key, "
+                f"count(*) AS n, min({ts}) AS first, max({ts}) AS last "
+                f"FROM {_scan(con, source, once=True)} GROUP BY 1"
+            )
+        key = "CAST(k.key AS VARCHAR)"
+        if types[m.timestamp].startswith("TIMESTAMP WITH TIME ZONE"):
+            first, last = "CAST(k.first AS TIMESTAMPTZ)", "CAST(k.last AS TIMESTAMPTZ)"
+        else:
+            lo, hi = con.execute(
+                "SELECT CAST(min(first) AS TIMESTAMP), CAST(max(last) AS TIMESTAMP) "
+                "FROM banso_key_counts"
+            ).fetchall()[0]
+            start = lo.replace(tzinfo=UTC) if lo else None
+            end = hi.replace(tzinfo=UTC) + timedelta(microseconds=1) if hi else None
+            first = _utc_of_local("CAST(k.first AS TIMESTAMP)", m.timezone, start, end)
+            last = _utc_of_local("CAST(k.last AS TIMESTAMP)", m.timezone, start, end)
         if m.account_source is None:
             known = "SELECT CAST(id AS VARCHAR) AS k FROM banso_accounts"
             _register_account_ids(con)
+            mapped = "banso_key_counts k"
         else:
+            register_identities(con, source)
             known = f"SELECT external_id AS k FROM {IDENTITIES_VIEW}"
-        rows = con.execute(f"SELECT count(*) FROM {_scan(source)}").fetchall()[0]
-        counted = con.execute(f"SELECT count(*), min(ts), max(ts) FROM {mapped}").fetchall()[0]
+            mapped = f"banso_key_counts k JOIN {IDENTITIES_VIEW} i ON i.external_id = {key}"
+        rows = con.execute("SELECT coalesce(sum(n), 0) FROM banso_key_counts").fetchall()[0]
+        counted = con.execute(
+            f"SELECT coalesce(sum(k.n), 0), min({first}), max({last}) FROM {mapped}"
+        ).fetchall()[0]
         unknown = con.execute(
-            f"SELECT DISTINCT {key} AS k FROM {_scan(source)} "
-            f"WHERE {key} IS NULL OR {key} NOT IN ({known}) ORDER BY k NULLS FIRST"
+            f"SELECT DISTINCT {key} AS u FROM banso_key_counts k "
+            f"WHERE {key} IS NULL OR {key} NOT IN ({known}) ORDER BY u NULLS FIRST"
         ).fetchall()
     finally:
         con.close()
     assert rows is not None and counted is not None
     return SourceCheck(
-        len(source_files(source)), rows[0], counted[0], len(unknown),
+        len(source_files(source)), int(rows[0]), int(counted[0]), len(unknown),
         tuple(str(k) for (k,) in unknown[:5]), counted[1], counted[2],
     )  # fmt: skip
 
