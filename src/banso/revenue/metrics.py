@@ -224,7 +224,9 @@ def mrr_changes(
             delta=fixed.value.cast("int64"),
         ),
         fixed.filter(fixed.end_idx.notnull() & (fixed.end_idx <= last_idx)).select(
-            fixed.account_id, month_idx=fixed.end_idx, delta=-fixed.value.cast("int64")
+            fixed.account_id,
+            month_idx=fixed.end_idx.cast("int64"),
+            delta=-fixed.value.cast("int64"),
         ),
     ]
     if moving is not None:
@@ -239,10 +241,14 @@ def mrr_changes(
         worth = valued.group_by(["account_id", "month_idx"]).aggregate(
             value=valued.value.sum().cast("int64")
         )
-        one_month.append(worth.select(worth.account_id, worth.month_idx, delta=worth.value))
+        one_month.append(
+            worth.select(
+                worth.account_id, month_idx=worth.month_idx.cast("int64"), delta=worth.value
+            )
+        )
         one_month.append(
             worth.filter(worth.month_idx < last_idx).select(
-                worth.account_id, month_idx=worth.month_idx + 1, delta=-worth.value
+                worth.account_id, month_idx=(worth.month_idx + 1).cast("int64"), delta=-worth.value
             )
         )
     deltas = ibis.union(*one_month)
@@ -446,7 +452,7 @@ def retention_12m(
     step = (changes.mrr - changes.before).cast("int64")
     zero = ibis.literal(0, "int64")
     now = changes.filter(changes.month_idx <= last_idx).select(
-        changes.account_id, changes.month_idx, d_now=step, d_then=zero
+        changes.account_id, month_idx=changes.month_idx.cast("int64"), d_now=step, d_then=zero
     )
     then = changes.filter(changes.month_idx + 12 <= last_idx).select(
         changes.account_id,
