@@ -440,57 +440,53 @@ def retention_12m(
     M-12), kept (Σ_K MRR at M), kept_gross (Σ_K min(MRR at M, MRR at M-12)); only months with
     base > 0.
 
-    An account's pair (MRR at M-12, MRR at M) changes only in a month where its MRR changes or
-    12 months after one: its changes and its changes moved 12 months on, merged and summed in
-    month order per account, give the pair after each such month; each of base, kept and
-    kept_gross changes there by its new value less its value at the account's previous such
-    month; those deltas summed per month (and key) and run over the months give the sums.
+    Each level of an account (a row of :func:`mrr_changes`, held ``month_idx..until-1``) that is
+    > 0, moved 12 months on, is paired with each level of the same account it overlaps: over
+    the months they share, the pair (MRR at M-12, MRR at M) is constant, so it adds its base,
+    kept and kept_gross in the first shared month and removes them after the last; those deltas
+    summed per month (and key) and run over the months give the sums. An account has few levels,
+    so the pairs are about as many as the levels, and no per-account window is needed.
     With keys per account and month (the owner of each month), month by month instead.
     """
     if keys is not None and "month_idx" in keys.columns:
         return _retention_month_by_month(month_end_mrr(changes, months, last_idx), keys, last_idx)
-    step = (changes.mrr - changes.before).cast("int64")
-    zero = ibis.literal(0, "int64")
-    now = changes.filter(changes.month_idx <= last_idx).select(
-        changes.account_id, month_idx=changes.month_idx.cast("int64"), d_now=step, d_then=zero
+    then = changes.filter(changes.mrr > 0)
+    then = then.select(
+        t_account=then.account_id,
+        t_lo=(then.month_idx + 12).cast("int64"),
+        t_hi=(then.until + 12).cast("int64"),
+        then=then.mrr,
     )
-    then = changes.filter(changes.month_idx + 12 <= last_idx).select(
-        changes.account_id,
-        month_idx=(changes.month_idx + 12).cast("int64"),
-        d_now=zero,
-        d_then=step,
+    now = changes.select(
+        n_account=changes.account_id, n_lo=changes.month_idx, n_hi=changes.until, now=changes.mrr
     )
-    both = now.union(then)
-    both = both.group_by(["account_id", "month_idx"]).aggregate(
-        d_now=both.d_now.sum().cast("int64"), d_then=both.d_then.sum().cast("int64")
-    )
-    running = ibis.cumulative_window(group_by=both.account_id, order_by=both.month_idx)
-    pairs = both.select(
-        both.account_id,
-        both.month_idx,
-        now=both.d_now.sum().over(running).cast("int64"),
-        then=both.d_then.sum().over(running).cast("int64"),
+    # each of the account's levels 12 months on beside each of its levels it overlaps
+    pairs = then.join(
+        now, [then.t_account == now.n_account, now.n_lo < then.t_hi, then.t_lo < now.n_hi]
     )
     pairs = pairs.select(
-        pairs.account_id,
-        pairs.month_idx,
+        account_id=pairs.t_account,
+        lo=ibis.greatest(pairs.t_lo, pairs.n_lo).cast("int64"),
+        hi=ibis.least(pairs.t_hi, pairs.n_hi, last_idx + 1).cast("int64"),
         base=pairs.then,
-        kept=ibis.ifelse(pairs.then > 0, pairs.now, 0).cast("int64"),
+        kept=pairs.now,
         kept_gross=ibis.least(pairs.now, pairs.then).cast("int64"),
     )
+    pairs = pairs.filter(pairs.lo < pairs.hi)
     group = []
     if keys is not None:
         pairs = pairs.left_join(keys, "account_id").select(pairs, keys.key)
         group = ["key"]
-    earlier = ibis.window(group_by=pairs.account_id, order_by=pairs.month_idx)
     sums = ("base", "kept", "kept_gross")
-    deltas = pairs.select(
-        *group,
-        pairs.month_idx,
-        **{f"d_{n}": (pairs[n] - pairs[n].lag().over(earlier).fill_null(0)) for n in sums},
+    one = ibis.literal(1, "int64")
+    deltas = pairs.select(*group, month_idx=pairs.lo, sign=one, **{n: pairs[n] for n in sums})
+    deltas = deltas.union(
+        pairs.filter(pairs.hi <= last_idx).select(
+            *group, month_idx=pairs.hi, sign=-one, **{n: pairs[n] for n in sums}
+        )
     )
     steps = deltas.group_by([*group, "month_idx"]).aggregate(
-        **{f"d_{n}": _total(deltas[f"d_{n}"]) for n in sums}
+        **{f"d_{n}": _total(deltas[n] * deltas.sign) for n in sums}
     )
     held = _held(steps, group, {n: f"d_{n}" for n in sums}, months, last_idx)
     held = held.select(*group, "month_idx", *sums)
