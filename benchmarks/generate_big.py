@@ -60,11 +60,13 @@ def main() -> None:
     files = list((args.home / "events").glob("date=*/part-*.parquet"))
     size_gib = sum(f.stat().st_size for f in files) / 2**30
     glob = str(args.home / "events" / "date=*" / "part-*.parquet")
-    events, accounts = (
-        duckdb.connect()
-        .execute(f"SELECT count(*), count(DISTINCT account_id) FROM read_parquet('{glob}')")
-        .fetchone()
-    )
+    events, accounts = 0, 0  # --event-scale 0 writes no event file for read_parquet to find
+    if files:
+        events, accounts = (
+            duckdb.connect()
+            .execute(f"SELECT count(*), count(DISTINCT account_id) FROM read_parquet('{glob}')")
+            .fetchone()
+        )
     print(f"accounts={args.accounts} months={args.months} event_scale={args.event_scale}")
     print(f"wall={seconds:.0f}s peak_rss={peak_mib:.0f}MiB")
     print(

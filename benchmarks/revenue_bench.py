@@ -12,8 +12,10 @@ only, no usage events) into ``--home`` (git-ignored). For PostgreSQL the account
 are copied once into a scratch database ``banso_revenue_bench`` (not timed) and dropped afterwards.
 
 Timed: ``service.revenue_report`` for the last ``--months`` months (36) plus rendering the JSON,
-in this process after the imports (the CLI's start-up is excluded). Each engine runs twice; the
-first run includes one-off costs (the SparkSession's start, DuckDB's first query). The pandas
+in this process after the imports (the CLI's start-up is excluded). Each engine runs ``--runs``
+times (at least twice); the first run includes one-off costs (the SparkSession's start, DuckDB's
+first query), the median of the others is the warm figure, compared with the median of
+``--runs - 1`` runs of the pandas baseline. The load average is printed last. The pandas
 baseline reads the same SQLite tables and computes the same monthly aggregates; the script checks
 that it agrees with the DuckDB report to the yen before printing the ratio.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -42,6 +45,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=36, help="months in the report")
     parser.add_argument("--engines", default="duckdb,postgres,spark")
+    parser.add_argument(
+        "--runs", type=int, default=2, help="runs per engine (the first includes start-up)"
+    )
     parser.add_argument(
         "--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
@@ -85,32 +91,42 @@ def main() -> None:
             _clear_settings()
         try:
             times = []
-            for _ in range(2):
+            for _ in range(max(2, args.runs)):
                 seconds, rows = run(engine)
                 times.append(seconds)
                 if reference is None:
                     reference = rows
                 assert rows == reference, f"{engine} disagrees with the first engine"
             results[engine] = times
-            print(f"{engine}: first {times[0]:.2f} s, second {times[1]:.2f} s")
+            warm = ", ".join(f"{t:.2f}" for t in times[1:])
+            print(
+                f"{engine}: first {times[0]:.2f} s, warm {warm} s "
+                f"(median {statistics.median(times[1:]):.2f} s)"
+            )
         finally:
             if engine == "postgres":
                 del os.environ["BANSO_DATABASE_URL"]
                 _clear_settings()
                 _drop_postgres(args.pg_admin_url)
 
-    started = time.perf_counter()
-    baseline = pandas_report(db_path, first, last)
-    pandas_seconds = time.perf_counter() - started
+    pandas_times = []
+    for _ in range(max(1, args.runs - 1)):
+        started = time.perf_counter()
+        baseline = pandas_report(db_path, first, last)
+        pandas_times.append(time.perf_counter() - started)
+    pandas_seconds = statistics.median(pandas_times)
     if reference is not None:
         rounded = [service.rounded(row) for row in reference]
         for row, (mrr_end, churned, due, lost, kept) in zip(rounded, baseline, strict=True):
             assert row["mrr_end"] == mrr_end and row["churned_mrr"] == churned, row["month"]
             assert row["renewal_due_mrr"] == due and row["renewal_churned_mrr"] == lost
             assert kept is None or row["nrr_12m"] == kept, row["month"]
-    print(f"pandas baseline: {pandas_seconds:.2f} s (agrees with the engines)")
+    shown = ", ".join(f"{t:.2f}" for t in pandas_times)
+    print(f"pandas baseline: {shown} s, median {pandas_seconds:.2f} s (agrees with the engines)")
     for engine, times in results.items():
-        print(f"{engine}: best {min(times):.2f} s = {pandas_seconds / min(times):.1f}x pandas")
+        warm = statistics.median(times[1:])
+        print(f"{engine}: warm median {warm:.2f} s = {pandas_seconds / warm:.1f}x pandas (median)")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _generate(home: Path, accounts: int) -> None:

@@ -91,10 +91,9 @@ def largest_factors(
     scale: Scale,
 ) -> dict[str, int]:
     """The largest factor of each currency over the months (see :func:`factor_table`)."""
-    emax, p = scale.max_exponent, scale.rate_decimals
-    largest = {reporting: 10**p * 10 ** (emax - exponents[reporting])}
+    largest = {reporting: _factor(Decimal(1), reporting, exponents, scale)}
     for (currency, _m), rate in rates.items():
-        factor = int(rate * 10**p) * 10 ** (emax - exponents[currency])
+        factor = _factor(rate, currency, exponents, scale)
         largest[currency] = max(largest.get(currency, 0), factor)
     return largest
 
@@ -109,16 +108,14 @@ def factor_table(
 ) -> pa.Table:
     """(currency, month_idx, factor): the integer each line's ``unit`` is multiplied by."""
     currencies, months, values = [], [], []
-    emax, p = scale.max_exponent, scale.rate_decimals
     for m in range(first, last + 1):
         currencies.append(reporting)
         months.append(m)
-        values.append(10**p * 10 ** (emax - exponents[reporting]))
+        values.append(_factor(Decimal(1), reporting, exponents, scale))
     for (currency, m), rate in sorted(rates.items()):
-        scaled = rate * 10**p
         currencies.append(currency)
         months.append(m)
-        values.append(int(scaled) * 10 ** (emax - exponents[currency]))
+        values.append(_factor(rate, currency, exponents, scale))
     return pa.table(
         {
             "currency": pa.array(currencies, pa.string()),
@@ -126,3 +123,33 @@ def factor_table(
             "factor": pa.array(values, pa.int64()),
         }
     )
+
+
+def steady_factors(
+    rates: Mapping[tuple[str, int], Decimal],
+    exponents: Mapping[str, int],
+    reporting: str,
+    scale: Scale,
+    first: int,
+    last: int,
+) -> dict[str, int]:
+    """The currencies whose factor (:func:`factor_table`) is one value in every month of
+    ``first..last`` that has a rate, with that factor: the reporting currency always, a foreign
+    currency when its rate did not move over those months. A line in such a currency is worth
+    the same at every month end it is active in the range (a report refuses to run when a
+    month a line needs has no rate, :func:`fx_rates`), so ``revenue.metrics.mrr_changes`` counts
+    it by its start and end instead of month by month."""
+    seen: dict[str, set[int]] = defaultdict(set)
+    for (currency, m), rate in rates.items():
+        if first <= m <= last and currency != reporting:
+            seen[currency].add(_factor(rate, currency, exponents, scale))
+    steady = {c: next(iter(f)) for c, f in seen.items() if len(f) == 1}
+    steady[reporting] = _factor(Decimal(1), reporting, exponents, scale)
+    return steady
+
+
+def _factor(rate: Decimal, currency: str, exponents: Mapping[str, int], scale: Scale) -> int:
+    """The integer a ``currency`` line's ``unit`` is multiplied by at ``rate``: the rate with
+    ``scale.rate_decimals`` places as an integer, times the minor-unit gap to the largest one."""
+    p, emax = scale.rate_decimals, scale.max_exponent
+    return int(rate * 10**p) * 10 ** (emax - exponents[currency])

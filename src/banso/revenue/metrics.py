@@ -166,39 +166,222 @@ def _converted(rows: ir.Table, fx: ir.Table | None) -> ir.Table:
     return joined.mutate(value=joined.unit * joined.factor)
 
 
-def month_end_mrr(lines: ir.Table, months: ir.Table, fx: ir.Table | None) -> ir.Table:
-    """``MRR(a, M)`` in scaled units for every account and month end where it is > 0 (spec §2).
+def mrr_changes(
+    lines: ir.Table,
+    months: ir.Table,
+    fx: ir.Table | None,
+    steady: Mapping[str, int] | None,
+    first_idx: int,
+    last_idx: int,
+) -> ir.Table:
+    """``MRR(a, M)`` in scaled units (spec §2) as its changes: one row per account and month of
+    ``first_idx..last_idx`` whose month-end MRR differs from the month before's.
 
-    Columns: account_id, month_idx, mrr, cohort_idx (the account's first such month over all
-    data, its cohort in spec §8 and the test of "before" in §3). ``months`` may start anywhere
-    before the first month wanted: the cohort comes from the lines, since with amounts >= 0 and
-    positive FX rates ``MRR(a, M) > 0`` exactly when a paid line is active at M, and a line is
-    first active at the end of its start month.
+    Columns: account_id, month_idx, mrr (``MRR(a, M)``, held until the account's next row),
+    before (``MRR(a, M-1)``), until (the month of the account's next row, or ``last_idx + 1``),
+    cohort_idx (the account's first month with MRR > 0 over all data: its cohort in spec §8 and
+    the test of "before" in §3). An account-month without a row has the MRR of the account's
+    latest earlier row, 0 before its first: an account paying the same for 20 months is one row.
+
+    Built by cumulative deltas, so the cost grows with the lines, not with lines × months. A
+    line in a ``steady`` currency (currency → its factor in every month of the range: with
+    ``fx`` None, every line, at factor 1) adds its value in its start month and takes it away in
+    its end month (``end_date`` is exclusive, so a line is active at the end of months
+    ``start..end-1``; starting and ending in one month, it never shows). A line in another
+    currency is worth a different amount each month (spec "Currency": converted at each
+    month's rate, ``fx``): it adds its value at month M's rate in M and takes the same away in
+    M + 1, for every month it is active. Per account, the running sum of its deltas in month
+    order is its MRR after each change, exactly (integers).
+
+    The rows are valid from ``first_idx`` on (``months`` covers ``first_idx..last_idx``): a
+    line that started earlier is counted from ``first_idx``, so ``before`` is 0 there and the
+    movements of ``first_idx`` itself are not meaningful; later months are exact. The cohort
+    comes from the lines (all of them), since with amounts >= 0 and positive FX rates
+    ``MRR(a, M) > 0`` exactly when a paid line is active at M, and a line is first active at the
+    end of its start month.
     """
-    active = lines.join(
-        months,
-        [
-            months.month_idx >= lines.start_idx,
-            months.month_idx < lines.end_idx.fill_null(_OPEN_END),
-        ],
-    ).select(lines.account_id, lines.currency, lines.unit, months.month_idx)
-    valued = _converted(active, fx)
-    snapshot = valued.group_by(["account_id", "month_idx"]).aggregate(mrr=valued.value.sum())
-    snapshot = snapshot.filter(snapshot.mrr > 0)
+    live = lines.filter(
+        (lines.start_idx <= last_idx)
+        & (lines.end_idx.isnull() | (lines.end_idx > first_idx))
+        & (lines.unit != 0)
+    )
+    if fx is None:
+        fixed, moving = live.mutate(value=live.unit), None
+    else:
+        steady = dict(steady or {})
+        in_steady = live.currency.isin(list(steady)) if steady else ibis.literal(False)
+        fixed = live.filter(in_steady)
+        factor = ibis.cases(
+            *((fixed.currency == c, ibis.literal(f, "int64")) for c, f in steady.items()),
+            else_=ibis.literal(0, "int64"),
+        )
+        fixed = fixed.mutate(value=fixed.unit * factor)
+        moving = live.filter(~in_steady)
+    one_month = [
+        fixed.select(
+            fixed.account_id,
+            month_idx=ibis.greatest(fixed.start_idx, first_idx).cast("int64"),
+            delta=fixed.value.cast("int64"),
+        ),
+        fixed.filter(fixed.end_idx.notnull() & (fixed.end_idx <= last_idx)).select(
+            fixed.account_id,
+            month_idx=fixed.end_idx.cast("int64"),
+            delta=-fixed.value.cast("int64"),
+        ),
+    ]
+    if moving is not None:
+        active = moving.join(
+            months,
+            [
+                months.month_idx >= moving.start_idx,
+                months.month_idx < moving.end_idx.fill_null(_OPEN_END),
+            ],
+        ).select(moving.account_id, moving.currency, moving.unit, months.month_idx)
+        valued = _converted(active, fx)
+        worth = valued.group_by(["account_id", "month_idx"]).aggregate(
+            value=valued.value.sum().cast("int64")
+        )
+        one_month.append(
+            worth.select(
+                worth.account_id, month_idx=worth.month_idx.cast("int64"), delta=worth.value
+            )
+        )
+        one_month.append(
+            worth.filter(worth.month_idx < last_idx).select(
+                worth.account_id, month_idx=(worth.month_idx + 1).cast("int64"), delta=-worth.value
+            )
+        )
+    deltas = ibis.union(*one_month)
+    deltas = deltas.group_by(["account_id", "month_idx"]).aggregate(
+        delta=deltas.delta.sum().cast("int64")
+    )
+    deltas = deltas.filter(deltas.delta != 0)
+    running = ibis.cumulative_window(group_by=deltas.account_id, order_by=deltas.month_idx)
+    following = ibis.window(group_by=deltas.account_id, order_by=deltas.month_idx)
+    level = deltas.delta.sum().over(running).cast("int64")
+    changes = deltas.select(
+        deltas.account_id,
+        deltas.month_idx,
+        mrr=level,
+        before=(level - deltas.delta).cast("int64"),
+        until=deltas.month_idx.lead().over(following).fill_null(last_idx + 1).cast("int64"),
+    )
     paid = lines.filter((lines.unit > 0) & (lines.start_idx < lines.end_idx.fill_null(_OPEN_END)))
     cohorts = paid.group_by("account_id").aggregate(cohort_idx=paid.start_idx.min())
-    return snapshot.join(cohorts, "account_id").select(
-        snapshot.account_id, snapshot.month_idx, snapshot.mrr, cohorts.cohort_idx
+    return changes.join(cohorts, "account_id").select(
+        changes.account_id,
+        changes.month_idx,
+        changes.mrr,
+        changes.before,
+        changes.until,
+        cohorts.cohort_idx,
     )
 
 
-def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:
-    """MRR movements and customer counts per month (and key) up to ``last_idx`` (spec §2, §3).
+def month_end_mrr(changes: ir.Table, months: ir.Table, last_idx: int) -> ir.Table:
+    """The month-end snapshot spelled out: one row per account and month up to ``last_idx``
+    where ``MRR(a, M) > 0`` (spec §2), from :func:`mrr_changes`. Columns: account_id, month_idx,
+    mrr, cohort_idx. Only the splits by the owner of each month need it (their keys are per
+    account and month anyway); everything else is summed from the changes."""
+    held = changes.filter(changes.mrr > 0)
+    held = held.select(
+        held.account_id,
+        since=held.month_idx,
+        until=held.until,
+        mrr=held.mrr,
+        cohort=held.cohort_idx,
+    )
+    spread = held.join(
+        months,
+        [
+            months.month_idx >= held.since,
+            months.month_idx < held.until,
+            months.month_idx <= last_idx,
+        ],
+    )
+    return spread.select(
+        account_id=spread.account_id,
+        month_idx=spread.month_idx,
+        mrr=spread.mrr,
+        cohort_idx=spread.cohort,
+    )
+
+
+def movements(
+    changes: ir.Table,
+    months: ir.Table,
+    keys: ir.Table | None,
+    last_idx: int,
+    *,
+    levels: bool = True,
+) -> ir.Table:
+    """MRR movements and customer counts per month (and key) up to ``last_idx`` (spec §2, §3),
+    from :func:`mrr_changes`.
 
     Each account and month compares ``p = MRR(a, M-1)`` with ``c = MRR(a, M)``; netted per
-    account. Columns: month_idx, [key,] mrr_start, mrr_end, customers_start, customers_end and the
-    five movements' amounts and customer counts.
+    account. Columns: month_idx, [key,] the five movements' amounts and customer counts, and
+    with ``levels`` mrr_start, mrr_end, customers_start, customers_end (only months where one of
+    the customer counts is > 0 then).
+
+    Movements happen only where an account's MRR changes, so they are summed over the rows of
+    :func:`mrr_changes`. The levels are held between changes: per month (and key) the changes
+    add ``c - p`` to the MRR and +1 (an account becoming a customer) or -1 (one leaving) to the
+    customers, and a running sum over the months gives ``mrr_end`` and ``customers_end``,
+    ``mrr_start``/``customers_start`` being the level before the month's change. With keys per
+    account and month (the owner of each month), an account's key can change without its MRR
+    changing, so the month-by-month snapshot (:func:`month_end_mrr`) is compared instead.
     """
+    if keys is not None and "month_idx" in keys.columns:
+        return _movements_month_by_month(month_end_mrr(changes, months, last_idx), keys, last_idx)
+    rows = changes.filter(changes.month_idx <= last_idx)
+    group = []
+    if keys is not None:
+        rows = rows.left_join(keys, "account_id").select(rows, keys.key)
+        group = ["key"]
+    c, p, accounts = rows.mrr, rows.before, rows.account_id
+    arrived = (p == 0) & (c > 0)
+    is_new = arrived & (rows.month_idx == rows.cohort_idx)
+    is_back = arrived & (rows.month_idx > rows.cohort_idx)
+    grew = (p > 0) & (c > p)
+    shrank = (c > 0) & (c < p)
+    left = (p > 0) & (c == 0)
+    moves = {
+        "new_mrr": _total(c, is_new),
+        "new_customers": accounts.count(where=is_new),
+        "reactivation_mrr": _total(c, is_back),
+        "reactivated_customers": accounts.count(where=is_back),
+        "expansion_mrr": _total(c - p, grew),
+        "expansion_customers": accounts.count(where=grew),
+        "contraction_mrr": _total(p - c, shrank),
+        "contraction_customers": accounts.count(where=shrank),
+        "churned_mrr": _total(p, left),
+        "churned_customers": accounts.count(where=left),
+    }
+    if not levels:
+        return rows.group_by([*group, "month_idx"]).aggregate(**moves)
+    steps = rows.group_by([*group, "month_idx"]).aggregate(
+        **moves,
+        d_mrr=_total(c - p),
+        d_customers=(accounts.count(where=arrived) - accounts.count(where=left)).cast("int64"),
+    )
+    held = _held(
+        steps, group, {"mrr_end": "d_mrr", "customers_end": "d_customers"}, months, last_idx
+    )
+    held = held.select(
+        *group,
+        "month_idx",
+        mrr_start=(held.mrr_end - held.d_mrr).cast(_EXACT_SUM),
+        mrr_end=held.mrr_end,
+        customers_start=(held.customers_end - held.d_customers).cast("int64"),
+        customers_end=held.customers_end,
+        **{name: held[name] for name in moves},
+    )
+    return held.filter((held.customers_start > 0) | (held.customers_end > 0))
+
+
+def _movements_month_by_month(snapshot: ir.Table, keys: ir.Table, last_idx: int) -> ir.Table:
+    """:func:`movements` from the month-end snapshot (:func:`month_end_mrr`) and keys per
+    account and month: each account-month with ``p > 0`` or ``c > 0`` is compared."""
     cur = snapshot.select(
         c_account=snapshot.account_id,
         c_month=snapshot.month_idx,
@@ -222,10 +405,7 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
         cohort_idx=ibis.coalesce(both.c_cohort, both.p_cohort),
     )
     pairs = pairs.filter(pairs.month_idx <= last_idx)
-    group = ["month_idx"]
-    if keys is not None:
-        pairs = _with_key(pairs, keys)
-        group.append("key")
+    pairs = _with_key(pairs, keys)
     c, p, accounts = pairs.c, pairs.p, pairs.account_id
     arrived = (p == 0) & (c > 0)
     is_new = arrived & (pairs.month_idx == pairs.cohort_idx)
@@ -233,7 +413,7 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
     grew = (p > 0) & (c > p)
     shrank = (c > 0) & (c < p)
     left = (p > 0) & (c == 0)
-    return pairs.group_by(group).aggregate(
+    return pairs.group_by(["month_idx", "key"]).aggregate(
         mrr_start=_total(p),
         mrr_end=_total(c),
         customers_start=accounts.count(where=p > 0),
@@ -251,12 +431,70 @@ def movements(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Ta
     )
 
 
-def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> ir.Table:
-    """NRR/GRR numerators and base per month (spec §6).
+def retention_12m(
+    changes: ir.Table, months: ir.Table, keys: ir.Table | None, last_idx: int
+) -> ir.Table:
+    """NRR/GRR numerators and base per month (spec §6), from :func:`mrr_changes`.
 
     Cohort K = accounts with ``MRR(a, M-12) > 0``; columns month_idx, [key,] base (Σ_K MRR at
-    M-12), kept (Σ_K MRR at M), kept_gross (Σ_K min(MRR at M, MRR at M-12)).
+    M-12), kept (Σ_K MRR at M), kept_gross (Σ_K min(MRR at M, MRR at M-12)); only months with
+    base > 0.
+
+    Each level of an account (a row of :func:`mrr_changes`, held ``month_idx..until-1``) that is
+    > 0, moved 12 months on, is paired with each level of the same account it overlaps: over
+    the months they share, the pair (MRR at M-12, MRR at M) is constant, so it adds its base,
+    kept and kept_gross in the first shared month and removes them after the last; those deltas
+    summed per month (and key) and run over the months give the sums. An account has few levels,
+    so the pairs are about as many as the levels, and no per-account window is needed.
+    With keys per account and month (the owner of each month), month by month instead.
     """
+    if keys is not None and "month_idx" in keys.columns:
+        return _retention_month_by_month(month_end_mrr(changes, months, last_idx), keys, last_idx)
+    then = changes.filter(changes.mrr > 0)
+    then = then.select(
+        t_account=then.account_id,
+        t_lo=(then.month_idx + 12).cast("int64"),
+        t_hi=(then.until + 12).cast("int64"),
+        then=then.mrr,
+    )
+    now = changes.select(
+        n_account=changes.account_id, n_lo=changes.month_idx, n_hi=changes.until, now=changes.mrr
+    )
+    # each of the account's levels 12 months on beside each of its levels it overlaps
+    pairs = then.join(
+        now, [then.t_account == now.n_account, now.n_lo < then.t_hi, then.t_lo < now.n_hi]
+    )
+    pairs = pairs.select(
+        account_id=pairs.t_account,
+        lo=ibis.greatest(pairs.t_lo, pairs.n_lo).cast("int64"),
+        hi=ibis.least(pairs.t_hi, pairs.n_hi, last_idx + 1).cast("int64"),
+        base=pairs.then,
+        kept=pairs.now,
+        kept_gross=ibis.least(pairs.now, pairs.then).cast("int64"),
+    )
+    pairs = pairs.filter(pairs.lo < pairs.hi)
+    group = []
+    if keys is not None:
+        pairs = pairs.left_join(keys, "account_id").select(pairs, keys.key)
+        group = ["key"]
+    sums = ("base", "kept", "kept_gross")
+    one = ibis.literal(1, "int64")
+    deltas = pairs.select(*group, month_idx=pairs.lo, sign=one, **{n: pairs[n] for n in sums})
+    deltas = deltas.union(
+        pairs.filter(pairs.hi <= last_idx).select(
+            *group, month_idx=pairs.hi, sign=-one, **{n: pairs[n] for n in sums}
+        )
+    )
+    steps = deltas.group_by([*group, "month_idx"]).aggregate(
+        **{f"d_{n}": _total(deltas[n] * deltas.sign) for n in sums}
+    )
+    held = _held(steps, group, {n: f"d_{n}" for n in sums}, months, last_idx)
+    held = held.select(*group, "month_idx", *sums)
+    return held.filter(held.base > 0)
+
+
+def _retention_month_by_month(snapshot: ir.Table, keys: ir.Table, last_idx: int) -> ir.Table:
+    """:func:`retention_12m` from the month-end snapshot and keys per account and month."""
     then = snapshot.select(
         t_account=snapshot.account_id, month_idx=snapshot.month_idx + 12, then=snapshot.mrr
     )
@@ -268,14 +506,61 @@ def retention_12m(snapshot: ir.Table, keys: ir.Table | None, last_idx: int) -> i
         now, [then.t_account == now.n_account, then.month_idx == now.n_month]
     ).select(account_id=then.t_account, month_idx=then.month_idx, then=then.then, now=now.now)
     joined = joined.mutate(now=joined.now.fill_null(0))
-    group = ["month_idx"]
-    if keys is not None:
-        joined = _with_key(joined, keys)
-        group.append("key")
-    return joined.group_by(group).aggregate(
+    joined = _with_key(joined, keys)
+    return joined.group_by(["month_idx", "key"]).aggregate(
         base=_total(joined.then),
         kept=_total(joined.now),
         kept_gross=_total(ibis.least(joined.now, joined.then)),
+    )
+
+
+def _held(
+    steps: ir.Table,
+    group: Sequence[str],
+    running: Mapping[str, str],
+    months: ir.Table,
+    last_idx: int,
+) -> ir.Table:
+    """Levels that change only in some months, spelled out over every month of ``months``.
+
+    ``steps`` has one row per group and month in which something changes: ``running`` names
+    each level and the column of ``steps`` by which it changes in that month. A running sum per
+    group in month order gives each level from that month until the group's next row (or
+    ``last_idx``). Result: per group and month of ``months`` up to ``last_idx`` from the group's
+    first row,
+    the levels, and every other column of ``steps`` in the month of its row, 0 in the months
+    held after it.
+    """
+    by = list(group) or None
+    upto = ibis.cumulative_window(group_by=by, order_by=steps.month_idx)
+    following = ibis.window(group_by=by, order_by=steps.month_idx)
+    others = [c for c in steps.columns if c not in (*group, "month_idx")]
+    levels = steps.select(
+        *group,
+        *others,
+        since=steps.month_idx,
+        until=steps.month_idx.lead().over(following),
+        **{
+            name: steps[column].sum().over(upto).cast(steps[column].type())
+            for name, column in running.items()
+        },
+    )
+    spread = levels.join(
+        months,
+        [
+            months.month_idx >= levels.since,
+            months.month_idx < levels.until.fill_null(last_idx + 1),
+            months.month_idx <= last_idx,
+        ],
+    )
+    first = spread.month_idx == spread.since
+    return spread.select(
+        *group,
+        month_idx=spread.month_idx,
+        **{name: spread[name] for name in running},
+        **{
+            c: ibis.ifelse(first, spread[c], ibis.literal(0).cast(spread[c].type())) for c in others
+        },
     )
 
 
@@ -415,9 +700,7 @@ def _spans_per_month(
         units=deltas.du.sum().over(running).cast(_EXACT_SUM),
     )
     levels = levels.filter(levels.n > 0)
-    held = levels.join(
-        months, [months.month_idx >= levels.since, months.month_idx < levels.until]
-    )
+    held = levels.join(months, [months.month_idx >= levels.since, months.month_idx < levels.until])
     return held.select(*group, month_idx=held.month_idx, n=held.n, units=held.units)
 
 
@@ -517,15 +800,27 @@ def _disjoint(spans: ir.Table) -> ir.Table:
     return runs.group_by(["account_id", "island"]).aggregate(lo=runs.lo.min(), hi=runs.hi.max())
 
 
-def cohort_counts(snapshot: ir.Table, last_idx: int) -> ir.Table:
-    """Per cohort and month end: accounts with MRR > 0 and their MRR (spec §8).
+def cohort_counts(changes: ir.Table, months: ir.Table, last_idx: int) -> ir.Table:
+    """Per cohort and month end: accounts with MRR > 0 and their MRR (spec §8), from
+    :func:`mrr_changes`: per cohort, the changes of its accounts' MRR and of how many of them
+    pay, run over the months.
 
-    Columns: cohort_idx, month_idx, retained, mrr.
+    Columns: cohort_idx, month_idx, retained, mrr; only months with retained > 0.
     """
-    joined = snapshot.filter(snapshot.month_idx <= last_idx)
-    return joined.group_by(["cohort_idx", "month_idx"]).aggregate(
-        retained=joined.account_id.count(), mrr=_total(joined.mrr)
+    rows = changes.filter(changes.month_idx <= last_idx)
+    arrived = (rows.before == 0) & (rows.mrr > 0)
+    left = (rows.before > 0) & (rows.mrr == 0)
+    steps = rows.group_by(["cohort_idx", "month_idx"]).aggregate(
+        d_retained=(rows.account_id.count(where=arrived) - rows.account_id.count(where=left)).cast(
+            "int64"
+        ),
+        d_mrr=_total(rows.mrr - rows.before),
     )
+    held = _held(
+        steps, ["cohort_idx"], {"retained": "d_retained", "mrr": "d_mrr"}, months, last_idx
+    )
+    held = held.filter(held.retained > 0)
+    return held.select("cohort_idx", "month_idx", "retained", "mrr")
 
 
 def _total(values: ir.IntegerColumn, where: ir.BooleanValue | None = None) -> ir.NumericScalar:

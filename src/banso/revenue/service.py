@@ -40,7 +40,13 @@ from banso.config import get_settings
 from banso.errors import BansoError
 from banso.i18n import _
 from banso.revenue import contracts, metrics
-from banso.revenue.fx import decimal_places, factor_table, fx_rates, largest_factors
+from banso.revenue.fx import (
+    decimal_places,
+    factor_table,
+    fx_rates,
+    largest_factors,
+    steady_factors,
+)
 from banso.revenue.metrics import BREAKDOWNS, KPI_KINDS, MONEY, RATE, Scale
 from banso.revenue.models import Subscription
 from banso.revenue.months import MonthRange, data_bounds, month_label, resolve_range
@@ -237,14 +243,14 @@ def revenue_report(
             "banso_keys", owner_month_keys(session, months, member_id=member)
         )
     last = months.last
-    snapshot = prepared.snapshot
-    assert snapshot is not None
+    changes = prepared.changes
+    assert changes is not None
     aggregates = [
-        metrics.movements(snapshot, keys, last),
+        metrics.movements(changes, prepared.months, keys, last),
         metrics.renewals(
             prepared.renewal_due(last), prepared.lines, prepared.months, prepared.fx, keys, last
         ),
-        metrics.retention_12m(snapshot, keys, last),
+        metrics.retention_12m(changes, prepared.months, keys, last),
     ]
     per_group: dict[tuple[int, Any], dict[str, int]] = defaultdict(dict)
     for expr in aggregates:
@@ -288,7 +294,8 @@ def lost_by_account(
     keys = accounts.select(account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64"))
     d = prepared.scale.denominator
     rows: list[Row] = []
-    for record in _records(metrics.movements(prepared.snapshot, keys, months.last)):
+    moved = metrics.movements(prepared.changes, prepared.months, keys, months.last, levels=False)
+    for record in _records(moved):
         m = int(record["month_idx"])
         churned, shrank = _int(record["churned_mrr"]), _int(record["contraction_mrr"])
         if m < months.first or not (churned or shrank) or record["key"] is None:
@@ -322,8 +329,8 @@ def cohort_report(
     prepared = _prepare(session, engine, months, with_accounts=False, book=book)
     counts: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     sizes: dict[int, int] = {}
-    assert prepared.snapshot is not None
-    for record in _records(metrics.cohort_counts(prepared.snapshot, months.last)):
+    assert prepared.changes is not None
+    for record in _records(metrics.cohort_counts(prepared.changes, prepared.months, months.last)):
         cohort, m = int(record["cohort_idx"]), int(record["month_idx"])
         counts[cohort][m] = (_int(record["retained"]), _int(record["mrr"]))
         if m == cohort:
@@ -360,7 +367,7 @@ def renewal_months(
     ``end_date`` is a renewal date is not renewed there), with the lines and accounts due.
 
     The same Ibis definitions as :func:`revenue_report` (:func:`metrics.renewal_due_spans`,
-    :func:`metrics.renewals`), without the month-end snapshot the other KPIs need. ``by`` is a
+    :func:`metrics.renewals`), without the month-end MRR the other KPIs need. ``by`` is a
     :data:`metrics.BREAKDOWNS` choice (``touch``: the touch model; ``owner``: the owner's
     email) or ``account`` (the account id: each account's §5 due and lost per month, which the
     renewal pipeline's past outcomes read). ``min_term_months``: only lines billed every that
@@ -373,14 +380,12 @@ def renewal_months(
         months,
         with_accounts=by is not None,
         history_from=months.first,
-        with_snapshot=False,
+        with_changes=False,
     )
     keys: ibis.Table | None
     if by == "account":
         accounts = prepared.conn.table("accounts")
-        keys = accounts.select(
-            account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64")
-        )
+        keys = accounts.select(account_id=accounts.id.cast("int64"), key=accounts.id.cast("int64"))
     else:
         keys = _breakdown_keys(session, prepared, months, by)
     # everything the three queries' SQL depends on (engines.AnalyticsConnection.to_pyarrow)
@@ -472,7 +477,8 @@ class _Prepared:
     lines: ibis.Table
     months: ibis.Table
     fx: ibis.Table | None
-    snapshot: ibis.Table | None
+    changes: ibis.Table | None
+    """The month-end MRR as its changes (:func:`metrics.mrr_changes`), materialized."""
     periods: list[int]
     span: int
     first: int
@@ -524,13 +530,14 @@ def _prepare(
     history_from: int | None = None,
     book: BookFilter | None = None,
     owner_id: int | None = None,
-    with_snapshot: bool = True,
+    with_changes: bool = True,
 ) -> _Prepared:
-    """Connect ``engine``, build the scale, FX factors and the month-end MRR snapshot (from
-    month ``history_from`` on when given, else from the first month of the data); with
+    """Connect ``engine``, build the scale, FX factors and the month-end MRR as its changes
+    (:func:`metrics.mrr_changes`, valid from month ``history_from`` on when given, else from the
+    first month of the data); with
     ``owner_id``, of the lines of the accounts that team member owned in ``months`` only; with
     ``book``, of the lines of the accounts the filter lets through only. Without
-    ``with_snapshot`` (the renewal calendar) the snapshot is not built."""
+    ``with_changes`` (the renewal calendar) the month-end MRR is not built."""
     check_engine(engine)
     first_data, _last = data_bounds(session)
     settings = get_settings()
@@ -555,7 +562,11 @@ def _prepare(
     periods = sorted({bpm for bpm, _c in kinds})
     currencies = sorted({currency for _b, currency in kinds})
     exponents = {c: contracts.minor_exponent(c) for c in {*currencies, reporting}}
+    first_month = min(first_data, months.first)
+    if history_from is not None:
+        first_month = max(first_month, history_from)
     factors: pa.Table | None = None
+    steady: dict[str, int] | None = None
     if currencies == [reporting]:
         scale = Scale.for_periods(periods, 0, exponents[reporting])
         _check_fits_64_bits(session, scale, {reporting: 1}, reporting)
@@ -569,6 +580,7 @@ def _prepare(
         factors = factor_table(
             rates, exponents, reporting, scale, min(first_data, months.first), months.last
         )
+        steady = steady_factors(rates, exponents, reporting, scale, first_month, months.last)
     tables = {
         "subscriptions": [
             Subscription.__table__.c[name]
@@ -591,9 +603,6 @@ def _prepare(
         None if lines_of_book is None else {"subscriptions": lines_of_book},
         version=data_versions.current(session, data_versions.REVENUE),
     )
-    first_month = min(first_data, months.first)
-    if history_from is not None:
-        first_month = max(first_month, history_from)
     dimension = month_dimension(first_month, months.last)
     months_t = conn.memtable("banso_months", dimension)
     fx = conn.memtable("banso_fx", factors) if factors is not None else None
@@ -602,14 +611,17 @@ def _prepare(
         metrics.subscription_lines(conn.table("subscriptions"), scale),
         projection=True,
     )
-    snapshot = (
-        conn.materialize("mrr_snapshot", metrics.month_end_mrr(lines, months_t, fx))
-        if with_snapshot
+    changes = (
+        conn.materialize(
+            "mrr_changes",
+            metrics.mrr_changes(lines, months_t, fx, steady, first_month, months.last),
+        )
+        if with_changes
         else None
     )
     span = months.last - min(first_data, months.first) + 1
     return _Prepared(
-        conn, scale, reporting, lines, months_t, fx, snapshot, periods, span, first_month
+        conn, scale, reporting, lines, months_t, fx, changes, periods, span, first_month
     )
 
 
@@ -806,9 +818,9 @@ def expansion_by_account(
     report's ``expansion_mrr``). The expansion report matches won opportunities against it."""
     months = resolve_range(session, start, end, default_span=12)
     prepared = _prepare(session, engine, months, with_accounts=False, history_from=months.first - 1)
-    snapshot = prepared.snapshot
-    keys = snapshot.select(account_id=snapshot.account_id, key=snapshot.account_id).distinct()
-    moved = metrics.movements(snapshot, keys, months.last)
+    changes = prepared.changes
+    keys = changes.select(account_id=changes.account_id, key=changes.account_id).distinct()
+    moved = metrics.movements(changes, prepared.months, keys, months.last, levels=False)
     moved = moved.filter((moved.month_idx >= months.first) & (moved.expansion_mrr > 0))
     out: dict[tuple[str, int], Fraction] = {}
     for record in _records(moved.select("month_idx", "key", "expansion_mrr")):
