@@ -70,6 +70,7 @@ NOT_PAGES = {
     "/accounts/{account_id}/ebr": "a PDF or PowerPoint download (HTML only when asked)",
     "/accounts/{account_id}/usage": "an htmx fragment of the 360 (visited with it)",
     "/accounts/{account_id}/feedback": "an htmx fragment of the 360 (visited with it)",
+    "/health/churn": "an htmx fragment of the Health page, the churn-model panel (visited with it)",
     "/feedback/export.csv": "a CSV download",
     "/unsubscribe/{token}": "a link from an e-mail, with a signed token",
     "/api/docs": "Swagger UI, not Banso's layout",
