@@ -53,7 +53,7 @@ def test_an_unknown_kind_or_an_overlong_source_is_a_4xx_not_a_server_error(
 ) -> None:
     token = sign_in("ops")
     files = {"file": ("subs.csv", GOOD, "text/csv")}
-    odd_kind = client.post("/data", data={"kind": "invoices", "csrf_token": token}, files=files)
+    odd_kind = client.post("/data", data={"kind": "refunds", "csrf_token": token}, files=files)
     assert odd_kind.status_code == 422  # the form's field is checked before any byte is stored
     assert "Choose one of: accounts, contacts," in odd_kind.text
     long_source = client.post(
