@@ -323,7 +323,7 @@ def propose(
             picks.append(j)
     all_days = sorted(set(t["day"].to_pylist()))
     cut = _cut(all_days, train_share)
-    day = np.array([t["day"][i].as_py() for i in rows], dtype=object)
+    day = np.array(t["day"].take(pa.array(rows, pa.int64())).to_pylist(), dtype=object)
     train, test = day <= cut, day > cut
     train_days = sorted(set(day[train]))
     result: dict[str, Any] = {
